@@ -1,0 +1,24 @@
+"""`make bench`: every figure the issues name, one line each, with data size and machine."""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import catalog
+from bench.common import machine
+
+SUITES = {"catalog": catalog.run}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--only", choices=sorted(SUITES), action="append")
+    parser.add_argument("--products", type=int, default=catalog.PRODUCTS, help="catalog size")
+    args = parser.parse_args()
+    print(f"# sellerkit benchmarks on {machine()}")
+    for name in args.only or SUITES:
+        SUITES[name](args.products)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sellerkit.kit.db import Base, TimestampMixin
+
+
+class Account(TimestampMixin, Base):
+    """A tenant: every seller-owned row carries its id."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    # None: no active subscription (keys authenticate, paid routes answer 403).
+    plan: Mapped[str | None] = mapped_column(sa.String(20))
+
+
+class ApiKey(TimestampMixin, Base):
+    """A public partner id beside a secret that is stored only as its SHA-256."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    partner_id: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    secret_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    secret_hint: Mapped[str] = mapped_column(sa.String(12))
+    rate_limit_rps: Mapped[int | None] = mapped_column()
+    rotated_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()

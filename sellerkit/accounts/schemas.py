@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class KeyInfo(BaseModel):
+    partner_id: str
+    name: str
+    account_id: int
+    account: str
+    plan: str | None
+    key_hint: str = Field(description="Last characters of the secret, to tell keys apart.")
+    rate_limit_rps: int | None
+    created_at: str
+    revoked: bool
+
+
+class AccountInfo(BaseModel):
+    account_id: int
+    name: str
+    plan: str | None
+    keys: list[KeyInfo]
+
+
+class IssuedKeyOut(BaseModel):
+    key: str = Field(description="The secret. Shown once: store it now.")
+    partner_id: str = Field(description="Public identifier; safe in URLs and logs.")
+    account_id: int
+    plan: str | None
+
+
+class NewKeyRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=200)

@@ -1,0 +1,147 @@
+"""Accounts and API keys: issue, rotate, revoke, authenticate.
+
+A secret is 32 random bytes, so a plain SHA-256 is a safe way to store it (no slow KDF is needed
+for high-entropy tokens) and keeps authentication to one indexed look-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from sellerkit.accounts import repository as repo
+from sellerkit.accounts.models import Account, ApiKey
+from sellerkit.domain.plans import plan as get_plan
+from sellerkit.errors import Invalid, NotFound
+from sellerkit.kit.db import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: resolved once per request from the API key."""
+
+    key_id: int
+    account_id: int
+    partner_id: str
+    plan: str | None
+    rate_limit_rps: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    key: str  # the secret, shown once
+    partner_id: str
+    account_id: int
+    plan: str | None
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "partner_id": self.partner_id, "account_id": self.account_id, "plan": self.plan}
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _new_secret() -> str:
+    return "sk_" + secrets.token_urlsafe(32)
+
+
+class KeyService:
+    def create(
+        self, session: Session, name: str, plan: str | None = "basic", account: str | None = None
+    ) -> IssuedKey:
+        """Issue a key; `account` is an existing account's id or name, or a new account's name."""
+        if plan is not None:
+            try:
+                get_plan(plan)
+            except ValueError as exc:
+                raise Invalid(str(exc)) from None
+        acct = self._find_or_create_account(session, account or name, plan)
+        secret = _new_secret()
+        key = ApiKey(
+            account_id=acct.id,
+            name=name,
+            partner_id="pk_" + secrets.token_hex(8),
+            secret_hash=hash_secret(secret),
+            secret_hint=secret[-4:],
+        )
+        session.add(key)
+        session.flush()
+        return IssuedKey(secret, key.partner_id, acct.id, acct.plan)
+
+    def _find_or_create_account(self, session: Session, ref: str, plan: str | None) -> Account:
+        acct = repo.account_by_id(session, int(ref)) if ref.isdigit() else None
+        acct = acct or repo.account_by_name(session, ref)
+        if acct is None:
+            acct = Account(name=ref, plan=plan)
+            session.add(acct)
+            session.flush()
+        elif plan is not None:
+            acct.plan = plan
+        return acct
+
+    def rotate(self, session: Session, partner_id: str, account_id: int | None = None) -> IssuedKey:
+        """A new secret for the same partner id; the old secret stops working at commit."""
+        key = self._live_key(session, partner_id, account_id)
+        secret = _new_secret()
+        key.secret_hash = hash_secret(secret)
+        key.secret_hint = secret[-4:]
+        key.rotated_at = utcnow()
+        acct = session.get(Account, key.account_id)
+        return IssuedKey(secret, key.partner_id, key.account_id, acct.plan if acct else None)
+
+    def revoke(self, session: Session, partner_id: str, account_id: int | None = None) -> None:
+        self._live_key(session, partner_id, account_id).revoked_at = utcnow()
+
+    def set_limit(self, session: Session, partner_id: str, rps: int | None) -> None:
+        if rps is not None and rps < 1:
+            raise Invalid("rps: the request rate limit must be at least 1 request per second")
+        self._live_key(session, partner_id).rate_limit_rps = rps
+
+    def list(self, session: Session, account_id: int | None = None) -> list[dict]:
+        """Keys with their public parts only; an account sees its own, the operator all."""
+        return [
+            {
+                "partner_id": k.partner_id,
+                "name": k.name,
+                "account_id": a.id,
+                "account": a.name,
+                "plan": a.plan,
+                "key_hint": "…" + k.secret_hint,
+                "rate_limit_rps": k.rate_limit_rps,
+                "created_at": k.created_at.isoformat(),
+                "revoked": k.revoked_at is not None,
+            }
+            for k, a in repo.list_keys(session, account_id)
+        ]
+
+    def account(self, session: Session, account_id: int) -> dict:
+        acct = repo.account_by_id(session, account_id)
+        if acct is None:
+            raise NotFound(f"account {account_id} not found")
+        return {
+            "account_id": acct.id,
+            "name": acct.name,
+            "plan": acct.plan,
+            "keys": [k for k in self.list(session, account_id) if not k["revoked"]],
+        }
+
+    def authenticate(self, conn: sa.Connection | Session, secret: str) -> Principal | None:
+        row = repo.key_by_hash(conn, hash_secret(secret))
+        if row is None:
+            return None
+        return Principal(row.id, row.account_id, row.partner_id, row.plan, row.rate_limit_rps)
+
+    def _live_key(self, session: Session, partner_id: str, account_id: int | None = None) -> ApiKey:
+        key = repo.key_by_partner_id(session, partner_id)
+        # Another account's key is "not found", never "forbidden": existence is not confirmed.
+        if key is None or key.revoked_at is not None or account_id not in (None, key.account_id):
+            raise NotFound(f"partner_id: no active key {partner_id!r}")
+        return key
+
+
+keys = KeyService()

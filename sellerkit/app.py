@@ -1,0 +1,49 @@
+"""The FastAPI application: every dialect's router over one core."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from sellerkit import __version__
+from sellerkit.config import Settings, get_settings
+from sellerkit.kit.db import Database
+from sellerkit.kit.http import JSON, install_error_handlers
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if db is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        db.migrate()  # cheap when already at head; `sellerkit serve` has run it before forking
+        yield
+        db.dispose()
+
+    app = FastAPI(
+        title="sellerkit",
+        version=__version__,
+        description="Self-hosted seller platform: RocketSource, ASINScope, SellerChamp and "
+        "Multicart compatible APIs over one catalog.",
+        default_response_class=JSON,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    install_error_handlers(app)
+
+    from sellerkit.accounts.router import router as accounts_router
+    from sellerkit.catalog.router import router as catalog_router
+
+    app.include_router(accounts_router)
+    app.include_router(catalog_router)
+
+    @app.get("/health", tags=["meta"], summary="Liveness: answers without a key")
+    async def health():
+        return {"status": "ok", "version": __version__}
+
+    return app

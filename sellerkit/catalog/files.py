@@ -1,0 +1,86 @@
+"""Catalog files on disk: JSON Lines (optionally gzipped) and CSV, streamed in both directions."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from sellerkit.catalog.records import CSV_COLUMNS, RecordRejected, flatten, unflatten
+
+csv.field_size_limit(1 << 24)
+
+
+class CatalogFile:
+    """Iterates `(line_number, raw)` and tells how far it has read; `raw` is a JSON line's
+    bytes, a CSV row as a record dict, or a RecordRejected."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        name = self.path.name.lower()
+        self.gzipped = name.endswith(".gz")
+        base = name[:-3] if self.gzipped else name
+        if base.endswith((".jsonl", ".ndjson", ".json")):
+            self.format = "jsonl"
+        elif base.endswith(".csv"):
+            self.format = "csv"
+        else:
+            raise ValueError(
+                f"{self.path.name}: unknown catalog file type; use .jsonl, .jsonl.gz or .csv"
+            )
+        self.total_bytes = self.path.stat().st_size
+        self._raw: IO[bytes] | None = None
+
+    @property
+    def bytes_read(self) -> int:
+        return self._raw.tell() if self._raw and not self._raw.closed else self.total_bytes
+
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        with open(self.path, "rb") as raw:
+            self._raw = raw
+            stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if self.gzipped else raw
+            if self.format == "jsonl":
+                yield from _jsonl(stream)
+            else:
+                yield from _csv(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+
+
+def _jsonl(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
+    # Lines stay bytes: they are decoded where they are validated, in the import's workers.
+    for n, line in enumerate(stream, start=1):
+        if line.strip():
+            yield n, line
+
+
+def _csv(text: IO[str]) -> Iterator[tuple[int, Any]]:
+    reader = csv.DictReader(text)
+    for row in reader:
+        n = reader.line_num
+        if None in row:
+            yield n, RecordRejected(n, f"more cells than the {len(reader.fieldnames or [])} header columns")
+            continue
+        yield n, unflatten(row)
+
+
+def write_jsonl(out: IO[bytes], records: Iterable[dict]) -> int:
+    count = 0
+    for rec in records:
+        out.write(orjson.dumps(rec, option=orjson.OPT_APPEND_NEWLINE))
+        count += 1
+    return count
+
+
+def write_csv(out: IO[str], records: Iterable[dict]) -> int:
+    """Spec fields only, in the spec's order (JSON Lines is the lossless format)."""
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    count = 0
+    for rec in records:
+        writer.writerow(flatten(rec))
+        count += 1
+    return count

@@ -1,0 +1,538 @@
+"""Catalog-format records (specs/catalog-format.md): validate, normalise, merge, flatten.
+
+Pure logic: readers hand in dicts, the repository gets dicts back. One place decides what a
+valid record is, so JSONL, CSV, demo data and providers are all held to the same contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+import orjson
+
+from sellerkit.domain import identifiers as ids
+from sellerkit.domain.marketplaces import MARKETPLACES, UnknownMarketplace, marketplace
+
+# field -> type tag, in the spec's order (also the CSV column order).
+PRODUCT_FIELDS: dict[str, str] = {
+    "marketplace": "str",
+    "asin": "str",
+    "title": "str",
+    "brand": "str",
+    "manufacturer": "str",
+    "color": "str",
+    "size_name": "str",
+    "mpn": "str",
+    "model_number": "str",
+    "part_number": "str",
+    "category": "str",
+    "category_raw": "str",
+    "product_group": "str",
+    "rank": "int",
+    "sales_ranks": "ranks",
+    "buybox_price": "int",
+    "buybox_price_used": "int",
+    "list_price": "int",
+    "lowest_price_new_fba": "int",
+    "lowest_price_new_fbm": "int",
+    "lowest_price_used_fba": "int",
+    "lowest_price_used_fbm": "int",
+    "new_fba_offers_count": "int",
+    "new_fbm_offers_count": "int",
+    "total_offers_count": "int",
+    "competitive_sellers": "int",
+    "sold_by_amazon": "bool",
+    "amazon_pack_quantity": "int",
+    "parent_asin": "asin",
+    "number_of_variations": "int",
+    "variations_list": "asins",
+    "package_dimensions": "dims",
+    "item_dimensions": "dims",
+    "identifiers": "ids",
+    "images": "strs",
+    "is_hazmat": "bool",
+    "is_meltable": "bool",
+    "is_adult": "bool",
+    "has_expiration": "bool",
+    "release_date": "date",
+    "bullet_points": "strs",
+    "monthly_sold": "int",
+    "updated_at": "timestamp",
+}
+OBSERVATION_FIELDS: dict[str, str] = {
+    "marketplace": "str",
+    "asin": "str",
+    "observed_at": "timestamp",
+    "buybox_price": "int",
+    "rank": "int",
+    "amazon_in_stock": "bool",
+    "new_offers_count": "int",
+    "monthly_sold": "int",
+}
+IDENTIFIER_FAMILIES = ("upc", "ean", "isbn", "gtin", "jan")
+DIMENSIONS = ("length", "width", "height", "weight")
+LIST_SEPARATOR = "|"
+
+
+class RecordRejected(ValueError):
+    """A record that cannot enter the catalog; `line` is its 1-based line in the file."""
+
+    def __init__(self, line: int, reason: str):
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class IndexEntry:
+    key: str
+    family: str
+    value: str
+
+
+@dataclass(slots=True)
+class ProductRecord:
+    """A validated product, its identifier-index rows, and what was dropped on the way."""
+
+    record: dict[str, Any]
+    index: list[IndexEntry]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def marketplace(self) -> str:
+        return self.record["marketplace"]
+
+    @property
+    def asin(self) -> str:
+        return self.record["asin"]
+
+
+def is_observation(raw: dict) -> bool:
+    return raw.get("type") == "observation"
+
+
+# ---- coercion ---------------------------------------------------------------------------------
+
+
+class _Drop(ValueError):
+    pass
+
+
+def _int(v: Any) -> int:
+    if isinstance(v, bool):
+        raise _Drop("expected a whole number, got true/false")
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, str):
+        s = v.strip().replace(",", "")
+        try:
+            f = float(s)
+        except ValueError:
+            raise _Drop(f"expected a whole number, got {v!r}") from None
+        if f.is_integer():
+            return int(f)
+    raise _Drop(f"expected a whole number, got {v!r}")
+
+
+def _float(v: Any) -> float:
+    if isinstance(v, bool):
+        raise _Drop("expected a number, got true/false")
+    if isinstance(v, int | float):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v.strip())
+        except ValueError:
+            pass
+    raise _Drop(f"expected a number, got {v!r}")
+
+
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+
+
+def _bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int) and v in (0, 1):
+        return bool(v)
+    if isinstance(v, str):
+        s = v.strip().lower()
+        if s in _TRUE:
+            return True
+        if s in _FALSE:
+            return False
+    raise _Drop(f"expected true or false, got {v!r}")
+
+
+def _strs(v: Any) -> list[str]:
+    if isinstance(v, str):
+        return [s.strip() for s in v.split(LIST_SEPARATOR) if s.strip()]
+    if isinstance(v, list) and all(isinstance(s, str) for s in v):
+        return v
+    raise _Drop(f"expected a list of strings, got {v!r}")
+
+
+def parse_timestamp(v: Any) -> datetime:
+    if isinstance(v, datetime):
+        dt = v
+    elif isinstance(v, str):
+        try:
+            dt = datetime.fromisoformat(v.strip())
+        except ValueError:
+            raise _Drop(f"expected an ISO 8601 timestamp, got {v!r}") from None
+    else:
+        raise _Drop(f"expected an ISO 8601 timestamp, got {v!r}")
+    if dt.tzinfo is None:
+        raise _Drop(f"timestamp {v!r} has no offset; add Z or +00:00")
+    return dt.astimezone(UTC)
+
+
+def format_timestamp(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _coerce(tag: str, v: Any) -> Any:
+    if tag == "str":
+        if isinstance(v, str):
+            return v.strip()
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return str(v)
+        raise _Drop(f"expected text, got {v!r}")
+    if tag == "int":
+        return _int(v)
+    if tag == "bool":
+        return _bool(v)
+    if tag == "strs":
+        return _strs(v)
+    if tag == "asin":
+        return _asin(v)
+    if tag == "asins":
+        return [_asin(a) for a in _strs(v)]
+    if tag == "timestamp":
+        return format_timestamp(parse_timestamp(v))
+    if tag == "date":
+        if isinstance(v, str):
+            try:
+                return date.fromisoformat(v.strip()[:10]).isoformat()
+            except ValueError:
+                pass
+        raise _Drop(f"expected a date YYYY-MM-DD, got {v!r}")
+    if tag == "dims":
+        if not isinstance(v, dict):
+            raise _Drop(f"expected {{length, width, height, weight}}, got {v!r}")
+        out = {}
+        for k in DIMENSIONS:
+            if v.get(k) not in (None, ""):
+                value = _float(v[k])
+                if value < 0:
+                    raise _Drop(f"{k} is negative ({value})")
+                out[k] = value
+        return out
+    if tag == "ranks":
+        if isinstance(v, str):
+            try:
+                v = orjson.loads(v)
+            except orjson.JSONDecodeError:
+                raise _Drop(f"expected a JSON list of {{rank, title}}, got {v!r}") from None
+        if not isinstance(v, list):
+            raise _Drop(f"expected a list of {{rank, title}}, got {v!r}")
+        out = []
+        for item in v:
+            if not isinstance(item, dict) or "rank" not in item:
+                raise _Drop(f"expected {{rank, title}}, got {item!r}")
+            out.append({"rank": _int(item["rank"]), "title": str(item.get("title", ""))})
+        return out
+    raise AssertionError(tag)
+
+
+def _asin(v: Any) -> str:
+    try:
+        return ids.parse_asin(v)
+    except ids.InvalidIdentifier as exc:
+        raise _Drop(exc.reason) from None
+
+
+def _required_text(raw: dict, name: str, line: int) -> str:
+    v = raw.get(name)
+    if v is None or (isinstance(v, str) and not v.strip()):
+        raise RecordRejected(line, f"missing required field {name!r}")
+    if not isinstance(v, str):
+        raise RecordRejected(line, f"field {name!r} must be text, got {v!r}")
+    return v.strip()
+
+
+def _key_fields(raw: dict, line: int) -> tuple[str, str]:
+    code = _required_text(raw, "marketplace", line)
+    try:
+        mp = marketplace(code).code
+    except UnknownMarketplace as exc:
+        raise RecordRejected(line, str(exc)) from None
+    try:
+        asin = ids.parse_asin(_required_text(raw, "asin", line))
+    except ids.InvalidIdentifier as exc:
+        raise RecordRejected(line, f"asin: {exc.reason}") from None
+    return mp, asin
+
+
+# ---- products ---------------------------------------------------------------------------------
+
+
+def _clean_record_type() -> type:
+    """A msgspec type that accepts exactly the records needing no repair, derived from
+    PRODUCT_FIELDS so the contract is written once. Validating against it in C is the fast path;
+    anything it refuses takes the field-by-field path, which alone writes the messages."""
+    asin = Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Z]{10}$")]
+    dim = Annotated[float, msgspec.Meta(ge=0)]
+    dims = msgspec.defstruct(
+        "CleanDims", [(d, dim | None, None) for d in DIMENSIONS], forbid_unknown_fields=True
+    )
+    rank = msgspec.defstruct("CleanRank", [("rank", int), ("title", str)], forbid_unknown_fields=True)
+    types = {
+        "str": str,
+        "int": int,
+        "bool": bool,
+        "strs": list[str],
+        "asin": asin,
+        "asins": list[asin],
+        "timestamp": Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")],
+        "date": Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d\d-\d\d$")],
+        "dims": dims,
+        "ranks": list[rank],
+        "ids": dict,  # always normalised code by code below
+    }
+    fields: list = [
+        ("marketplace", Literal[tuple(MARKETPLACES)]),  # type: ignore[misc]
+        ("asin", asin),
+        ("title", str),
+    ]
+    fields += [(n, types[t] | None, None) for n, t in PRODUCT_FIELDS.items() if n not in ("marketplace", "asin", "title")]
+    return msgspec.defstruct("CleanProduct", fields)
+
+
+_CLEAN = _clean_record_type()
+_TEXT_FIELDS = tuple(n for n, t in PRODUCT_FIELDS.items() if t == "str")
+
+
+def _is_clean(raw: dict) -> bool:
+    try:
+        msgspec.convert(raw, _CLEAN, strict=True)
+    except msgspec.ValidationError:
+        return False
+    for name in _TEXT_FIELDS:  # str.strip() returns the same object when there is nothing to strip
+        v = raw.get(name)
+        if v is not None and (v.strip() is not v or not v):
+            return False
+    return True
+
+
+def normalise_product(raw: dict, line: int) -> ProductRecord:
+    """Validate one product record; bad optional fields are dropped with a warning."""
+    if not _is_clean(raw):
+        return _normalise_field_by_field(raw, line)
+    record = {k: v for k, v in raw.items() if v is not None and v != "" and k != "identifiers"}
+    warnings: list[str] = []
+    index: list[IndexEntry] = []
+    if raw.get("identifiers"):
+        cleaned = _identifiers(raw["identifiers"], line, raw["asin"], warnings, index)
+        if cleaned:
+            record["identifiers"] = cleaned
+    return ProductRecord(record, index, warnings)
+
+
+def _normalise_field_by_field(raw: dict, line: int) -> ProductRecord:
+    mp, asin = _key_fields(raw, line)
+    title = _required_text(raw, "title", line)
+    record: dict[str, Any] = {"marketplace": mp, "asin": asin, "title": title}
+    warnings: list[str] = []
+    index: list[IndexEntry] = []
+    for name, value in raw.items():
+        if name in record or value is None or value == "":
+            continue
+        tag = PRODUCT_FIELDS.get(name)
+        if tag is None:
+            record[name] = value  # unknown extra fields are kept, never an error
+        elif tag == "ids":
+            cleaned = _identifiers(value, line, asin, warnings, index)
+            if cleaned:
+                record[name] = cleaned
+        else:
+            try:
+                record[name] = _coerce(tag, value)
+            except _Drop as exc:
+                warnings.append(f"line {line}: {asin}: field {name!r} dropped: {exc}")
+    return ProductRecord(record, index, warnings)
+
+
+def _identifiers(
+    value: Any, line: int, asin: str, warnings: list[str], index: list[IndexEntry]
+) -> dict[str, list[str]]:
+    if not isinstance(value, dict):
+        warnings.append(f"line {line}: {asin}: field 'identifiers' dropped: expected an object")
+        return {}
+    cleaned: dict[str, list[str]] = {}
+    seen: set[tuple[str, str]] = set()
+    for family in IDENTIFIER_FAMILIES:
+        codes = value.get(family)
+        if codes in (None, "", []):
+            continue
+        if isinstance(codes, str):
+            codes = codes.split(LIST_SEPARATOR)
+        elif not isinstance(codes, list):
+            codes = [codes]
+        kept: list[str] = []
+        for code in codes:
+            if isinstance(code, str) and not code.strip():
+                continue
+            try:
+                ident = ids.parse(code, hint=family)
+            except ids.InvalidIdentifier as exc:
+                warnings.append(
+                    f"line {line}: {asin}: identifiers.{family} {code!r} dropped: {exc.reason}"
+                )
+                continue
+            if ident.value not in kept:
+                kept.append(ident.value)
+            for fam, val in index_forms(family, ident):
+                if (fam, val) not in seen:
+                    seen.add((fam, val))
+                    index.append(IndexEntry(ident.key, fam, val))
+        if kept:
+            cleaned[family] = kept
+    return cleaned
+
+
+def index_forms(family: str, ident: ids.Identifier) -> list[tuple[str, str]]:
+    """The (family, value) rows an identifier is indexed under: as given, plus the standard
+    equivalent the spec asks for (UPC-A also as its EAN-13; ISBN-10 with its ISBN-13 and back)."""
+    forms = [(family, ident.value)]
+    eq = ident.equivalents()
+    if ident.kind is ids.IdKind.UPC_A and "ean" in eq:
+        forms.append(("ean", eq["ean"]))
+    elif ident.kind is ids.IdKind.ISBN_10 and "isbn13" in eq:
+        forms.append(("isbn", eq["isbn13"]))
+    elif ident.kind is ids.IdKind.ISBN_13 and "isbn10" in eq:
+        forms.append(("isbn", eq["isbn10"]))
+    return forms
+
+
+def _stamp(record: dict) -> datetime | None:
+    ts = record.get("updated_at")
+    return parse_timestamp(ts) if ts else None
+
+
+def merge(existing: dict, incoming: dict) -> dict:
+    """Newer `updated_at` wins field by field; an undated incoming record counts as newest.
+
+    Fields the winner lacks are kept from the other side, so a partial update never erases data.
+    """
+    old_ts, new_ts = _stamp(existing), _stamp(incoming)
+    incoming_wins = new_ts is None or old_ts is None or new_ts >= old_ts
+    newer, older = (incoming, existing) if incoming_wins else (existing, incoming)
+    merged = dict(older)
+    for name, value in newer.items():
+        if name == "identifiers" and isinstance(older.get("identifiers"), dict):
+            merged[name] = {**older["identifiers"], **value}
+        else:
+            merged[name] = value
+    if old_ts and new_ts:
+        merged["updated_at"] = format_timestamp(max(old_ts, new_ts))
+    return merged
+
+
+def index_of(record: dict) -> list[IndexEntry]:
+    """Re-derive the identifier index of a stored (already normalised) record."""
+    index: list[IndexEntry] = []
+    seen: set[tuple[str, str]] = set()
+    for family, codes in (record.get("identifiers") or {}).items():
+        for code in codes:
+            try:
+                ident = ids.parse(code, hint=family)
+            except ids.InvalidIdentifier:
+                continue
+            for fam, val in index_forms(family, ident):
+                if (fam, val) not in seen:
+                    seen.add((fam, val))
+                    index.append(IndexEntry(ident.key, fam, val))
+    return index
+
+
+# ---- observations -----------------------------------------------------------------------------
+
+
+def normalise_observation(raw: dict, line: int) -> tuple[dict, list[str]]:
+    mp, asin = _key_fields(raw, line)
+    if not raw.get("observed_at"):
+        raise RecordRejected(line, "observation: missing required field 'observed_at'")
+    try:
+        observed = parse_timestamp(raw["observed_at"])
+    except _Drop as exc:
+        raise RecordRejected(line, f"observation: observed_at: {exc}") from None
+    obs: dict[str, Any] = {"marketplace": mp, "asin": asin, "observed_at": observed}
+    warnings = []
+    for name in ("buybox_price", "rank", "amazon_in_stock", "new_offers_count", "monthly_sold"):
+        if raw.get(name) in (None, ""):
+            continue
+        try:
+            obs[name] = _coerce(OBSERVATION_FIELDS[name], raw[name])
+        except _Drop as exc:
+            warnings.append(f"line {line}: {asin}: observation field {name!r} dropped: {exc}")
+    return obs, warnings
+
+
+# ---- CSV flattening ---------------------------------------------------------------------------
+
+
+def flatten(record: dict) -> dict[str, str]:
+    """A record as CSV cells: dotted names for objects, `|` between list items."""
+    out: dict[str, str] = {}
+    for name, value in record.items():
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            for sub, v in value.items():
+                out[f"{name}.{sub}"] = _cell(v)
+        else:
+            out[name] = _cell(value)
+    return out
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list):
+        if v and all(isinstance(x, str) for x in v):
+            return LIST_SEPARATOR.join(v)
+        return orjson.dumps(v).decode() if v else ""
+    if isinstance(v, float) and v.is_integer():
+        return str(v)
+    return str(v)
+
+
+def unflatten(row: dict[str, str]) -> dict[str, Any]:
+    """CSV cells back to a record; types are restored by `normalise_product`."""
+    out: dict[str, Any] = {}
+    for col, cell in row.items():
+        if col is None or cell is None or cell == "":
+            continue
+        if "." in col:
+            head, _, sub = col.partition(".")
+            out.setdefault(head, {})[sub] = cell
+        else:
+            out[col] = cell
+    return out
+
+
+CSV_COLUMNS: list[str] = []
+for _name, _tag in PRODUCT_FIELDS.items():
+    if _tag == "dims":
+        CSV_COLUMNS += [f"{_name}.{d}" for d in DIMENSIONS]
+    elif _tag == "ids":
+        CSV_COLUMNS += [f"{_name}.{f}" for f in IDENTIFIER_FAMILIES]
+    else:
+        CSV_COLUMNS.append(_name)

@@ -1,0 +1,103 @@
+"""All SQL about the product catalog, identifier graph and observations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from sellerkit.catalog.models import Observation, Product, ProductIdentifier
+from sellerkit.kit.db import bulk_insert, insert_ignoring_conflicts
+
+P = Product.__table__
+I = ProductIdentifier.__table__  # noqa: E741
+O = Observation.__table__  # noqa: E741
+
+# Row layouts of the bulk inserts (tuples, in this order).
+PRODUCT_COLUMNS = (
+    "marketplace", "asin", "title", "brand", "category", "rank", "buybox_price", "parent_asin",
+    "updated_at", "data",
+)
+IDENTIFIER_COLUMNS = ("marketplace", "key", "asin", "family", "value")
+
+
+def existing(session: Session, marketplace: str, asins: list[str]) -> dict[str, tuple[int, str]]:
+    """`{asin: (id, data)}` of those already in the catalog."""
+    stmt = sa.select(P.c.id, P.c.asin, P.c.data).where(
+        P.c.marketplace == marketplace, P.c.asin.in_(asins)
+    )
+    return {asin: (pid, data) for pid, asin, data in session.execute(stmt)}
+
+
+def insert_products(session: Session, rows: list[tuple]) -> None:
+    bulk_insert(session, P, PRODUCT_COLUMNS, rows)
+
+
+def update_products(session: Session, rows: list[dict]) -> None:
+    if rows:
+        stmt = (
+            P.update()
+            .where(P.c.id == sa.bindparam("_id"))
+            .values({c: sa.bindparam(c) for c in rows[0] if c != "_id"})
+        )
+        session.execute(stmt, rows)
+
+
+def replace_identifiers(
+    session: Session, marketplace: str, asins: list[str], rows: list[dict]
+) -> None:
+    if asins:
+        session.execute(I.delete().where(I.c.marketplace == marketplace, I.c.asin.in_(asins)))
+    if rows:
+        session.execute(I.insert(), rows)
+
+
+def insert_identifiers(session: Session, rows: list[tuple]) -> None:
+    bulk_insert(session, I, IDENTIFIER_COLUMNS, rows)
+
+
+def insert_observations(session: Session, rows: list[dict]) -> int:
+    return insert_ignoring_conflicts(session, O, rows)
+
+
+_BY_KEYS = sa.select(I.c.key, I.c.asin).distinct().where(
+    I.c.marketplace == sa.bindparam("m"), I.c.key.in_(sa.bindparam("keys", expanding=True))
+)
+_BY_ASINS = sa.select(I.c.asin, I.c.family, I.c.value).where(
+    I.c.marketplace == sa.bindparam("m"), I.c.asin.in_(sa.bindparam("asins", expanding=True))
+)
+
+
+def asins_for_keys(session: Session, marketplace: str, keys: Iterable[str]) -> list[tuple[str, str]]:
+    return [tuple(r) for r in session.execute(_BY_KEYS, {"m": marketplace, "keys": list(keys)})]
+
+
+def identifiers_for_asins(
+    session: Session, marketplace: str, asins: Iterable[str]
+) -> list[tuple[str, str, str]]:
+    return [tuple(r) for r in session.execute(_BY_ASINS, {"m": marketplace, "asins": list(asins)})]
+
+
+def iter_product_data(session: Session, marketplace: str | None = None) -> Iterator[str]:
+    stmt = sa.select(P.c.data).order_by(P.c.marketplace, P.c.asin)
+    if marketplace:
+        stmt = stmt.where(P.c.marketplace == marketplace)
+    for (data,) in session.execute(stmt.execution_options(yield_per=2000)):
+        yield data
+
+
+def iter_observations(session: Session, marketplace: str | None = None) -> Iterator[sa.Row]:
+    stmt = sa.select(O).order_by(O.c.marketplace, O.c.asin, O.c.observed_at)
+    if marketplace:
+        stmt = stmt.where(O.c.marketplace == marketplace)
+    yield from session.execute(stmt.execution_options(yield_per=5000))
+
+
+def count_products(session: Session) -> int:
+    return session.execute(sa.select(sa.func.count()).select_from(P)).scalar_one()
+
+
+def first_code(session: Session, marketplace: str, family: str) -> str | None:
+    stmt = sa.select(I.c.value).where(I.c.marketplace == marketplace, I.c.family == family).limit(1)
+    return session.execute(stmt).scalar()

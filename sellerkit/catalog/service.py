@@ -1,0 +1,262 @@
+"""Catalog use cases: import batches, export, and identifier conversion."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+from sellerkit.catalog import repository as repo
+from sellerkit.catalog.repository import PRODUCT_COLUMNS
+from sellerkit.catalog.records import (
+    IDENTIFIER_FAMILIES,
+    ProductRecord,
+    RecordRejected,
+    format_timestamp,
+    index_of,
+    is_observation,
+    merge,
+    normalise_observation,
+    normalise_product,
+    parse_timestamp,
+)
+from sellerkit.domain import identifiers as ids
+from sellerkit.domain.marketplaces import UnknownMarketplace, marketplace
+from sellerkit.errors import Invalid
+
+MAX_MESSAGES = 200  # kept for the summary; the counts stay exact beyond it
+
+
+@dataclass
+class ImportReport:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    warnings: int = 0
+    observations: int = 0
+    messages: list[str] = field(default_factory=list)
+
+    def note(self, message: str) -> None:
+        if len(self.messages) < MAX_MESSAGES:
+            self.messages.append(message)
+
+    def add(self, other: ImportReport) -> None:
+        for name in ("inserted", "updated", "unchanged", "rejected", "warnings", "observations"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for m in other.messages:
+            self.note(m)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+            "observations": self.observations,
+            "messages": self.messages,
+        }
+
+
+def _product_row(record: dict) -> tuple:
+    ts = record.get("updated_at")
+    return (
+        record["marketplace"],
+        record["asin"],
+        record["title"],
+        record.get("brand"),
+        record.get("category"),
+        record.get("rank"),
+        record.get("buybox_price"),
+        record.get("parent_asin"),
+        parse_timestamp(ts) if ts else None,
+        orjson.dumps(record).decode(),
+    )
+
+
+def _index_rows(marketplace: str, asin: str, index) -> list[tuple]:
+    return [(marketplace, e.key, asin, e.family, e.value) for e in index]
+
+
+@dataclass
+class PreparedBatch:
+    """A batch validated and encoded, ready to write: plain tuples, cheap to send between
+    processes (the import validates in worker processes while the main one writes)."""
+
+    products: list[tuple[tuple, list[tuple]]]  # (product row, identifier rows)
+    observations: list[dict]
+    report: ImportReport
+
+
+def prepare_batch(items: list[tuple[int, Any]]) -> PreparedBatch:
+    """Parse and validate raw lines (bytes, dicts or rejections); no I/O."""
+    report = ImportReport()
+    products: dict[tuple[str, str], ProductRecord] = {}
+    observations: list[dict] = []
+    for line, raw in items:
+        try:
+            if isinstance(raw, bytes):
+                raw = _decode_line(raw, line)
+            elif isinstance(raw, RecordRejected):
+                raise raw
+            if is_observation(raw):
+                obs, warnings = normalise_observation(raw, line)
+                observations.append(obs)
+            else:
+                rec = normalise_product(raw, line)
+                warnings = rec.warnings
+                key = (rec.marketplace, rec.asin)
+                if key in products:  # the same product twice in one batch: merge in file order
+                    merged = merge(products[key].record, rec.record)
+                    rec = ProductRecord(merged, index_of(merged))
+                products[key] = rec
+        except RecordRejected as exc:
+            report.rejected += 1
+            report.note(f"rejected line {exc.line}: {exc.reason}")
+            continue
+        report.warnings += len(warnings)
+        for w in warnings:
+            report.note(f"warning {w}")
+    rows = [(_product_row(r.record), _index_rows(r.marketplace, r.asin, r.index)) for r in products.values()]
+    return PreparedBatch(rows, observations, report)
+
+
+def _decode_line(raw: bytes, line: int) -> dict:
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise RecordRejected(line, f"not valid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise RecordRejected(line, "expected a JSON object on this line")
+    return obj
+
+
+def resolve_marketplace(code: object) -> str:
+    try:
+        return marketplace(code).code
+    except UnknownMarketplace as exc:
+        raise Invalid(str(exc)) from None
+
+
+class CatalogService:
+    def import_batch(self, session: Session, items: list[tuple[int, Any]]) -> ImportReport:
+        """Validate and upsert one batch of raw records (the caller owns the transaction)."""
+        return self.write_prepared(session, prepare_batch(items))
+
+    def write_prepared(self, session: Session, batch: PreparedBatch) -> ImportReport:
+        """Upsert a prepared batch: new products inserted, known ones merged by `updated_at`."""
+        report = ImportReport()
+        report.add(batch.report)
+        by_marketplace: dict[str, list[tuple[tuple, list[tuple]]]] = {}
+        for item in batch.products:
+            by_marketplace.setdefault(item[0][0], []).append(item)
+        for mp, items in by_marketplace.items():
+            self._upsert(session, mp, items, report)
+        report.observations += repo.insert_observations(session, batch.observations)
+        return report
+
+    def _upsert(self, session: Session, mp: str, items: list[tuple[tuple, list[tuple]]], report: ImportReport):
+        found = repo.existing(session, mp, [row[1] for row, _ in items])
+        inserts, updates, index_rows, replaced = [], [], [], []
+        for row, index in items:
+            asin = row[1]
+            if asin not in found:
+                inserts.append(row)
+                index_rows += index
+                report.inserted += 1
+                continue
+            pid, data = found[asin]
+            old = orjson.loads(data)
+            merged = merge(old, orjson.loads(row[-1]))
+            if merged == old:
+                report.unchanged += 1
+                continue
+            updates.append({"_id": pid, **dict(zip(PRODUCT_COLUMNS, _product_row(merged), strict=True))})
+            replaced.append(asin)
+            index_rows += _index_rows(mp, asin, index_of(merged))
+            report.updated += 1
+        repo.insert_products(session, inserts)
+        repo.update_products(session, updates)
+        if replaced:
+            repo.replace_identifiers(session, mp, replaced, [])
+        repo.insert_identifiers(session, index_rows)
+
+    def export_records(
+        self, session: Session, marketplace: str | None = None, observations: bool = False
+    ) -> Iterator[dict]:
+        mp = resolve_marketplace(marketplace) if marketplace else None
+        for data in repo.iter_product_data(session, mp):
+            yield orjson.loads(data)
+        if observations:
+            for row in repo.iter_observations(session, mp):
+                obs = {"type": "observation", "marketplace": row.marketplace, "asin": row.asin,
+                       "observed_at": format_timestamp(row.observed_at)}
+                for name in ("buybox_price", "rank", "amazon_in_stock", "new_offers_count", "monthly_sold"):
+                    if getattr(row, name) is not None:
+                        obs[name] = getattr(row, name)
+                yield obs
+
+    def sample_code(self, session: Session, marketplace_code: str) -> str | None:
+        return repo.first_code(session, resolve_marketplace(marketplace_code), "upc")
+
+    def count(self, session: Session) -> int:
+        return repo.count_products(session)
+
+    def convert(self, session: Session, marketplace_code: str, codes: list[str]) -> dict[str, list[str]]:
+        """UPC/EAN/ISBN -> `[ASIN..., other identifiers...]`; codes with no match are omitted."""
+        mp = resolve_marketplace(marketplace_code)
+        parsed: dict[str, ids.Identifier] = {}
+        for code in codes:
+            try:
+                parsed[code] = ids.parse(code)
+            except ids.InvalidIdentifier:
+                continue  # cannot match anything; the reference omits unmatched inputs
+        if not parsed:
+            return {}
+        asins_by_key: dict[str, list[str]] = {}
+        for key, asin in repo.asins_for_keys(session, mp, {p.key for p in parsed.values()}):
+            asins_by_key.setdefault(key, []).append(asin)
+        matched = {a for group in asins_by_key.values() for a in group}
+        if not matched:
+            return {}
+        values_by_asin: dict[str, list[tuple[str, str]]] = {}
+        for asin, family, value in repo.identifiers_for_asins(session, mp, matched):
+            values_by_asin.setdefault(asin, []).append((family, value))
+        order = {f: i for i, f in enumerate(IDENTIFIER_FAMILIES)}
+        out: dict[str, list[str]] = {}
+        for code, ident in parsed.items():
+            asins = sorted(asins_by_key.get(ident.key, ()))
+            if not asins:
+                continue
+            others: list[str] = []
+            for asin in asins:
+                for _fam, value in sorted(values_by_asin.get(asin, ()), key=lambda fv: (order[fv[0]], fv[1])):
+                    if value != ident.value and value not in others and value not in asins:
+                        others.append(value)
+            out[code] = asins + others
+        return out
+
+    def asin_convert(
+        self, session: Session, marketplace_code: str, asins: list[str]
+    ) -> dict[str, dict[str, list[str]]]:
+        """ASIN -> `{upc: [...], ean: [...], isbn: [...], gtin: [...], jan: [...]}`."""
+        mp = resolve_marketplace(marketplace_code)
+        normalised = []
+        for i, raw in enumerate(asins):
+            try:
+                normalised.append(ids.parse_asin(raw))
+            except ids.InvalidIdentifier as exc:
+                raise Invalid(f"asins[{i}]: {raw!r} is not an ASIN: {exc.reason}") from None
+        out: dict[str, dict[str, list[str]]] = {}
+        for asin, family, value in sorted(repo.identifiers_for_asins(session, mp, set(normalised))):
+            entry = out.setdefault(asin, {f: [] for f in IDENTIFIER_FAMILIES})
+            if value not in entry[family]:
+                entry[family].append(value)
+        return out
+
+
+catalog = CatalogService()

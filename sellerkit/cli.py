@@ -1,0 +1,305 @@
+"""`sellerkit` command line: serve, keys, catalog, db. Every command reaches the services."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from sellerkit.config import get_settings
+from sellerkit.errors import SellerkitError
+from sellerkit.kit.db import Database
+
+app = typer.Typer(no_args_is_help=True, help="sellerkit: self-hosted seller platform.")
+keys_app = typer.Typer(no_args_is_help=True, help="API keys: create, rotate, revoke, list.")
+catalog_app = typer.Typer(no_args_is_help=True, help="Product catalog: import, export, demo.")
+db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+app.add_typer(keys_app, name="keys")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(db_app, name="db")
+
+err = Console(stderr=True)
+
+
+def _db() -> Database:
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    db.migrate()
+    return db
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+# ---- serve ------------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Address to bind.")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (HTTP/1.1 and h2c).")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes.")] = None,
+    no_demo: Annotated[bool, typer.Option("--no-demo", help="Start with an empty catalog.")] = False,
+):
+    """Run the API server (Granian, HTTP/1.1 and HTTP/2 on one port)."""
+    from granian.constants import HTTPModes, Interfaces
+    from granian.server import Server
+
+    settings = get_settings()
+    host, port = host or settings.host, port or settings.port
+    db = _db()
+    if settings.demo and not no_demo:
+        from sellerkit.catalog.tasks import load_demo_if_empty
+
+        with err.status("loading demo products (first start only)..."):
+            report = load_demo_if_empty(db, settings.demo_products, settings.demo_seed)
+        if report:
+            err.print(f"demo data: {report.inserted} products loaded (labelled demo)")
+    db.dispose()
+    base = f"http://{host}:{port}"
+    sample = _sample_code(settings) if settings.demo and not no_demo else "036000291452"
+    for line in (
+        f"sellerkit on {base}   (API docs: {base}/docs)",
+        "Get an API key:  sellerkit keys create --name me --plan pro --json",
+        "First request:   curl -H 'Authorization: Bearer <key>' -H 'Content-Type: application/json' "
+        f"-d '{{\"marketplace\":\"US\",\"ids\":[\"{sample}\"]}}' {base}/api/v3/convert",
+    ):
+        err.print(line, soft_wrap=True, highlight=False, markup=False)
+    Server(
+        "sellerkit.app:create_app",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers or settings.workers,
+        http=HTTPModes.auto,
+        factory=True,
+        log_level=settings.log_level,
+        backlog=2048,
+    ).serve()
+
+
+def _sample_code(settings) -> str:
+    """A UPC that is really in the (demo) catalog, so the first request shows a match."""
+    from sellerkit.catalog.service import catalog
+
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.session() as s:
+            return catalog.sample_code(s, "US") or "036000291452"
+    finally:
+        db.dispose()
+
+
+# ---- keys -------------------------------------------------------------------------------------
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="A label for the key (also the new account's name).")],
+    plan: Annotated[str, typer.Option(help="basic, pro or unlimited.")] = "basic",
+    account: Annotated[Optional[str], typer.Option(help="Existing account id or name.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+):
+    """Issue an API key. The secret is shown once."""
+    from sellerkit.accounts.service import keys
+
+    try:
+        with _db().session(write=True) as s:
+            issued = keys.create(s, name=name, plan=plan, account=account)
+    except SellerkitError as exc:
+        _fail(exc.message)
+    if as_json:
+        print(json.dumps(issued.as_dict()))
+    else:
+        err.print(f"partner id: {issued.partner_id}  account: {issued.account_id}  plan: {issued.plan}")
+        err.print("secret key (shown once, store it now):")
+        print(issued.key)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    partner_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+):
+    """Issue a new secret for a partner id; the old secret stops working at once."""
+    from sellerkit.accounts.service import keys
+
+    try:
+        with _db().session(write=True) as s:
+            issued = keys.rotate(s, partner_id)
+    except SellerkitError as exc:
+        _fail(exc.message)
+    print(json.dumps(issued.as_dict()) if as_json else issued.key)
+
+
+@keys_app.command("revoke")
+def keys_revoke(partner_id: str):
+    """Revoke a key for good."""
+    from sellerkit.accounts.service import keys
+
+    try:
+        with _db().session(write=True) as s:
+            keys.revoke(s, partner_id)
+    except SellerkitError as exc:
+        _fail(exc.message)
+    err.print(f"revoked {partner_id}")
+
+
+@keys_app.command("set-limit")
+def keys_set_limit(
+    partner_id: str,
+    rps: Annotated[int, typer.Option(help="Requests per second allowed for this key.")],
+):
+    """Set a key's request rate limit."""
+    from sellerkit.accounts.service import keys
+
+    try:
+        with _db().session(write=True) as s:
+            keys.set_limit(s, partner_id, rps)
+    except SellerkitError as exc:
+        _fail(exc.message)
+    err.print(f"{partner_id}: {rps} requests/s")
+
+
+@keys_app.command("list")
+def keys_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False):
+    """List keys (secrets are never shown)."""
+    from sellerkit.accounts.service import keys
+
+    with _db().session() as s:
+        rows = keys.list(s)
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table("partner id", "name", "account", "plan", "key", "rps", "created", "revoked")
+    for r in rows:
+        table.add_row(r["partner_id"], r["name"], f'{r["account_id"]} {r["account"]}', str(r["plan"]),
+                      r["key_hint"], str(r["rate_limit_rps"] or "default"), r["created_at"][:19],
+                      "yes" if r["revoked"] else "")
+    Console().print(table)
+
+
+# ---- catalog ----------------------------------------------------------------------------------
+
+
+@catalog_app.command("import")
+def catalog_import(
+    files: Annotated[list[Path], typer.Argument(help="JSONL, JSONL.gz or CSV files.", exists=True, dir_okay=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+):
+    """Import catalog files (upsert by marketplace and ASIN)."""
+    from sellerkit.catalog.files import CatalogFile
+    from sellerkit.catalog.service import ImportReport
+    from sellerkit.catalog.tasks import import_file
+
+    db = _db()
+    total = ImportReport()
+    for path in files:
+        try:
+            CatalogFile(path)
+        except ValueError as exc:
+            _fail(str(exc), 2)
+        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                      TextColumn("{task.fields[counts]}"), TimeRemainingColumn(),
+                      console=err, disable=not err.is_terminal) as bar:
+            task = bar.add_task(path.name, total=path.stat().st_size, counts="")
+
+            def progress(source, rep):
+                bar.update(task, completed=source.bytes_read,
+                           counts=f"{rep.inserted + rep.updated + rep.unchanged:,} products")
+
+            report = import_file(db, path, progress)
+            bar.update(task, completed=path.stat().st_size)
+        total.add(report)
+    if as_json:
+        print(json.dumps(total.as_dict()))
+        return
+    for m in total.messages[:50]:
+        err.print(m)
+    if len(total.messages) > 50:
+        err.print(f"... and more (use --json for up to {len(total.messages)} messages)")
+    table = Table("inserted", "updated", "unchanged", "rejected", "warnings", "observations")
+    table.add_row(*(f"{getattr(total, n):,}" for n in
+                    ("inserted", "updated", "unchanged", "rejected", "warnings", "observations")))
+    Console(stderr=True).print(table)
+
+
+@catalog_app.command("export")
+def catalog_export(
+    marketplace: Annotated[Optional[str], typer.Option(help="Only this marketplace.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl (lossless) or csv.")] = "jsonl",
+    observations: Annotated[bool, typer.Option(help="Also export history (JSONL only).")] = False,
+    out: Annotated[Optional[Path], typer.Option(help="File to write; default standard output.")] = None,
+):
+    """Export the catalog in the catalog exchange format."""
+    from sellerkit.catalog.files import write_csv, write_jsonl
+    from sellerkit.catalog.service import catalog
+
+    if fmt not in ("jsonl", "csv"):
+        _fail("--format: expected jsonl or csv", 2)
+    db = _db()
+    try:
+        with db.session() as s:
+            records = catalog.export_records(s, marketplace, observations and fmt == "jsonl")
+            if fmt == "jsonl":
+                fh = open(out, "wb") if out else sys.stdout.buffer
+                n = write_jsonl(fh, records)
+            else:
+                fh = open(out, "w", newline="", encoding="utf-8") if out else sys.stdout
+                n = write_csv(fh, records)
+            fh.flush()
+            if out:
+                fh.close()
+    except SellerkitError as exc:
+        _fail(exc.message, 2)
+    err.print(f"exported {n:,} records")
+
+
+@catalog_app.command("demo")
+def catalog_demo(
+    products: Annotated[int, typer.Option(help="How many products.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Generator seed (same seed, same data).")] = 1,
+    out: Annotated[Optional[Path], typer.Option(help="Write JSONL here ('-' for stdout) instead of importing.")] = None,
+):
+    """Generate deterministic demo products (labelled demo) and import them, or write them out."""
+    from sellerkit.catalog.demo import generate
+    from sellerkit.catalog.files import write_jsonl
+    from sellerkit.catalog.tasks import import_items
+
+    records = generate(products, seed=seed)
+    if out is not None:
+        if str(out) == "-":
+            write_jsonl(sys.stdout.buffer, records)
+        else:
+            opener = __import__("gzip").open if str(out).endswith(".gz") else open
+            with opener(out, "wb") as fh:
+                n = write_jsonl(fh, records)
+            err.print(f"wrote {n:,} records to {out}")
+        return
+    report = import_items(_db(), enumerate(records, start=1))
+    err.print(f"demo data: {report.inserted:,} inserted, {report.updated:,} updated, "
+              f"{report.unchanged:,} unchanged, {report.observations:,} observations")
+
+
+# ---- db ---------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade():
+    """Apply database migrations (the server also does this on start)."""
+    _db()
+    err.print("database is at the latest schema")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,138 @@
+"""Import semantics of specs/catalog-format.md, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import gzip
+
+import orjson
+
+from sellerkit.catalog.files import write_csv, write_jsonl
+from sellerkit.catalog.service import catalog
+from sellerkit.catalog.tasks import import_file
+from tests.catalog.factories import ISBN10, ISBN13, UPC, product
+from tests.conftest import import_records
+
+
+def _export(db, **kw) -> list[dict]:
+    with db.session() as s:
+        return list(catalog.export_records(s, **kw))
+
+
+class TestImportCounts:
+    def test_first_import_inserts(self, db):
+        report = import_records(db, [product("B000000001"), product("B000000002")])
+        assert (report.inserted, report.updated, report.unchanged) == (2, 0, 0)
+
+    def test_reimporting_same_records_changes_nothing(self, db):
+        recs = [product("B000000001", identifiers={"upc": [UPC]}, rank=5, updated_at="2026-11-01T00:00:00Z")]
+        import_records(db, recs)
+        before = _export(db)
+        report = import_records(db, recs)
+        assert (report.inserted, report.updated, report.unchanged) == (0, 0, 1)
+        assert _export(db) == before
+
+    def test_duplicate_lines_in_one_file_count_once(self, db):
+        report = import_records(db, [product("B000000001", rank=1), product("B000000001", rank=2)])
+        assert report.inserted == 1
+        assert _export(db)[0]["rank"] == 2
+
+
+class TestRejections:
+    def test_missing_title_is_rejected_with_line_number(self, db):
+        report = import_records(db, [product("B000000001"), {"marketplace": "US", "asin": "B000000002"}])
+        assert report.rejected == 1 and report.inserted == 1
+        assert "line 2" in report.messages[0] and "'title'" in report.messages[0]
+
+    def test_missing_asin_is_rejected(self, db):
+        report = import_records(db, [{"marketplace": "US", "title": "x"}])
+        assert report.rejected == 1 and "'asin'" in report.messages[0]
+
+    def test_unknown_marketplace_is_rejected_naming_it(self, db):
+        report = import_records(db, [product("B000000001", marketplace="XX")])
+        assert report.rejected == 1 and "'XX'" in report.messages[0]
+
+    def test_invalid_identifier_is_dropped_with_warning(self, db):
+        report = import_records(db, [product("B000000001", identifiers={"upc": [UPC, "036000291453"]})])
+        assert report.inserted == 1 and report.warnings == 1
+        assert "036000291453" in report.messages[0]
+        assert _export(db)[0]["identifiers"]["upc"] == [UPC]
+
+    def test_wrongly_typed_field_is_dropped_with_warning(self, db):
+        report = import_records(db, [product("B000000001", rank="first")])
+        assert report.inserted == 1 and report.warnings == 1
+        assert "rank" not in _export(db)[0]
+
+    def test_bad_json_line_is_rejected_and_rest_imported(self, db, tmp_path):
+        path = tmp_path / "c.jsonl"
+        path.write_bytes(orjson.dumps(product("B000000001")) + b"\n{not json\n" + orjson.dumps(product("B000000002")) + b"\n")
+        report = import_file(db, path)
+        assert (report.inserted, report.rejected) == (2, 1)
+        assert "line 2" in report.messages[0]
+
+
+class TestMerge:
+    def test_newer_record_wins_field_by_field(self, db):
+        import_records(db, [product("B000000001", rank=10, brand="Old", updated_at="2026-10-01T00:00:00Z")])
+        import_records(db, [product("B000000001", rank=20, updated_at="2026-11-01T00:00:00Z")])
+        rec = _export(db)[0]
+        assert rec["rank"] == 20 and rec["brand"] == "Old"
+
+    def test_older_record_only_fills_gaps(self, db):
+        import_records(db, [product("B000000001", rank=20, updated_at="2026-11-01T00:00:00Z")])
+        report = import_records(db, [product("B000000001", rank=10, brand="Acme", updated_at="2026-10-01T00:00:00Z")])
+        rec = _export(db)[0]
+        assert rec["rank"] == 20 and rec["brand"] == "Acme" and report.updated == 1
+
+    def test_unknown_fields_are_kept(self, db):
+        import_records(db, [product("B000000001", supplier_note="keep me")])
+        assert _export(db)[0]["supplier_note"] == "keep me"
+
+
+class TestFiles:
+    def test_jsonl_gz_imports(self, db, tmp_path):
+        path = tmp_path / "c.jsonl.gz"
+        with gzip.open(path, "wb") as fh:
+            write_jsonl(fh, [product("B000000001"), product("B000000002")])
+        assert import_file(db, path).inserted == 2
+
+    def test_csv_round_trip_keeps_nested_and_list_fields(self, db, tmp_path):
+        rec = product("B000000001", identifiers={"upc": [UPC]}, package_dimensions={"length": 10.0, "width": 8.0, "height": 3.0, "weight": 1.2},
+                      images=["https://a/1.jpg", "https://a/2.jpg"], is_hazmat=True, rank=77,
+                      sales_ranks=[{"rank": 3, "title": "Puzzles"}])
+        import_records(db, [rec])
+        path = tmp_path / "c.csv"
+        with open(path, "w", newline="") as fh:
+            write_csv(fh, _export(db))
+        again = import_file(db, path)
+        assert again.unchanged == 1 and again.rejected == 0 and again.warnings == 0
+
+    def test_jsonl_export_reimports_unchanged_with_history(self, db, tmp_path):
+        import_records(db, [product("B000000001", identifiers={"isbn": [ISBN10]}),
+                            {"type": "observation", "marketplace": "US", "asin": "B000000001",
+                             "observed_at": "2026-10-01T12:00:00Z", "buybox_price": 2999, "rank": 5123}])
+        path = tmp_path / "c.jsonl"
+        with open(path, "wb") as fh:
+            write_jsonl(fh, _export(db, observations=True))
+        report = import_file(db, path)
+        assert (report.unchanged, report.observations) == (1, 0)
+
+
+class TestIdentifierIndex:
+    def test_isbn10_is_indexed_with_its_isbn13(self, db):
+        import_records(db, [product(ISBN10, identifiers={"isbn": [ISBN10]})])
+        with db.session() as s:
+            out = catalog.asin_convert(s, "US", [ISBN10])
+        assert set(out[ISBN10]["isbn"]) == {ISBN10, ISBN13}
+
+    def test_upc_is_indexed_with_its_ean13(self, db):
+        import_records(db, [product("B000000001", identifiers={"upc": [UPC]})])
+        with db.session() as s:
+            out = catalog.asin_convert(s, "US", ["B000000001"])
+        assert out["B000000001"]["upc"] == [UPC] and out["B000000001"]["ean"] == ["0" + UPC]
+
+    def test_update_replaces_identifiers(self, db):
+        import_records(db, [product("B000000001", identifiers={"upc": [UPC]}, updated_at="2026-10-01T00:00:00Z")])
+        import_records(db, [product("B000000001", identifiers={"upc": ["887276302195"]}, updated_at="2026-11-01T00:00:00Z")])
+        with db.session() as s:
+            assert catalog.convert(s, "US", [UPC]) == {}
+            assert catalog.convert(s, "US", ["887276302195"])["887276302195"][0] == "B000000001"

@@ -1,0 +1,127 @@
+"""Shared fixtures: a real database (SQLite always, PostgreSQL when it answers), the real app,
+keys and catalogs built through the services and the catalog format."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from sellerkit.config import Settings
+from sellerkit.kit.db import Database, import_all_models
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+FIXTURES = SHARED / "fixtures" / "external"
+PG_ADMIN_URL = os.environ.get(
+    "SELLERKIT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _postgres_reason() -> str | None:
+    try:
+        engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 2})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means: not here
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__}); set SELLERKIT_TEST_POSTGRES_URL"
+
+
+POSTGRES_SKIP = _postgres_reason()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    if POSTGRES_SKIP:
+        pytest.skip(POSTGRES_SKIP)
+    name = f"sellerkit_test_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_database(postgres_url) -> Iterator[Database]:
+    db = Database(postgres_url)
+    db.migrate()
+    yield db
+    db.dispose()
+
+
+def _truncate(db: Database) -> None:
+    tables = [t.name for t in reversed(import_all_models().sorted_tables)]
+    with db.engine.begin() as c:
+        c.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request, tmp_path) -> Iterator[Database]:
+    """A migrated, empty database on each backend the machine has."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'sellerkit.db'}")
+        database.migrate()
+        yield database
+        database.dispose()
+    else:
+        database = request.getfixturevalue("_pg_database")
+        _truncate(database)
+        yield database
+
+
+@pytest.fixture
+def sqlite_db(tmp_path) -> Iterator[Database]:
+    """SQLite only, for tests of behaviour that does not depend on the backend."""
+    database = Database(f"sqlite:///{tmp_path / 'sellerkit.db'}")
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(data_dir=tmp_path, demo=False)
+
+
+def make_client(db: Database, settings: Settings):
+    from fastapi.testclient import TestClient
+
+    from sellerkit.app import create_app
+
+    return TestClient(create_app(settings, db))
+
+
+@pytest.fixture
+def client(db, settings):
+    with make_client(db, settings) as c:
+        yield c
+
+
+@pytest.fixture
+def new_key(db):
+    """Issue keys through the service: `new_key(name, plan=..., account=...)`."""
+    from sellerkit.accounts.service import keys
+
+    def issue(name: str = "seller", plan: str | None = "pro", account: str | None = None):
+        with db.session(write=True) as s:
+            return keys.create(s, name=name, plan=plan, account=account)
+
+    return issue
+
+
+def import_records(db: Database, records: list[dict]):
+    """Build catalog data the way users do: catalog-format records through the import path."""
+    from sellerkit.catalog.tasks import import_items
+
+    return import_items(db, enumerate(records, start=1))

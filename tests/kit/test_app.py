@@ -1,0 +1,25 @@
+"""App-wide behaviour: JSON errors, documentation, unknown routes."""
+
+from __future__ import annotations
+
+
+class TestApp:
+    def test_unknown_route_is_json_404(self, client):
+        r = client.get("/no/such/route")
+        assert r.status_code == 404 and r.json()["message"].startswith("no route GET /no/such/route")
+
+    def test_wrong_method_is_json_405(self, client):
+        r = client.get("/api/v3/convert")
+        assert r.status_code == 405 and "GET" in r.json()["message"]
+
+    def test_openapi_describes_every_route(self, client):
+        paths = client.get("/openapi.json").json()["paths"]
+        routes = {r.path for r in client.app.routes if getattr(r, "include_in_schema", False)}
+        assert routes <= set(paths)
+        assert {"/api/v3/convert", "/api/v3/asin-convert", "/account"} <= set(paths)
+
+    def test_docs_page_is_served(self, client):
+        assert "swagger" in client.get("/docs").text.lower()
+
+    def test_health_needs_no_key(self, client):
+        assert client.get("/health").json()["status"] == "ok"

@@ -1,0 +1,67 @@
+"""The operator CLI as outside tests use it: a real process, a real data directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture
+def run(tmp_path):
+    env = {**os.environ, "SELLERKIT_DATA_DIR": str(tmp_path / "data")}
+    env.pop("SELLERKIT_DATABASE_URL", None)
+
+    def sellerkit(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        proc = subprocess.run([sys.executable, "-m", "sellerkit.cli", *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"sellerkit {' '.join(args)} failed: {proc.stderr}")
+        return proc
+
+    return sellerkit
+
+
+class TestKeysCli:
+    def test_create_json_contract(self, run, tmp_path):
+        out = json.loads(run("keys", "create", "--name", "shop", "--plan", "pro", "--json").stdout)
+        assert set(out) == {"key", "partner_id", "account_id", "plan"} and out["plan"] == "pro"
+        assert (tmp_path / "data" / "sellerkit.db").exists()
+
+    def test_rotate_json_keeps_partner_id(self, run):
+        made = json.loads(run("keys", "create", "--name", "shop", "--json").stdout)
+        rotated = json.loads(run("keys", "rotate", made["partner_id"], "--json").stdout)
+        assert rotated["partner_id"] == made["partner_id"] and rotated["key"] != made["key"]
+
+    def test_list_shows_no_secret(self, run):
+        made = json.loads(run("keys", "create", "--name", "shop", "--json").stdout)
+        listed = run("keys", "list", "--json").stdout
+        assert made["partner_id"] in listed and made["key"] not in listed
+
+    def test_revoke_unknown_partner_fails_clearly(self, run):
+        proc = run("keys", "revoke", "pk_missing", check=False)
+        assert proc.returncode == 1 and "pk_missing" in proc.stderr
+
+    def test_unknown_plan_fails_clearly(self, run):
+        proc = run("keys", "create", "--name", "x", "--plan", "gold", check=False)
+        assert proc.returncode == 1 and "unknown plan" in proc.stderr
+
+
+class TestCatalogCli:
+    def test_import_then_export_round_trip(self, run, tmp_path):
+        src = tmp_path / "in.jsonl"
+        src.write_text(json.dumps({"marketplace": "US", "asin": "B000000001", "title": "Thing",
+                                   "identifiers": {"upc": ["036000291452"]}}) + "\n")
+        summary = json.loads(run("catalog", "import", str(src), "--json").stdout)
+        assert summary["inserted"] == 1
+        exported = run("catalog", "export", "--marketplace", "US").stdout.splitlines()
+        assert json.loads(exported[0])["asin"] == "B000000001"
+
+    def test_import_rejects_unknown_file_type(self, run, tmp_path):
+        bad = tmp_path / "x.txt"
+        bad.write_text("hello")
+        proc = run("catalog", "import", str(bad), check=False)
+        assert proc.returncode == 2 and "unknown catalog file type" in proc.stderr
