@@ -121,7 +121,10 @@ def new_key(db):
 
 
 def import_records(db: Database, records: list[dict]):
-    """Build catalog data the way users do: catalog-format records through the import path."""
+    """Build catalog data the way users do: catalog-format records as JSONL lines through the
+    import path."""
+    import orjson
+
     from sellerkit.catalog.tasks import import_items
 
-    return import_items(db, enumerate(records, start=1))
+    return import_items(db, enumerate(map(orjson.dumps, records), start=1))

@@ -6,6 +6,8 @@ import csv
 import gzip
 import io
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -16,9 +18,27 @@ from sellerkit.catalog.records import CSV_COLUMNS, RecordRejected, flatten, unfl
 csv.field_size_limit(1 << 24)
 
 
+BLOCK_BYTES = 32 * 2**20
+
+
+@dataclass(frozen=True, slots=True)
+class JsonlBlock:
+    """Whole JSON lines as one bytes object, starting at line `first_line`: the import's main
+    process hands blocks to its workers without ever touching single lines."""
+
+    first_line: int
+    data: bytes
+
+    def items(self) -> Iterator[tuple[int, bytes]]:
+        for n, line in enumerate(self.data.split(b"\n"), start=self.first_line):
+            if line.strip():
+                yield n, line
+
+
 class CatalogFile:
     """Iterates `(line_number, raw)` and tells how far it has read; `raw` is a JSON line's
-    bytes, a CSV row as a record dict, or a RecordRejected."""
+    bytes, a CSV row as a record dict, or a RecordRejected. `batches()` gives the same in
+    import-sized pieces."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -41,20 +61,35 @@ class CatalogFile:
         return self._raw.tell() if self._raw and not self._raw.closed else self.total_bytes
 
     def __iter__(self) -> Iterator[tuple[int, Any]]:
+        for batch in self.batches():
+            yield from batch.items() if isinstance(batch, JsonlBlock) else batch
+
+    def batches(self, rows: int = 5_000) -> Iterator[JsonlBlock | list[tuple[int, Any]]]:
+        """JSONL as blocks of about BLOCK_BYTES; CSV as lists of `rows` parsed rows."""
         with open(self.path, "rb") as raw:
             self._raw = raw
             stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if self.gzipped else raw
             if self.format == "jsonl":
-                yield from _jsonl(stream)
+                yield from _jsonl_blocks(stream)
             else:
-                yield from _csv(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+                rows_iter = _csv(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+                while batch := list(islice(rows_iter, rows)):
+                    yield batch
 
 
-def _jsonl(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
-    # Lines stay bytes: they are decoded where they are validated, in the import's workers.
-    for n, line in enumerate(stream, start=1):
-        if line.strip():
-            yield n, line
+def _jsonl_blocks(stream: IO[bytes]) -> Iterator[JsonlBlock]:
+    first, rest = 1, b""
+    while chunk := stream.read(BLOCK_BYTES):
+        data = rest + chunk
+        cut = data.rfind(b"\n") + 1
+        if not cut:  # one line longer than a block: keep reading
+            rest = data
+            continue
+        block, rest = data[:cut], data[cut:]
+        yield JsonlBlock(first, block)
+        first += block.count(b"\n")
+    if rest:
+        yield JsonlBlock(first, rest)
 
 
 def _csv(text: IO[str]) -> Iterator[tuple[int, Any]]:

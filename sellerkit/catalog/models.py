@@ -11,8 +11,8 @@ from sellerkit.kit.db import Base
 class Product(Base):
     """One Amazon product in one marketplace.
 
-    `data` is the whole catalog-format record (the source of truth, so unknown fields survive a
-    round trip); the other columns are projections for queries and sorting.
+    `data` is the whole catalog-format record, as JSON text: the source of truth, so unknown
+    fields survive a round trip, and a canonical import line is stored exactly as it came.
     """
 
     __tablename__ = "products"
@@ -21,13 +21,6 @@ class Product(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     marketplace: Mapped[str] = mapped_column(sa.String(2))
     asin: Mapped[str] = mapped_column(sa.String(10))
-    title: Mapped[str] = mapped_column(sa.Text)
-    brand: Mapped[str | None] = mapped_column(sa.String(200))
-    category: Mapped[str | None] = mapped_column(sa.String(200))
-    rank: Mapped[int | None] = mapped_column()
-    buybox_price: Mapped[int | None] = mapped_column(sa.BigInteger)
-    parent_asin: Mapped[str | None] = mapped_column(sa.String(10))
-    updated_at: Mapped[datetime | None] = mapped_column()
     data: Mapped[str] = mapped_column(sa.Text)
 
 

@@ -86,16 +86,13 @@ class RecordRejected(ValueError):
         self.reason = reason
 
 
-@dataclass(slots=True)
-class IndexEntry:
-    key: str
-    family: str
-    value: str
+# An identifier-index entry: (key, family, value); `key` is the 14-digit GTIN all spellings share.
+IndexEntry = tuple[str, str, str]
 
 
 @dataclass(slots=True)
 class ProductRecord:
-    """A validated product, its identifier-index rows, and what was dropped on the way."""
+    """A validated product, its identifier-index entries, and what was dropped on the way."""
 
     record: dict[str, Any]
     index: list[IndexEntry]
@@ -143,7 +140,7 @@ def _float(v: Any) -> float:
     if isinstance(v, bool):
         raise _Drop("expected a number, got true/false")
     if isinstance(v, int | float):
-        return float(v)
+        return v
     if isinstance(v, str):
         try:
             return float(v.strip())
@@ -283,80 +280,122 @@ def _key_fields(raw: dict, line: int) -> tuple[str, str]:
 # ---- products ---------------------------------------------------------------------------------
 
 
-def _clean_record_type() -> type:
-    """A msgspec type that accepts exactly the records needing no repair, derived from
-    PRODUCT_FIELDS so the contract is written once. Validating against it in C is the fast path;
-    anything it refuses takes the field-by-field path, which alone writes the messages."""
-    asin = Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Z]{10}$")]
-    dim = Annotated[float, msgspec.Meta(ge=0)]
+def _canonical_type() -> type:
+    """A msgspec type that accepts exactly the records already in canonical form, derived from
+    PRODUCT_FIELDS so the contract is written once (see `canonical_product`). Fields may be
+    absent but never null or empty, as the general path drops those."""
+    asin = Annotated[str, msgspec.Meta(pattern=r"^(B0[0-9A-Z]{8}|[0-9]{9}[0-9X])$")]
     dims = msgspec.defstruct(
-        "CleanDims", [(d, dim | None, None) for d in DIMENSIONS], forbid_unknown_fields=True
+        "CanonicalDims",
+        [(d, Annotated[float, msgspec.Meta(ge=0)], None) for d in DIMENSIONS],
+        forbid_unknown_fields=True,
     )
-    rank = msgspec.defstruct("CleanRank", [("rank", int), ("title", str)], forbid_unknown_fields=True)
+    rank = msgspec.defstruct("CanonicalRank", [("rank", int), ("title", str)], forbid_unknown_fields=True)
+    idents = msgspec.defstruct(
+        "CanonicalIdentifiers",
+        [(f, Annotated[list[str], msgspec.Meta(min_length=1)], None) for f in IDENTIFIER_FAMILIES],
+        forbid_unknown_fields=True,
+    )
     types = {
-        "str": str,
+        "str": Annotated[str, msgspec.Meta(min_length=1)],
         "int": int,
         "bool": bool,
         "strs": list[str],
         "asin": asin,
         "asins": list[asin],
-        "timestamp": Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")],
-        "date": Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d\d-\d\d$")],
+        "timestamp": Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")],
+        "date": date,
         "dims": dims,
         "ranks": list[rank],
-        "ids": dict,  # always normalised code by code below
+        "ids": idents,
     }
     fields: list = [
         ("marketplace", Literal[tuple(MARKETPLACES)]),  # type: ignore[misc]
         ("asin", asin),
-        ("title", str),
+        ("title", types["str"]),
+        ("type", Literal["product"], None),  # an observation line takes the general path
     ]
-    fields += [(n, types[t] | None, None) for n, t in PRODUCT_FIELDS.items() if n not in ("marketplace", "asin", "title")]
-    return msgspec.defstruct("CleanProduct", fields)
+    fields += [
+        (n, types[t], None) for n, t in PRODUCT_FIELDS.items() if n not in ("marketplace", "asin", "title")
+    ]
+    return msgspec.defstruct("CanonicalProduct", fields)
 
 
-_CLEAN = _clean_record_type()
+_CANONICAL = msgspec.json.Decoder(_canonical_type())
 _TEXT_FIELDS = tuple(n for n, t in PRODUCT_FIELDS.items() if t == "str")
+_ASIN_FIELDS = tuple(n for n, t in PRODUCT_FIELDS.items() if t == "asin")
 
 
-def _is_clean(raw: dict) -> bool:
+def canonical_product(line: bytes) -> tuple[str, str, list[IndexEntry]] | None:
+    """`(marketplace, asin, index)` when a JSONL line is already exactly what
+    `normalise_product` would make of it, so it can be stored as it came; None otherwise.
+
+    Well-formed catalogs are almost all canonical: msgspec validates them in C while parsing,
+    several times faster than building and normalising a dict field by field. Anything unusual
+    returns None and takes the general path, which alone writes warnings.
+    """
     try:
-        msgspec.convert(raw, _CLEAN, strict=True)
-    except msgspec.ValidationError:
-        return False
+        rec = _CANONICAL.decode(line)
+    except msgspec.DecodeError:  # includes ValidationError
+        return None
     for name in _TEXT_FIELDS:  # str.strip() returns the same object when there is nothing to strip
-        v = raw.get(name)
-        if v is not None and (v.strip() is not v or not v):
-            return False
-    return True
+        v = getattr(rec, name)
+        if v is not None and v.strip() is not v:
+            return None
+    for asin in (rec.asin, *(getattr(rec, n) for n in _ASIN_FIELDS), *(rec.variations_list or ())):
+        if asin is not None and asin[0] != "B" and not _is_asin(asin):
+            return None
+    if rec.updated_at is not None:
+        try:
+            datetime.fromisoformat(rec.updated_at)
+        except ValueError:
+            return None
+    index: list[IndexEntry] = []
+    if rec.identifiers is not None:
+        seen: set[IndexEntry] = set()
+        for family in IDENTIFIER_FAMILIES:
+            codes = getattr(rec.identifiers, family)
+            if codes is None:
+                continue
+            if len(set(codes)) != len(codes):
+                return None
+            for code in codes:
+                try:
+                    ident = ids.parse(code, hint=family)
+                except ids.InvalidIdentifier:
+                    return None
+                if ident.value != code:
+                    return None
+                for entry in index_forms(family, ident):
+                    if entry not in seen:
+                        seen.add(entry)
+                        index.append(entry)
+        if not index:  # `"identifiers": {}`, which the general path drops
+            return None
+    return rec.marketplace, rec.asin, index
+
+
+def _is_asin(code: str) -> bool:
+    try:
+        return ids.parse_asin(code) == code
+    except ids.InvalidIdentifier:
+        return False
 
 
 def normalise_product(raw: dict, line: int) -> ProductRecord:
-    """Validate one product record; bad optional fields are dropped with a warning."""
-    if not _is_clean(raw):
-        return _normalise_field_by_field(raw, line)
-    record = {k: v for k, v in raw.items() if v is not None and v != "" and k != "identifiers"}
-    warnings: list[str] = []
-    index: list[IndexEntry] = []
-    if raw.get("identifiers"):
-        cleaned = _identifiers(raw["identifiers"], line, raw["asin"], warnings, index)
-        if cleaned:
-            record["identifiers"] = cleaned
-    return ProductRecord(record, index, warnings)
-
-
-def _normalise_field_by_field(raw: dict, line: int) -> ProductRecord:
+    """Validate one product record field by field; bad optional fields are dropped with a
+    warning, and only a missing or invalid marketplace, ASIN or title rejects the record."""
     mp, asin = _key_fields(raw, line)
     title = _required_text(raw, "title", line)
     record: dict[str, Any] = {"marketplace": mp, "asin": asin, "title": title}
     warnings: list[str] = []
     index: list[IndexEntry] = []
     for name, value in raw.items():
-        if name in record or value is None or value == "":
-            continue
         tag = PRODUCT_FIELDS.get(name)
         if tag is None:
-            record[name] = value  # unknown extra fields are kept, never an error
+            record[name] = value  # unknown extra fields are kept as they came, never an error
+        elif name in record or value is None or value == "":
+            continue
         elif tag == "ids":
             cleaned = _identifiers(value, line, asin, warnings, index)
             if cleaned:
@@ -376,7 +415,7 @@ def _identifiers(
         warnings.append(f"line {line}: {asin}: field 'identifiers' dropped: expected an object")
         return {}
     cleaned: dict[str, list[str]] = {}
-    seen: set[tuple[str, str]] = set()
+    seen: set[IndexEntry] = set()
     for family in IDENTIFIER_FAMILIES:
         codes = value.get(family)
         if codes in (None, "", []):
@@ -398,26 +437,28 @@ def _identifiers(
                 continue
             if ident.value not in kept:
                 kept.append(ident.value)
-            for fam, val in index_forms(family, ident):
-                if (fam, val) not in seen:
-                    seen.add((fam, val))
-                    index.append(IndexEntry(ident.key, fam, val))
+            for entry in index_forms(family, ident):
+                if entry not in seen:
+                    seen.add(entry)
+                    index.append(entry)
         if kept:
             cleaned[family] = kept
     return cleaned
 
 
-def index_forms(family: str, ident: ids.Identifier) -> list[tuple[str, str]]:
-    """The (family, value) rows an identifier is indexed under: as given, plus the standard
-    equivalent the spec asks for (UPC-A also as its EAN-13; ISBN-10 with its ISBN-13 and back)."""
-    forms = [(family, ident.value)]
-    eq = ident.equivalents()
-    if ident.kind is ids.IdKind.UPC_A and "ean" in eq:
-        forms.append(("ean", eq["ean"]))
-    elif ident.kind is ids.IdKind.ISBN_10 and "isbn13" in eq:
-        forms.append(("isbn", eq["isbn13"]))
-    elif ident.kind is ids.IdKind.ISBN_13 and "isbn10" in eq:
-        forms.append(("isbn", eq["isbn10"]))
+def index_forms(family: str, ident: ids.Identifier) -> list[IndexEntry]:
+    """The index entries of an identifier: as given, plus the standard equivalent the spec asks
+    for (UPC-A also as its EAN-13; ISBN-10 with its ISBN-13 and back). Same result as
+    `ident.equivalents()` for these, without computing the forms the index does not keep."""
+    key = ident.key
+    forms = [(key, family, ident.value)]
+    kind = ident.kind
+    if kind is ids.IdKind.UPC_A:
+        forms.append((key, "ean", key[1:]))
+    elif kind is ids.IdKind.ISBN_10:
+        forms.append((key, "isbn", key[1:]))
+    elif kind is ids.IdKind.ISBN_13 and key[1:4] == "978":
+        forms.append((key, "isbn", key[4:13] + ids.isbn10_check_digit(key[4:13])))
     return forms
 
 
@@ -448,17 +489,17 @@ def merge(existing: dict, incoming: dict) -> dict:
 def index_of(record: dict) -> list[IndexEntry]:
     """Re-derive the identifier index of a stored (already normalised) record."""
     index: list[IndexEntry] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[IndexEntry] = set()
     for family, codes in (record.get("identifiers") or {}).items():
         for code in codes:
             try:
                 ident = ids.parse(code, hint=family)
             except ids.InvalidIdentifier:
                 continue
-            for fam, val in index_forms(family, ident):
-                if (fam, val) not in seen:
-                    seen.add((fam, val))
-                    index.append(IndexEntry(ident.key, fam, val))
+            for entry in index_forms(family, ident):
+                if entry not in seen:
+                    seen.add(entry)
+                    index.append(entry)
     return index
 
 

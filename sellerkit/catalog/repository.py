@@ -15,10 +15,7 @@ I = ProductIdentifier.__table__  # noqa: E741
 O = Observation.__table__  # noqa: E741
 
 # Row layouts of the bulk inserts (tuples, in this order).
-PRODUCT_COLUMNS = (
-    "marketplace", "asin", "title", "brand", "category", "rank", "buybox_price", "parent_asin",
-    "updated_at", "data",
-)
+PRODUCT_COLUMNS = ("marketplace", "asin", "data")
 IDENTIFIER_COLUMNS = ("marketplace", "key", "asin", "family", "value")
 
 

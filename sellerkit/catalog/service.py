@@ -10,18 +10,17 @@ import orjson
 from sqlalchemy.orm import Session
 
 from sellerkit.catalog import repository as repo
-from sellerkit.catalog.repository import PRODUCT_COLUMNS
 from sellerkit.catalog.records import (
     IDENTIFIER_FAMILIES,
-    ProductRecord,
+    IndexEntry,
     RecordRejected,
+    canonical_product,
     format_timestamp,
     index_of,
     is_observation,
     merge,
     normalise_observation,
     normalise_product,
-    parse_timestamp,
 )
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain.marketplaces import UnknownMarketplace, marketplace
@@ -62,24 +61,8 @@ class ImportReport:
         }
 
 
-def _product_row(record: dict) -> tuple:
-    ts = record.get("updated_at")
-    return (
-        record["marketplace"],
-        record["asin"],
-        record["title"],
-        record.get("brand"),
-        record.get("category"),
-        record.get("rank"),
-        record.get("buybox_price"),
-        record.get("parent_asin"),
-        parse_timestamp(ts) if ts else None,
-        orjson.dumps(record).decode(),
-    )
-
-
-def _index_rows(marketplace: str, asin: str, index) -> list[tuple]:
-    return [(marketplace, e.key, asin, e.family, e.value) for e in index]
+def _index_rows(marketplace: str, asin: str, index: list[IndexEntry]) -> list[tuple]:
+    return [(marketplace, key, asin, family, value) for key, family, value in index]
 
 
 @dataclass
@@ -95,33 +78,41 @@ class PreparedBatch:
 def prepare_batch(items: list[tuple[int, Any]]) -> PreparedBatch:
     """Parse and validate raw lines (bytes, dicts or rejections); no I/O."""
     report = ImportReport()
-    products: dict[tuple[str, str], ProductRecord] = {}
+    products: dict[tuple[str, str], tuple[str, list[IndexEntry]]] = {}
     observations: list[dict] = []
     for line, raw in items:
+        warnings: list[str] = []
         try:
-            if isinstance(raw, bytes):
-                raw = _decode_line(raw, line)
-            elif isinstance(raw, RecordRejected):
-                raise raw
-            if is_observation(raw):
-                obs, warnings = normalise_observation(raw, line)
-                observations.append(obs)
+            fast = canonical_product(raw) if isinstance(raw, bytes) else None
+            if fast is not None:
+                mp, asin, index = fast
+                key, data = (mp, asin), raw.strip().decode()
             else:
-                rec = normalise_product(raw, line)
-                warnings = rec.warnings
-                key = (rec.marketplace, rec.asin)
-                if key in products:  # the same product twice in one batch: merge in file order
-                    merged = merge(products[key].record, rec.record)
-                    rec = ProductRecord(merged, index_of(merged))
-                products[key] = rec
+                if isinstance(raw, bytes):
+                    raw = _decode_line(raw, line)
+                elif isinstance(raw, RecordRejected):
+                    raise raw
+                if is_observation(raw):
+                    obs, warnings = normalise_observation(raw, line)
+                    observations.append(obs)
+                    key = None
+                else:
+                    rec = normalise_product(raw, line)
+                    key, index, warnings = (rec.marketplace, rec.asin), rec.index, rec.warnings
+                    data = orjson.dumps(rec.record).decode()
         except RecordRejected as exc:
             report.rejected += 1
             report.note(f"rejected line {exc.line}: {exc.reason}")
             continue
+        if key is not None:
+            if key in products:  # the same product twice in one batch: merge in file order
+                merged = merge(orjson.loads(products[key][0]), orjson.loads(data))
+                data, index = orjson.dumps(merged).decode(), index_of(merged)
+            products[key] = (data, index)
         report.warnings += len(warnings)
         for w in warnings:
             report.note(f"warning {w}")
-    rows = [(_product_row(r.record), _index_rows(r.marketplace, r.asin, r.index)) for r in products.values()]
+    rows = [((mp, asin, data), _index_rows(mp, asin, index)) for (mp, asin), (data, index) in products.items()]
     return PreparedBatch(rows, observations, report)
 
 
@@ -171,11 +162,11 @@ class CatalogService:
                 continue
             pid, data = found[asin]
             old = orjson.loads(data)
-            merged = merge(old, orjson.loads(row[-1]))
+            merged = merge(old, orjson.loads(row[2]))
             if merged == old:
                 report.unchanged += 1
                 continue
-            updates.append({"_id": pid, **dict(zip(PRODUCT_COLUMNS, _product_row(merged), strict=True))})
+            updates.append({"_id": pid, "data": orjson.dumps(merged).decode()})
             replaced.append(asin)
             index_rows += _index_rows(mp, asin, index_of(merged))
             report.updated += 1

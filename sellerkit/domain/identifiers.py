@@ -549,8 +549,13 @@ def _bad_check(raw: object, code: str, kind: IdKind) -> InvalidIdentifier:
                    check, code)
 
 
+_B0_ASIN = re.compile(r"B0[0-9A-Z]{8}\Z")
+
+
 def parse_asin(raw: str | int | float | None) -> str:
     """The normalised ASIN in `raw` (a `B0` ASIN or a book's ISBN-10), else InvalidIdentifier."""
+    if raw.__class__ is str and _B0_ASIN.match(raw):  # fast path: already canonical
+        return raw
     ident = parse(raw, hint="asin")
     if ident.kind not in (IdKind.ASIN, IdKind.ISBN_10):  # ISBN_10: a cell labelled "ISBN ..."
         label = _LABELS[ident.kind]

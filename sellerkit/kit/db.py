@@ -88,11 +88,13 @@ def _tune_sqlite(engine: Engine) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
         cur = dbapi_conn.cursor()
         for pragma in (
+            "page_size=16384",  # new databases only; fewer, larger pages load 1.5 KB records faster
             "journal_mode=WAL",
             "synchronous=NORMAL",
             "busy_timeout=30000",
             "foreign_keys=ON",
-            "cache_size=-65536",
+            "cache_size=-131072",
+            "wal_autocheckpoint=8192",  # checkpoint per 128 MiB of WAL, not per 4 MiB: bulk loads
             "mmap_size=268435456",
             "temp_store=MEMORY",
         ):

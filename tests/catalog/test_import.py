@@ -136,3 +136,23 @@ class TestIdentifierIndex:
         with db.session() as s:
             assert catalog.convert(s, "US", [UPC]) == {}
             assert catalog.convert(s, "US", ["887276302195"])["887276302195"][0] == "B000000001"
+
+
+class TestParallelImport:
+    """Worker processes validate blocks in parallel but must write them in file order."""
+
+    def test_blocks_commit_in_file_order_with_line_numbers_kept(self, db, tmp_path, monkeypatch):
+        monkeypatch.setattr("sellerkit.catalog.files.BLOCK_BYTES", 2_000)  # many small blocks
+        lines = []
+        for i in range(300):
+            lines.append(orjson.dumps(product(f"B{i:09d}", rank=i)))
+        for rank in range(1001, 1021):  # one undated ASIN again, in later blocks: the last wins
+            lines += lines[:20] + [orjson.dumps(product("B000000007", rank=rank))]
+        lines.insert(250, b'{"marketplace": "US", "asin": "B000000999"}')  # no title: rejected
+        path = tmp_path / "c.jsonl"
+        path.write_bytes(b"\n".join(lines) + b"\n")
+        report = import_file(db, path, workers=2)
+        assert (report.inserted, report.rejected) == (300, 1)
+        assert report.messages == ["rejected line 251: missing required field 'title'"]
+        by_asin = {r["asin"]: r for r in _export(db)}
+        assert len(by_asin) == 300 and by_asin["B000000007"]["rank"] == 1020

@@ -54,13 +54,6 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('marketplace', sa.String(length=2), nullable=False),
     sa.Column('asin', sa.String(length=10), nullable=False),
-    sa.Column('title', sa.Text(), nullable=False),
-    sa.Column('brand', sa.String(length=200), nullable=True),
-    sa.Column('category', sa.String(length=200), nullable=True),
-    sa.Column('rank', sa.Integer(), nullable=True),
-    sa.Column('buybox_price', sa.BigInteger(), nullable=True),
-    sa.Column('parent_asin', sa.String(length=10), nullable=True),
-    sa.Column('updated_at', sellerkit.kit.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('data', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_products')),
     sa.UniqueConstraint('marketplace', 'asin', name=op.f('uq_products_marketplace'))

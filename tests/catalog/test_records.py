@@ -1,0 +1,105 @@
+"""The canonical fast path must agree with the general, field-by-field path on every record."""
+
+from __future__ import annotations
+
+import orjson
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from sellerkit.catalog.records import canonical_product, normalise_product
+from tests.catalog.factories import ISBN10, ISBN13, UPC, UPC_SP_API
+
+ASINS = ["B07N4M94X4", "B0000000AA", ISBN10, "0306406152"]
+BAD_ASINS = ["1234567890", "b07n4m94x4", " B07N4M94X4", "B07N4M94X"]
+CODES = [UPC, UPC_SP_API, "0" + UPC, ISBN10, ISBN13, "9790000000001", "4901234567894", "00036000291452"]
+BAD_CODES = ["036000291453", "36000291452", "123", "0-13-110362-8", " " + UPC, 36000291452]
+
+
+def field(clean, messy):
+    """Mostly canonical values, so the fast path is exercised, with messy ones mixed in."""
+    return st.integers(0, 9).flatmap(lambda i: messy if i == 0 else clean)
+
+
+TEXT = field(
+    st.sampled_from(["Widget", "Ünïcode", 'quote "" inside', "null"]) | st.text(st.characters(categories=["L", "N", "P"]), min_size=1, max_size=8),
+    st.sampled_from([" padded ", "", "  ", None, 5]),
+)
+NUMBER = field(st.integers(0, 10**6), st.sampled_from([-3, 2.0, 2.5, True, "12", "1,200", "x", "", None]))
+DIMENSION = field(st.integers(0, 100) | st.floats(0, 100), st.sampled_from([-1.0, "2", "x", "", None, True]))
+DIMS = field(
+    st.fixed_dictionaries({}, optional={d: DIMENSION for d in ("length", "width", "height", "weight")}),
+    st.sampled_from([{"length": 1.0, "depth": 2.0}, "1x2x3", {}, None]),
+)
+CODE_LISTS = field(st.lists(st.sampled_from(CODES), min_size=1, max_size=3),
+                   st.lists(st.sampled_from(CODES + BAD_CODES), max_size=3) | st.sampled_from(CODES + BAD_CODES))
+IDENTIFIERS = field(
+    st.dictionaries(st.sampled_from(["upc", "ean", "isbn", "gtin", "jan"]), CODE_LISTS, min_size=1, max_size=4),
+    st.sampled_from([None, "x", {}, {"asin": ["B07N4M94X4"]}]),
+)
+OPTIONAL = {
+    "brand": TEXT,
+    "rank": NUMBER,
+    "buybox_price": NUMBER,
+    "sold_by_amazon": field(st.booleans(), st.sampled_from(["yes", 1, "maybe", None])),
+    "parent_asin": field(st.sampled_from(ASINS), st.sampled_from(BAD_ASINS + [None])),
+    "variations_list": field(st.lists(st.sampled_from(ASINS), min_size=1, max_size=3),
+                             st.sampled_from(["B07N4M94X4|B0000000AA", [], BAD_ASINS])),
+    "package_dimensions": DIMS,
+    "identifiers": IDENTIFIERS,
+    "images": field(st.lists(st.just("https://x/1.jpg"), min_size=1, max_size=2), st.sampled_from(["a|b", [""], []])),
+    "release_date": field(st.sampled_from(["2024-02-29", "2024-01-01"]),
+                          st.sampled_from(["2023-02-29", "2024-01-01T10:00:00Z", "", None])),
+    "sales_ranks": field(
+        st.lists(st.fixed_dictionaries({"rank": st.integers(1, 99), "title": st.just("Toys")}), min_size=1, max_size=2),
+        st.sampled_from(['[{"rank": 3, "title": "Toys"}]', [{"rank": 3}], [{"rank": "3", "title": "x"}]]),
+    ),
+    "updated_at": field(
+        st.sampled_from(["2026-11-01T00:00:00Z", "2024-02-29T23:59:59Z"]),
+        st.sampled_from(["2026-11-01T00:00:00.500Z", "2026-11-01T00:00:00+02:00", "2026-02-30T00:00:00Z",
+                         "2026-11-01", "yesterday", ""]),
+    ),
+    "demo": field(st.booleans(), st.sampled_from([None, ""])),
+    "extra": field(st.integers(-(2**63), 2**63 - 1), st.sampled_from([{}, [], None])),
+}
+RECORDS = st.fixed_dictionaries(
+    {
+        "marketplace": field(st.sampled_from(["US", "UK", "DE"]), st.sampled_from(["us", "GB", "XX"])),
+        "asin": field(st.sampled_from(ASINS), st.sampled_from(BAD_ASINS)),
+        "title": TEXT,
+    },
+    optional=OPTIONAL,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(RECORDS)
+def test_canonical_path_agrees_with_field_by_field_path(raw):
+    line = orjson.dumps(raw)
+    fast = canonical_product(line)
+    event("canonical" if fast else "general")
+    if fast is None:
+        return  # the general path alone handles it
+    general = normalise_product(orjson.loads(line), 1)
+    assert general.warnings == []
+    assert orjson.loads(line) == general.record
+    assert fast == (general.marketplace, general.asin, general.index)
+
+
+def test_a_typical_record_takes_the_canonical_path():
+    raw = {"marketplace": "US", "asin": "B07N4M94X4", "title": "Widget", "rank": 3,
+           "identifiers": {"upc": [UPC], "ean": ["0" + UPC]}, "updated_at": "2026-11-01T00:00:00Z",
+           "package_dimensions": {"length": 1, "width": 2.5}, "release_date": "2024-02-29"}
+    fast = canonical_product(orjson.dumps(raw))
+    assert fast is not None
+    assert fast[2] == [("00" + UPC, "upc", UPC), ("00" + UPC, "ean", "0" + UPC)]
+
+
+def test_lines_needing_repair_take_the_general_path():
+    for raw in (
+        {"marketplace": "US", "asin": "B07N4M94X4", "title": " Widget"},
+        {"marketplace": "US", "asin": "B07N4M94X4", "title": "Widget", "rank": "3"},
+        {"marketplace": "US", "asin": "B07N4M94X4", "title": "Widget", "identifiers": {"upc": ["36000291452"]}},
+        {"marketplace": "US", "asin": "1234567890", "title": "Widget"},
+        {"marketplace": "US", "asin": "B07N4M94X4", "title": "Widget", "brand": None},
+    ):
+        assert canonical_product(orjson.dumps(raw)) is None, raw
