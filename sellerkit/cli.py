@@ -52,7 +52,7 @@ def serve(
     no_demo: Annotated[bool, typer.Option("--no-demo", help="Start with an empty catalog.")] = False,
 ):
     """Run the API server (Granian, HTTP/1.1 and HTTP/2 on one port)."""
-    from granian.constants import HTTPModes, Interfaces
+    from granian.constants import HTTPModes, Interfaces, Loops
     from granian.server import Server
 
     settings = get_settings()
@@ -82,6 +82,8 @@ def serve(
         interface=Interfaces.ASGI,
         workers=workers or settings.workers,
         http=HTTPModes.auto,
+        loop=Loops.auto,  # uvloop where installed
+        respawn_failed_workers=True,
         factory=True,
         log_level=settings.log_level,
         backlog=2048,

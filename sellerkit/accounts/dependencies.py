@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from sellerkit.accounts.service import Principal, keys
 from sellerkit.errors import Unauthorized
+from sellerkit.kit.http import DbReader
 
 _MISSING = (
     "missing API key: send it as `Authorization: Bearer <key>`, a `Token: <key>` or "
@@ -32,12 +33,11 @@ def key_from_request(request: Request) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-async def require_principal(request: Request) -> Principal:
+async def require_principal(request: Request, reader: DbReader) -> Principal:
     secret = key_from_request(request)
     if secret is None:
         raise Unauthorized(_MISSING)
-    with request.app.state.db.engine.connect() as conn:
-        principal = keys.authenticate(conn, secret)
+    principal = keys.authenticate(reader, secret)
     if principal is None:
         raise Unauthorized("invalid API key: it was never issued, was rotated or was revoked")
     request.state.principal = principal

@@ -6,18 +6,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from sellerkit.accounts.models import Account, ApiKey
+from sellerkit.kit.db import Reader
 
-_BY_HASH = (
-    sa.select(
-        ApiKey.id, ApiKey.account_id, ApiKey.partner_id, ApiKey.rate_limit_rps, Account.plan
-    )
-    .join(Account, Account.id == ApiKey.account_id)
-    .where(ApiKey.secret_hash == sa.bindparam("h"), ApiKey.revoked_at.is_(None))
+_BY_HASH = (  # on every request: plain SQL straight to the driver
+    "SELECT k.id, k.account_id, k.partner_id, a.plan, k.rate_limit_rps FROM api_keys AS k "
+    "JOIN accounts AS a ON a.id = k.account_id WHERE k.secret_hash = ? AND k.revoked_at IS NULL"
 )
 
 
-def key_by_hash(conn: sa.Connection | Session, secret_hash: str) -> sa.Row | None:
-    return conn.execute(_BY_HASH, {"h": secret_hash}).first()
+def key_by_hash(reader: Reader, secret_hash: str) -> tuple | None:
+    """`(key id, account id, partner id, plan, rate limit)` of a live key."""
+    rows = reader.rows(_BY_HASH, (secret_hash,))
+    return rows[0] if rows else None
 
 
 def account_by_name(session: Session, name: str) -> Account | None:

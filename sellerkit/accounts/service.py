@@ -10,14 +10,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from sellerkit.accounts import repository as repo
 from sellerkit.accounts.models import Account, ApiKey
 from sellerkit.domain.plans import plan as get_plan
 from sellerkit.errors import Invalid, NotFound
-from sellerkit.kit.db import utcnow
+from sellerkit.kit.db import Reader, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +129,9 @@ class KeyService:
             "keys": [k for k in self.list(session, account_id) if not k["revoked"]],
         }
 
-    def authenticate(self, conn: sa.Connection | Session, secret: str) -> Principal | None:
-        row = repo.key_by_hash(conn, hash_secret(secret))
-        if row is None:
-            return None
-        return Principal(row.id, row.account_id, row.partner_id, row.plan, row.rate_limit_rps)
+    def authenticate(self, reader: Reader, secret: str) -> Principal | None:
+        row = repo.key_by_hash(reader, hash_secret(secret))
+        return None if row is None else Principal(*row)
 
     def _live_key(self, session: Session, partner_id: str, account_id: int | None = None) -> ApiKey:
         key = repo.key_by_partner_id(session, partner_id)

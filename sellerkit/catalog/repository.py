@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from sellerkit.catalog.models import Observation, Product, ProductIdentifier
-from sellerkit.kit.db import bulk_insert, insert_ignoring_conflicts
+from sellerkit.kit.db import Reader, bulk_insert, insert_ignoring_conflicts
 
 P = Product.__table__
 I = ProductIdentifier.__table__  # noqa: E741
@@ -58,22 +58,27 @@ def insert_observations(session: Session, rows: list[dict]) -> int:
     return insert_ignoring_conflicts(session, O, rows)
 
 
-_BY_KEYS = sa.select(I.c.key, I.c.asin).distinct().where(
-    I.c.marketplace == sa.bindparam("m"), I.c.key.in_(sa.bindparam("keys", expanding=True))
+_MATCHES = (
+    "SELECT key, asin, family, value FROM product_identifiers WHERE marketplace = ? AND asin IN "
+    "(SELECT asin FROM product_identifiers WHERE marketplace = ? AND key IN ({marks}))"
 )
-_BY_ASINS = sa.select(I.c.asin, I.c.family, I.c.value).where(
-    I.c.marketplace == sa.bindparam("m"), I.c.asin.in_(sa.bindparam("asins", expanding=True))
-)
+_BY_ASINS = "SELECT asin, family, value FROM product_identifiers WHERE marketplace = ? AND asin IN ({marks})"
 
 
-def asins_for_keys(session: Session, marketplace: str, keys: Iterable[str]) -> list[tuple[str, str]]:
-    return [tuple(r) for r in session.execute(_BY_KEYS, {"m": marketplace, "keys": list(keys)})]
+def matches_for_keys(
+    reader: Reader, marketplace: str, keys: Iterable[str]
+) -> list[tuple[str, str, str, str]]:
+    """`(key, asin, family, value)`: every identifier of every ASIN that one of `keys` reaches."""
+    keys = tuple(keys)
+    sql = _MATCHES.format(marks=", ".join("?" * len(keys)))
+    return reader.rows(sql, (marketplace, marketplace, *keys))
 
 
 def identifiers_for_asins(
-    session: Session, marketplace: str, asins: Iterable[str]
+    reader: Reader, marketplace: str, asins: Iterable[str]
 ) -> list[tuple[str, str, str]]:
-    return [tuple(r) for r in session.execute(_BY_ASINS, {"m": marketplace, "asins": list(asins)})]
+    asins = tuple(asins)
+    return reader.rows(_BY_ASINS.format(marks=", ".join("?" * len(asins))), (marketplace, *asins))
 
 
 def iter_product_data(session: Session, marketplace: str | None = None) -> Iterator[str]:

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from sellerkit.accounts.dependencies import CurrentPrincipal
 from sellerkit.catalog.schemas import AsinConvertRequest, ConvertRequest
 from sellerkit.catalog.service import catalog
-from sellerkit.kit.http import JSON, ReadSession
+from sellerkit.kit.http import JSON, DbReader
 
 router = APIRouter(prefix="/api/v3", tags=["RocketSource: identifiers"])
 
@@ -17,8 +17,8 @@ router = APIRouter(prefix="/api/v3", tags=["RocketSource: identifiers"])
     summary="UPC, EAN or ISBN to ASINs and other identifiers (ASIN first)",
     response_model=dict[str, list[str]],
 )
-async def convert(body: ConvertRequest, _who: CurrentPrincipal, session: ReadSession):
-    return JSON(catalog.convert(session, body.marketplace, body.ids))
+async def convert(body: ConvertRequest, _who: CurrentPrincipal, reader: DbReader):
+    return JSON(catalog.convert(reader, body.marketplace, body.ids))
 
 
 @router.post(
@@ -26,5 +26,5 @@ async def convert(body: ConvertRequest, _who: CurrentPrincipal, session: ReadSes
     summary="ASINs to their UPC, EAN, ISBN, GTIN and JAN codes",
     response_model=dict[str, dict[str, list[str]]],
 )
-async def asin_convert(body: AsinConvertRequest, _who: CurrentPrincipal, session: ReadSession):
-    return JSON(catalog.asin_convert(session, body.marketplace, body.asins))
+async def asin_convert(body: AsinConvertRequest, _who: CurrentPrincipal, reader: DbReader):
+    return JSON(catalog.asin_convert(reader, body.marketplace, body.asins))

@@ -25,6 +25,7 @@ from sellerkit.catalog.records import (
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain.marketplaces import UnknownMarketplace, marketplace
 from sellerkit.errors import Invalid
+from sellerkit.kit.db import Reader
 
 MAX_MESSAGES = 200  # kept for the summary; the counts stay exact beyond it
 
@@ -133,6 +134,10 @@ def resolve_marketplace(code: object) -> str:
         raise Invalid(str(exc)) from None
 
 
+def _family_order(family_value: tuple[str, str]) -> tuple[int, str]:
+    return IDENTIFIER_FAMILIES.index(family_value[0]), family_value[1]
+
+
 class CatalogService:
     def import_batch(self, session: Session, items: list[tuple[int, Any]]) -> ImportReport:
         """Validate and upsert one batch of raw records (the caller owns the transaction)."""
@@ -197,7 +202,7 @@ class CatalogService:
     def count(self, session: Session) -> int:
         return repo.count_products(session)
 
-    def convert(self, session: Session, marketplace_code: str, codes: list[str]) -> dict[str, list[str]]:
+    def convert(self, reader: Reader, marketplace_code: str, codes: list[str]) -> dict[str, list[str]]:
         """UPC/EAN/ISBN -> `[ASIN..., other identifiers...]`; codes with no match are omitted."""
         mp = resolve_marketplace(marketplace_code)
         parsed: dict[str, ids.Identifier] = {}
@@ -208,16 +213,13 @@ class CatalogService:
                 continue  # cannot match anything; the reference omits unmatched inputs
         if not parsed:
             return {}
-        asins_by_key: dict[str, list[str]] = {}
-        for key, asin in repo.asins_for_keys(session, mp, {p.key for p in parsed.values()}):
-            asins_by_key.setdefault(key, []).append(asin)
-        matched = {a for group in asins_by_key.values() for a in group}
-        if not matched:
-            return {}
+        keys = {p.key for p in parsed.values()}
+        asins_by_key: dict[str, set[str]] = {}
         values_by_asin: dict[str, list[tuple[str, str]]] = {}
-        for asin, family, value in repo.identifiers_for_asins(session, mp, matched):
+        for key, asin, family, value in repo.matches_for_keys(reader, mp, keys):
             values_by_asin.setdefault(asin, []).append((family, value))
-        order = {f: i for i, f in enumerate(IDENTIFIER_FAMILIES)}
+            if key in keys:
+                asins_by_key.setdefault(key, set()).add(asin)
         out: dict[str, list[str]] = {}
         for code, ident in parsed.items():
             asins = sorted(asins_by_key.get(ident.key, ()))
@@ -225,14 +227,14 @@ class CatalogService:
                 continue
             others: list[str] = []
             for asin in asins:
-                for _fam, value in sorted(values_by_asin.get(asin, ()), key=lambda fv: (order[fv[0]], fv[1])):
+                for _family, value in sorted(values_by_asin[asin], key=_family_order):
                     if value != ident.value and value not in others and value not in asins:
                         others.append(value)
             out[code] = asins + others
         return out
 
     def asin_convert(
-        self, session: Session, marketplace_code: str, asins: list[str]
+        self, reader: Reader, marketplace_code: str, asins: list[str]
     ) -> dict[str, dict[str, list[str]]]:
         """ASIN -> `{upc: [...], ean: [...], isbn: [...], gtin: [...], jan: [...]}`."""
         mp = resolve_marketplace(marketplace_code)
@@ -243,7 +245,7 @@ class CatalogService:
             except ids.InvalidIdentifier as exc:
                 raise Invalid(f"asins[{i}]: {raw!r} is not an ASIN: {exc.reason}") from None
         out: dict[str, dict[str, list[str]]] = {}
-        for asin, family, value in sorted(repo.identifiers_for_asins(session, mp, set(normalised))):
+        for asin, family, value in sorted(repo.identifiers_for_asins(reader, mp, set(normalised))):
             entry = out.setdefault(asin, {f: [] for f in IDENTIFIER_FAMILIES})
             if value not in entry[family]:
                 entry[family].append(value)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sellerkit.errors import SellerkitError
-from sellerkit.kit.db import Database
+from sellerkit.kit.db import Database, Reader
 
 log = logging.getLogger("sellerkit")
 
@@ -43,7 +43,13 @@ async def _write_session(request: Request) -> AsyncIterator[Session]:
         yield session
 
 
+async def _reader(request: Request) -> AsyncIterator[Reader]:
+    with database(request).reader() as reader:
+        yield reader
+
+
 ReadSession = Annotated[Session, Depends(_read_session)]
+DbReader = Annotated[Reader, Depends(_reader)]
 WriteSession = Annotated[Session, Depends(_write_session)]
 
 

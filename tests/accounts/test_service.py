@@ -37,7 +37,7 @@ class TestKeyService:
             issued = keys.create(s, name="shop")
             rotated = keys.rotate(s, issued.partner_id)
         assert rotated.partner_id == issued.partner_id and rotated.key != issued.key
-        with db.engine.connect() as c:
+        with db.reader() as c:
             assert keys.authenticate(c, issued.key) is None
             assert keys.authenticate(c, rotated.key).partner_id == issued.partner_id
 

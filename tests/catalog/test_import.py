@@ -120,20 +120,20 @@ class TestFiles:
 class TestIdentifierIndex:
     def test_isbn10_is_indexed_with_its_isbn13(self, db):
         import_records(db, [product(ISBN10, identifiers={"isbn": [ISBN10]})])
-        with db.session() as s:
+        with db.reader() as s:
             out = catalog.asin_convert(s, "US", [ISBN10])
         assert set(out[ISBN10]["isbn"]) == {ISBN10, ISBN13}
 
     def test_upc_is_indexed_with_its_ean13(self, db):
         import_records(db, [product("B000000001", identifiers={"upc": [UPC]})])
-        with db.session() as s:
+        with db.reader() as s:
             out = catalog.asin_convert(s, "US", ["B000000001"])
         assert out["B000000001"]["upc"] == [UPC] and out["B000000001"]["ean"] == ["0" + UPC]
 
     def test_update_replaces_identifiers(self, db):
         import_records(db, [product("B000000001", identifiers={"upc": [UPC]}, updated_at="2026-10-01T00:00:00Z")])
         import_records(db, [product("B000000001", identifiers={"upc": ["887276302195"]}, updated_at="2026-11-01T00:00:00Z")])
-        with db.session() as s:
+        with db.reader() as s:
             assert catalog.convert(s, "US", [UPC]) == {}
             assert catalog.convert(s, "US", ["887276302195"])["887276302195"][0] == "B000000001"
 
