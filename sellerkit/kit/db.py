@@ -95,7 +95,7 @@ def _tune_sqlite(engine: Engine) -> None:
             "foreign_keys=ON",
             "cache_size=-131072",
             "wal_autocheckpoint=8192",  # checkpoint per 128 MiB of WAL, not per 4 MiB: bulk loads
-            "mmap_size=268435456",
+            "mmap_size=2147418112",  # up to 2 GiB mapped: pages another process wrote cost no re-read
             "temp_store=MEMORY",
         ):
             cur.execute(f"PRAGMA {pragma}")
