@@ -21,19 +21,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; unset means SQLite at <data_dir>/sellerkit.db. "
         "Use postgresql+psycopg://user@host/db for PostgreSQL.",
     )
-    redis_url: str | None = Field(
-        None,
-        description="When set, jobs, rate limits and token buckets live in Redis, shared by "
-        "every server and worker process.",
-    )
     demo: bool = Field(True, description="Load demo products into an empty catalog on start.")
     demo_products: int = Field(20_000, description="How many demo products to load.")
     demo_seed: int = Field(1, description="Seed of the deterministic demo generator.")
     host: str = Field("127.0.0.1", description="Address `sellerkit serve` binds.")
     port: int = Field(8000, description="Port `sellerkit serve` binds (HTTP/1.1 and h2c).")
     workers: int = Field(1, description="Server worker processes.")
-    default_rps: int = Field(600, description="Per-key request rate limit unless set per key.")
-    upload_limit_mb: int = Field(100, description="Largest accepted upload, in megabytes.")
     log_level: str = Field("info", description="Server log level.")
 
     @property

@@ -136,6 +136,7 @@ def import_batches(
             report.add(batch_report)
             if progress:
                 progress(report)
+    db.checkpoint()
     return report
 
 

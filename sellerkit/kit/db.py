@@ -135,6 +135,13 @@ class Database:
                 session.rollback()
                 raise
 
+    def checkpoint(self) -> None:
+        """Fold SQLite's write-ahead log into the database file after a bulk load, so readers
+        do not consult a long log for every page they read."""
+        if self.is_sqlite:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
     @contextmanager
     def reader(self) -> Iterator[Reader]:
         pooled = self.engine.raw_connection()  # back to the pool (rolled back) on close
