@@ -514,7 +514,9 @@ def normalise_observation(raw: dict, line: int) -> tuple[dict, list[str]]:
         observed = parse_timestamp(raw["observed_at"])
     except _Drop as exc:
         raise RecordRejected(line, f"observation: observed_at: {exc}") from None
-    obs: dict[str, Any] = {"marketplace": mp, "asin": asin, "observed_at": observed}
+    # Every field present (None when unknown): a batch of observations is one executemany.
+    obs: dict[str, Any] = dict.fromkeys(OBSERVATION_FIELDS)
+    obs.update(marketplace=mp, asin=asin, observed_at=observed)
     warnings = []
     for name in ("buybox_price", "rank", "amazon_in_stock", "new_offers_count", "monthly_sold"):
         if raw.get(name) in (None, ""):

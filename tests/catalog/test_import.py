@@ -117,6 +117,18 @@ class TestFiles:
         assert (report.unchanged, report.observations) == (1, 0)
 
 
+    def test_observations_with_different_fields_import_together(self, db):
+        obs = {"type": "observation", "marketplace": "US", "asin": "B000000001"}
+        report = import_records(db, [
+            product("B000000001"),
+            {**obs, "observed_at": "2026-10-01T00:00:00Z", "buybox_price": 2999},
+            {**obs, "observed_at": "2026-10-02T00:00:00Z", "rank": 5123, "amazon_in_stock": True},
+        ])
+        assert report.observations == 2
+        history = [r for r in _export(db, observations=True) if r.get("type") == "observation"]
+        assert [(h.get("buybox_price"), h.get("rank")) for h in history] == [(2999, None), (None, 5123)]
+
+
 class TestIdentifierIndex:
     def test_isbn10_is_indexed_with_its_isbn13(self, db):
         import_records(db, [product(ISBN10, identifiers={"isbn": [ISBN10]})])
