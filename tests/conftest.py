@@ -24,8 +24,8 @@ PG_ADMIN_URL = os.environ.get(
 def _postgres_reason() -> str | None:
     try:
         engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 2})
-        with engine.connect():
-            pass
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
         engine.dispose()
         return None
     except Exception as exc:  # noqa: BLE001 - any failure means: not here
