@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from sellerkit.catalog.models import Observation, Product, ProductIdentifier
-from sellerkit.kit.db import Reader, bulk_insert, insert_ignoring_conflicts
+from sellerkit.kit.db import Reader, bulk_insert, insert_ignoring_conflicts, marks
 
 P = Product.__table__
 I = ProductIdentifier.__table__  # noqa: E741
@@ -70,15 +70,14 @@ def matches_for_keys(
 ) -> list[tuple[str, str, str, str]]:
     """`(key, asin, family, value)`: every identifier of every ASIN that one of `keys` reaches."""
     keys = tuple(keys)
-    sql = _MATCHES.format(marks=", ".join("?" * len(keys)))
-    return reader.rows(sql, (marketplace, marketplace, *keys))
+    return reader.rows(_MATCHES.format(marks=marks(len(keys))), (marketplace, marketplace, *keys))
 
 
 def identifiers_for_asins(
     reader: Reader, marketplace: str, asins: Iterable[str]
 ) -> list[tuple[str, str, str]]:
     asins = tuple(asins)
-    return reader.rows(_BY_ASINS.format(marks=", ".join("?" * len(asins))), (marketplace, *asins))
+    return reader.rows(_BY_ASINS.format(marks=marks(len(asins))), (marketplace, *asins))
 
 
 def iter_product_data(session: Session, marketplace: str | None = None) -> Iterator[str]:

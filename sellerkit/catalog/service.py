@@ -166,6 +166,9 @@ class CatalogService:
                 report.inserted += 1
                 continue
             pid, data = found[asin]
+            if data == row[2]:  # the same record again, as re-importing a file gives
+                report.unchanged += 1
+                continue
             old = orjson.loads(data)
             merged = merge(old, orjson.loads(row[2]))
             if merged == old:

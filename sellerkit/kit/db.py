@@ -200,6 +200,11 @@ def bulk_insert(session: Session, table: sa.Table, columns: tuple[str, ...], row
     conn.exec_driver_sql(sql, rows)
 
 
+def marks(n: int) -> str:
+    """`?, ?, ?` for an `IN (...)` of n values in a Reader query."""
+    return ", ".join("?" * n)
+
+
 class Reader:
     """A pooled driver connection for the hot read paths (authentication, look-ups): plain SQL
     with `?` marks and none of SQLAlchemy's per-statement machinery, which costs 20 times the
