@@ -86,7 +86,7 @@ class CostOptions:
     def amazon_units(self, amazon_pack_quantity: int | None) -> int:
         if self.multipack_override:
             return self.multipack_override_quantity  # type: ignore[return-value]
-        return amazon_pack_quantity or 1
+        return 1 if amazon_pack_quantity is None else amazon_pack_quantity
 
 
 @dataclass(frozen=True, slots=True)
