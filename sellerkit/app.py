@@ -37,10 +37,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     install_error_handlers(app)
 
     from sellerkit.accounts.router import router as accounts_router
+    from sellerkit.calculator.router import router as calculator_router
     from sellerkit.catalog.router import router as catalog_router
 
     app.include_router(accounts_router)
     app.include_router(catalog_router)
+    app.include_router(calculator_router)
 
     @app.get("/health", tags=["meta"], summary="Liveness: answers without a key")
     async def health():

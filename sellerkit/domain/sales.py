@@ -1,0 +1,85 @@
+"""Monthly sales estimates, always with the method that produced them and a range.
+
+Two methods, both from data the seller's own catalog holds, so no third-party model's licence
+is involved:
+
+- `amazon_monthly_sold`: Amazon's "N+ bought in past month" badge. Amazon rounds down to a
+  display step (50, 100, 200 ... 900, 1K, 2K ... 9K, 10K, 20K ...), so the range is
+  [N, next step - 1] and the estimate is N, the figure Amazon vouches for.
+- `rank_drops_30d`: drops of the Best Sellers Rank between observations in the last 30 days.
+  A drop means at least one sale; several sales between two observations show as one drop,
+  so the drop count is a floor (low = estimate = drops) and the high end is unknown (None).
+
+`units_per_month` is the whole listing's estimate. The seller's share of it is taken as an even
+split among the new offers and the seller (`share = 1 / (new_offers + 1)`), the Buy Box
+rotating evenly; `profit_per_month = round(units x share x profit per unit)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from sellerkit.domain.money import div_round
+
+WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class SalesEstimate:
+    units_per_month: int | None
+    low: int | None
+    high: int | None
+    method: str  # amazon_monthly_sold | rank_drops_30d | none
+    detail: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _next_step(n: int) -> int:
+    """Amazon's next display step above n: 50 -> 100, 100 -> 200, 900 -> 1000, 1000 -> 2000."""
+    if n < 100:
+        return 100
+    magnitude = 10 ** (len(str(n)) - 1)
+    return (n // magnitude + 1) * magnitude
+
+
+def from_monthly_sold(monthly_sold: int) -> SalesEstimate:
+    high = _next_step(monthly_sold) - 1
+    return SalesEstimate(monthly_sold, monthly_sold, high, "amazon_monthly_sold",
+                         f"Amazon shows {monthly_sold:,}+ bought in the past month")
+
+
+def from_rank_history(history: Iterable[tuple[datetime, int | None]], now: datetime) -> SalesEstimate | None:
+    """Count rank drops over the last 30 days; None when fewer than two ranks were observed."""
+    ranks = [rank for at, rank in sorted(history) if rank and now - WINDOW <= at <= now]
+    if len(ranks) < 2:
+        return None
+    drops = sum(1 for before, after in zip(ranks, ranks[1:]) if after < before)
+    return SalesEstimate(drops, drops, None, "rank_drops_30d",
+                         f"{drops} sales-rank drops in {len(ranks)} observations over 30 days (a floor)")
+
+
+def estimate(monthly_sold: int | None, history: Iterable[tuple[datetime, int | None]], now: datetime) -> SalesEstimate:
+    """Amazon's own figure first, then rank drops; otherwise say there is no estimate."""
+    if monthly_sold is not None and monthly_sold > 0:
+        return from_monthly_sold(monthly_sold)
+    drops = from_rank_history(history, now)
+    if drops is not None:
+        return drops
+    return SalesEstimate(None, None, None, "none", "no monthly-sold figure and too little rank history")
+
+
+def monthly_figures(units: int | None, price: int | None, profit: int | None,
+                    new_offers: int | None) -> dict[str, int | None]:
+    """RocketSource's units/sales/profit per month; profit is the seller's even share."""
+    if units is None or price is None:
+        return {"units_per_month": units, "sales_per_month": None, "profit_per_month": None}
+    sellers = (new_offers or 0) + 1
+    return {
+        "units_per_month": units,
+        "sales_per_month": units * price,
+        "profit_per_month": div_round(units * profit, sellers) if profit is not None else None,
+    }
