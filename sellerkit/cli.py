@@ -1,4 +1,4 @@
-"""`sellerkit` command line: serve, keys, catalog, db. Every command reaches the services."""
+"""`sellerkit` command line: serve, keys, catalog, fees, db. Every command reaches the services."""
 
 from __future__ import annotations
 
@@ -291,6 +291,64 @@ def catalog_demo(
     report = import_items(_db(), enumerate(records, start=1))
     err.print(f"demo data: {report.inserted:,} inserted, {report.updated:,} updated, "
               f"{report.unchanged:,} unchanged, {report.observations:,} observations")
+
+
+# ---- fees -------------------------------------------------------------------------------------
+
+
+def _dims(text: str) -> tuple[str, str, str]:
+    parts = [p.strip() for p in text.lower().replace("*", "x").split("x")]
+    if len(parts) != 3 or not all(parts):
+        raise typer.BadParameter(f"expected LxWxH in inches, e.g. 10x8x3, got {text!r}", param_hint="--dims")
+    return parts[0], parts[1], parts[2]
+
+
+@app.command()
+def fees(
+    price: Annotated[str, typer.Option(help="Sale price in the marketplace currency, e.g. 24.99.")],
+    dims: Annotated[str, typer.Option(help="Package L x W x H in inches, e.g. 10x8x3.")],
+    weight: Annotated[str, typer.Option(help="Package weight in pounds.")],
+    category: Annotated[str, typer.Option(help="Amazon category name or fee-schedule slug.")],
+    marketplace: Annotated[str, typer.Option(help="Marketplace code.")] = "US",
+    date_: Annotated[Optional[str], typer.Option("--date", help="Ship date YYYY-MM-DD (default today).")] = None,
+    apparel: Annotated[bool, typer.Option("--apparel", help="Use the apparel rate card.")] = False,
+    fbm: Annotated[bool, typer.Option("--fbm", help="Merchant fulfilled: no FBA fee.")] = False,
+    dangerous_goods: Annotated[bool, typer.Option("--dangerous-goods", help="Hazmat unit.")] = False,
+    individual: Annotated[bool, typer.Option("--individual", help="Individual plan: $0.99 per item.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (amounts in cents).")] = False,
+):
+    """Amazon's fees for one unit, with the schedule they come from."""
+    from datetime import UTC, date, datetime
+
+    from sellerkit.calculator.service import calculator, package_of
+    from sellerkit.domain.fees import FeeError, FeeOptions
+    from sellerkit.domain.money import cents, dollars
+
+    length, width, height = _dims(dims)
+    try:
+        when = date.fromisoformat(date_) if date_ else datetime.now(UTC).date()
+        options = FeeOptions(fulfilment="FBM" if fbm else "FBA", apparel=apparel,
+                             dangerous_goods=dangerous_goods, individual_plan=individual)
+        package = package_of({"length": length, "width": width, "height": height, "weight": weight}, "--dims/--weight")
+        breakdown = calculator.fees(marketplace, package, cents(price, "--price"), category, when, options)
+    except (SellerkitError, FeeError, ValueError) as exc:
+        _fail(getattr(exc, "message", str(exc)), 2)
+        return
+    result = breakdown.as_dict()
+    if as_json:
+        print(json.dumps(result))
+        return
+    table = Table(title=f"{breakdown.schedule} · {breakdown.card or 'FBM'} · {when}", show_header=False)
+    table.add_row("size tier", breakdown.size_tier)
+    table.add_row("shipping weight", f"{breakdown.shipping_weight_lb} lb"
+                  + (f" (dimensional {breakdown.dimensional_weight_lb} lb)" if breakdown.dimensional_weight_lb else ""))
+    table.add_row("price band", breakdown.price_band)
+    for label, key in (("FBA fee (table)", "fba_fee_base"), ("fuel surcharge", "fuel_surcharge"),
+                       ("FBA fee", "fba_fee"), ("referral fee", "referral_fee"),
+                       ("variable closing fee", "variable_closing_fee"), ("per-item fee", "per_item_fee"),
+                       ("total per unit", "total"), ("monthly storage per unit", "monthly_storage_fee")):
+        table.add_row(label, dollars(result[key]))
+    Console().print(table)
 
 
 # ---- db ---------------------------------------------------------------------------------------

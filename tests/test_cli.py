@@ -65,3 +65,33 @@ class TestCatalogCli:
         bad.write_text("hello")
         proc = run("catalog", "import", str(bad), check=False)
         assert proc.returncode == 2 and "unknown catalog file type" in proc.stderr
+
+
+class TestFeesCli:
+    ARGS = ("fees", "--marketplace", "US", "--price", "24.99", "--dims", "10x8x3", "--weight", "1.2")
+
+    def test_json_contract(self, run):
+        out = json.loads(run(*self.ARGS, "--category", "Toys & Games", "--date", "2026-03-01", "--json").stdout)
+        assert {"size_tier", "shipping_weight_lb", "fba_fee", "referral_fee", "variable_closing_fee",
+                "schedule"} <= set(out)
+        assert (out["size_tier"], out["shipping_weight_lb"], out["fba_fee"], out["referral_fee"]) == \
+            ("large_standard", 1.727, 557, 375)
+        assert out["schedule"] == "US 2026-01-15"
+
+    def test_slug_and_apparel(self, run):
+        out = json.loads(run(*self.ARGS, "--category", "clothing_and_accessories", "--apparel",
+                             "--date", "2026-06-01", "--json").stdout)
+        assert out["card"] == "us_2026_nonpeak_apparel" and out["fuel_surcharge"] > 0
+
+    def test_table_names_the_schedule(self, run):
+        out = run(*self.ARGS, "--category", "Toys & Games", "--date", "2026-11-01").stdout
+        assert "US 2026-01-15" in out and "us_2026_peak_non_apparel" in out
+
+    def test_unknown_category_fails_with_the_reason(self, run):
+        proc = run(*self.ARGS, "--category", "Widgets", check=False)
+        assert proc.returncode == 2 and "unknown category" in proc.stderr
+
+    def test_marketplace_without_schedule_fails(self, run):
+        proc = run("fees", "--marketplace", "JP", "--price", "10", "--dims", "1x1x1", "--weight", "1",
+                   "--category", "Toys & Games", check=False)
+        assert proc.returncode == 2 and "no fee schedule for JP" in proc.stderr
