@@ -25,3 +25,18 @@ def rank_history(reader: Reader, marketplace: str, asin: str, since: datetime) -
         (marketplace, asin),
     )
     return [(at, rank) for at, rank in ((_utc(a), r) for a, r in rows) if at >= since]
+
+
+def rank_sales_points(reader: Reader, marketplace: str, category: str, limit: int = 5_000) -> list[tuple[int, int]]:
+    """(rank, monthly_sold) of catalog products of one category that carry both."""
+    if reader.is_sqlite:
+        field = "json_extract(data, '$.{}')".format
+    else:
+        field = "(data::jsonb ->> '{}')".format
+    rows = reader.rows(
+        f"SELECT {field('rank')}, {field('monthly_sold')} FROM products WHERE marketplace = ? "
+        f"AND {field('category')} = ? AND {field('monthly_sold')} IS NOT NULL AND {field('rank')} IS NOT NULL "
+        f"LIMIT {int(limit)}",
+        (marketplace, category),
+    )
+    return [(int(r), int(u)) for r, u in rows]

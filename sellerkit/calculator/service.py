@@ -6,6 +6,7 @@ their vectorised form.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from sellerkit.errors import Invalid, NotFound
 from sellerkit.kit.db import Reader
 
 APPAREL_CATEGORIES = frozenset({"clothing_and_accessories"})
+MODEL_TTL = 3_600  # seconds a category's rank model is reused before it is fitted again
 
 
 def _cents(value: Decimal | None) -> int:
@@ -45,6 +47,17 @@ def package_of(dims: dict, field: str = "package_dimensions") -> Package:
 
 
 class Calculator:
+    def __init__(self) -> None:
+        self._models: dict[tuple[str, str], tuple[float, sales.RankModel | None]] = {}
+
+    def rank_model(self, reader: Reader, marketplace: str, category: str) -> sales.RankModel | None:
+        key = (marketplace, category)
+        cached = self._models.get(key)
+        if cached is None or time.monotonic() - cached[0] > MODEL_TTL:
+            model = sales.fit_rank_model(repo.rank_sales_points(reader, marketplace, category), category)
+            self._models[key] = cached = (time.monotonic(), model)
+        return cached[1]
+
     def fees(self, marketplace: str, package: Package, price: int, category: str, when: date,
              options: FeeOptions = FeeOptions()) -> FeeBreakdown:
         try:
@@ -111,7 +124,9 @@ class Calculator:
         except CostError as exc:
             raise Invalid(str(exc), 422) from None
         history = repo.rank_history(reader, mp, asin, now - sales.WINDOW) if asin else []
-        estimate = sales.estimate(record.get("monthly_sold"), history, now)
+        rank = record.get("rank")
+        model = self.rank_model(reader, mp, category) if rank and not record.get("monthly_sold") else None
+        estimate = sales.estimate(record.get("monthly_sold"), history, now, rank, model)
         offers = sum(record.get(k) or 0 for k in ("new_fba_offers_count", "new_fbm_offers_count")) or None
         return {
             "asin": asin,

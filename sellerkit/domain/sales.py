@@ -1,6 +1,6 @@
 """Monthly sales estimates, always with the method that produced them and a range.
 
-Two methods, both from data the seller's own catalog holds, so no third-party model's licence
+Three methods, all from data the seller's own catalog holds, so no third-party model's licence
 is involved:
 
 - `amazon_monthly_sold`: Amazon's "N+ bought in past month" badge. Amazon rounds down to a
@@ -9,6 +9,10 @@ is involved:
 - `rank_drops_30d`: drops of the Best Sellers Rank between observations in the last 30 days.
   A drop means at least one sale; several sales between two observations show as one drop,
   so the drop count is a floor (low = estimate = drops) and the high end is unknown (None).
+- `bsr_catalog_fit`: Best Sellers Rank and category, through a power law
+  `ln(units) = a + b ln(rank)` fitted by least squares on the products of the same category in
+  the seller's own catalog that carry Amazon's monthly-sold figure (at least 30). The range is
+  the fit's 10th to 90th percentile residuals around the estimate.
 
 `units_per_month` is the whole listing's estimate. The seller's share of it is taken as an even
 split among the new offers and the seller (`share = 1 / (new_offers + 1)`), the Buy Box
@@ -17,13 +21,15 @@ rotating evenly; `profit_per_month = round(units x share x profit per unit)`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sellerkit.domain.money import div_round
 
 WINDOW = timedelta(days=30)
+MIN_FIT_POINTS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,14 +68,54 @@ def from_rank_history(history: Iterable[tuple[datetime, int | None]], now: datet
                          f"{drops} sales-rank drops in {len(ranks)} observations over 30 days (a floor)")
 
 
-def estimate(monthly_sold: int | None, history: Iterable[tuple[datetime, int | None]], now: datetime) -> SalesEstimate:
-    """Amazon's own figure first, then rank drops; otherwise say there is no estimate."""
+@dataclass(frozen=True, slots=True)
+class RankModel:
+    """ln(units) = intercept + slope x ln(rank), with residual quantiles for the range."""
+
+    intercept: float
+    slope: float
+    low_residual: float
+    high_residual: float
+    points: int
+    category: str
+
+    def estimate(self, rank: int) -> SalesEstimate:
+        centre = self.intercept + self.slope * math.log(rank)
+        return SalesEstimate(
+            round(math.exp(centre)), round(math.exp(centre + self.low_residual)),
+            round(math.exp(centre + self.high_residual)), "bsr_catalog_fit",
+            f"rank {rank:,} through a power law fitted on {self.points} {self.category} products "
+            f"of your catalog with Amazon's monthly-sold figure")
+
+
+def fit_rank_model(points: Sequence[tuple[int, int]], category: str) -> RankModel | None:
+    """Least squares of ln(units) on ln(rank); None with too few points or no spread of ranks."""
+    pts = [(math.log(r), math.log(u)) for r, u in points if r and r > 0 and u and u > 0]
+    if len(pts) < MIN_FIT_POINTS:
+        return None
+    n = len(pts)
+    mx, my = sum(x for x, _ in pts) / n, sum(y for _, y in pts) / n
+    sxx = sum((x - mx) ** 2 for x, _ in pts)
+    if sxx == 0:
+        return None
+    slope = sum((x - mx) * (y - my) for x, y in pts) / sxx
+    intercept = my - slope * mx
+    residuals = sorted(y - (intercept + slope * x) for x, y in pts)
+    return RankModel(intercept, slope, residuals[int(0.1 * (n - 1))], residuals[int(0.9 * (n - 1))], n, category)
+
+
+def estimate(monthly_sold: int | None, history: Iterable[tuple[datetime, int | None]], now: datetime,
+             rank: int | None = None, model: RankModel | None = None) -> SalesEstimate:
+    """Amazon's own figure first, then rank drops, then the rank model; otherwise say so."""
     if monthly_sold is not None and monthly_sold > 0:
         return from_monthly_sold(monthly_sold)
     drops = from_rank_history(history, now)
     if drops is not None:
         return drops
-    return SalesEstimate(None, None, None, "none", "no monthly-sold figure and too little rank history")
+    if rank and model is not None:
+        return model.estimate(rank)
+    return SalesEstimate(None, None, None, "none",
+                         "no monthly-sold figure, too little rank history and no rank model for the category")
 
 
 def monthly_figures(units: int | None, price: int | None, profit: int | None,

@@ -213,6 +213,7 @@ class Reader:
     def __init__(self, dbapi_connection, paramstyle: str) -> None:
         self._conn = dbapi_connection
         self._qmark = paramstyle == "qmark"
+        self.is_sqlite = self._qmark  # the one backend with qmark parameters
 
     def rows(self, sql: str, params: tuple) -> list[tuple]:
         cur = self._conn.cursor()

@@ -30,6 +30,10 @@ def key(db, new_key):
         product("B000000002", category="Books", list_price=1999,
                 package_dimensions={"length": 9, "width": 6, "height": 1, "weight": 1}),
         product("B000000003", category="Toys & Games", buybox_price=1500),
+        product("B000000004", category="Pet Supplies", buybox_price=1500, rank=1_000,
+                package_dimensions={"length": 10, "width": 8, "height": 3, "weight": 1.2}),
+        *[product(f"B0PET{i:05d}", category="Pet Supplies", rank=100 + 500 * i,
+                  monthly_sold=round(50_000 * (100 + 500 * i) ** -0.8)) for i in range(40)],
         *_history("B000000002", [900, 800, 850, 700, 720, 600]),
     ])
     return {"X-Api-Key": new_key().key}
@@ -72,6 +76,12 @@ class TestCalculate:
         assert body["amazon_fees"]["variable_closing_fee"] == 180
         assert body["sales_estimate"]["method"] == "rank_drops_30d"
         assert (body["sales_estimate"]["low"], body["sales_estimate"]["high"]) == (3, None)
+
+    def test_rank_and_category_through_the_catalogs_own_fit(self, client, key):
+        body = _post(client, key, asin="B000000004").json()
+        est = body["sales_estimate"]
+        assert est["method"] == "bsr_catalog_fit" and "40 Pet Supplies products" in est["detail"]
+        assert est["low"] <= body["units_per_month"] <= est["high"]
 
     def test_unknown_asin_is_404(self, client, key):
         r = _post(client, key, asin="B0NOTTHERE")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sellerkit.domain.sales import estimate, from_monthly_sold, from_rank_history, monthly_figures
+from sellerkit.domain.sales import estimate, fit_rank_model, from_monthly_sold, from_rank_history, monthly_figures
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -45,3 +45,22 @@ class TestMonthlyFigures:
 
     def test_no_units_no_figures(self):
         assert monthly_figures(None, 2000, 300, 4)["profit_per_month"] is None
+
+
+class TestRankModel:
+    POINTS = [(rank, round(50_000 * rank ** -0.8)) for rank in range(100, 20_000, 500)]
+
+    def test_recovers_a_power_law_with_a_range(self):
+        model = fit_rank_model(self.POINTS, "Toys & Games")
+        assert model.slope == pytest.approx(-0.8, abs=0.01)
+        e = model.estimate(1_000)
+        assert e.method == "bsr_catalog_fit" and e.low <= e.units_per_month <= e.high
+        assert e.units_per_month == pytest.approx(50_000 * 1_000 ** -0.8, rel=0.05)
+
+    def test_needs_thirty_products(self):
+        assert fit_rank_model(self.POINTS[:29], "Toys & Games") is None
+
+    def test_is_used_after_amazons_figure_and_rank_drops(self):
+        model = fit_rank_model(self.POINTS, "Toys & Games")
+        assert estimate(None, [], NOW, rank=1_000, model=model).method == "bsr_catalog_fit"
+        assert estimate(None, [], NOW, rank=None, model=model).method == "none"
