@@ -7,6 +7,8 @@ services and repositories only use the session they are given.
 from __future__ import annotations
 
 import importlib
+import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,6 +18,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
+
+log = logging.getLogger("sellerkit.db")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -135,6 +139,18 @@ class Database:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def bulk_load(self) -> Iterator[BulkLoad]:
+        """One connection for a long series of write transactions (an import), checkpointed
+        at the end. See BulkLoad for what it does on SQLite."""
+        with self.engine.connect() as conn:
+            load = BulkLoad(conn.execution_options(write=True), self.engine if self.is_sqlite else None)
+            try:
+                yield load
+            finally:
+                load.close()
+        self.checkpoint()
+
     def checkpoint(self) -> None:
         """Fold SQLite's write-ahead log into the database file after a bulk load, so readers
         do not consult a long log for every page they read."""
@@ -157,6 +173,87 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+BULK_CACHE_KIB = 256 * 1024  # SQLite page cache of a bulk load's connection
+
+
+class BulkLoad:
+    """Write transactions on one connection, for bulk loads.
+
+    On SQLite the connection keeps a larger page cache (an import's index pages stay in it
+    from one transaction to the next) and does not checkpoint when it commits: a checkpoint
+    copies the write-ahead log into the database and fsyncs both, seconds that would stall
+    the writer. A background thread with its own connection checkpoints each committed
+    transaction instead, while the next one is written (SQLite releases the GIL meanwhile).
+    """
+
+    def __init__(self, conn: sa.Connection, sqlite_engine: Engine | None) -> None:
+        self._conn = conn
+        self._checkpointer: _Checkpointer | None = None
+        if sqlite_engine is not None:
+            self._pragmas = {p: self._pragma(p) for p in ("cache_size", "wal_autocheckpoint")}
+            self._pragma(f"cache_size=-{BULK_CACHE_KIB}")
+            self._pragma("wal_autocheckpoint=0")
+            self._checkpointer = _Checkpointer(sqlite_engine)
+
+    def _pragma(self, pragma: str):
+        """On the driver connection: through SQLAlchemy it would begin a transaction."""
+        row = self._conn.connection.driver_connection.execute(f"PRAGMA {pragma}").fetchone()
+        return row[0] if row else None
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One write transaction, committed on success."""
+        with Session(self._conn, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        if self._checkpointer:
+            self._checkpointer.kick()
+
+    def close(self) -> None:
+        if self._checkpointer:
+            self._checkpointer.stop()
+            for pragma, value in self._pragmas.items():
+                self._pragma(f"{pragma}={value}")
+
+
+class _Checkpointer:
+    """A thread running passive SQLite checkpoints when kicked (never blocking writers)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        conn = self._engine.raw_connection()
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stopping:
+                    return
+                try:
+                    conn.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except Exception:  # noqa: BLE001 - the final checkpoint catches up
+                    log.warning("background checkpoint failed", exc_info=True)
+        finally:
+            conn.close()
 
 
 def insert_ignoring_conflicts(session: Session, table: sa.Table, rows: list[dict]) -> int:

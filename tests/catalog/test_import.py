@@ -168,3 +168,64 @@ class TestParallelImport:
         assert report.messages == ["rejected line 251: missing required field 'title'"]
         by_asin = {r["asin"]: r for r in _export(db)}
         assert len(by_asin) == 300 and by_asin["B000000007"]["rank"] == 1020
+
+
+class TestTransactions:
+    """An import writes many batches per transaction; a crash keeps what was committed."""
+
+    def _file(self, tmp_path, n=300):
+        path = tmp_path / "c.jsonl"
+        path.write_bytes(b"".join(orjson.dumps(product(f"B{i:09d}", rank=i)) + b"\n" for i in range(n)))
+        return path
+
+    def test_a_failed_batch_keeps_earlier_transactions_and_a_rerun_finishes(self, db, tmp_path, monkeypatch):
+        from sellerkit.catalog import tasks
+
+        monkeypatch.setattr("sellerkit.catalog.files.BLOCK_BYTES", 2_000)  # batches of ~25 lines
+        monkeypatch.setattr(tasks, "TRANSACTION_ROWS", 100)
+        path = self._file(tmp_path)
+        calls = []
+        real_prepare = tasks.prepare_batch
+
+        def failing(items):
+            calls.append(len(items))
+            if len(calls) == 10:
+                raise RuntimeError("worker died")
+            return real_prepare(items)
+
+        monkeypatch.setattr(tasks, "prepare_batch", failing)
+        try:
+            import_file(db, path, workers=1)
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError("the failure was swallowed")
+        committed, written = 0, 0  # whole transactions of >= 100 rows, before the failed batch
+        for n in calls[:9]:
+            written += n
+            if written >= 100:
+                committed, written = committed + written, 0
+        assert committed > 0 and len(_export(db)) == committed
+        monkeypatch.setattr(tasks, "prepare_batch", real_prepare)
+        report = import_file(db, path, workers=1)
+        assert (report.inserted, report.unchanged) == (300 - committed, committed)
+        assert [r["rank"] for r in _export(db)] == list(range(300))
+
+    def test_sqlite_connection_settings_come_back_after_an_import(self, db, tmp_path):
+        if not db.is_sqlite:
+            return
+
+        def settings():  # of every pooled connection: check out more than the pool holds
+            conns = [db.engine.raw_connection() for _ in range(4)]
+            try:
+                return {tuple(c.driver_connection.execute(f"PRAGMA {p}").fetchone()[0]
+                              for p in ("cache_size", "wal_autocheckpoint")) for c in conns}
+            finally:
+                for c in conns:
+                    c.close()
+
+        before = settings()
+        import_file(db, self._file(tmp_path))
+        assert settings() == before and len(before) == 1
+        with db.engine.connect() as c:
+            assert c.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()[1] == 0  # log folded in
