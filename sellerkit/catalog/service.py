@@ -156,12 +156,11 @@ class CatalogService:
         return report
 
     def _upsert(self, session: Session, mp: str, items: list[tuple[tuple, list[tuple]]], report: ImportReport):
-        found = repo.existing(session, mp, [row[1] for row, _ in items])
-        inserts, updates, index_rows, replaced = [], [], [], []
+        found = repo.insert_new_products(session, mp, [row for row, _ in items])
+        updates, index_rows, replaced = [], [], []
         for row, index in items:
             asin = row[1]
-            if asin not in found:
-                inserts.append(row)
+            if asin not in found:  # inserted just now
                 index_rows += index
                 report.inserted += 1
                 continue
@@ -178,7 +177,6 @@ class CatalogService:
             replaced.append(asin)
             index_rows += _index_rows(mp, asin, index_of(merged))
             report.updated += 1
-        repo.insert_products(session, inserts)
         repo.update_products(session, updates)
         if replaced:
             repo.replace_identifiers(session, mp, replaced, [])

@@ -272,18 +272,23 @@ def insert_ignoring_conflicts(session: Session, table: sa.Table, rows: list[dict
     return len(session.execute(stmt, rows).all())
 
 
-def bulk_insert(session: Session, table: sa.Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+def bulk_insert(
+    session: Session, table: sa.Table, columns: tuple[str, ...], rows: list[tuple], skip_conflicts: bool = False
+) -> int:
     """executemany straight through the driver: SQLAlchemy's per-row parameter handling costs
     more than SQLite's insert itself on bulk loads. Values still pass the columns' own bind
-    processors, so they are stored exactly as the ORM would store them."""
+    processors, so they are stored exactly as the ORM would store them. `skip_conflicts`
+    leaves out rows that collide with a unique constraint. Returns the rows inserted where
+    the driver counts them (sqlite3 does, summed over the executemany)."""
     if not rows:
-        return
+        return 0
     conn = session.connection()
     dialect = conn.dialect
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join([mark] * len(columns))})"
+        + (" ON CONFLICT DO NOTHING" if skip_conflicts else "")
     )
     procs = [(i, p) for i, c in enumerate(columns) if (p := table.c[c].type.bind_processor(dialect))]
     if procs:
@@ -294,7 +299,7 @@ def bulk_insert(session: Session, table: sa.Table, columns: tuple[str, ...], row
                 row[i] = p(row[i])
             converted.append(tuple(row))
         rows = converted
-    conn.exec_driver_sql(sql, rows)
+    return conn.exec_driver_sql(sql, rows).rowcount
 
 
 def marks(n: int) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import gzip
 
 import orjson
+import sqlalchemy as sa
 
 from sellerkit.catalog.files import write_csv, write_jsonl
 from sellerkit.catalog.service import catalog
 from sellerkit.catalog.tasks import import_file
-from tests.catalog.factories import ISBN10, ISBN13, UPC, product
+from tests.catalog.factories import ISBN10, ISBN13, UPC, UPC_SP_API, product
 from tests.conftest import import_records
 
 
@@ -229,3 +230,48 @@ class TestTransactions:
         assert settings() == before and len(before) == 1
         with db.engine.connect() as c:
             assert c.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()[1] == 0  # log folded in
+
+
+class TestInsertAndMergePaths:
+    """New products are inserted without a look-up first; known ones are merged. Whichever
+    way a product arrives, the catalog ends up the same."""
+
+    @staticmethod
+    def _contents(db) -> tuple[list, list]:
+        with db.engine.connect() as c:
+            products = c.exec_driver_sql("SELECT marketplace, asin, data FROM products ORDER BY 1, 2").all()
+            idents = c.exec_driver_sql(
+                "SELECT marketplace, key, asin, family, value FROM product_identifiers ORDER BY 1, 2, 3, 4, 5"
+            ).all()
+        return [tuple(r) for r in products], [tuple(r) for r in idents]
+
+    def _records(self):
+        old = [product(f"B{i:09d}", identifiers={"upc": [UPC]} if i % 2 else {"isbn": [ISBN10]},
+                       rank=i, updated_at="2026-10-01T00:00:00Z") for i in range(6)]
+        new = [product(f"B{i:09d}", identifiers={"upc": [UPC_SP_API]}, rank=100 + i,
+                       updated_at="2026-11-01T00:00:00Z") for i in range(3, 9)]
+        return old, new
+
+    def test_a_batch_of_new_and_known_products(self, db):
+        old, new = self._records()
+        import_records(db, old)
+        report = import_records(db, new + old[:2])  # 3 updated, 3 new, 2 unchanged, in one batch
+        assert (report.inserted, report.updated, report.unchanged) == (3, 3, 2)
+        by_asin = {r["asin"]: r for r in _export(db)}
+        assert [by_asin[f"B{i:09d}"]["rank"] for i in range(9)] == [0, 1, 2, 103, 104, 105, 106, 107, 108]
+        assert by_asin["B000000003"]["identifiers"] == {"upc": [UPC_SP_API]}
+        assert by_asin["B000000004"]["identifiers"] == {"isbn": [ISBN10], "upc": [UPC_SP_API]}
+        with db.reader() as r:
+            assert catalog.convert(r, "US", [UPC])[UPC] == ["B000000001", "0" + UPC]  # 3, 5: replaced
+            assert catalog.convert(r, "US", [UPC_SP_API])[UPC_SP_API][:6] == [f"B{i:09d}" for i in range(3, 9)]
+
+    def test_same_catalog_whether_records_come_together_or_in_turns(self, db, tmp_path):
+        old, new = self._records()
+        import_records(db, old + new)  # duplicates inside one batch: merged before writing
+        together = self._contents(db)
+        with db.session(write=True) as s:
+            s.execute(sa.text("DELETE FROM product_identifiers"))
+            s.execute(sa.text("DELETE FROM products"))
+        import_records(db, old)
+        import_records(db, new)  # merged into what the catalog holds
+        assert self._contents(db) == together and len(together[0]) == 9
