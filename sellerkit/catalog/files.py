@@ -18,7 +18,7 @@ from sellerkit.catalog.records import CSV_COLUMNS, RecordRejected, flatten, unfl
 csv.field_size_limit(1 << 24)
 
 
-BLOCK_BYTES = 32 * 2**20
+BLOCK_BYTES = 16 * 2**20  # per worker task; transactions span many (see tasks.TRANSACTION_ROWS)
 
 
 @dataclass(frozen=True, slots=True)
