@@ -35,6 +35,24 @@ class JsonlBlock:
                 yield n, line
 
 
+@dataclass(frozen=True, slots=True)
+class JsonlSpan:
+    """Whole JSON lines of an uncompressed file, by position: the worker that validates them
+    reads them itself, so the main process only finds where blocks start and no block's bytes
+    pass through a pipe."""
+
+    path: str
+    offset: int
+    size: int
+    first_line: int
+
+    def items(self) -> Iterator[tuple[int, bytes]]:
+        with open(self.path, "rb") as raw:
+            raw.seek(self.offset)
+            data = raw.read(self.size)
+        return JsonlBlock(self.first_line, data).items()
+
+
 class CatalogFile:
     """Iterates `(line_number, raw)` and tells how far it has read; `raw` is a JSON line's
     bytes, a CSV row as a record dict, or a RecordRejected. `batches()` gives the same in
@@ -62,19 +80,36 @@ class CatalogFile:
 
     def __iter__(self) -> Iterator[tuple[int, Any]]:
         for batch in self.batches():
-            yield from batch.items() if isinstance(batch, JsonlBlock) else batch
+            yield from batch if isinstance(batch, list) else batch.items()
 
-    def batches(self, rows: int = 5_000) -> Iterator[JsonlBlock | list[tuple[int, Any]]]:
-        """JSONL as blocks of about BLOCK_BYTES; CSV as lists of `rows` parsed rows."""
+    def batches(self, rows: int = 5_000) -> Iterator[JsonlSpan | JsonlBlock | list[tuple[int, Any]]]:
+        """JSONL as blocks of about BLOCK_BYTES (spans of the file unless it is gzipped); CSV
+        as lists of `rows` parsed rows."""
         with open(self.path, "rb") as raw:
             self._raw = raw
             stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if self.gzipped else raw
-            if self.format == "jsonl":
+            if self.format == "jsonl" and not self.gzipped:
+                yield from _jsonl_spans(str(self.path), raw)
+            elif self.format == "jsonl":
                 yield from _jsonl_blocks(stream)
             else:
                 rows_iter = _csv(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
                 while batch := list(islice(rows_iter, rows)):
                     yield batch
+
+
+def _jsonl_spans(path: str, raw: IO[bytes]) -> Iterator[JsonlSpan]:
+    first, offset = 1, 0
+    while chunk := raw.read(BLOCK_BYTES):
+        cut = chunk.rfind(b"\n") + 1
+        while not cut and (more := raw.read(BLOCK_BYTES)):  # one line longer than a block
+            chunk += more
+            cut = chunk.rfind(b"\n") + 1
+        size = cut or len(chunk)  # the last line may lack its newline
+        yield JsonlSpan(path, offset, size, first)
+        first += chunk.count(b"\n", 0, size)
+        offset += size
+        raw.seek(offset)
 
 
 def _jsonl_blocks(stream: IO[bytes]) -> Iterator[JsonlBlock]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from sellerkit.catalog.files import CatalogFile, JsonlBlock
+from sellerkit.catalog.files import CatalogFile, JsonlBlock, JsonlSpan
 from sellerkit.catalog.service import ImportReport, PreparedBatch, catalog, prepare_batch
 from sellerkit.kit.db import Database
 
@@ -28,7 +28,7 @@ BATCH = 5_000
 # random ASINs and GTINs touch nearly all of them: fewer, larger transactions write far less.
 TRANSACTION_ROWS = 250_000
 
-Batch = JsonlBlock | list[tuple[int, Any]]
+Batch = JsonlSpan | JsonlBlock | list[tuple[int, Any]]
 
 
 def _batches(items: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:
@@ -38,7 +38,7 @@ def _batches(items: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tuple
 
 
 def _prepare(batch: Batch) -> PreparedBatch:
-    return prepare_batch(list(batch.items()) if isinstance(batch, JsonlBlock) else batch)
+    return prepare_batch(batch if isinstance(batch, list) else list(batch.items()))
 
 
 def _start_worker() -> None:
