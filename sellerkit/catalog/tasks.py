@@ -126,7 +126,7 @@ def import_batches(
                     report.add(catalog.write_prepared(session, prepared))
                     if progress:
                         progress(report)
-                    written += len(prepared.products) + len(prepared.observations)
+                    written += prepared.rows
                     prepared = None  # not held while the next one is awaited
                     if written < TRANSACTION_ROWS:
                         prepared = next(stream, None)
