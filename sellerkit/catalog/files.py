@@ -82,7 +82,9 @@ class CatalogFile:
         for batch in self.batches():
             yield from batch if isinstance(batch, list) else batch.items()
 
-    def batches(self, rows: int = 5_000) -> Iterator[JsonlSpan | JsonlBlock | list[tuple[int, Any]]]:
+    def batches(
+        self, rows: int = 5_000
+    ) -> Iterator[JsonlSpan | JsonlBlock | list[tuple[int, Any]]]:
         """JSONL as blocks of about BLOCK_BYTES (spans of the file unless it is gzipped); CSV
         as lists of `rows` parsed rows."""
         with open(self.path, "rb") as raw:

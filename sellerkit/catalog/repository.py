@@ -31,7 +31,9 @@ def existing(
     return {asin: (pid, data) for pid, asin, data in session.execute(stmt)}
 
 
-def insert_new_products(session: Session, marketplace: str, rows: list[tuple]) -> dict[str, tuple[int, str]]:
+def insert_new_products(
+    session: Session, marketplace: str, rows: list[tuple]
+) -> dict[str, tuple[int, str]]:
     """Insert the rows (one marketplace, distinct ASINs) whose product is not in the catalog
     yet; returns the others as `existing` does, for the caller to merge.
 

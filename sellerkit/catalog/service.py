@@ -164,7 +164,9 @@ class CatalogService:
         report.observations += repo.insert_observations(session, batch.observations)
         return report
 
-    def _upsert(self, session: Session, mp: str, rows: list[tuple], index_rows: list[tuple], report: ImportReport):
+    def _upsert(
+        self, session: Session, mp: str, rows: list[tuple], index_rows: list[tuple], report: ImportReport
+    ) -> None:
         found = repo.insert_new_products(session, mp, rows)
         report.inserted += len(rows) - len(found)
         if found:  # merge the known products; the identifier rows are those of the new ones

@@ -113,6 +113,18 @@ def _tune_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+@contextmanager
+def _committed(sessions: sessionmaker) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on any error."""
+    with sessions() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
 class Database:
     """An engine plus session factories for reads and writes."""
 
@@ -130,21 +142,16 @@ class Database:
 
     @contextmanager
     def session(self, write: bool = False) -> Iterator[Session]:
-        factory = self._write if write else self._read
-        with factory() as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with _committed(self._write if write else self._read) as session:
+            yield session
 
     @contextmanager
     def bulk_load(self) -> Iterator[BulkLoad]:
         """One connection for a long series of write transactions (an import), checkpointed
         at the end. See BulkLoad for what it does on SQLite."""
         with self.engine.connect() as conn:
-            load = BulkLoad(conn.execution_options(write=True), self.engine if self.is_sqlite else None)
+            writes = conn.execution_options(write=True)
+            load = BulkLoad(writes, self.engine if self.is_sqlite else None)
             try:
                 yield load
             finally:
@@ -190,6 +197,7 @@ class BulkLoad:
 
     def __init__(self, conn: sa.Connection, sqlite_engine: Engine | None) -> None:
         self._conn = conn
+        self._sessions = sessionmaker(conn, expire_on_commit=False)
         self._checkpointer: _Checkpointer | None = None
         if sqlite_engine is not None:
             self._pragmas = {p: self._pragma(p) for p in ("cache_size", "wal_autocheckpoint")}
@@ -205,13 +213,8 @@ class BulkLoad:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One write transaction, committed on success."""
-        with Session(self._conn, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with _committed(self._sessions) as session:
+            yield session
         if self._checkpointer:
             self._checkpointer.kick()
 
@@ -273,7 +276,11 @@ def insert_ignoring_conflicts(session: Session, table: sa.Table, rows: list[dict
 
 
 def bulk_insert(
-    session: Session, table: sa.Table, columns: tuple[str, ...], rows: list[tuple], skip_conflicts: bool = False
+    session: Session,
+    table: sa.Table,
+    columns: tuple[str, ...],
+    rows: list[tuple],
+    skip_conflicts: bool = False,
 ) -> int:
     """executemany straight through the driver: SQLAlchemy's per-row parameter handling costs
     more than SQLite's insert itself on bulk loads. Values still pass the columns' own bind
