@@ -18,7 +18,7 @@ from sellerkit.catalog.records import CSV_COLUMNS, RecordRejected, flatten, unfl
 csv.field_size_limit(1 << 24)
 
 
-BLOCK_BYTES = 32 * 2**20
+BLOCK_BYTES = 16 * 2**20  # per worker task; transactions span many (see tasks.TRANSACTION_ROWS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,24 @@ class JsonlBlock:
         for n, line in enumerate(self.data.split(b"\n"), start=self.first_line):
             if line.strip():
                 yield n, line
+
+
+@dataclass(frozen=True, slots=True)
+class JsonlSpan:
+    """Whole JSON lines of an uncompressed file, by position: the worker that validates them
+    reads them itself, so the main process only finds where blocks start and no block's bytes
+    pass through a pipe."""
+
+    path: str
+    offset: int
+    size: int
+    first_line: int
+
+    def items(self) -> Iterator[tuple[int, bytes]]:
+        with open(self.path, "rb") as raw:
+            raw.seek(self.offset)
+            data = raw.read(self.size)
+        return JsonlBlock(self.first_line, data).items()
 
 
 class CatalogFile:
@@ -62,19 +80,38 @@ class CatalogFile:
 
     def __iter__(self) -> Iterator[tuple[int, Any]]:
         for batch in self.batches():
-            yield from batch.items() if isinstance(batch, JsonlBlock) else batch
+            yield from batch if isinstance(batch, list) else batch.items()
 
-    def batches(self, rows: int = 5_000) -> Iterator[JsonlBlock | list[tuple[int, Any]]]:
-        """JSONL as blocks of about BLOCK_BYTES; CSV as lists of `rows` parsed rows."""
+    def batches(
+        self, rows: int = 5_000
+    ) -> Iterator[JsonlSpan | JsonlBlock | list[tuple[int, Any]]]:
+        """JSONL as blocks of about BLOCK_BYTES (spans of the file unless it is gzipped); CSV
+        as lists of `rows` parsed rows."""
         with open(self.path, "rb") as raw:
             self._raw = raw
             stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if self.gzipped else raw
-            if self.format == "jsonl":
+            if self.format == "jsonl" and not self.gzipped:
+                yield from _jsonl_spans(str(self.path), raw)
+            elif self.format == "jsonl":
                 yield from _jsonl_blocks(stream)
             else:
                 rows_iter = _csv(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
                 while batch := list(islice(rows_iter, rows)):
                     yield batch
+
+
+def _jsonl_spans(path: str, raw: IO[bytes]) -> Iterator[JsonlSpan]:
+    first, offset = 1, 0
+    while chunk := raw.read(BLOCK_BYTES):
+        cut = chunk.rfind(b"\n") + 1
+        while not cut and (more := raw.read(BLOCK_BYTES)):  # one line longer than a block
+            chunk += more
+            cut = chunk.rfind(b"\n") + 1
+        size = cut or len(chunk)  # the last line may lack its newline
+        yield JsonlSpan(path, offset, size, first)
+        first += chunk.count(b"\n", 0, size)
+        offset += size
+        raw.seek(offset)
 
 
 def _jsonl_blocks(stream: IO[bytes]) -> Iterator[JsonlBlock]:

@@ -19,16 +19,36 @@ PRODUCT_COLUMNS = ("marketplace", "asin", "data")
 IDENTIFIER_COLUMNS = ("marketplace", "key", "asin", "family", "value")
 
 
-def existing(session: Session, marketplace: str, asins: list[str]) -> dict[str, tuple[int, str]]:
-    """`{asin: (id, data)}` of those already in the catalog."""
+def existing(
+    session: Session, marketplace: str, asins: list[str], max_id: int | None = None
+) -> dict[str, tuple[int, str]]:
+    """`{asin: (id, data)}` of those already in the catalog (with ids up to `max_id`)."""
     stmt = sa.select(P.c.id, P.c.asin, P.c.data).where(
         P.c.marketplace == marketplace, P.c.asin.in_(asins)
     )
+    if max_id is not None:
+        stmt = stmt.where(P.c.id <= max_id)
     return {asin: (pid, data) for pid, asin, data in session.execute(stmt)}
 
 
-def insert_products(session: Session, rows: list[tuple]) -> None:
-    bulk_insert(session, P, PRODUCT_COLUMNS, rows)
+def insert_new_products(
+    session: Session, marketplace: str, rows: list[tuple]
+) -> dict[str, tuple[int, str]]:
+    """Insert the rows (one marketplace, distinct ASINs) whose product is not in the catalog
+    yet; returns the others as `existing` does, for the caller to merge.
+
+    On SQLite in one pass: an insert that skips conflicts, and a look-up only when some did
+    conflict, as re-imports and updates do but a first import does not. The products that were
+    there are those with ids up to the largest before the insert: SQLite numbers new rows
+    above it, and the transaction holds the write lock. Elsewhere: look up, then insert."""
+    if session.get_bind().dialect.name != "sqlite":
+        found = existing(session, marketplace, [row[1] for row in rows])
+        bulk_insert(session, P, PRODUCT_COLUMNS, [row for row in rows if row[1] not in found])
+        return found
+    floor = session.execute(sa.select(sa.func.max(P.c.id))).scalar() or 0
+    if bulk_insert(session, P, PRODUCT_COLUMNS, rows, skip_conflicts=True) == len(rows):
+        return {}
+    return existing(session, marketplace, [row[1] for row in rows], max_id=floor)
 
 
 def update_products(session: Session, rows: list[dict]) -> None:

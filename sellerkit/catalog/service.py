@@ -68,12 +68,18 @@ def _index_rows(marketplace: str, asin: str, index: list[IndexEntry]) -> list[tu
 
 @dataclass
 class PreparedBatch:
-    """A batch validated and encoded, ready to write: plain tuples, cheap to send between
-    processes (the import validates in worker processes while the main one writes)."""
+    """A batch validated and encoded, ready to write: plain tuples grouped by marketplace, the
+    identifier rows flat rather than per product, as they are quickest to pass between
+    processes (workers validate while the main process writes)."""
 
-    products: list[tuple[tuple, list[tuple]]]  # (product row, identifier rows)
+    products: dict[str, list[tuple]]  # marketplace -> product rows (marketplace, asin, data)
+    identifiers: dict[str, list[tuple]]  # marketplace -> their identifier rows
     observations: list[dict]
     report: ImportReport
+
+    @property
+    def rows(self) -> int:
+        return sum(map(len, self.products.values())) + len(self.observations)
 
 
 def prepare_batch(items: list[tuple[int, Any]]) -> PreparedBatch:
@@ -113,8 +119,14 @@ def prepare_batch(items: list[tuple[int, Any]]) -> PreparedBatch:
         report.warnings += len(warnings)
         for w in warnings:
             report.note(f"warning {w}")
-    rows = [((mp, asin, data), _index_rows(mp, asin, index)) for (mp, asin), (data, index) in products.items()]
-    return PreparedBatch(rows, observations, report)
+    rows: dict[str, list[tuple]] = {}
+    index_rows: dict[str, list[tuple]] = {}
+    for (mp, asin), (data, index) in products.items():
+        if mp not in rows:
+            rows[mp], index_rows[mp] = [], []
+        rows[mp].append((mp, asin, data))
+        index_rows[mp] += _index_rows(mp, asin, index)
+    return PreparedBatch(rows, index_rows, observations, report)
 
 
 def _decode_line(raw: bytes, line: int) -> dict:
@@ -147,41 +159,38 @@ class CatalogService:
         """Upsert a prepared batch: new products inserted, known ones merged by `updated_at`."""
         report = ImportReport()
         report.add(batch.report)
-        by_marketplace: dict[str, list[tuple[tuple, list[tuple]]]] = {}
-        for item in batch.products:
-            by_marketplace.setdefault(item[0][0], []).append(item)
-        for mp, items in by_marketplace.items():
-            self._upsert(session, mp, items, report)
+        for mp, rows in batch.products.items():
+            self._upsert(session, mp, rows, batch.identifiers[mp], report)
         report.observations += repo.insert_observations(session, batch.observations)
         return report
 
-    def _upsert(self, session: Session, mp: str, items: list[tuple[tuple, list[tuple]]], report: ImportReport):
-        found = repo.existing(session, mp, [row[1] for row, _ in items])
-        inserts, updates, index_rows, replaced = [], [], [], []
-        for row, index in items:
-            asin = row[1]
-            if asin not in found:
-                inserts.append(row)
-                index_rows += index
-                report.inserted += 1
-                continue
-            pid, data = found[asin]
-            if data == row[2]:  # the same record again, as re-importing a file gives
-                report.unchanged += 1
-                continue
-            old = orjson.loads(data)
-            merged = merge(old, orjson.loads(row[2]))
-            if merged == old:
-                report.unchanged += 1
-                continue
-            updates.append({"_id": pid, "data": orjson.dumps(merged).decode()})
-            replaced.append(asin)
-            index_rows += _index_rows(mp, asin, index_of(merged))
-            report.updated += 1
-        repo.insert_products(session, inserts)
-        repo.update_products(session, updates)
-        if replaced:
-            repo.replace_identifiers(session, mp, replaced, [])
+    def _upsert(
+        self, session: Session, mp: str, rows: list[tuple], index_rows: list[tuple], report: ImportReport
+    ) -> None:
+        found = repo.insert_new_products(session, mp, rows)
+        report.inserted += len(rows) - len(found)
+        if found:  # merge the known products; the identifier rows are those of the new ones
+            index_rows = [r for r in index_rows if r[2] not in found]
+            updates, replaced = [], []
+            for _mp, asin, data in rows:
+                if asin not in found:
+                    continue
+                pid, old_data = found[asin]
+                if old_data == data:  # the same record again, as re-importing a file gives
+                    report.unchanged += 1
+                    continue
+                old = orjson.loads(old_data)
+                merged = merge(old, orjson.loads(data))
+                if merged == old:
+                    report.unchanged += 1
+                    continue
+                updates.append({"_id": pid, "data": orjson.dumps(merged).decode()})
+                replaced.append(asin)
+                index_rows += _index_rows(mp, asin, index_of(merged))
+                report.updated += 1
+            repo.update_products(session, updates)
+            if replaced:
+                repo.replace_identifiers(session, mp, replaced, [])
         repo.insert_identifiers(session, index_rows)
 
     def export_records(

@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import logging
 import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, nullcontext
-from functools import partial
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from sellerkit.catalog.files import CatalogFile, JsonlBlock
-from sellerkit.catalog.service import ImportReport, catalog, prepare_batch
+from sellerkit.catalog.files import CatalogFile, JsonlBlock, JsonlSpan
+from sellerkit.catalog.service import ImportReport, PreparedBatch, catalog, prepare_batch
 from sellerkit.kit.db import Database
 
 log = logging.getLogger("sellerkit.catalog")
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc mallopt() parameters
 BATCH = 5_000
-TURN_TIMEOUT = 600  # seconds a batch waits for the one before it to commit
+# Rows per write transaction. Every commit rewrites each index page it touched, and a block's
+# random ASINs and GTINs touch nearly all of them: fewer, larger transactions write far less.
+TRANSACTION_ROWS = 250_000
 
-Batch = JsonlBlock | list[tuple[int, Any]]
+Batch = JsonlSpan | JsonlBlock | list[tuple[int, Any]]
 
 
 def _batches(items: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:
@@ -33,61 +37,41 @@ def _batches(items: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tuple
         yield batch
 
 
-def _import_batch(db: Database, batch: Batch, turn: Callable = nullcontext) -> ImportReport:
-    """Validate a batch, then write it in one transaction; `turn` holds the write back until
-    every earlier batch has committed, so the file's order decides between duplicates."""
+def _prepare(batch: Batch) -> PreparedBatch:
+    return prepare_batch(batch if isinstance(batch, list) else list(batch.items()))
+
+
+def _start_worker() -> None:
+    gc.disable()  # see _no_cyclic_gc
+    _keep_freed_memory()
+    os.nice(5)  # the writer is the import's critical path: let it have a core when it can use one
+
+
+def _keep_freed_memory() -> None:
+    """Every block allocates and frees tens of MiB; glibc would give freed memory back to the
+    kernel at once and fault it in again for the next block (a sixth of an import's CPU went
+    to page faults). Keep up to 1 GiB of it for reuse, and take blocks from the heap."""
     try:
-        prepared = prepare_batch(list(batch.items()) if isinstance(batch, JsonlBlock) else batch)
-    except BaseException:
-        with turn():  # fail in order, letting the batches behind this one go on
-            raise
-    with turn(), db.session(write=True) as session:
-        return catalog.write_prepared(session, prepared)
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(M_TRIM_THRESHOLD, 2**30)
+        libc.mallopt(M_MMAP_THRESHOLD, 32 * 2**20)  # glibc's largest
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        pass
 
 
-# ---- worker processes: each validates its batches in parallel and writes them in file order,
-# so no product data crosses a process boundary twice and the writes never interleave.
-
-_worker: dict[str, Any] = {}
-
-
-def _start_worker(url: str, next_batch, changed) -> None:
-    gc.disable()
-    _worker.update(db=Database(url), next_batch=next_batch, changed=changed)
-
-
-@contextmanager
-def _turn_of(seq: int):
-    next_batch, changed = _worker["next_batch"], _worker["changed"]
-    with changed:
-        if not changed.wait_for(lambda: next_batch.value == seq, timeout=TURN_TIMEOUT):
-            raise RuntimeError(f"import stalled: batch {next_batch.value} never finished")
-    try:
-        yield
-    finally:
-        with changed:
-            next_batch.value = seq + 1
-            changed.notify_all()
-
-
-def _import_in_worker(seq: int, batch: Batch) -> ImportReport:
-    return _import_batch(_worker["db"], batch, partial(_turn_of, seq))
-
-
-def _imported(db: Database, batches: Iterable[Batch], workers: int) -> Iterator[ImportReport]:
-    """Reports of the batches, in order, with a bounded number in flight so a huge file never
-    sits in memory."""
+def _prepared(batches: Iterable[Batch], workers: int) -> Iterator[PreparedBatch]:
+    """The batches validated, in file order. Worker processes validate several at once while
+    this process writes; a bounded number in flight keeps a huge file out of memory."""
     if workers <= 1:
-        for batch in batches:
-            yield _import_batch(db, batch)
+        yield from map(_prepare, batches)
         return
+    _keep_freed_memory()  # for the blocks this process reads and the results it gets back
     ctx = multiprocessing.get_context("spawn")
-    next_batch, changed = ctx.Value("q", 0, lock=False), ctx.Condition()
-    with ctx.Pool(workers, _start_worker, (db.url, next_batch, changed)) as pool:
+    with ctx.Pool(workers, _start_worker) as pool:
         pending: deque = deque()
-        for seq, batch in enumerate(batches):
-            pending.append(pool.apply_async(_import_in_worker, (seq, batch)))
-            if len(pending) >= 2 * workers:
+        for batch in batches:
+            pending.append(pool.apply_async(_prepare, (batch,)))
+            if len(pending) > workers:
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
@@ -128,15 +112,25 @@ def import_batches(
     progress: Callable[[ImportReport], None] | None = None,
     workers: int = 1,
 ) -> ImportReport:
-    """Stream batches into the catalog, one transaction each (bounded memory, and a crash
-    keeps every committed batch; re-running the same file only finishes the rest)."""
+    """Stream batches into the catalog in file order, a transaction per TRANSACTION_ROWS or
+    so (bounded memory, and a crash keeps every committed transaction; re-running the same
+    file only finishes the rest)."""
     report = ImportReport()
-    with _no_cyclic_gc():
-        for batch_report in _imported(db, batches, workers):
-            report.add(batch_report)
-            if progress:
-                progress(report)
-    db.checkpoint()
+    stream = _prepared(batches, workers)
+    with _no_cyclic_gc(), db.bulk_load() as load:
+        prepared = next(stream, None)
+        while prepared is not None:
+            with load.session() as session:
+                written = 0
+                while prepared is not None:
+                    report.add(catalog.write_prepared(session, prepared))
+                    if progress:
+                        progress(report)
+                    written += prepared.rows
+                    prepared = None  # not held while the next one is awaited
+                    if written < TRANSACTION_ROWS:
+                        prepared = next(stream, None)
+            prepared = next(stream, None)  # None again once the stream has ended
     return report
 
 

@@ -7,6 +7,8 @@ services and repositories only use the session they are given.
 from __future__ import annotations
 
 import importlib
+import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,6 +18,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
+
+log = logging.getLogger("sellerkit.db")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -109,6 +113,18 @@ def _tune_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+@contextmanager
+def _committed(sessions: sessionmaker) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on any error."""
+    with sessions() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
 class Database:
     """An engine plus session factories for reads and writes."""
 
@@ -126,14 +142,21 @@ class Database:
 
     @contextmanager
     def session(self, write: bool = False) -> Iterator[Session]:
-        factory = self._write if write else self._read
-        with factory() as session:
+        with _committed(self._write if write else self._read) as session:
+            yield session
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[BulkLoad]:
+        """One connection for a long series of write transactions (an import), checkpointed
+        at the end. See BulkLoad for what it does on SQLite."""
+        with self.engine.connect() as conn:
+            writes = conn.execution_options(write=True)
+            load = BulkLoad(writes, self.engine if self.is_sqlite else None)
             try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+                yield load
+            finally:
+                load.close()
+        self.checkpoint()
 
     def checkpoint(self) -> None:
         """Fold SQLite's write-ahead log into the database file after a bulk load, so readers
@@ -159,6 +182,83 @@ class Database:
         self.engine.dispose()
 
 
+BULK_CACHE_KIB = 256 * 1024  # SQLite page cache of a bulk load's connection
+
+
+class BulkLoad:
+    """Write transactions on one connection, for bulk loads.
+
+    On SQLite the connection keeps a larger page cache (an import's index pages stay in it
+    from one transaction to the next) and does not checkpoint when it commits: a checkpoint
+    copies the write-ahead log into the database and fsyncs both, seconds that would stall
+    the writer. A background thread with its own connection checkpoints each committed
+    transaction instead, while the next one is written (SQLite releases the GIL meanwhile).
+    """
+
+    def __init__(self, conn: sa.Connection, sqlite_engine: Engine | None) -> None:
+        self._conn = conn
+        self._sessions = sessionmaker(conn, expire_on_commit=False)
+        self._checkpointer: _Checkpointer | None = None
+        if sqlite_engine is not None:
+            self._pragmas = {p: self._pragma(p) for p in ("cache_size", "wal_autocheckpoint")}
+            self._pragma(f"cache_size=-{BULK_CACHE_KIB}")
+            self._pragma("wal_autocheckpoint=0")
+            self._checkpointer = _Checkpointer(sqlite_engine)
+
+    def _pragma(self, pragma: str):
+        """On the driver connection: through SQLAlchemy it would begin a transaction."""
+        row = self._conn.connection.driver_connection.execute(f"PRAGMA {pragma}").fetchone()
+        return row[0] if row else None
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One write transaction, committed on success."""
+        with _committed(self._sessions) as session:
+            yield session
+        if self._checkpointer:
+            self._checkpointer.kick()
+
+    def close(self) -> None:
+        if self._checkpointer:
+            self._checkpointer.stop()
+            for pragma, value in self._pragmas.items():
+                self._pragma(f"{pragma}={value}")
+
+
+class _Checkpointer:
+    """A thread running passive SQLite checkpoints when kicked (never blocking writers)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        conn = self._engine.raw_connection()
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stopping:
+                    return
+                try:
+                    conn.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except Exception:  # noqa: BLE001 - the final checkpoint catches up
+                    log.warning("background checkpoint failed", exc_info=True)
+        finally:
+            conn.close()
+
+
 def insert_ignoring_conflicts(session: Session, table: sa.Table, rows: list[dict]) -> int:
     """Insert rows, skipping those that collide with a unique constraint; returns rows inserted."""
     if not rows:
@@ -175,18 +275,27 @@ def insert_ignoring_conflicts(session: Session, table: sa.Table, rows: list[dict
     return len(session.execute(stmt, rows).all())
 
 
-def bulk_insert(session: Session, table: sa.Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+def bulk_insert(
+    session: Session,
+    table: sa.Table,
+    columns: tuple[str, ...],
+    rows: list[tuple],
+    skip_conflicts: bool = False,
+) -> int:
     """executemany straight through the driver: SQLAlchemy's per-row parameter handling costs
     more than SQLite's insert itself on bulk loads. Values still pass the columns' own bind
-    processors, so they are stored exactly as the ORM would store them."""
+    processors, so they are stored exactly as the ORM would store them. `skip_conflicts`
+    leaves out rows that collide with a unique constraint. Returns the rows inserted where
+    the driver counts them (sqlite3 does, summed over the executemany)."""
     if not rows:
-        return
+        return 0
     conn = session.connection()
     dialect = conn.dialect
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join([mark] * len(columns))})"
+        + (" ON CONFLICT DO NOTHING" if skip_conflicts else "")
     )
     procs = [(i, p) for i, c in enumerate(columns) if (p := table.c[c].type.bind_processor(dialect))]
     if procs:
@@ -197,7 +306,7 @@ def bulk_insert(session: Session, table: sa.Table, columns: tuple[str, ...], row
                 row[i] = p(row[i])
             converted.append(tuple(row))
         rows = converted
-    conn.exec_driver_sql(sql, rows)
+    return conn.exec_driver_sql(sql, rows).rowcount
 
 
 def marks(n: int) -> str:

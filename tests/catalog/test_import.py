@@ -5,11 +5,12 @@ from __future__ import annotations
 import gzip
 
 import orjson
+import sqlalchemy as sa
 
 from sellerkit.catalog.files import write_csv, write_jsonl
 from sellerkit.catalog.service import catalog
 from sellerkit.catalog.tasks import import_file
-from tests.catalog.factories import ISBN10, ISBN13, UPC, product
+from tests.catalog.factories import ISBN10, ISBN13, UPC, UPC_SP_API, product
 from tests.conftest import import_records
 
 
@@ -168,3 +169,109 @@ class TestParallelImport:
         assert report.messages == ["rejected line 251: missing required field 'title'"]
         by_asin = {r["asin"]: r for r in _export(db)}
         assert len(by_asin) == 300 and by_asin["B000000007"]["rank"] == 1020
+
+
+class TestTransactions:
+    """An import writes many batches per transaction; a crash keeps what was committed."""
+
+    def _file(self, tmp_path, n=300):
+        path = tmp_path / "c.jsonl"
+        path.write_bytes(b"".join(orjson.dumps(product(f"B{i:09d}", rank=i)) + b"\n" for i in range(n)))
+        return path
+
+    def test_a_failed_batch_keeps_earlier_transactions_and_a_rerun_finishes(self, db, tmp_path, monkeypatch):
+        from sellerkit.catalog import tasks
+
+        monkeypatch.setattr("sellerkit.catalog.files.BLOCK_BYTES", 2_000)  # batches of ~25 lines
+        monkeypatch.setattr(tasks, "TRANSACTION_ROWS", 100)
+        path = self._file(tmp_path)
+        calls = []
+        real_prepare = tasks.prepare_batch
+
+        def failing(items):
+            calls.append(len(items))
+            if len(calls) == 10:
+                raise RuntimeError("worker died")
+            return real_prepare(items)
+
+        monkeypatch.setattr(tasks, "prepare_batch", failing)
+        try:
+            import_file(db, path, workers=1)
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError("the failure was swallowed")
+        committed, written = 0, 0  # whole transactions of >= 100 rows, before the failed batch
+        for n in calls[:9]:
+            written += n
+            if written >= 100:
+                committed, written = committed + written, 0
+        assert committed > 0 and len(_export(db)) == committed
+        monkeypatch.setattr(tasks, "prepare_batch", real_prepare)
+        report = import_file(db, path, workers=1)
+        assert (report.inserted, report.unchanged) == (300 - committed, committed)
+        assert [r["rank"] for r in _export(db)] == list(range(300))
+
+    def test_sqlite_connection_settings_come_back_after_an_import(self, db, tmp_path):
+        if not db.is_sqlite:
+            return
+
+        def settings():  # of every pooled connection: check out more than the pool holds
+            conns = [db.engine.raw_connection() for _ in range(4)]
+            try:
+                return {tuple(c.driver_connection.execute(f"PRAGMA {p}").fetchone()[0]
+                              for p in ("cache_size", "wal_autocheckpoint")) for c in conns}
+            finally:
+                for c in conns:
+                    c.close()
+
+        before = settings()
+        import_file(db, self._file(tmp_path))
+        assert settings() == before and len(before) == 1
+        with db.engine.connect() as c:
+            assert c.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()[1] == 0  # log folded in
+
+
+class TestInsertAndMergePaths:
+    """New products are inserted without a look-up first; known ones are merged. Whichever
+    way a product arrives, the catalog ends up the same."""
+
+    @staticmethod
+    def _contents(db) -> tuple[list, list]:
+        with db.engine.connect() as c:
+            products = c.exec_driver_sql("SELECT marketplace, asin, data FROM products ORDER BY 1, 2").all()
+            idents = c.exec_driver_sql(
+                "SELECT marketplace, key, asin, family, value FROM product_identifiers ORDER BY 1, 2, 3, 4, 5"
+            ).all()
+        return [tuple(r) for r in products], [tuple(r) for r in idents]
+
+    def _records(self):
+        old = [product(f"B{i:09d}", identifiers={"upc": [UPC]} if i % 2 else {"isbn": [ISBN10]},
+                       rank=i, updated_at="2026-10-01T00:00:00Z") for i in range(6)]
+        new = [product(f"B{i:09d}", identifiers={"upc": [UPC_SP_API]}, rank=100 + i,
+                       updated_at="2026-11-01T00:00:00Z") for i in range(3, 9)]
+        return old, new
+
+    def test_a_batch_of_new_and_known_products(self, db):
+        old, new = self._records()
+        import_records(db, old)
+        report = import_records(db, new + old[:2])  # 3 updated, 3 new, 2 unchanged, in one batch
+        assert (report.inserted, report.updated, report.unchanged) == (3, 3, 2)
+        by_asin = {r["asin"]: r for r in _export(db)}
+        assert [by_asin[f"B{i:09d}"]["rank"] for i in range(9)] == [0, 1, 2, 103, 104, 105, 106, 107, 108]
+        assert by_asin["B000000003"]["identifiers"] == {"upc": [UPC_SP_API]}
+        assert by_asin["B000000004"]["identifiers"] == {"isbn": [ISBN10], "upc": [UPC_SP_API]}
+        with db.reader() as r:
+            assert catalog.convert(r, "US", [UPC])[UPC] == ["B000000001", "0" + UPC]  # 3, 5: replaced
+            assert catalog.convert(r, "US", [UPC_SP_API])[UPC_SP_API][:6] == [f"B{i:09d}" for i in range(3, 9)]
+
+    def test_same_catalog_whether_records_come_together_or_in_turns(self, db, tmp_path):
+        old, new = self._records()
+        import_records(db, old + new)  # duplicates inside one batch: merged before writing
+        together = self._contents(db)
+        with db.session(write=True) as s:
+            s.execute(sa.text("DELETE FROM product_identifiers"))
+            s.execute(sa.text("DELETE FROM products"))
+        import_records(db, old)
+        import_records(db, new)  # merged into what the catalog holds
+        assert self._contents(db) == together and len(together[0]) == 9
