@@ -15,7 +15,7 @@ from sellerkit.calculator.schemas import CalculateRequest
 from sellerkit.catalog.service import resolve_marketplace
 from sellerkit.domain import sales
 from sellerkit.domain.fees import FeeBreakdown, FeeError, FeeOptions, Package, compute, schedule_for
-from sellerkit.domain.money import quantise
+from sellerkit.domain.money import cents, quantise
 from sellerkit.domain.profit import CostError, CostOptions, MultipackPrep, financials, sale_price
 from sellerkit.errors import Invalid, NotFound
 from sellerkit.kit.db import Reader
@@ -25,7 +25,7 @@ MODEL_TTL = 3_600  # seconds a category's rank model is reused before it is fitt
 
 
 def _cents(value: Decimal | None) -> int:
-    return quantise(value or 0, 100, "amount")
+    return cents(value or 0, "amount")
 
 
 def tier_title(slug: str) -> str:
@@ -101,7 +101,11 @@ class Calculator:
             placement=req.inbound_placement,
             placement_fee=_cents(req.inbound_placement_fee) if req.inbound_placement_fee is not None else None,
         )
-        breakdown = self.fees(mp, package_of(dims), price, slug, when, fee_options)
+        package = package_of(dims)
+        try:
+            breakdown = compute(schedule, package, price, slug, when, fee_options)
+        except FeeError as exc:
+            raise Invalid(str(exc), 422) from None
         mp_prep = req.multipack_prep_cost
         try:
             cost_options = CostOptions(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 
 import orjson
+import pytest
 import sqlalchemy as sa
 
 from sellerkit.catalog.files import write_csv, write_jsonl
@@ -195,12 +196,8 @@ class TestTransactions:
             return real_prepare(items)
 
         monkeypatch.setattr(tasks, "prepare_batch", failing)
-        try:
+        with pytest.raises(RuntimeError, match="worker died"):
             import_file(db, path, workers=1)
-        except RuntimeError:
-            pass
-        else:
-            raise AssertionError("the failure was swallowed")
         committed, written = 0, 0  # whole transactions of >= 100 rows, before the failed batch
         for n in calls[:9]:
             written += n
