@@ -1,0 +1,166 @@
+"""The fields of a scan result: one flat, typed schema behind RocketSource's product object.
+
+A scan's results are stored as a table whose column names are the product object's dotted paths
+(`financials.roi`, `dimensions.package_dimensions.length`), so a filter names a column, a sort
+names a column, a CSV header is a column name, and `product_object()` only has to nest them.
+
+Kinds decide units at the edge: `money` is stored in cents and filtered in dollars, `ratio` is
+stored in basis points and filtered as a decimal (0.25 = 25%), as the reference's Filters notes say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    INT = "int"
+    FLOAT = "float"
+    MONEY = "money"  # cents
+    RATIO = "ratio"  # basis points
+    BOOL = "bool"
+    TEXTS = "texts"  # a list of strings
+
+
+K = Kind
+PERIODS = ("d30", "d60", "d90", "d180")
+_DIMS = {f"{part}": K.FLOAT for part in ("length", "width", "height", "weight")}
+_IDS = ("upc", "ean", "isbn", "gtin", "jan")
+
+PRODUCT_FIELDS: dict[str, Kind] = {
+    "id": K.INT,
+    "asin": K.TEXT,
+    "amazon_title": K.TEXT,
+    "brand": K.TEXT,
+    "color": K.TEXT,
+    "size_name": K.TEXT,
+    "category": K.TEXT,
+    "rank": K.INT,
+    "buybox_price": K.MONEY,
+    "list_price": K.MONEY,
+    "lowest_price_new_fba": K.MONEY,
+    "lowest_price_new_fbm": K.MONEY,
+    "lowest_price_used_fba": K.MONEY,
+    "lowest_price_used_fbm": K.MONEY,
+    "amazon_pack_quantity": K.INT,
+    "size_tier": K.TEXT,
+    "competitive_sellers": K.INT,
+    "new_fba_offers_count": K.INT,
+    "new_fbm_offers_count": K.INT,
+    "total_offers_count": K.INT,
+    "number_of_variations": K.INT,
+    "parent_asin": K.TEXT,
+    "sold_by_amazon": K.BOOL,
+    "is_hazmat": K.BOOL,
+    "is_meltable": K.BOOL,
+    "is_adult": K.BOOL,
+    "is_brand_blocklisted": K.BOOL,
+    "small_and_light_eligible": K.BOOL,
+    "units_per_month": K.INT,
+    "sales_per_month": K.MONEY,
+    "profit_per_month": K.MONEY,
+    "sales_estimate_method": K.TEXT,
+    "inputs.line": K.INT,
+    "inputs.identifier": K.TEXT,
+    "inputs.cost": K.MONEY,
+    "inputs.stock": K.INT,
+    "inputs.map": K.MONEY,
+    "inputs.supplier_title": K.TEXT,
+    "inputs.supplier_sku": K.TEXT,
+    "inputs.supplier_image": K.TEXT,
+    "inputs.supplier_pack_quantity": K.INT,
+    "inputs.discount_cost": K.MONEY,
+    "inputs.total_cogs": K.MONEY,
+    "inputs.custom_columns": K.TEXTS,
+    "financials.sale_price": K.MONEY,
+    "financials.profit": K.MONEY,
+    "financials.margin": K.RATIO,
+    "financials.roi": K.RATIO,
+    "financials.net_revenue": K.MONEY,
+    "financials.prep_cost": K.MONEY,
+    "financials.inbound_shipping": K.MONEY,
+    "financials.fba_storage_fees": K.MONEY,
+    "amazon_fees.referral_fee": K.MONEY,
+    "amazon_fees.fba_fees": K.MONEY,
+    "amazon_fees.per_item_fee": K.MONEY,
+    "amazon_fees.variable_closing_fee": K.MONEY,
+    "amazon_fees.inbound_placement_fee": K.MONEY,
+    "amazon_fees.total": K.MONEY,
+    "amazon_fees.error": K.TEXT,
+    **{f"dimensions.package_dimensions.{k}": v for k, v in _DIMS.items()},
+    **{f"dimensions.item_dimensions.{k}": v for k, v in _DIMS.items()},
+    **{f"identifiers.{family}": K.TEXTS for family in _IDS},
+    "inbound_eligibility.eligible": K.BOOL,
+    "inbound_eligibility.updated_at": K.INT,
+    "inbound_eligibility.ineligible_codes": K.TEXTS,
+    "images": K.TEXTS,
+    "flags": K.TEXTS,
+    "errors": K.TEXTS,
+}
+
+HISTORICAL_FIELDS: dict[str, Kind] = {
+    f"historical.{stat}.{period}": kind
+    for stat, kind in (("bsr", K.INT), ("price", K.MONEY), ("amazon_in_stock_rate", K.RATIO),
+                       ("sales_rank_drops", K.INT))
+    for period in PERIODS
+}
+
+ERROR_FIELDS: dict[str, Kind] = {
+    "id": K.INT,
+    "line": K.INT,
+    "identifier": K.TEXT,
+    "cost": K.TEXT,
+    "reason": K.TEXT,
+}
+
+# Short names the reference uses (`profit`, `roi`): every dotted field whose last segment no other
+# field shares, plus a few spellings of its own.
+_EXTRA_ALIASES = {"title": "amazon_title", "fba_fee": "amazon_fees.fba_fees",
+                  "bsr": "rank", "sales_rank": "rank", "upc": "identifiers.upc", "ean": "identifiers.ean"}
+
+
+def _aliases(fields: Iterable[str]) -> dict[str, str]:
+    by_last: dict[str, list[str]] = {}
+    for name in fields:
+        if "." in name:
+            by_last.setdefault(name.rsplit(".", 1)[1], []).append(name)
+    out = {last: names[0] for last, names in by_last.items() if len(names) == 1}
+    out.update(_EXTRA_ALIASES)
+    return {short: full for short, full in out.items() if short not in fields}
+
+
+ALL_PRODUCT_FIELDS: dict[str, Kind] = {**PRODUCT_FIELDS, **HISTORICAL_FIELDS}
+PRODUCT_ALIASES = _aliases(ALL_PRODUCT_FIELDS)
+
+
+def resolve(name: str, table: str = "products") -> tuple[str, Kind]:
+    """A field name as a client writes it (dotted or short, any case) -> (column, kind).
+
+    Raises KeyError with the name when no column answers to it."""
+    fields = ALL_PRODUCT_FIELDS if table == "products" else ERROR_FIELDS
+    key = name.strip().lower()
+    if key in fields:
+        return key, fields[key]
+    if table == "products" and key in PRODUCT_ALIASES:
+        full = PRODUCT_ALIASES[key]
+        return full, fields[full]
+    raise KeyError(name)
+
+
+def product_object(row: Mapping[str, Any], historical: bool = False) -> dict[str, Any]:
+    """A flat result row (dotted names) as the reference's nested product object."""
+    out: dict[str, Any] = {}
+    for name, value in row.items():
+        if name.startswith("historical.") and not historical:
+            continue
+        if name.startswith("_"):
+            continue
+        node = out
+        *parents, leaf = name.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
