@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from sellerkit import __version__
 from sellerkit.config import Settings, get_settings
 from sellerkit.kit.db import Database
-from sellerkit.kit.http import JSON, install_error_handlers
+from sellerkit.kit.http import JSON, RefuseOversized, install_error_handlers
+from sellerkit.kit.queue import Queue
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -18,10 +19,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(settings.resolved_database_url)
 
+    queue = Queue(settings, db)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         db.migrate()  # cheap when already at head; `sellerkit serve` has run it before forking
+        if settings.runs_embedded_worker:
+            queue.start_consumer(settings.job_threads)
         yield
+        queue.stop_consumer()
         db.dispose()
 
     app = FastAPI(
@@ -34,15 +40,19 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.queue = queue
     install_error_handlers(app)
+    app.add_middleware(RefuseOversized, limit_mb=settings.upload_limit_mb)
 
     from sellerkit.accounts.router import router as accounts_router
     from sellerkit.calculator.router import router as calculator_router
     from sellerkit.catalog.router import router as catalog_router
+    from sellerkit.scans.router import router as scans_router
 
     app.include_router(accounts_router)
     app.include_router(catalog_router)
     app.include_router(calculator_router)
+    app.include_router(scans_router)
 
     @app.get("/health", tags=["meta"], summary="Liveness: answers without a key")
     async def health():

@@ -28,6 +28,26 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="Port `sellerkit serve` binds (HTTP/1.1 and h2c).")
     workers: int = Field(1, description="Server worker processes.")
     log_level: str = Field("info", description="Server log level.")
+    redis_url: str | None = Field(
+        None,
+        description="redis://host:6379/0 puts the job queue on Redis, shared by `sellerkit worker` "
+        "processes on any machine; unset keeps it in <data_dir>/queue.db.",
+    )
+    embedded_worker: bool | None = Field(
+        None,
+        description="Run job consumer threads inside the server; default: yes without Redis, "
+        "no with Redis (run `sellerkit worker`).",
+    )
+    job_threads: int = Field(2, description="Consumer threads of a worker (or of the server).")
+    upload_limit_mb: int = Field(100, description="Largest supplier file accepted, in MB (413 above).")
+    scan_chunk_rows: int = Field(100_000, description="Rows a scan processes between progress saves.")
+    scan_stale_seconds: int = Field(
+        60, description="A running scan with no progress saved for this long is resumed elsewhere."
+    )
+
+    @property
+    def runs_embedded_worker(self) -> bool:
+        return self.embedded_worker if self.embedded_worker is not None else not self.redis_url
 
     @property
     def resolved_database_url(self) -> str:

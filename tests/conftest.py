@@ -91,7 +91,14 @@ def sqlite_db(tmp_path) -> Iterator[Database]:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(data_dir=tmp_path, demo=False)
+    """No job consumer in the app unless a test asks for one (`worker_settings`)."""
+    return Settings(data_dir=tmp_path, demo=False, embedded_worker=False)
+
+
+@pytest.fixture
+def worker_settings(tmp_path) -> Settings:
+    return Settings(data_dir=tmp_path, demo=False, embedded_worker=True, job_threads=2,
+                    scan_stale_seconds=2, scan_chunk_rows=50)
 
 
 def make_client(db: Database, settings: Settings):

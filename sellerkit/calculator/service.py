@@ -14,26 +14,18 @@ from sellerkit.calculator import repository as repo
 from sellerkit.calculator.schemas import CalculateRequest
 from sellerkit.catalog.service import resolve_marketplace
 from sellerkit.domain import sales
-from sellerkit.domain.fees import FeeBreakdown, FeeError, FeeOptions, Package, compute, schedule_for
+from sellerkit.domain.fees import (APPAREL_CATEGORIES, FeeBreakdown, FeeError, FeeOptions, Package, compute,
+                                   schedule_for, tier_title)
 from sellerkit.domain.money import cents, quantise
 from sellerkit.domain.profit import CostError, CostOptions, MultipackPrep, financials, sale_price
 from sellerkit.errors import Invalid, NotFound
 from sellerkit.kit.db import Reader
 
-APPAREL_CATEGORIES = frozenset({"clothing_and_accessories"})
 MODEL_TTL = 3_600  # seconds a category's rank model is reused before it is fitted again
 
 
 def _cents(value: Decimal | None) -> int:
     return cents(value or 0, "amount")
-
-
-def tier_title(slug: str) -> str:
-    """RocketSource's display form: `Small Standard`, `Extra Large 50-70 lb`, `Extra Large 150+ lb`."""
-    if slug.startswith("extra_large_"):
-        band = slug.removeprefix("extra_large_").replace("_plus", "+").replace("_", "-")
-        return f"Extra Large {band} lb"
-    return slug.replace("_", " ").title()
 
 
 def package_of(dims: dict, field: str = "package_dimensions") -> Package:

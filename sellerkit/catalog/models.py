@@ -60,3 +60,13 @@ class Observation(Base):
     amazon_in_stock: Mapped[bool | None] = mapped_column()
     new_offers_count: Mapped[int | None] = mapped_column()
     monthly_sold: Mapped[int | None] = mapped_column()
+
+
+class CatalogRevision(Base):
+    """A counter per marketplace, bumped by every transaction that changes its products, so
+    columnar snapshots of the catalog (what scans join against) know when they are stale."""
+
+    __tablename__ = "catalog_revisions"
+
+    marketplace: Mapped[str] = mapped_column(sa.String(2), primary_key=True)
+    revision: Mapped[int] = mapped_column(sa.BigInteger, default=0)

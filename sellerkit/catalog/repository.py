@@ -7,12 +7,13 @@ from collections.abc import Iterable, Iterator
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from sellerkit.catalog.models import Observation, Product, ProductIdentifier
+from sellerkit.catalog.models import CatalogRevision, Observation, Product, ProductIdentifier
 from sellerkit.kit.db import Reader, bulk_insert, insert_ignoring_conflicts, marks
 
 P = Product.__table__
 I = ProductIdentifier.__table__  # noqa: E741
 O = Observation.__table__  # noqa: E741
+R = CatalogRevision.__table__
 
 # Row layouts of the bulk inserts (tuples, in this order).
 PRODUCT_COLUMNS = ("marketplace", "asin", "data")
@@ -122,3 +123,40 @@ def count_products(session: Session) -> int:
 def first_code(session: Session, marketplace: str, family: str) -> str | None:
     stmt = sa.select(I.c.value).where(I.c.marketplace == marketplace, I.c.family == family).limit(1)
     return session.execute(stmt).scalar()
+
+
+def bump_revision(session: Session, marketplace: str) -> None:
+    """Mark the marketplace's catalog changed (in the caller's transaction)."""
+    done = session.execute(R.update().where(R.c.marketplace == marketplace)
+                           .values(revision=R.c.revision + 1)).rowcount
+    if not done:
+        insert_ignoring_conflicts(session, R, [{"marketplace": marketplace, "revision": 1}])
+
+
+def revisions(reader: Reader) -> dict[str, int]:
+    return dict(reader.rows("SELECT marketplace, revision FROM catalog_revisions", ()))
+
+
+def product_data_chunks(reader: Reader, marketplace: str, size: int) -> Iterator[list[str]]:
+    """Every product record of a marketplace, `size` at a time (for columnar snapshots)."""
+    last = 0
+    while True:
+        rows = reader.rows("SELECT id, data FROM products WHERE marketplace = ? AND id > ? "
+                           "ORDER BY id LIMIT ?", (marketplace, last, size))
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield [data for _, data in rows]
+
+
+def identifier_keys(reader: Reader, marketplace: str) -> list[tuple[str, str]]:
+    """`(key, asin)` of the whole identifier graph of a marketplace."""
+    return reader.rows("SELECT DISTINCT key, asin FROM product_identifiers WHERE marketplace = ?",
+                       (marketplace,))
+
+
+def observations_since(reader: Reader, marketplace: str, since) -> list[tuple]:
+    """`(asin, observed_at, buybox_price, rank, amazon_in_stock)` of a marketplace since a time."""
+    return reader.rows("SELECT asin, observed_at, buybox_price, rank, amazon_in_stock FROM observations "
+                       "WHERE marketplace = ? AND observed_at >= ?",
+                       (marketplace, since.strftime("%Y-%m-%d %H:%M:%S") if reader.is_sqlite else since))

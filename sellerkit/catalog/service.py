@@ -169,9 +169,10 @@ class CatalogService:
     ) -> None:
         found = repo.insert_new_products(session, mp, rows)
         report.inserted += len(rows) - len(found)
+        replaced: list[str] = []
         if found:  # merge the known products; the identifier rows are those of the new ones
             index_rows = [r for r in index_rows if r[2] not in found]
-            updates, replaced = [], []
+            updates = []
             for _mp, asin, data in rows:
                 if asin not in found:
                     continue
@@ -192,6 +193,8 @@ class CatalogService:
             if replaced:
                 repo.replace_identifiers(session, mp, replaced, [])
         repo.insert_identifiers(session, index_rows)
+        if len(found) < len(rows) or replaced:
+            repo.bump_revision(session, mp)
 
     def export_records(
         self, session: Session, marketplace: str | None = None, observations: bool = False

@@ -129,3 +129,31 @@ def monthly_figures(units: int | None, price: int | None, profit: int | None,
         "sales_per_month": units * price,
         "profit_per_month": div_round(units * profit, sellers) if profit is not None else None,
     }
+
+
+HISTORY_PERIODS = {"d30": 30, "d60": 60, "d90": 90, "d180": 180}
+
+
+def historical_frame(observations, now: datetime):
+    """RocketSource's `historical` statistics per ASIN from observations (polars frame with asin,
+    observed_at, buybox_price, rank, amazon_in_stock): mean rank and price, the share of
+    observations with Amazon in stock (basis points), and rank drops, per 30/60/90/180 days;
+    -1 where a period has no observation of that figure."""
+    import polars as pl
+
+    obs = observations.sort("asin", "observed_at").with_columns(
+        (pl.col("rank") < pl.col("rank").shift(1).over("asin")).alias("_drop"))
+    columns = []
+    for period, days in HISTORY_PERIODS.items():
+        inside = pl.col("observed_at") >= now - timedelta(days=days)
+        columns += [
+            pl.col("rank").filter(inside).mean().round(0).cast(pl.Int64).fill_null(-1).alias(f"historical.bsr.{period}"),
+            pl.col("buybox_price").filter(inside).mean().round(0).cast(pl.Int64).fill_null(-1)
+            .alias(f"historical.price.{period}"),
+            (pl.col("amazon_in_stock").filter(inside).cast(pl.Float64).mean() * 10_000).round(0).cast(pl.Int64)
+            .fill_null(-1).alias(f"historical.amazon_in_stock_rate.{period}"),
+            pl.when(pl.col("rank").filter(inside).count() >= 2)
+            .then(pl.col("_drop").filter(inside).sum().cast(pl.Int64)).otherwise(-1)
+            .alias(f"historical.sales_rank_drops.{period}"),
+        ]
+    return obs.group_by("asin").agg(columns)

@@ -29,7 +29,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-MODEL_MODULES = ("sellerkit.accounts.models", "sellerkit.catalog.models")
+MODEL_MODULES = ("sellerkit.accounts.models", "sellerkit.catalog.models", "sellerkit.scans.models")
 
 
 class UTCDateTime(TypeDecorator):

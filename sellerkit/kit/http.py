@@ -66,12 +66,17 @@ def _location(loc: tuple) -> str:
 
 
 def validation_message(exc: RequestValidationError) -> str:
+    return validation_errors_message(exc.errors())
+
+
+def validation_errors_message(errors: list, prefix: str = "") -> str:
+    """pydantic's errors as one line naming each field at fault (`options.prep_cost: ...`)."""
     msgs = []
-    for err in exc.errors():
+    for err in errors:
         if err.get("type") == "json_invalid":
             ctx = err.get("ctx", {}).get("error", "")
             return f"request body is not valid JSON ({ctx}); send Content-Type: application/json"
-        loc = _location(tuple(err.get("loc", ())))
+        loc = _location(((prefix,) if prefix else ()) + tuple(err.get("loc", ())))
         msgs.append(f"{loc}: {err.get('msg', 'invalid')}")
     return "; ".join(msgs) or "invalid request"
 
@@ -99,3 +104,21 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _crash(req: Request, exc: Exception):
         log.exception("unhandled error on %s %s", req.method, req.url.path)
         return error_response(500, "internal server error; the failure was logged")
+
+
+class RefuseOversized:
+    """413 before reading a body whose declared length is over the upload limit (plain ASGI:
+    no cost on other requests)."""
+
+    def __init__(self, app, limit_mb: int) -> None:
+        self.app = app
+        self.limit_mb = limit_mb
+        self.limit = limit_mb * 1_000_000 + 1_000_000  # the file plus its form fields
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                    reply = error_response(413, f"request body larger than the upload limit of {self.limit_mb} MB")
+                    return await reply(scope, receive, send)
+        await self.app(scope, receive, send)

@@ -256,3 +256,14 @@ def compute(schedule: Schedule, package: Package, price: int, category: str, whe
 def fees_for(marketplace: str, package: Package, price: int, category: str, when: date,
              options: FeeOptions = FeeOptions()) -> FeeBreakdown:
     return compute(schedule_for(marketplace, when), package, price, category, when, options)
+
+
+APPAREL_CATEGORIES = frozenset({"clothing_and_accessories"})  # category slugs on the apparel card
+
+
+def tier_title(slug: str) -> str:
+    """RocketSource's display form: `Small Standard`, `Extra Large 50-70 lb`, `Extra Large 150+ lb`."""
+    if slug.startswith("extra_large_"):
+        band = slug.removeprefix("extra_large_").replace("_plus", "+").replace("_", "-")
+        return f"Extra Large {band} lb"
+    return slug.replace("_", " ").title()

@@ -1,0 +1,89 @@
+"""The job queue: Huey on SQLite in the data dir by default, on Redis when configured.
+
+Tasks are registered on each Queue (not on a module-level Huey) so an app, a test or a
+`sellerkit worker` process gets a queue bound to its own settings and database. Tasks carry ids
+only; the work they point at is in the database and the file store.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from huey import RedisHuey, SqliteHuey
+from huey.api import Huey
+from huey.consumer import Consumer
+
+from sellerkit.config import Settings
+from sellerkit.kit.db import Database
+
+log = logging.getLogger("sellerkit.queue")
+
+
+class _QuietConsumer(Consumer):
+    """Huey's consumer without its signal handlers: in the server the server owns the signals."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+def make_huey(settings: Settings) -> Huey:
+    if settings.redis_url:
+        return RedisHuey("sellerkit", url=settings.redis_url, results=False)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("sellerkit", filename=str(settings.data_dir / "queue.db"), results=False)
+
+
+class Queue:
+    """A Huey instance, the context its tasks run in, and (optionally) an embedded consumer."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+        self.huey = make_huey(settings)
+        self._consumer: Consumer | None = None
+        self.stopping = threading.Event()  # long tasks stop at their next checkpoint when set
+        self.tasks: dict[str, Any] = {}
+        from sellerkit.scans.tasks import register
+
+        register(self)
+
+    def task(self, name: str, **kwargs) -> Callable[[Callable], Any]:
+        def decorate(fn: Callable) -> Any:
+            self.tasks[name] = wrapped = self.huey.task(name=name, **kwargs)(fn)
+            return wrapped
+        return decorate
+
+    def periodic(self, name: str, validate_datetime: Callable) -> Callable[[Callable], Any]:
+        def decorate(fn: Callable) -> Any:
+            self.tasks[name] = wrapped = self.huey.periodic_task(validate_datetime, name=name)(fn)
+            return wrapped
+        return decorate
+
+    def enqueue(self, name: str, *args) -> None:
+        self.tasks[name](*args)
+
+    def start_consumer(self, workers: int, signals: bool = False) -> Consumer:
+        """Consumer threads in this process (the embedded default) or, with `signals`, the
+        foreground consumer of `sellerkit worker`."""
+        cls = Consumer if signals else _QuietConsumer
+        self._consumer = cls(self.huey, workers=workers, worker_type="thread", periodic=True,
+                             initial_delay=0.05, max_delay=0.5, check_worker_health=True)
+        if not signals:
+            self._consumer.start()
+        from sellerkit.scans.tasks import sweep
+
+        sweep(self)  # scans a previous process left unfinished
+        return self._consumer
+
+    def stop_consumer(self, timeout: float = 10) -> None:
+        """Running scans save their progress and stop at their next chunk; what they leave
+        unfinished is resumed by the next start."""
+        self.stopping.set()
+        if self._consumer is not None:
+            self._consumer.stop_flag.set()
+            for _, worker in self._consumer.worker_threads:
+                worker.join(timeout)
+            self._consumer = None

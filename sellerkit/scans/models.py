@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sellerkit.kit.db import Base, TimestampMixin
+
+
+class Scan(TimestampMixin, Base):
+    """A supplier file being matched and priced. Its rows live in the scan's files (see
+    `scans.store`); this row carries status, counts and the lease of whoever runs it."""
+
+    __tablename__ = "scans"
+    __table_args__ = (sa.Index("ix_scans_account_created", "account_id", "id"),
+                      sa.Index("ix_scans_status", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    marketplace: Mapped[str] = mapped_column(sa.String(2))
+    status: Mapped[str] = mapped_column(sa.String(20))  # InProgress | Success | Error | Cancelled
+    file_name: Mapped[str] = mapped_column(sa.String(300))
+    file_format: Mapped[str] = mapped_column(sa.String(8))  # csv | xlsx
+    file_size: Mapped[int] = mapped_column(sa.BigInteger)
+    mapping: Mapped[str] = mapped_column(sa.Text)  # JSON, as uploaded
+    options: Mapped[str] = mapped_column(sa.Text)  # JSON, as uploaded
+    lines: Mapped[int] = mapped_column(default=0)  # data rows in the file
+    processed: Mapped[int] = mapped_column(default=0)  # data rows read so far
+    products: Mapped[int] = mapped_column(default=0)  # result rows
+    errors: Mapped[int] = mapped_column(default=0)  # rows that could not be scanned
+    results_version: Mapped[int] = mapped_column(default=1)  # bumped when results are rewritten
+    recalculate_from: Mapped[int | None] = mapped_column()  # re-price this results version, no re-matching
+    message: Mapped[str | None] = mapped_column(sa.Text)  # why a scan failed
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    runner: Mapped[str | None] = mapped_column(sa.String(80))  # the lease holder
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime | None] = mapped_column()
+
+
+class BlockedBrand(Base):
+    """A brand the seller will not buy (`is_brand_blocklisted` in scan results)."""
+
+    __tablename__ = "blocked_brands"
+
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    brand: Mapped[str] = mapped_column(sa.String(200), primary_key=True)  # lower case

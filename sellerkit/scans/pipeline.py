@@ -1,0 +1,310 @@
+"""One chunk of a supplier file -> result rows and error rows, all in polars.
+
+Per row: read the identifier and cost, match through the identifier graph (one result per
+ASIN it reaches), join the catalog snapshot, then fees (`fee_frame`), financials
+(`financial_frame`) and estimates: the same domain functions the calculator uses one product
+at a time. No I/O here: the task hands in the chunk and a context built once per run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import polars as pl
+
+from sellerkit.catalog.snapshot import CatalogFrame
+from sellerkit.domain import identifiers as ids
+from sellerkit.domain import results, sales
+from sellerkit.domain.fees import APPAREL_CATEGORIES, FeeError, FeeOptions, Schedule, tier_title
+from sellerkit.domain.fees.engine import scale
+from sellerkit.domain.fees.frame import div_round, fee_frame
+from sellerkit.domain.fees.schedule import LENGTH, WEIGHT
+from sellerkit.domain.money import quantise_text
+from sellerkit.domain.profit import PRICE_SOURCES, CostOptions, financial_frame
+from sellerkit.scans.files import parse_costs
+
+ERROR_SCHEMA = {"line": pl.Int64, "identifier": pl.String, "cost": pl.String, "reason": pl.String}
+SMALL_LIGHT_MAX_WEIGHT = 3  # lb: the old Small and Light limit, kept for low-price FBA
+_DIGITS = {LENGTH: 2, WEIGHT: 4}
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    """Everything a chunk needs, built once per run of a scan."""
+
+    marketplace: str
+    catalog: CatalogFrame
+    schedule: Schedule
+    when: date
+    columns: dict[str, int]  # mapped input -> source column number
+    cost_options: CostOptions = CostOptions()
+    fee_options: FeeOptions = FeeOptions()
+    custom_count: int = 0
+    blocked_brands: frozenset[str] = frozenset()
+    rank_models: dict[str, sales.RankModel] = field(default_factory=dict)
+    historical: pl.DataFrame | None = None  # asin + historical.* columns
+    eligibility: object | None = None  # callable(frame) -> eligibility columns, when available
+
+
+def _col(ctx: ScanContext, name: str) -> pl.Expr:
+    col = ctx.columns.get(name)
+    return pl.col(f"c{col}") if col is not None else pl.lit(None, dtype=pl.String)
+
+
+def _whole(text: pl.Expr) -> pl.Expr:
+    """A whole-number cell (`3`, `3.0`, ` 12 `) -> Int64, null otherwise."""
+    value = text.str.strip_chars().cast(pl.Float64, strict=False)
+    return pl.when(value == value.floor()).then(value).cast(pl.Int64, strict=False)
+
+
+def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The chunk's inputs typed, split into rows to match and rows that cannot be scanned."""
+    ident_text = chunk.get_column(f"c{ctx.columns['id']}")
+    verdicts = ids.keys_frame(ident_text)
+    cost_text = chunk.get_column(f"c{ctx.columns['cost']}")
+    cost = parse_costs(cost_text)
+    custom = [_col(ctx, f"custom_{i}") for i in range(ctx.custom_count)]
+    typed = chunk.select(
+        "line",
+        pl.col(f"c{ctx.columns['id']}").str.strip_chars().alias("inputs.identifier"),
+        cost_text.str.strip_chars().alias("_cost_text"),
+        _col(ctx, "supplier_sku").alias("inputs.supplier_sku"),
+        _col(ctx, "supplier_image").alias("inputs.supplier_image"),
+        _col(ctx, "supplier_title").alias("inputs.supplier_title"),
+        _whole(_col(ctx, "stock_quantity")).alias("inputs.stock"),
+        _col(ctx, "supplier_pack_quantity").str.strip_chars().alias("_pack_text"),
+        _col(ctx, "map").alias("_map_text"),
+        _col(ctx, "discount_per_product").alias("_discount_text"),
+        (pl.concat_list(custom) if custom else pl.lit(None, dtype=pl.List(pl.String))).alias("inputs.custom_columns"),
+    ).with_columns(
+        verdicts.get_column("key").alias("_key"),
+        verdicts.get_column("kind").alias("_kind"),
+        verdicts.get_column("error").alias("_id_error"),
+        cost.alias("inputs.cost"),
+    ).with_columns(
+        pl.when(pl.col("_pack_text").is_null() | (pl.col("_pack_text") == "")).then(1)
+        .otherwise(_whole(pl.col("_pack_text"))).alias("inputs.supplier_pack_quantity"),
+        parse_costs_expr("_map_text").alias("inputs.map"),
+        quantise_text(pl.col("_discount_text").str.replace_all(r"[%\s]", ""), 2).fill_null(0)
+        .alias("discount_per_product_bp"),
+    )
+    reason = pl.coalesce(
+        pl.when(pl.col("_id_error").is_not_null()).then(pl.lit("identifier: ") + pl.col("_id_error")),
+        pl.when(pl.col("_cost_text").is_null() | (pl.col("_cost_text") == "")).then(pl.lit("cost: missing")),
+        pl.when(pl.col("inputs.cost").is_null())
+        .then(pl.lit("cost: cannot read ") + pl.col("_cost_text") + pl.lit(" as money")),
+        pl.when(pl.col("inputs.cost") < 0).then(pl.lit("cost: negative")),
+        pl.when(pl.col("inputs.supplier_pack_quantity").is_null() | (pl.col("inputs.supplier_pack_quantity") < 1))
+        .then(pl.lit("supplier_pack_quantity: cannot read ") + pl.col("_pack_text") + pl.lit(" as a whole number of at least 1")),
+    )
+    typed = typed.with_columns(reason.alias("reason"))
+    bad = typed.filter(pl.col("reason").is_not_null()).select(
+        "line", pl.col("inputs.identifier").alias("identifier"), pl.col("_cost_text").alias("cost"), "reason")
+    good = typed.filter(pl.col("reason").is_null()).drop("reason", "_id_error", "_pack_text", "_map_text",
+                                                         "_discount_text")
+    return good, bad
+
+
+def parse_costs_expr(name: str) -> pl.Expr:
+    return pl.col(name).map_batches(parse_costs, return_dtype=pl.Int64)
+
+
+def match(good: pl.DataFrame, catalog: CatalogFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows joined to every ASIN their identifier reaches; and the rows that reach none."""
+    by_asin = good.filter(pl.col("_kind") == "asin").with_columns(pl.col("_key").alias("asin"))
+    by_code = good.filter(pl.col("_kind") != "asin").join(catalog.keys, left_on="_key", right_on="key", how="inner")
+    matched = pl.concat([by_asin, by_code], how="diagonal_relaxed").join(catalog.products, on="asin", how="inner")
+    unmatched = good.join(matched.select("line").unique(), on="line", how="anti").select(
+        "line", pl.col("inputs.identifier").alias("identifier"), pl.col("_cost_text").alias("cost"),
+        pl.concat_str(pl.lit("identifier: no product in the catalog for "),
+                      pl.when(pl.col("_kind") == "asin").then(pl.lit("ASIN ")).otherwise(pl.lit("code ")),
+                      pl.col("inputs.identifier")).alias("reason"))
+    return matched.sort("line", "asin"), unmatched
+
+
+def _fee_inputs(ctx: ScanContext) -> list[pl.Expr]:
+    sides = [quantise_text(pl.col(f"dimensions.package_dimensions.{s}").cast(pl.String), _DIGITS[LENGTH])
+             for s in ("length", "width", "height")]
+    price = pl.coalesce([pl.when(pl.col(f) > 0).then(pl.col(f)) for f in PRICE_SOURCES])
+    slugs = {}
+    for name in ctx.catalog.products.get_column("category").unique().drop_nulls().to_list():
+        try:
+            slugs[name] = ctx.schedule.category(name).slug
+        except FeeError:
+            slugs[name] = name  # fee_frame reports "unknown category <name>"
+    category = pl.col("category").replace_strict(slugs, default=None, return_dtype=pl.String) if slugs \
+        else pl.col("category")
+    return [
+        price.alias("price"),
+        pl.max_horizontal(sides).alias("longest"),
+        (pl.sum_horizontal(sides) - pl.max_horizontal(sides) - pl.min_horizontal(sides)).alias("median"),
+        pl.min_horizontal(sides).alias("shortest"),
+        quantise_text(pl.col("dimensions.package_dimensions.weight").cast(pl.String), _DIGITS[WEIGHT]).alias("weight"),
+        category.alias("_slug"),
+    ]
+
+
+def compute(matched: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
+    """Fees, financials, estimates and flags for matched rows, as result columns."""
+    df = matched.with_columns(pl.col("amazon_pack_quantity").alias("_catalog_pack_quantity"),
+                              pl.col("discount_per_product_bp").alias("_discount_per_product_bp"),
+                              pl.col("monthly_sold").alias("_monthly_sold"))
+    df = df.with_columns(_fee_inputs(ctx)).with_columns(
+        pl.col("_slug").is_in(list(APPAREL_CATEGORIES)).alias("apparel"),
+        pl.col("is_hazmat").fill_null(False).alias("dangerous_goods"),
+    )
+    missing = pl.coalesce(
+        pl.when(pl.col("price").is_null()).then(pl.lit("no Buy Box, offer or list price to sell at")),
+        pl.when(pl.any_horizontal([pl.col(c).is_null() for c in ("longest", "median", "shortest", "weight")]))
+        .then(pl.lit("no package dimensions and weight: fees unknown")),
+    )
+    df = df.with_columns(missing.alias("_missing"))
+    fee_in = df.select(pl.col("price").fill_null(0), pl.col("longest").fill_null(0), pl.col("median").fill_null(0),
+                       pl.col("shortest").fill_null(0), pl.col("weight").fill_null(0),
+                       pl.col("_slug").alias("category"), "apparel", "dangerous_goods")
+    fees = fee_frame(fee_in, ctx.schedule, ctx.when, ctx.fee_options)
+    k = scale(ctx.schedule)
+    fin_in = pl.DataFrame({
+        "price": df.get_column("price").fill_null(0),
+        "fees_total": fees.get_column("fees_total"),
+        "monthly_storage_fee": fees.get_column("monthly_storage_fee"),
+        "charged_weight": fees.get_column("charged_weight"),
+        "cost": df.get_column("inputs.cost"),
+        "supplier_pack_quantity": df.get_column("inputs.supplier_pack_quantity"),
+        "amazon_pack_quantity": df.get_column("amazon_pack_quantity"),
+        "discount_per_product_bp": df.get_column("discount_per_product_bp"),
+    })
+    money = financial_frame(fin_in, k, ctx.cost_options)
+    fee_error = pl.coalesce(pl.col("_missing"), fees.get_column("fee_error").alias("x"))
+    ok = fee_error.is_null()
+    out = pl.concat([df, fees.select(pl.all().name.prefix("_f.")), money.select(pl.all().name.prefix("_m."))],
+                    how="horizontal").with_columns(fee_error.alias("amazon_fees.error"))
+    ok = pl.col("amazon_fees.error").is_null()
+    cost_ok = pl.col("_m.cost_error").is_null()
+    good = ok & cost_ok
+
+    def fee(name: str, zero_is_null: bool = False) -> pl.Expr:
+        value = pl.when(ok).then(pl.col(f"_f.{name}"))
+        return pl.when(value != 0).then(value) if zero_is_null else value
+
+    def fin(name: str) -> pl.Expr:
+        return pl.when(good).then(pl.col(f"_m.{name}"))
+
+    out = out.with_columns(
+        pl.col("_m.amazon_pack_quantity").alias("amazon_pack_quantity"),
+        pl.when(ok).then(pl.col("_f.size_tier").replace_strict(
+            {t.name: tier_title(t.name) for t in ctx.schedule.tiers}, default=None)).alias("size_tier"),
+        fee("referral_fee").alias("amazon_fees.referral_fee"),
+        fee("fba_fee").alias("amazon_fees.fba_fees"),
+        fee("per_item_fee", True).alias("amazon_fees.per_item_fee"),
+        fee("variable_closing_fee", True).alias("amazon_fees.variable_closing_fee"),
+        fee("inbound_placement_fee", True).alias("amazon_fees.inbound_placement_fee"),
+        fee("fees_total").alias("amazon_fees.total"),
+        pl.col("price").alias("financials.sale_price"),
+        fin("profit").alias("financials.profit"),
+        fin("margin").alias("financials.margin"),
+        fin("roi").alias("financials.roi"),
+        pl.when(ok).then(pl.col("_m.net_revenue")).alias("financials.net_revenue"),
+        pl.when(cost_ok).then(pl.col("_m.prep_cost")).alias("financials.prep_cost"),
+        fin("inbound_shipping").alias("financials.inbound_shipping"),
+        fin("fba_storage_fees").alias("financials.fba_storage_fees"),
+        pl.when(cost_ok).then(pl.col("_m.discount_cost")).alias("inputs.discount_cost"),
+        fin("total_cogs").alias("inputs.total_cogs"),
+        (pl.col("brand").str.to_lowercase().is_in(list(ctx.blocked_brands)).fill_null(False))
+        .alias("is_brand_blocklisted"),
+        (ok & (pl.col("_f.price_band") == "low") & pl.col("_f.size_tier").is_in(["small_standard", "large_standard"])
+         & (pl.col("_f.charged_weight") <= SMALL_LIGHT_MAX_WEIGHT * k)).alias("small_and_light_eligible"),
+    )
+    out = _estimates(out, ctx)
+    out = out.with_columns(
+        pl.concat_list([
+            pl.when(pl.col(c).fill_null(False)).then(pl.lit(label)).otherwise(pl.lit(None, dtype=pl.String))
+            for c, label in (("is_hazmat", "hazmat"), ("is_meltable", "meltable"), ("is_adult", "adult"),
+                             ("is_brand_blocklisted", "brand_blocklisted"), ("sold_by_amazon", "amazon_sells"))
+        ]).list.drop_nulls().alias("flags"),
+        pl.concat_list([pl.col("amazon_fees.error"), pl.col("_m.cost_error")]).list.drop_nulls().alias("errors"),
+        pl.col("line").alias("inputs.line"),
+    )
+    if ctx.eligibility is not None:
+        out = out.with_columns(ctx.eligibility(out))  # type: ignore[operator]
+    if ctx.historical is not None:
+        out = out.join(ctx.historical, on="asin", how="left")
+    schema = result_schema(ctx)
+    return out.select([(pl.col(c) if c in out.columns else pl.lit(None)).cast(t).alias(c) for c, t in schema.items()])
+
+
+def _estimates(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
+    """units/sales/profit per month: Amazon's figure, else the category's rank model."""
+    intercept = {c: m.intercept for c, m in ctx.rank_models.items()}
+    slope = {c: m.slope for c, m in ctx.rank_models.items()}
+    a = pl.col("category").replace_strict(intercept, default=None, return_dtype=pl.Float64) if intercept else pl.lit(None, pl.Float64)
+    b = pl.col("category").replace_strict(slope, default=None, return_dtype=pl.Float64) if slope else pl.lit(None, pl.Float64)
+    modelled = (a + b * pl.col("rank").cast(pl.Float64).log()).exp().round(0).cast(pl.Int64)
+    sold = pl.col("monthly_sold")
+    units = pl.when(sold > 0).then(sold).when(pl.col("rank") > 0).then(modelled)
+    method = pl.when(sold > 0).then(pl.lit("amazon_monthly_sold")) \
+        .when((pl.col("rank") > 0) & modelled.is_not_null()).then(pl.lit("bsr_catalog_fit")).otherwise(pl.lit("none"))
+    sellers = pl.col("new_fba_offers_count").fill_null(0) + pl.col("new_fbm_offers_count").fill_null(0) + 1
+    return df.with_columns(units.alias("units_per_month"), method.alias("sales_estimate_method")).with_columns(
+        (pl.col("units_per_month") * pl.col("financials.sale_price")).alias("sales_per_month"),
+        div_round(pl.col("units_per_month") * pl.col("financials.profit"), sellers).alias("profit_per_month"),
+    )
+
+
+def _dtype(kind: results.Kind) -> pl.DataType:
+    return {results.Kind.TEXT: pl.String, results.Kind.INT: pl.Int64, results.Kind.MONEY: pl.Int64,
+            results.Kind.RATIO: pl.Int64, results.Kind.FLOAT: pl.Float64, results.Kind.BOOL: pl.Boolean,
+            results.Kind.TEXTS: pl.List(pl.String)}[kind]
+
+
+def rank_models(catalog: CatalogFrame) -> dict[str, sales.RankModel]:
+    """Each category's rank -> monthly-sold model, fitted on the snapshot (as the calculator does
+    on the catalog)."""
+    points = catalog.products.filter((pl.col("rank") > 0) & (pl.col("monthly_sold") > 0)) \
+        .select("category", "rank", "monthly_sold")
+    models = {}
+    for (category,), group in points.group_by("category"):
+        if category is None:
+            continue
+        model = sales.fit_rank_model(list(zip(group["rank"].to_list(), group["monthly_sold"].to_list())), category)
+        if model is not None:
+            models[category] = model
+    return models
+
+
+def process(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(results, errors) of one chunk; every input line ends up in exactly one of them, or in
+    results once per ASIN it matched."""
+    good, bad = read_inputs(chunk, ctx)
+    matched, unmatched = match(good, ctx.catalog)
+    out = compute(matched, ctx) if matched.height else empty_results(ctx)
+    errors = pl.concat([bad, unmatched]).cast(ERROR_SCHEMA).sort("line")
+    return out, errors
+
+
+# Stored beside the result fields (never shown): what re-pricing needs and the results lack.
+HIDDEN = {"_discount_per_product_bp": "discount_per_product_bp", "_monthly_sold": "monthly_sold",
+          "_catalog_pack_quantity": "_catalog_pack_quantity"}
+
+
+def result_schema(ctx: ScanContext) -> dict[str, pl.DataType]:
+    """A scan's stored columns: every product field but `id` (the row number when read back),
+    historical ones only when the scan pulls history, then the hidden ones."""
+    schema = {c: _dtype(k) for c, k in results.ALL_PRODUCT_FIELDS.items()
+              if c != "id" and (ctx.historical is not None or not c.startswith("historical."))}
+    return schema | {c: pl.Int64 for c in HIDDEN}
+
+
+def reprice(stored: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
+    """Fees, financials and estimates again for stored results (today's schedule, the scan's
+    options), with no re-matching: the product data is the one the scan found."""
+    historical = [c for c in stored.columns if c.startswith("historical.")]
+    frame = stored.drop(historical).rename({k: v for k, v in HIDDEN.items() if k != v}).with_columns(
+        pl.col("_catalog_pack_quantity").alias("amazon_pack_quantity"), pl.col("inputs.line").alias("line"))
+    out = compute(frame, replace(ctx, historical=None))
+    return pl.concat([out, stored.select(historical)], how="horizontal").select(stored.columns)
+
+
+def empty_results(ctx: ScanContext) -> pl.DataFrame:
+    return pl.DataFrame(schema=result_schema(ctx))

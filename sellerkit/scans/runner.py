@@ -1,0 +1,213 @@
+"""Running a scan: read the source once, then process it chunk by chunk, saving each chunk's
+rows as a part and the progress in the database.
+
+Whoever runs a scan holds its lease (`runner`, renewed by `heartbeat_at`). A worker that dies
+stops renewing it; the periodic sweep hands the scan to another run, which skips the parts
+already written. Cancel is a flag read between chunks; what is done is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import polars as pl
+
+from sellerkit.catalog.snapshot import CatalogFrame, snapshots
+from sellerkit.config import Settings
+from sellerkit.domain import sales
+from sellerkit.domain.fees import FeeError, FeeOptions, schedule_for
+from sellerkit.domain.money import cents, quantise
+from sellerkit.domain.profit import CostError, CostOptions, MultipackPrep
+from sellerkit.kit.db import Database, utcnow
+from sellerkit.scans import files, pipeline
+from sellerkit.scans import repository as repo
+from sellerkit.scans.models import Scan
+from sellerkit.scans.schemas import Mapping, Options
+from sellerkit.scans.store import ScanFiles
+
+log = logging.getLogger("sellerkit.scans")
+_models: dict[tuple[str, int], dict[str, sales.RankModel]] = {}
+_models_lock = threading.Lock()
+
+
+class Stop(Exception):
+    """The run ends early: cancelled, lease lost, or the process is shutting down."""
+
+
+def rank_models(catalog: CatalogFrame) -> dict[str, sales.RankModel]:
+    key = (catalog.marketplace, catalog.revision)
+    with _models_lock:
+        if key not in _models:
+            _models.clear()
+            _models[key] = pipeline.rank_models(catalog)
+        return _models[key]
+
+
+def cost_options(options: Options) -> CostOptions:
+    prep = options.multipack_prep_cost
+    return CostOptions(
+        discount_supplier_bp=quantise(options.discount_supplier, 100, "discount_supplier"),
+        prep_cost=cents(options.prep_cost, "prep_cost"),
+        multipack_prep=MultipackPrep(prep.firstN, cents(prep.costForFirstN), cents(prep.costForRest))
+        if prep and prep.enabled else None,
+        multipack_override=options.multipack_override,
+        multipack_override_quantity=options.multipack_override_quantity,
+        inbound_per_lb=cents(options.inbound_shipping_per_lb, "inbound_shipping_per_lb"),
+        storage_months=options.storage_months,
+    )
+
+
+class Runner:
+    def __init__(self, db: Database, settings: Settings, stopping: threading.Event | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.stopping = stopping or threading.Event()
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.stale_after = timedelta(seconds=settings.scan_stale_seconds)
+
+    # ---- lease and bookkeeping -----------------------------------------------------------------
+
+    def _update(self, scan_id: int, **fields) -> None:
+        with self.db.session(write=True) as session:
+            if not repo.update(session, scan_id, runner=self.name, **fields):
+                raise Stop("lease lost")
+
+    def _checkpoint(self, scan_id: int, **fields) -> None:
+        """Save progress, renew the lease, and stop if asked to."""
+        with self.db.session(write=True) as session:
+            if repo.cancel_requested(session, scan_id):
+                raise Stop("cancelled")
+            if not repo.update(session, scan_id, runner=self.name, heartbeat_at=utcnow(), **fields):
+                raise Stop("lease lost")
+        if self.stopping.is_set():
+            raise Stop("shutting down")
+
+    # ---- the run ---------------------------------------------------------------------------------
+
+    def run(self, scan_id: int) -> str | None:
+        """Run (or resume) a scan; returns its final status, or None if it is not ours to run."""
+        with self.db.session(write=True) as session:
+            if not repo.claim(session, scan_id, self.name, self.stale_after):
+                return None
+            scan = repo.get(session, None, scan_id)
+            assert scan is not None
+            if scan.started_at is None:
+                repo.update(session, scan_id, started_at=utcnow())
+        try:
+            return self._run(scan)
+        except Stop as stop:
+            return self._stopped(scan, str(stop))
+        except Exception as exc:  # noqa: BLE001 - any failure ends the scan with its reason
+            log.exception("scan %s failed", scan_id)
+            message = str(exc) if isinstance(exc, (files.SourceError, FeeError, CostError)) else \
+                f"internal error: {type(exc).__name__}: {exc}"
+            self._finish(scan, "Error", message=message)
+            return "Error"
+
+    def _stopped(self, scan: Scan, why: str) -> str | None:
+        if why == "cancelled":
+            self._finish(scan, "Cancelled", published=scan.recalculate_from is None)
+            return "Cancelled"
+        if why == "shutting down":  # let the next start resume it at once
+            with self.db.session(write=True) as session:
+                repo.release(session, scan.id, self.name)
+        return None
+
+    def _run(self, scan: Scan) -> str:
+        store = ScanFiles(self.settings.data_dir, scan.id)
+        options = Options.model_validate(orjson.loads(scan.options))
+        mapping = Mapping.model_validate_json(scan.mapping)
+        ctx = self._context(scan, options, mapping)
+        target = scan.results_version + 1 if scan.recalculate_from is not None else scan.results_version
+        if scan.recalculate_from is not None:
+            return self._recalculate(scan, store, ctx, target)
+        raw = files.read(store.source(scan.file_format), scan.file_format)
+        data = raw.slice(1 if options.header else 0)
+        first_line = 2 if options.header else 1
+        lines = data.height
+        size = self.settings.scan_chunk_rows
+        chunks = max(1, -(-lines // size))
+        done, products, errors = store.part_counts(target)
+        self._checkpoint(scan.id, lines=lines, processed=min(done * size, lines), products=products, errors=errors)
+        for index in range(done, chunks):
+            chunk = data.slice(index * size, size).with_row_index("line", offset=first_line + index * size) \
+                .with_columns(pl.col("line").cast(pl.Int64))
+            out, errs = pipeline.process(chunk, ctx)
+            store.write_part(target, index, out, errs)
+            products += out.height
+            errors += errs.height
+            self._checkpoint(scan.id, processed=min((index + 1) * size, lines), products=products, errors=errors)
+        self._finish(scan, "Success")
+        return "Success"
+
+    def _recalculate(self, scan: Scan, store: ScanFiles, ctx: pipeline.ScanContext, target: int) -> str:
+        source = scan.recalculate_from
+        parts = store.parts("results", source)
+        errors_parts = store.parts("errors", source)
+        done = store.part_counts(target)[0]
+        products = 0
+        for index, (path, err_path) in enumerate(zip(parts, errors_parts)):
+            old = pl.read_ipc(path)
+            products += old.height
+            if index < done:
+                continue
+            out = pipeline.reprice(old, ctx) if old.height else old
+            store.write_part(target, index, out, pl.read_ipc(err_path))
+            self._checkpoint(scan.id, processed=min(scan.lines, (index + 1) * self.settings.scan_chunk_rows))
+        self._finish(scan, "Success", version=target)
+        store.drop_version(source)
+        return "Success"
+
+    def _finish(self, scan: Scan, status: str, message: str | None = None, version: int | None = None,
+                published: bool = True) -> None:
+        store = ScanFiles(self.settings.data_dir, scan.id)
+        fields: dict = {"status": status, "finished_at": utcnow(), "message": message, "runner": None,
+                        "recalculate_from": None}
+        if version is not None:
+            fields["results_version"] = version
+        if status in ("Success", "Cancelled") and version is None:
+            _, fields["products"], fields["errors"] = store.part_counts(scan.results_version)
+        with self.db.session(write=True) as session:
+            repo.update(session, scan.id, **fields)
+
+    # ---- context ---------------------------------------------------------------------------------
+
+    def _context(self, scan: Scan, options: Options, mapping: Mapping) -> pipeline.ScanContext:
+        catalog = snapshots.current(self.db, self.settings.data_dir, scan.marketplace)
+        today = datetime.now(UTC).date()
+        schedule = schedule_for(scan.marketplace, today)
+        with self.db.session() as session:
+            blocked = repo.blocked_brands(session, scan.account_id)
+        historical = None
+        if options.pull_historical_data:
+            historical = self._historical(scan.marketplace, catalog)
+        return pipeline.ScanContext(
+            marketplace=scan.marketplace, catalog=catalog, schedule=schedule, when=today,
+            columns=mapping.columns(), cost_options=cost_options(options),
+            fee_options=FeeOptions(fulfilment=options.fulfilment, placement=options.inbound_placement),
+            custom_count=len(mapping.custom_columns), blocked_brands=blocked,
+            rank_models=rank_models(catalog), historical=historical,
+        )
+
+    def _historical(self, marketplace: str, catalog: CatalogFrame) -> pl.DataFrame:
+        from sellerkit.catalog import repository as catalog_repo
+
+        now = datetime.now(UTC)
+        with self.db.reader() as reader:
+            rows = catalog_repo.observations_since(reader, marketplace, now - timedelta(days=180))
+        obs = pl.DataFrame(rows, schema=["asin", "observed_at", "buybox_price", "rank", "amazon_in_stock"],
+                           orient="row", infer_schema_length=None)
+        at = pl.col("observed_at")
+        obs = obs.with_columns(
+            at.str.to_datetime(strict=False).dt.replace_time_zone("UTC") if obs.schema["observed_at"] == pl.String
+            else at.dt.convert_time_zone("UTC") if rows else at.cast(pl.Datetime("us", "UTC")),
+            pl.col("buybox_price").cast(pl.Int64), pl.col("rank").cast(pl.Int64),
+            pl.col("amazon_in_stock").cast(pl.Boolean))
+        return sales.historical_frame(obs, now)
+

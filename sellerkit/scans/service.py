@@ -1,0 +1,179 @@
+"""Scan use cases: upload, status, results pages, cancel, rerun, delete, fees recalculation.
+
+The running of a scan (reading, matching, pricing, in chunks, resumable) is `scans.runner`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+from sqlalchemy.orm import Session
+
+from sellerkit.catalog.service import resolve_marketplace
+from sellerkit.domain import filters, results
+from sellerkit.errors import Conflict, Invalid, NotFound
+from sellerkit.scans import files
+from sellerkit.scans import repository as repo
+from sellerkit.scans.models import Scan
+from sellerkit.scans.schemas import ResultsQuery, UploadRequest
+from sellerkit.scans.store import ScanFiles, results_cache
+
+SAMPLE_ROWS = 200  # rows read at upload to check the mapping
+FINAL = ("Success", "Error", "Cancelled")
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z") if at else None
+
+
+class ScanService:
+    def create(self, session: Session, account_id: int, data_dir: Path, upload: Path, file_name: str,
+               request: UploadRequest) -> Scan:
+        """Check the file can be scanned at all (400 with the reason if not), then record the
+        scan and keep the file. The caller commits, then enqueues the run."""
+        marketplace = resolve_marketplace(request.options.marketplace_id)
+        with open(upload, "rb") as fh:
+            head = fh.read(files.SNIFF_BYTES)
+        if not head:
+            raise files.SourceError(f"file: {file_name} is empty")
+        fmt = files.file_format(file_name, head)
+        sample = files.read(upload, fmt, n_rows=SAMPLE_ROWS)
+        mapping = request.mapping
+        header = request.options.header
+        if header is None:
+            header = files.looks_like_header(sample, mapping.id, mapping.cost)
+        files.check_mapping(sample, mapping.columns(), header, file_name)
+        options = request.options.model_dump(mode="json")
+        options.update(header=header, marketplace_id=marketplace)
+        scan = repo.add(
+            session, account_id=account_id, name=request.options.name or Path(file_name).stem or "Scan",
+            marketplace=marketplace, status="InProgress", file_name=file_name[:300], file_format=fmt,
+            file_size=upload.stat().st_size, mapping=request.mapping.model_dump_json(),
+            options=orjson.dumps(options).decode(),
+        )
+        store = ScanFiles(data_dir, scan.id)
+        store.folder.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(upload), store.source(fmt))
+        return scan
+
+    def get(self, session: Session, account_id: int, scan_id: int) -> Scan:
+        scan = repo.get(session, account_id, scan_id)
+        if scan is None:
+            raise NotFound(f"scan {scan_id} not found")
+        return scan
+
+    def list(self, session: Session, account_id: int, page: int, per_page: int) -> dict[str, Any]:
+        page = max(page, 1)
+        total, scans = repo.page(session, account_id, (page - 1) * per_page, per_page)
+        return {"count": total, "data": [self.view(s) for s in scans],
+                "meta": {"page": page, "per_page": per_page, "total": total}}
+
+    def view(self, scan: Scan, now: datetime | None = None) -> dict[str, Any]:
+        now = now or datetime.now(UTC)
+        started, ended = scan.started_at, scan.finished_at or now
+        minutes = (ended - started).total_seconds() / 60 if started else 0
+        return {
+            "id": scan.id,
+            "name": scan.name,
+            "marketplace": scan.marketplace,
+            "status": scan.status,
+            "file_name": scan.file_name,
+            "lines": scan.lines,
+            "processed": scan.processed,
+            "products": scan.products,
+            "errors": scan.errors,
+            "progress": round(100 * scan.processed / scan.lines, 1) if scan.lines else (
+                100.0 if scan.status == "Success" else 0.0),
+            "speed": round(scan.processed / minutes) if minutes > 0 else 0,
+            "message": scan.message,
+            "mapping": orjson.loads(scan.mapping),
+            "options": orjson.loads(scan.options),
+            "created_at": _iso(scan.created_at),
+            "started_at": _iso(scan.started_at),
+            "finished_at": _iso(scan.finished_at),
+            "updated_at": _iso(scan.updated_at),
+        }
+
+    def rows(self, scan: Scan, data_dir: Path, table: str) -> pl.DataFrame:
+        """All of a scan's rows of one table (products or errors), as far as it has got."""
+        store = ScanFiles(data_dir, scan.id)
+        frame = results_cache.get(store, "results" if table == "products" else "errors", scan.results_version,
+                                  final=scan.status in FINAL)
+        if frame is None:
+            schema = results.ERROR_FIELDS if table == "errors" else {"id": results.Kind.INT}
+            return pl.DataFrame(schema={c: pl.Int64 if k is results.Kind.INT else pl.String for c, k in schema.items()})
+        return frame
+
+    def select(self, scan: Scan, data_dir: Path, query: ResultsQuery, table_param: str | None = None,
+               paged: bool = True) -> tuple[int, pl.DataFrame, str]:
+        """(matching rows, the page of them, table): a page, or with `paged=False` all of them."""
+        table = query.table(table_param)
+        frame = self.rows(scan, data_dir, table)
+        page, per_page = query.page_and_size()
+        if not paged:
+            page, per_page = 1, max(frame.height, 1)
+        try:
+            chosen = filters.parse_filters(query.filter_items(), table, frame.columns)
+            order = filters.parse_sort(query.sort_spec(), table, frame.columns)
+            count, rows = filters.select_page(frame, chosen, order, page, per_page)
+        except filters.FilterError as exc:
+            raise Invalid(str(exc)) from None
+        return count, rows.select([c for c in rows.columns if not c.startswith("_")]), table
+
+    def results(self, scan: Scan, data_dir: Path, query: ResultsQuery, table_param: str | None = None
+                ) -> dict[str, Any]:
+        count, rows, table = self.select(scan, data_dir, query, table_param)
+        historical = bool(orjson.loads(scan.options).get("pull_historical_data"))
+        data = rows.to_dicts()
+        if table == "products":
+            data = [results.product_object(row, historical) for row in data]
+        page, per_page = query.page_and_size()
+        return {"count": count, "data": data,
+                "meta": {"page": max(page, 1), "per_page": per_page, "total": count, "table_type": table,
+                         "status": scan.status},
+                "options": orjson.loads(scan.options)}
+
+    def request_cancel(self, session: Session, scan: Scan) -> Scan:
+        if scan.status == "InProgress":
+            repo.update(session, scan.id, cancel_requested=True)
+            session.refresh(scan)
+        return scan
+
+    def delete(self, session: Session, scan: Scan, data_dir: Path) -> None:
+        repo.update(session, scan.id, cancel_requested=True)
+        repo.delete(session, scan.id)
+        store = ScanFiles(data_dir, scan.id)
+        results_cache.forget(store)
+        store.delete()
+
+    def restart(self, session: Session, scan: Scan, data_dir: Path, recalculate: bool = False) -> Scan:
+        """Rerun from the source file (or, `recalculate`, re-price the results): a new results
+        version is written and replaces the old one when complete."""
+        if scan.status == "InProgress":
+            raise Conflict(f"scan {scan.id} is still running; cancel it first or wait for it to end")
+        if recalculate and scan.status not in ("Success", "Cancelled"):
+            raise Conflict(f"scan {scan.id} has no results to recalculate (status {scan.status})")
+        fields: dict[str, Any] = {"recalculate_from": scan.results_version} if recalculate else {
+            "results_version": scan.results_version + 1, "products": 0, "errors": 0, "lines": 0}
+        repo.update(session, scan.id, status="InProgress", cancel_requested=False, runner=None,
+                    heartbeat_at=None, message=None, finished_at=None, started_at=None, processed=0, **fields)
+        if not recalculate:
+            ScanFiles(data_dir, scan.id).drop_version(scan.results_version)
+        session.refresh(scan)
+        return scan
+
+    def set_blocked_brands(self, session: Session, account_id: int, brands: list[str]) -> list[str]:
+        clean = sorted({b.strip().lower() for b in brands if b and b.strip()})
+        repo.set_blocked_brands(session, account_id, clean)
+        return clean
+
+    def blocked_brands(self, session: Session, account_id: int) -> list[str]:
+        return sorted(repo.blocked_brands(session, account_id))
+
+
+scans = ScanService()

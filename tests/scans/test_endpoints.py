@@ -1,0 +1,134 @@
+"""RocketSource scans end to end: upload, background run on the real queue, results, errors."""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+import pytest
+
+from tests.catalog.factories import product
+from tests.conftest import import_records, make_client
+
+UPC_A, UPC_B, UPC_MULTI = "036000291452", "012345678905", "042100005264"
+DIMS = {"length": 10, "width": 8, "height": 3, "weight": 1.2}
+CATALOG = [
+    product("B000000001", category="Toys & Games", brand="Acme", buybox_price=2499, package_dimensions=DIMS,
+            identifiers={"upc": [UPC_A]}, monthly_sold=300, rank=1200, new_fba_offers_count=3),
+    product("B000000002", category="Toys & Games", brand="Bolt", buybox_price=999, package_dimensions=DIMS,
+            identifiers={"upc": [UPC_B]}, is_hazmat=False),
+    product("B000000003", category="Grocery & Gourmet Food", brand="Crate", buybox_price=1599, amazon_pack_quantity=1,
+            package_dimensions=DIMS, identifiers={"upc": [UPC_MULTI]}),
+    product("B000000004", category="Grocery & Gourmet Food", brand="Crate", buybox_price=4299, amazon_pack_quantity=3,
+            package_dimensions=DIMS, identifiers={"upc": [UPC_MULTI]}),
+]
+
+
+@pytest.fixture
+def app_client(db, worker_settings):
+    with make_client(db, worker_settings) as c:
+        yield c
+
+
+@pytest.fixture
+def key(db, new_key):
+    import_records(db, CATALOG)
+    return {"Authorization": f"Bearer {new_key().key}"}
+
+
+def upload(client, key, text: str, name: str = "supplier.csv", **options):
+    attributes = {"mapping": {"id": 0, "cost": 1, "supplier_sku": 2},
+                  "options": {"marketplace_id": "US", "name": "Test scan", **options}}
+    return client.post("/api/v3/scans", headers=key, files={"file": (name, text.encode(), "text/csv")},
+                       data={"attributes": orjson.dumps(attributes).decode()})
+
+
+def wait(client, key, scan_id: int, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/v3/scans/{scan_id}", headers=key).json()
+        if body["status"] != "InProgress":
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"scan {scan_id} still running after {timeout} s: {body}")
+
+
+FILE = "\n".join([
+    "UPC,Cost,SKU",
+    f"{UPC_A},$8.00,A-1",
+    f"{UPC_B.lstrip('0')},3.50,B-1",  # leading zero lost in a spreadsheet
+    f"{UPC_MULTI},4.00,M-1",  # one code, two ASINs (single and 3-pack)
+    "12345,2.00,BAD",
+    f"{UPC_A},,NOCOST",
+    "B000000001,9.00,BYASIN",
+    "B0NOTHERE1,1.00,MISSING",
+]) + "\n"
+
+
+class TestScanRun:
+    def test_upload_answers_at_once_and_the_scan_completes(self, app_client, key):
+        r = upload(app_client, key, FILE)
+        assert r.status_code == 201, r.text
+        assert r.json()["status"] == "InProgress" and r.json()["name"] == "Test scan"
+        done = wait(app_client, key, r.json()["id"])
+        assert done["status"] == "Success", done
+        assert (done["lines"], done["products"], done["errors"]) == (7, 5, 3)
+
+    def test_results_carry_inputs_financials_and_fees(self, app_client, key):
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        wait(app_client, key, scan_id)
+        r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key, json={"sort": "-profit", "per_page": 10})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["count"] == 5
+        rows = {(p["asin"], p["inputs"]["supplier_sku"]): p for p in body["data"]}
+        toy = rows[("B000000001", "A-1")]
+        assert toy["inputs"]["cost"] == 800 and toy["inputs"]["line"] == 2
+        assert toy["buybox_price"] == 2499 and toy["size_tier"] == "Large Standard"
+        assert toy["financials"]["profit"] == 2499 - toy["amazon_fees"]["total"] - 800 - toy["financials"]["fba_storage_fees"]
+        assert {("B000000003", "M-1"), ("B000000004", "M-1")} <= set(rows)
+        profits = [p["financials"]["profit"] for p in body["data"]]
+        assert profits == sorted(profits, reverse=True)
+
+    def test_errors_table_names_line_value_and_reason(self, app_client, key):
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        wait(app_client, key, scan_id)
+        r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key, json={"tableType": "errors"})
+        errors = {e["line"]: e for e in r.json()["data"]}
+        assert set(errors) == {5, 6, 8}
+        assert errors[5]["identifier"] == "12345" and errors[5]["reason"].startswith("identifier:")
+        assert errors[6]["reason"] == "cost: missing"
+        assert "no product" in errors[8]["reason"]
+
+    def test_filters_use_dollars_and_decimals(self, app_client, key):
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        wait(app_client, key, scan_id)
+        body = {"filters": [{"name": "roi", "operator": ">", "value": 0.5},
+                            {"name": "financials.profit", "operator": ">=", "value": 1}],
+                "pagination": {"page": 1, "per_page": 50}}
+        rows = app_client.post(f"/api/v3/scans/{scan_id}", headers=key, json=body).json()["data"]
+        assert rows and all(p["financials"]["roi"] > 5000 and p["financials"]["profit"] >= 100 for p in rows)
+
+    def test_unknown_filter_field_is_a_400_naming_it(self, app_client, key):
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        wait(app_client, key, scan_id)
+        r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key,
+                            json={"filter": [{"name": "profitt", "operator": ">", "value": 1}]})
+        assert r.status_code == 400 and "profitt" in r.json()["message"]
+
+
+class TestUploadValidation:
+    def test_mapping_column_out_of_range_is_a_400(self, client, key):
+        r = client.post("/api/v3/scans", headers=key, files={"file": ("s.csv", b"036000291452,1\n", "text/csv")},
+                        data={"attributes": orjson.dumps({"mapping": {"id": 0, "cost": 5}}).decode()})
+        assert r.status_code == 400 and "mapping.cost: column 5 is out of range" in r.json()["message"]
+
+    def test_empty_file_is_a_400(self, client, key):
+        r = client.post("/api/v3/scans", headers=key, files={"file": ("s.csv", b"", "text/csv")},
+                        data={"attributes": orjson.dumps({"mapping": {"id": 0, "cost": 1}}).decode()})
+        assert r.status_code == 400 and "empty" in r.json()["message"]
+
+    def test_another_accounts_scan_is_a_404(self, app_client, key, new_key):
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        other = {"X-Api-Key": new_key("other", account="other").key}
+        assert app_client.get(f"/api/v3/scans/{scan_id}", headers=other).status_code == 404
