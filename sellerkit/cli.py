@@ -90,6 +90,19 @@ def serve(
     ).serve()
 
 
+@app.command()
+def worker(threads: Annotated[Optional[int], typer.Option(help="Consumer threads.")] = None):
+    """Run background jobs (scans) from the queue: Redis when SELLERKIT_REDIS_URL is set, else the
+    data dir's queue. Any number of workers may share one database and file store."""
+    from sellerkit.kit.queue import Queue
+
+    settings = get_settings()
+    queue = Queue(settings, _db())
+    where = settings.redis_url or str(settings.data_dir / "queue.db")
+    err.print(f"sellerkit worker: {threads or settings.job_threads} threads on {where}")
+    queue.start_consumer(threads or settings.job_threads, signals=True).run()
+
+
 def _sample_code(settings) -> str:
     """A UPC that is really in the (demo) catalog, so the first request shows a match."""
     from sellerkit.catalog.service import catalog
@@ -234,6 +247,18 @@ def catalog_import(
     table.add_row(*(f"{getattr(total, n):,}" for n in
                     ("inserted", "updated", "unchanged", "rejected", "warnings", "observations")))
     Console(stderr=True).print(table)
+
+
+@catalog_app.command("snapshot")
+def catalog_snapshot():
+    """Bring the columnar catalog snapshots scans join against up to date (the server also does
+    it every minute; a scan does it itself if it finds one stale)."""
+    from sellerkit.catalog.snapshot import snapshots
+
+    db = _db()
+    with err.status("building catalog snapshots..."):
+        built = snapshots.refresh(db, get_settings().data_dir)
+    err.print(f"rebuilt: {', '.join(built)}" if built else "snapshots are up to date")
 
 
 @catalog_app.command("export")

@@ -134,7 +134,9 @@ def bump_revision(session: Session, marketplace: str) -> None:
 
 
 def revisions(reader: Reader) -> dict[str, int]:
-    return dict(reader.rows("SELECT marketplace, revision FROM catalog_revisions", ()))
+    """Every marketplace with products -> its catalog revision (0 before the first counted write)."""
+    found = {mp: 0 for (mp,) in reader.rows("SELECT DISTINCT marketplace FROM products", ())}
+    return found | dict(reader.rows("SELECT marketplace, revision FROM catalog_revisions", ()))
 
 
 def product_data_chunks(reader: Reader, marketplace: str, size: int) -> Iterator[list[str]]:

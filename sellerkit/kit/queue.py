@@ -29,6 +29,16 @@ class _QuietConsumer(Consumer):
         pass
 
 
+class _WorkerConsumer(Consumer):
+    """`sellerkit worker`: Huey's signal handling, and running scans told to save and stop."""
+
+    stopping: threading.Event
+
+    def stop(self, graceful: bool = False) -> None:
+        self.stopping.set()
+        super().stop(graceful=True)
+
+
 def make_huey(settings: Settings) -> Huey:
     if settings.redis_url:
         return RedisHuey("sellerkit", url=settings.redis_url, results=False)
@@ -68,10 +78,12 @@ class Queue:
     def start_consumer(self, workers: int, signals: bool = False) -> Consumer:
         """Consumer threads in this process (the embedded default) or, with `signals`, the
         foreground consumer of `sellerkit worker`."""
-        cls = Consumer if signals else _QuietConsumer
+        cls = _WorkerConsumer if signals else _QuietConsumer
         self._consumer = cls(self.huey, workers=workers, worker_type="thread", periodic=True,
                              initial_delay=0.05, max_delay=0.5, check_worker_health=True)
-        if not signals:
+        if signals:
+            self._consumer.stopping = self.stopping  # type: ignore[attr-defined]
+        else:
             self._consumer.start()
         from sellerkit.scans.tasks import sweep
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from huey import crontab
 
+from sellerkit.catalog.snapshot import snapshots
 from sellerkit.scans import repository as repo
 from sellerkit.scans.runner import Runner
 
@@ -40,3 +41,4 @@ def register(queue: Queue) -> None:
     @queue.periodic(SWEEP, crontab(minute="*"))
     def sweep_scans() -> None:
         sweep(queue)
+        snapshots.refresh(queue.db, queue.settings.data_dir)  # so the next scan finds one ready

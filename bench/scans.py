@@ -1,0 +1,198 @@
+"""Issue 4 figures: a 1,000,000-row supplier CSV scanned against the 1,000,000-product catalog,
+a 200,000-row XLSX, result pages under load, and exports."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import polars as pl
+
+from bench.catalog import PRODUCTS, bench_import, catalog_file
+from bench.common import DATA, PY, env_for, have_wrk, report, server, wrk
+
+ROWS = 1_000_000
+XLSX_ROWS = 200_000
+
+
+def supplier_csv(products: int, rows: int = ROWS) -> Path:
+    """A supplier price list drawn from the catalog: UPC/EAN/ISBN or ASIN per row (some without
+    their leading zero, 1% invalid, 5% unknown to the catalog), a cost, a SKU and a title."""
+    path = DATA / f"supplier-{rows}-of-{products}.csv"
+    if path.exists():
+        return path
+    cat = pl.read_ndjson(catalog_file(products), schema={
+        "asin": pl.String, "title": pl.String, "buybox_price": pl.Int64,
+        "identifiers": pl.Struct({f: pl.List(pl.String) for f in ("upc", "ean", "isbn")})})
+    code = pl.coalesce(pl.col("identifiers").struct.field(f).list.first() for f in ("upc", "ean", "isbn"))
+    rng = random.Random(11)
+    picks = [rng.randrange(cat.height) for _ in range(rows)]
+    frame = cat[picks].select(
+        pl.coalesce(code, pl.col("asin")).alias("code"),
+        (pl.col("buybox_price").fill_null(2000) * 0.35 / 100).round(2).alias("cost"),
+        pl.col("title").str.slice(0, 60).alias("title"),
+    ).with_row_index("n").with_columns(
+        pl.when(pl.col("n") % 100 == 7).then(pl.lit("12345"))  # invalid
+        .when(pl.col("n") % 20 == 3).then(pl.lit("B0ZZZZ") + pl.col("n").cast(pl.String).str.zfill(4).str.slice(-4))
+        .when(pl.col("n") % 10 == 1).then(pl.col("code").str.strip_chars_start("0"))
+        .otherwise(pl.col("code")).alias("code"),
+        pl.format("SKU-{}", pl.col("n")).alias("sku"),
+    ).select("code", "cost", "sku", "title")
+    tmp = path.with_suffix(".tmp")
+    frame.write_csv(tmp)
+    tmp.rename(path)
+    return path
+
+
+def supplier_xlsx(csv: Path, rows: int = XLSX_ROWS) -> Path:
+    path = DATA / f"supplier-{rows}.xlsx"
+    if not path.exists():
+        import xlsxwriter
+
+        frame = pl.read_csv(csv, n_rows=rows, infer_schema=False)
+        tmp = path.with_name(path.stem + ".tmp.xlsx")
+        book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
+        sheet = book.add_worksheet()
+        sheet.write_row(0, 0, frame.columns)
+        for i, row in enumerate(frame.iter_rows(), start=1):
+            sheet.write_row(i, 0, row)
+        book.close()
+        tmp.rename(path)
+    return path
+
+
+class TreeMemory:
+    """Peak resident memory of a process and its children, sampled every 100 ms."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _tree(self) -> list[int]:
+        parents: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    parents[int(entry)] = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    pass
+        tree, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo += [p for p, parent in parents.items() if parent == pid]
+        return tree
+
+    def _rss(self) -> int:
+        total = 0
+        for pid in self._tree():
+            try:
+                for line in open(f"/proc/{pid}/status"):
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            except OSError:
+                pass
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, self._rss())
+
+
+def _scan(base: str, key: str, path: Path, pid: int) -> tuple[float, dict, int]:
+    attributes = {"mapping": {"id": 0, "cost": 1, "supplier_sku": 2, "supplier_title": 3},
+                  "options": {"marketplace_id": "US", "name": path.name, "header": True}}
+    headers = {"Authorization": f"Bearer {key}"}
+    with TreeMemory(pid) as memory, httpx.Client(base_url=base, timeout=600) as http:
+        t0 = time.perf_counter()
+        with open(path, "rb") as fh:
+            r = http.post("/api/v3/scans", headers=headers, files={"file": (path.name, fh)},
+                          data={"attributes": json.dumps(attributes)})
+        r.raise_for_status()
+        scan_id = r.json()["id"]
+        while True:
+            scan = http.get(f"/api/v3/scans/{scan_id}", headers=headers).json()
+            if scan["status"] != "InProgress":
+                break
+            time.sleep(0.1)
+        elapsed = time.perf_counter() - t0
+    return elapsed, scan, memory.peak
+
+
+def _server_pid(base: str) -> int:
+    port = base.rsplit(":", 1)[1]
+    out = subprocess.run(["ss", "-ltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
+    return int(out.split("pid=", 1)[1].split(",", 1)[0])
+
+
+def run(products: int = PRODUCTS) -> None:
+    data_dir = DATA / f"db-{products}"
+    if not (data_dir / "sellerkit.db").exists():
+        data_dir = bench_import(products)
+    env = env_for(data_dir, SELLERKIT_JOB_THREADS="1", SELLERKIT_SCAN_CHUNK_ROWS="250000")
+    csv = supplier_csv(products)
+    t0 = time.perf_counter()
+    subprocess.run([PY, "-m", "sellerkit.cli", "catalog", "snapshot"], env=env, check=True,
+                   capture_output=True)
+    report("catalog snapshot (for scans)", f"{time.perf_counter() - t0:.1f} s",
+           f"{products:,} products", "built once per catalog change")
+    t0 = time.perf_counter()
+    pl.read_csv(csv, infer_schema=False)
+    polars_read = time.perf_counter() - t0
+    key = json.loads(subprocess.run([PY, "-m", "sellerkit.cli", "keys", "create", "--name", "bench-scan",
+                                     "--plan", "unlimited", "--json"], env=env, check=True,
+                                    capture_output=True, text=True).stdout)["key"]
+    with server(env, workers=1) as base:
+        pid = _server_pid(base)
+        elapsed, scan, peak = _scan(base, key, csv, pid)
+        ratio = elapsed / polars_read
+        ok = scan["status"] == "Success" and elapsed <= 20 and peak < 3 * 2**30
+        report("scan 1M-row CSV, upload to Success", f"{elapsed:.1f} s, {ratio:.1f}x polars read_csv ({polars_read:.2f} s)",
+               f"{ROWS:,} rows vs {products:,} products; {scan['products']:,} results, {scan['errors']:,} errors",
+               f"{'PASS' if ok else 'FAIL'} <= 20 s (ratio goal < 5x)")
+        report("scan 1M-row CSV, peak memory", f"{peak / 2**30:.2f} GiB RSS (server and its workers)",
+               f"{ROWS:,} rows", f"{'PASS' if peak < 3 * 2**30 else 'FAIL'} < 3 GB")
+        _pages(base, key, scan["id"], scan["products"])
+        xlsx = supplier_xlsx(csv)
+        elapsed, scan, _ = _scan(base, key, xlsx, pid)
+        report("scan 200k-row XLSX, upload to Success", f"{elapsed:.1f} s",
+               f"{XLSX_ROWS:,} rows; {scan['products']:,} results",
+               f"{'PASS' if scan['status'] == 'Success' and elapsed <= 15 else 'FAIL'} <= 15 s")
+
+
+def _pages(base: str, key: str, scan_id: int, rows: int) -> None:
+    if not have_wrk():
+        report("results page (2 filters, sort, 100 rows)", "SKIPPED: wrk not installed", "", "apt-get install wrk")
+        return
+    body = json.dumps({"filter": [{"name": "roi", "operator": ">", "value": 0.2},
+                                  {"name": "rank", "operator": "<", "value": 500000}],
+                       "sort": "-profit", "per_page": 100, "page": 1})
+    script = DATA / "results.lua"
+    script.write_text(
+        "wrk.method = 'POST'\n"
+        f"wrk.headers['Authorization'] = 'Bearer {key}'\n"
+        "wrk.headers['Content-Type'] = 'application/json'\n"
+        f"wrk.body = {json.dumps(body)}\n"
+        f"wrk.path = '/api/v3/scans/{scan_id}'\n"
+    )
+    wrk(base, script, connections=4, seconds=3)  # warm-up: the first page loads the scan
+    res = wrk(base, script, connections=4, seconds=15)
+    ok = res["p50"] < 50 and res["p99"] < 150 and res["non2xx"] == 0
+    report("results page (2 filters, sort, 100 rows)",
+           f"p50 {res['p50']:.1f} ms p99 {res['p99']:.1f} ms ({res['rps']:,.0f} req/s)",
+           f"{rows:,}-row scan; {res['settings']}, 1 server worker",
+           f"{'PASS' if ok else 'FAIL'} p50 < 50 ms, p99 < 150 ms, non-2xx {res['non2xx']}")
