@@ -22,14 +22,15 @@ XLSX_ROWS = 200_000
 
 
 def supplier_csv(products: int, rows: int = ROWS) -> Path:
-    """A supplier price list drawn from the catalog: UPC/EAN/ISBN or ASIN per row (some without
+    """A supplier price list drawn from the US catalog: UPC/EAN/ISBN or ASIN per row (some without
     their leading zero, 1% invalid, 5% unknown to the catalog), a cost, a SKU and a title."""
     path = DATA / f"supplier-{rows}-of-{products}.csv"
     if path.exists():
         return path
     cat = pl.read_ndjson(catalog_file(products), schema={
-        "asin": pl.String, "title": pl.String, "buybox_price": pl.Int64,
-        "identifiers": pl.Struct({f: pl.List(pl.String) for f in ("upc", "ean", "isbn")})})
+        "marketplace": pl.String, "asin": pl.String, "title": pl.String, "buybox_price": pl.Int64,
+        "identifiers": pl.Struct({f: pl.List(pl.String) for f in ("upc", "ean", "isbn")})}
+    ).filter(pl.col("marketplace") == "US")
     code = pl.coalesce(pl.col("identifiers").struct.field(f).list.first() for f in ("upc", "ean", "isbn"))
     rng = random.Random(11)
     picks = [rng.randrange(cat.height) for _ in range(rows)]

@@ -71,3 +71,14 @@ def quantise_text(text, digits: int):
     scaled = t.cast(pl.Float64, strict=False) * 10**digits  # scientific notation: as a float
     rounded = ((scaled.abs() + 0.5).floor() * scaled.sign()).cast(pl.Int64, strict=False)
     return pl.when(plain).then(exact).when(scaled.is_finite()).then(rounded)
+
+
+def quantise_float(value, digits: int):
+    """`quantise` over a polars Float64 column: the float's decimal value to 10**-digits, half away
+    from zero. Rounding the scaled float to 6 places first undoes binary noise (11.665 x 100 is
+    1166.4999999999998 as a float), so every value written with up to digits + 6 decimals
+    rounds as its decimal text does."""
+    import polars as pl
+
+    scaled = (value * 10**digits).round(6)
+    return ((scaled.abs() + 0.5).floor() * scaled.sign()).cast(pl.Int64, strict=False)

@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -135,16 +136,30 @@ class Runner:
         chunks = max(1, -(-lines // size))
         done, products, errors = store.part_counts(target)
         self._checkpoint(scan.id, lines=lines, processed=min(done * size, lines), products=products, errors=errors)
-        for index in range(done, chunks):
-            chunk = data.slice(index * size, size).with_row_index("line", offset=first_line + index * size) \
-                .with_columns(pl.col("line").cast(pl.Int64))
-            out, errs = pipeline.process(chunk, ctx)
-            store.write_part(target, index, out, errs)
-            products += out.height
-            errors += errs.height
-            self._checkpoint(scan.id, processed=min((index + 1) * size, lines), products=products, errors=errors)
+        # each part is written by a second thread while the next chunk is computed (polars
+        # releases the GIL); progress is saved only once a part is on disk
+        with ThreadPoolExecutor(1, thread_name_prefix="scan-writer") as writer:
+            pending: tuple[Future, int, int, int] | None = None  # the previous part: write, index, counts
+            for index in range(done, chunks):
+                chunk = data.slice(index * size, size).with_row_index("line", offset=first_line + index * size) \
+                    .with_columns(pl.col("line").cast(pl.Int64))
+                out, errs = pipeline.process(chunk, ctx)
+                if pending is not None:
+                    products, errors = self._saved(scan.id, pending, products, errors, size, lines)
+                pending = (writer.submit(store.write_part, target, index, out, errs), index, out.height, errs.height)
+            if pending is not None:
+                self._saved(scan.id, pending, products, errors, size, lines)
         self._finish(scan, "Success")
         return "Success"
+
+    def _saved(self, scan_id: int, pending: tuple[Future, int, int, int], products: int, errors: int, size: int,
+               lines: int) -> tuple[int, int]:
+        """Once a part is on disk: count it and save the progress (the cancel point)."""
+        write, index, out, errs = pending
+        write.result()
+        products, errors = products + out, errors + errs
+        self._checkpoint(scan_id, processed=min((index + 1) * size, lines), products=products, errors=errors)
+        return products, errors
 
     def _recalculate(self, scan: Scan, store: ScanFiles, ctx: pipeline.ScanContext, target: int) -> str:
         source = scan.recalculate_from
