@@ -110,6 +110,7 @@ class TestKilledWorker:
             os.killpg(first.pid, signal.SIGKILL)
             first.wait(10)
             assert _status(db, scan_id).status == "InProgress"
+            time.sleep(1.2)  # its lease goes stale, so the next worker's start-up sweep resumes it
         finally:
             if first.poll() is None:
                 os.killpg(first.pid, signal.SIGKILL)
