@@ -521,9 +521,16 @@ class TestSelectPage:
     def test_chunked_list_columns_give_the_same_page(self):
         data = frame({"flags": [[str(i)] for i in range(10)], "rank": list(range(10, 0, -1))})
         chunked = pl.concat([data.slice(0, 5), data.slice(5)], rechunk=False)
-        assert chunked["flags"].n_chunks() == 2
+        chunked = chunked.with_columns(pl.Series("rank", list(range(10, 0, -1))))  # one chunk
+        assert (chunked["flags"].n_chunks(), chunked["rank"].n_chunks()) == (2, 1)
         count, rows = select_page(chunked, [], parse_sort("rank"), 1, 4)
         assert rows.equals(data.sort("rank").head(4))
+
+    def test_chunked_list_columns_past_the_last_page(self):
+        data = frame({"flags": [["a"], ["b"]]})
+        chunked = pl.concat([data.slice(0, 1), data.slice(1)], rechunk=False)
+        count, rows = select_page(chunked, [], None, 5, 10)
+        assert (count, rows.height, rows.schema) == (2, 0, data.schema)
 
     def test_a_frame_without_ids_keeps_row_order_for_ties(self):
         data = pl.DataFrame({"rank": [2, 1, 2, 1]}, schema={"rank": pl.Int64})
