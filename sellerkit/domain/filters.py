@@ -382,16 +382,16 @@ def select_page(frame: pl.DataFrame | pl.LazyFrame, filters: Sequence[Filter] = 
     if sort is not None:
         by, descending = [sort.key(), tie], [sort.descending, False]
     matches = lazy.with_row_index(_ROW).filter(filter_expr(filters))
-    # polars runs sort-then-slice as a partial sort over just these columns
-    count, chosen = pl.collect_all([
-        matches.select(pl.len()),
-        matches.sort(by, descending=descending, nulls_last=True).slice(start, per_page).select(_ROW),
-    ])
+    ordered = matches.sort(by, descending=descending, nulls_last=True)
+    # polars runs sort-then-slice as a partial sort, over just the filter and sort columns
+    count, chosen = pl.collect_all([matches.select(pl.len()),
+                                    ordered.slice(start, per_page).select(_ROW)])
     rows = chosen[_ROW]
     if isinstance(frame, pl.DataFrame):
         return count.item(), _take(frame, rows)
     fetched = lazy.with_row_index(_ROW).filter(pl.col(_ROW).is_in(rows.implode()))
-    return count.item(), fetched.sort(by, descending=descending, nulls_last=True).drop(_ROW).collect()
+    fetched = fetched.sort(by, descending=descending, nulls_last=True).drop(_ROW)
+    return count.item(), fetched.collect()
 
 
 def _take(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:

@@ -1,4 +1,4 @@
-"""Tests for sellerkit.domain.filters: parsing, units, operators per kind, nulls, sorts and pages."""
+"""Tests for sellerkit.domain.filters: parsing, units, operators per kind, nulls, sorts, pages."""
 
 from __future__ import annotations
 
@@ -68,7 +68,8 @@ class TestFieldNames:
         assert one(f("Financials.Profit", ">", 5)).column == "financials.profit"
 
     def test_field_is_accepted_in_place_of_name(self):
-        assert parse_filters([{"field": "brand", "operator": "=", "value": "x"}])[0].column == "brand"
+        item = {"field": "brand", "operator": "=", "value": "x"}
+        assert parse_filters([item])[0].column == "brand"
 
     def test_errors_table_has_its_own_fields(self):
         assert one(f("reason", "contains", "asin"), table="errors").column == "reason"
@@ -306,7 +307,8 @@ class TestTextFilters:
         assert ids(TEXTS, f("brand", "not_in", "lego,sony")) == [3, 4, 6, 7]
 
     @pytest.mark.parametrize("operator, value, expected", [
-        (">", "m", [1, 2]), (">=", "LEGO", [1, 2, 5]), ("<", "B", [4, 6]), ("<=", "bose (us)", [4, 6, 7]),
+        (">", "m", [1, 2]), (">=", "LEGO", [1, 2, 5]), ("<", "B", [4, 6]),
+        ("<=", "bose (us)", [4, 6, 7]),
     ])
     def test_ordering_comparisons_are_lower_cased(self, operator, value, expected):
         assert ids(TEXTS, f("brand", operator, value)) == expected
