@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from sellerkit import __version__
+from sellerkit.catalog.spapi import SpApiClient
 from sellerkit.config import Settings, get_settings
 from sellerkit.kit.db import Database
 from sellerkit.kit.http import JSON, install_error_handlers
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def lifespan(app: FastAPI):
         db.migrate()  # cheap when already at head; `sellerkit serve` has run it before forking
         yield
+        await app.state.spapi.aclose()
         db.dispose()
 
     app = FastAPI(
@@ -34,6 +36,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.spapi = SpApiClient.from_settings(settings)  # unconfigured unless SELLERKIT_SPAPI_* are set
     install_error_handlers(app)
 
     from sellerkit.accounts.router import router as accounts_router
