@@ -23,7 +23,7 @@ from sellerkit.catalog import repository as repo
 from sellerkit.catalog.repository import StoredEligibility
 from sellerkit.catalog.spapi import SpApiClient, SpApiError, SpApiInvalidInput, SpApiNotFound
 from sellerkit.domain import identifiers as ids
-from sellerkit.domain.eligibility import inbound_eligibility
+from sellerkit.domain.eligibility import inbound_eligibility as estimate
 from sellerkit.domain.marketplaces import Marketplace, UnknownMarketplace, marketplace
 from sellerkit.errors import Invalid
 from sellerkit.kit.db import Reader, utcnow
@@ -85,7 +85,8 @@ class EligibilityService:
         out: dict[str, dict] = {}
         for asin, stored in repo.stored_eligibility(reader, mp.code, wanted).items():
             if now - stored.checked_at < ttl:
-                out[asin] = _answer(stored.eligible, stored.checked_at, stored.ineligible_codes, CACHE)
+                out[asin] = _answer(
+                    stored.eligible, stored.checked_at, stored.ineligible_codes, CACHE)
         errors: dict[str, str] = {}
         if spapi.configured:
             pending = [a for a in wanted if a not in out]
@@ -93,10 +94,10 @@ class EligibilityService:
             repo.store_eligibility(session, mp.code, fresh)
             for answer in fresh:
                 out[answer.asin] = _answer(answer.eligible, now, answer.ineligible_codes, SPAPI)
-        estimate = [a for a in wanted if a not in out]
-        records = repo.product_records(reader, mp.code, estimate)
-        for asin in estimate:
-            rules = inbound_eligibility(records.get(asin), on=now.date(), marketplace=mp.code)
+        remaining = [a for a in wanted if a not in out]
+        records = repo.product_records(reader, mp.code, remaining)
+        for asin in remaining:
+            rules = estimate(records.get(asin), on=now.date(), marketplace=mp.code)
             out[asin] = _answer(rules.eligible, now, rules.ineligible_codes, RULES)
             if asin in errors:
                 out[asin]["sp_api_error"] = errors[asin]
@@ -128,7 +129,8 @@ class EligibilityService:
                 errors[asin] = exc.message
                 stopped = f"not asked after an earlier failure: {exc.message}"
             else:
-                answers.append(StoredEligibility(asin, got.eligible, list(got.ineligible_codes), now, SPAPI))
+                answers.append(StoredEligibility(
+                    asin, got.eligible, list(got.ineligible_codes), now, SPAPI))
         return answers, errors
 
 

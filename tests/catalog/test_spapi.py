@@ -242,7 +242,9 @@ class TestConfiguration:
         client = SpApiClient.from_settings(full)
         assert client.configured and client.credentials.client_secret == "s"
 
-    def test_default_settings_leave_sp_api_off(self, tmp_path):
+    def test_default_settings_leave_sp_api_off(self, tmp_path, monkeypatch):
+        for name in ("REFRESH_TOKEN", "CLIENT_ID", "CLIENT_SECRET"):
+            monkeypatch.delenv(f"SELLERKIT_SPAPI_{name}", raising=False)
         assert SpApiClient.from_settings(Settings(data_dir=tmp_path, _env_file=None)).configured is False
 
     def test_every_marketplace_has_an_endpoint(self):
