@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from sellerkit import __version__
+from sellerkit.catalog.spapi import SpApiClient
 from sellerkit.config import Settings, get_settings
 from sellerkit.kit.db import Database
 from sellerkit.kit.http import JSON, RefuseOversized, install_error_handlers
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             queue.start_consumer(settings.job_threads)
         yield
         queue.stop_consumer()
+        await app.state.spapi.aclose()
         db.dispose()
 
     app = FastAPI(
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db
     app.state.queue = queue
+    app.state.spapi = SpApiClient.from_settings(settings)  # unconfigured unless SELLERKIT_SPAPI_* are set
     install_error_handlers(app)
     app.add_middleware(RefuseOversized, limit_mb=settings.upload_limit_mb)
 

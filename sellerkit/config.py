@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,6 +49,42 @@ class Settings(BaseSettings):
     @property
     def runs_embedded_worker(self) -> bool:
         return self.embedded_worker if self.embedded_worker is not None else not self.redis_url
+
+    # Amazon SP-API (one seller's authorisation). Unset, nothing asks Amazon: FBA inbound
+    # eligibility is estimated by the catalog rules (`source: rules`).
+    spapi_refresh_token: SecretStr | None = Field(
+        None,
+        description="SP-API: the seller's Login with Amazon refresh token (Atzr|...), from "
+        "authorising the app. With the client id and secret it turns on SP-API look-ups.",
+    )
+    spapi_client_id: str | None = Field(
+        None, description="SP-API: the app's LWA client id (amzn1.application-oa2-client....)."
+    )
+    spapi_client_secret: SecretStr | None = Field(
+        None, description="SP-API: the app's LWA client secret."
+    )
+    spapi_endpoint: str | None = Field(
+        None,
+        description="SP-API base URL for every marketplace, overriding the regional endpoints "
+        "(NA/EU/FE); e.g. https://sandbox.sellingpartnerapi-na.amazon.com for the sandbox.",
+    )
+    spapi_timeout: float = Field(10.0, description="SP-API: seconds to wait for one reply.")
+    spapi_max_retries: int = Field(
+        3,
+        description="SP-API: retries of a throttled (429), failed (5xx) or unanswered call, "
+        "waiting its Retry-After or 1, 2, 4 ... seconds.",
+    )
+    spapi_time_budget: float = Field(
+        20.0,
+        description="Seconds one inbound-eligibility request may spend asking SP-API (it allows "
+        "1 call a second); ASINs not reached get the rules' estimate now and Amazon's answer on "
+        "a later request.",
+    )
+    eligibility_cache_ttl: timedelta = Field(
+        timedelta(days=7),
+        description="How long an SP-API inbound eligibility answer is reused before Amazon is "
+        "asked again (seconds, or ISO 8601 such as P7D).",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -70,3 +70,18 @@ class CatalogRevision(Base):
 
     marketplace: Mapped[str] = mapped_column(sa.String(2), primary_key=True)
     revision: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+class InboundEligibility(Base):
+    """Amazon's FBA inbound eligibility answer for an ASIN in a marketplace, kept so it is asked
+    again only after `eligibility_cache_ttl`. Answers come from the one SP-API authorisation
+    the deployment is configured with, so they are shared like the catalog, not per account.
+    The rules' estimates are never stored: they follow the catalog record as it changes."""
+
+    __tablename__ = "inbound_eligibility"
+    __table_args__ = (sa.PrimaryKeyConstraint("marketplace", "asin"),)
+
+    marketplace: Mapped[str] = mapped_column(sa.String(2))
+    asin: Mapped[str] = mapped_column(sa.String(10))
+    eligible: Mapped[bool] = mapped_column()
+    ineligible_codes: Mapped[str] = mapped_column(sa.Text)  # JSON list of reason codes
+    checked_at: Mapped[datetime] = mapped_column()
+    source: Mapped[str] = mapped_column(sa.String(20))  # who answered: "sp-api"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from sellerkit.catalog.models import CatalogRevision, Observation, Product, ProductIdentifier
-from sellerkit.kit.db import Reader, bulk_insert, insert_ignoring_conflicts, marks
+from sellerkit.catalog.models import CatalogRevision, InboundEligibility, Observation, Product, ProductIdentifier
+from sellerkit.kit.db import Reader, bulk_insert, insert_ignoring_conflicts, marks, upsert
 
 P = Product.__table__
 I = ProductIdentifier.__table__  # noqa: E741
@@ -162,3 +165,59 @@ def observations_since(reader: Reader, marketplace: str, since) -> list[tuple]:
     return reader.rows("SELECT asin, observed_at, buybox_price, rank, amazon_in_stock FROM observations "
                        "WHERE marketplace = ? AND observed_at >= ?",
                        (marketplace, since.strftime("%Y-%m-%d %H:%M:%S") if reader.is_sqlite else since))
+# ---- FBA inbound eligibility -----------------------------------------------------------------
+
+E = InboundEligibility.__table__
+_RECORDS = "SELECT asin, data FROM products WHERE marketplace = ? AND asin IN ({marks})"
+_ELIGIBILITY = (
+    "SELECT asin, eligible, ineligible_codes, checked_at, source FROM inbound_eligibility "
+    "WHERE marketplace = ? AND asin IN ({marks})"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEligibility:
+    asin: str
+    eligible: bool
+    ineligible_codes: list[str]
+    checked_at: datetime
+    source: str
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A timestamp column read through a Reader: PostgreSQL gives an aware datetime, SQLite
+    the UTC text SQLAlchemy stored."""
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def product_records(reader: Reader, marketplace: str, asins: Iterable[str]) -> dict[str, dict]:
+    """`{asin: catalog record}` of those of `asins` in the marketplace's catalog."""
+    asins = tuple(asins)
+    if not asins:
+        return {}
+    rows = reader.rows(_RECORDS.format(marks=marks(len(asins))), (marketplace, *asins))
+    return {asin: orjson.loads(data) for asin, data in rows}
+
+
+def stored_eligibility(
+    reader: Reader, marketplace: str, asins: Iterable[str]
+) -> dict[str, StoredEligibility]:
+    asins = tuple(asins)
+    if not asins:
+        return {}
+    rows = reader.rows(_ELIGIBILITY.format(marks=marks(len(asins))), (marketplace, *asins))
+    return {
+        asin: StoredEligibility(asin, bool(eligible), orjson.loads(codes), _utc(checked_at), source)
+        for asin, eligible, codes, checked_at, source in rows
+    }
+
+
+def store_eligibility(session: Session, marketplace: str, rows: list[StoredEligibility]) -> None:
+    """Insert or replace answers, one row per (marketplace, asin)."""
+    upsert(session, E, [
+        {"marketplace": marketplace, "asin": r.asin, "eligible": r.eligible,
+         "ineligible_codes": orjson.dumps(r.ineligible_codes).decode(),
+         "checked_at": r.checked_at, "source": r.source}
+        for r in rows
+    ], keys=("marketplace", "asin"))

@@ -1,13 +1,17 @@
-"""RocketSource identifier conversion: `/api/v3/convert` and `/api/v3/asin-convert`."""
+"""RocketSource identifiers: `/api/v3/convert`, `/api/v3/asin-convert` and
+`/api/v3/inbound-eligibility`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 
 from sellerkit.accounts.dependencies import CurrentPrincipal
-from sellerkit.catalog.schemas import AsinConvertRequest, ConvertRequest
+from sellerkit.catalog.eligibility import MAX_ASINS, eligibility
+from sellerkit.catalog.schemas import AsinConvertRequest, ConvertRequest, InboundEligibilityReply
 from sellerkit.catalog.service import catalog
-from sellerkit.kit.http import JSON, DbReader
+from sellerkit.kit.http import JSON, DbReader, WriteSession
 
 router = APIRouter(prefix="/api/v3", tags=["RocketSource: identifiers"])
 
@@ -28,3 +32,24 @@ async def convert(body: ConvertRequest, _who: CurrentPrincipal, reader: DbReader
 )
 async def asin_convert(body: AsinConvertRequest, _who: CurrentPrincipal, reader: DbReader):
     return JSON(catalog.asin_convert(reader, body.marketplace, body.asins))
+
+
+@router.get(
+    "/inbound-eligibility",
+    summary="FBA inbound eligibility of 1 to 100 ASINs: Amazon's (SP-API, cached) or the catalog rules' estimate",
+    response_model=dict[str, InboundEligibilityReply],
+    response_model_exclude_none=True,
+)
+async def inbound_eligibility(
+    request: Request,
+    _who: CurrentPrincipal,
+    reader: DbReader,
+    session: WriteSession,
+    asins: Annotated[str, Query(description=f"1 to {MAX_ASINS} comma-separated ASINs.")],
+    marketplace: Annotated[str, Query(description="Marketplace code, e.g. US, UK, DE.")] = "US",
+):
+    settings = request.app.state.settings
+    return JSON(await eligibility.inbound_eligibility(
+        session, reader, request.app.state.spapi, marketplace, asins.split(","),
+        ttl=settings.eligibility_cache_ttl, budget=settings.spapi_time_budget,
+    ))

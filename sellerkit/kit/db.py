@@ -259,10 +259,8 @@ class _Checkpointer:
             conn.close()
 
 
-def insert_ignoring_conflicts(session: Session, table: sa.Table, rows: list[dict]) -> int:
-    """Insert rows, skipping those that collide with a unique constraint; returns rows inserted."""
-    if not rows:
-        return 0
+def _dialect_insert(session: Session):
+    """The backend's `insert` construct, which knows ON CONFLICT."""
     name = session.get_bind().dialect.name
     if name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
@@ -270,9 +268,29 @@ def insert_ignoring_conflicts(session: Session, table: sa.Table, rows: list[dict
         from sqlalchemy.dialects.postgresql import insert
     else:  # pragma: no cover - only the two supported backends
         raise RuntimeError(f"unsupported database {name}")
+    return insert
+
+
+def insert_ignoring_conflicts(session: Session, table: sa.Table, rows: list[dict]) -> int:
+    """Insert rows, skipping those that collide with a unique constraint; returns rows inserted."""
+    if not rows:
+        return 0
+    insert = _dialect_insert(session)
     # executemany's rowcount is unreliable across drivers; RETURNING yields only inserted rows.
     stmt = insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
     return len(session.execute(stmt, rows).all())
+
+
+def upsert(session: Session, table: sa.Table, rows: list[dict], keys: tuple[str, ...]) -> None:
+    """Insert rows, replacing the other columns of those whose `keys` are already there."""
+    if not rows:
+        return
+    stmt = _dialect_insert(session)(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={c: stmt.excluded[c] for c in rows[0] if c not in keys},
+    )
+    session.execute(stmt, rows)
 
 
 def bulk_insert(

@@ -85,3 +85,86 @@ class TestAsinConvert:
     def test_malformed_asin_is_400_naming_its_position(self, client, key):
         r = client.post("/api/v3/asin-convert", json={"marketplace": "US", "asins": ["B000000001", "nope"]}, headers=key)
         assert r.status_code == 400 and "asins[1]" in r.json()["message"]
+
+
+class TestInboundEligibility:
+    """`GET /api/v3/inbound-eligibility`, SP-API unconfigured unless a test fakes Amazon."""
+
+    BOX = {"length": 10, "width": 8, "height": 3, "weight": 1.2}
+
+    @pytest.fixture
+    def key(self, db, new_key, client):
+        from sellerkit.catalog.spapi import SpApiClient
+
+        client.app.state.spapi = SpApiClient(None)  # whatever the environment says
+        import_records(db, [
+            product("B000000001", package_dimensions=self.BOX),
+            product("B000000002"),
+            product("B000000003", package_dimensions=self.BOX, is_hazmat=True),
+            product("B000000004", package_dimensions=self.BOX, is_adult=True),
+            product("B000000005", marketplace="UK", package_dimensions=self.BOX),
+        ])
+        return {"X-Api-Key": new_key().key}
+
+    def _get(self, client, key, **params):
+        return client.get("/api/v3/inbound-eligibility", params=params, headers=key)
+
+    def test_answers_the_reference_object_and_its_source_per_asin(self, client, key):
+        r = self._get(client, key, asins="B000000001,B000000002")
+        assert r.status_code == 200, r.text
+        assert list(r.json()) == ["B000000001", "B000000002"]
+        answer = r.json()["B000000001"]
+        assert set(answer) == {"eligible", "updated_at", "ineligible_codes", "source"}
+        assert answer["eligible"] is True and answer["ineligible_codes"] == [] and answer["source"] == "rules"
+        assert isinstance(answer["updated_at"], int) and answer["updated_at"] > 1_700_000_000
+
+    def test_rules_give_a_code_per_catalog_flag(self, client, key):
+        r = self._get(client, key, asins="B000000002,B000000003,B000000004,B000000099")
+        assert {a: v["ineligible_codes"] for a, v in r.json().items()} == {
+            "B000000002": ["FBA_INB_0004"],  # no package dimensions
+            "B000000003": ["FBA_INB_0016"],  # hazmat
+            "B000000004": [],  # adult: no inbound code
+            "B000000099": ["FBA_INB_0017"],  # not in the catalog
+        }
+
+    def test_marketplace_defaults_to_us(self, client, key):
+        assert self._get(client, key, asins="B000000005").json()["B000000005"]["ineligible_codes"] == ["FBA_INB_0017"]
+        assert self._get(client, key, asins="B000000005", marketplace="UK").json()["B000000005"]["eligible"] is True
+
+    def test_100_asins_are_answered(self, client, key):
+        r = self._get(client, key, asins=",".join(f"B0000{i:05d}" for i in range(100)))
+        assert r.status_code == 200 and len(r.json()) == 100
+
+    def test_more_than_100_asins_is_400_that_says_so(self, client, key):
+        r = self._get(client, key, asins=",".join(f"B0000{i:05d}" for i in range(101)))
+        assert r.status_code == 400 and "asins" in r.json()["message"] and "100" in r.json()["message"]
+
+    def test_no_asins_is_400(self, client, key):
+        r = self._get(client, key, asins="")
+        assert r.status_code == 400 and "asins" in r.json()["message"]
+
+    def test_missing_asins_parameter_is_400_naming_it(self, client, key):
+        r = client.get("/api/v3/inbound-eligibility", headers=key)
+        assert r.status_code == 400 and "asins" in r.json()["message"]
+
+    def test_malformed_asin_is_400_naming_it(self, client, key):
+        r = self._get(client, key, asins="B000000001,12AB")
+        assert r.status_code == 400 and "asins[1]" in r.json()["message"] and "'12AB'" in r.json()["message"]
+
+    def test_unknown_marketplace_is_400_naming_it(self, client, key):
+        r = self._get(client, key, asins="B000000001", marketplace="ZZ")
+        assert r.status_code == 400 and "'ZZ'" in r.json()["message"]
+
+    def test_key_is_required(self, client, key):
+        r = client.get("/api/v3/inbound-eligibility", params={"asins": "B000000001"})
+        assert r.status_code == 401
+
+    def test_amazons_answer_is_stored_and_served_from_the_cache(self, client, key):
+        from tests.catalog.spapi_fakes import FakeAmazon, FakeTime
+
+        amazon = FakeAmazon()
+        client.app.state.spapi = amazon.client(FakeTime())
+        first = self._get(client, key, asins="B000000002").json()["B000000002"]
+        second = self._get(client, key, asins="B000000002").json()["B000000002"]
+        assert (first["source"], first["eligible"]) == ("sp-api", True)
+        assert second == {**first, "source": "cache"} and len(amazon.calls) == 1
