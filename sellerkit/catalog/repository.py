@@ -165,6 +165,8 @@ def observations_since(reader: Reader, marketplace: str, since) -> list[tuple]:
     return reader.rows("SELECT asin, observed_at, buybox_price, rank, amazon_in_stock FROM observations "
                        "WHERE marketplace = ? AND observed_at >= ?",
                        (marketplace, since.strftime("%Y-%m-%d %H:%M:%S") if reader.is_sqlite else since))
+
+
 # ---- FBA inbound eligibility -----------------------------------------------------------------
 
 E = InboundEligibility.__table__

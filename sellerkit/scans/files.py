@@ -81,7 +81,7 @@ def _read_xlsx(path: Path, n_rows: int | None) -> pl.DataFrame:
     import fastexcel
 
     try:
-        reader = fastexcel.read_excel(str(path))
+        reader = fastexcel.read_excel(path.read_bytes())  # by content: uploads have no .xlsx name
         sheet = reader.load_sheet(0, header_row=None, dtypes="string", n_rows=n_rows)
         frame = sheet.to_polars()
     except Exception as exc:  # noqa: BLE001 - calamine's errors are many; all mean "unreadable"

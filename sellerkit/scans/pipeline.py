@@ -16,6 +16,7 @@ import polars as pl
 from sellerkit.catalog.snapshot import CatalogFrame
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain import results, sales
+from sellerkit.domain.eligibility import eligibility_exprs
 from sellerkit.domain.fees import APPAREL_CATEGORIES, FeeError, FeeOptions, Schedule, tier_title
 from sellerkit.domain.fees.engine import scale
 from sellerkit.domain.fees.frame import div_round, fee_frame
@@ -44,7 +45,7 @@ class ScanContext:
     blocked_brands: frozenset[str] = frozenset()
     rank_models: dict[str, sales.RankModel] = field(default_factory=dict)
     historical: pl.DataFrame | None = None  # asin + historical.* columns
-    eligibility: object | None = None  # callable(frame) -> eligibility columns, when available
+    checked_at: int = 0  # unix time of the scan: when its eligibility estimate was made
 
     @property
     def category_slugs(self) -> dict[str, str]:
@@ -200,7 +201,7 @@ def compute(matched: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
         "amazon_pack_quantity": df.get_column("amazon_pack_quantity"),
         "discount_per_product_bp": df.get_column("discount_per_product_bp"),
     })
-    money = financial_frame(fin_in, k, ctx.cost_options)
+    money = financial_frame(fin_in, k * WEIGHT, ctx.cost_options)  # charged weight is lb x WEIGHT x k
     fee_error = pl.coalesce(pl.col("_missing"), fees.get_column("fee_error").alias("x"))
     ok = fee_error.is_null()
     out = pl.concat([df, fees.select(pl.all().name.prefix("_f.")), money.select(pl.all().name.prefix("_m."))],
@@ -239,7 +240,7 @@ def compute(matched: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
         (pl.col("brand").str.to_lowercase().is_in(list(ctx.blocked_brands)).fill_null(False))
         .alias("is_brand_blocklisted"),
         (ok & (pl.col("_f.price_band") == "low") & pl.col("_f.size_tier").is_in(["small_standard", "large_standard"])
-         & (pl.col("_f.charged_weight") <= SMALL_LIGHT_MAX_WEIGHT * k)).alias("small_and_light_eligible"),
+         & (pl.col("_f.charged_weight") <= SMALL_LIGHT_MAX_WEIGHT * WEIGHT * k)).alias("small_and_light_eligible"),
     )
     out = _estimates(out, ctx)
     out = out.with_columns(
@@ -250,8 +251,10 @@ def compute(matched: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
         _labels([pl.col("amazon_fees.error"), pl.col("_m.cost_error")]).alias("errors"),
         pl.col("line").alias("inputs.line"),
     )
-    if ctx.eligibility is not None:
-        out = out.with_columns(ctx.eligibility(out))  # type: ignore[operator]
+    out = out.with_columns(
+        *eligibility_exprs(on=ctx.when, marketplace=ctx.marketplace, dimensions="dimensions.package_dimensions."),
+        pl.lit(ctx.checked_at, dtype=pl.Int64).alias("inbound_eligibility.updated_at"),
+    )
     if ctx.historical is not None:
         out = out.join(ctx.historical, on="asin", how="left")
     schema = result_schema(ctx)

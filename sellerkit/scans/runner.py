@@ -208,6 +208,7 @@ class Runner:
             fee_options=FeeOptions(fulfilment=options.fulfilment, placement=options.inbound_placement),
             custom_count=len(mapping.custom_columns), blocked_brands=blocked,
             rank_models=rank_models(catalog), historical=historical,
+            checked_at=int(datetime.now(UTC).timestamp()),
         )
 
     def _historical(self, marketplace: str, catalog: CatalogFrame) -> pl.DataFrame:

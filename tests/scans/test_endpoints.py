@@ -36,10 +36,10 @@ def key(db, new_key):
     return {"Authorization": f"Bearer {new_key().key}"}
 
 
-def upload(client, key, text: str, name: str = "supplier.csv", **options):
+def upload(client, key, text: str | bytes, name: str = "supplier.csv", **options):
     attributes = {"mapping": {"id": 0, "cost": 1, "supplier_sku": 2},
                   "options": {"marketplace_id": "US", "name": "Test scan", **options}}
-    return client.post("/api/v3/scans", headers=key, files={"file": (name, text.encode(), "text/csv")},
+    return client.post("/api/v3/scans", headers=key, files={"file": (name, text.encode() if isinstance(text, str) else text, "text/csv")},
                        data={"attributes": orjson.dumps(attributes).decode()})
 
 
@@ -87,6 +87,8 @@ class TestScanRun:
         assert toy["buybox_price"] == 2499 and toy["size_tier"] == "Large Standard"
         assert toy["financials"]["profit"] == 2499 - toy["amazon_fees"]["total"] - 800 - toy["financials"]["fba_storage_fees"]
         assert {("B000000003", "M-1"), ("B000000004", "M-1")} <= set(rows)
+        assert toy["inbound_eligibility"]["eligible"] is True and toy["inbound_eligibility"]["updated_at"] > 0
+        assert toy["identifiers"]["upc"] == [UPC_A] and toy["units_per_month"] == 300
         profits = [p["financials"]["profit"] for p in body["data"]]
         assert profits == sorted(profits, reverse=True)
 
@@ -132,3 +134,67 @@ class TestUploadValidation:
         scan_id = upload(app_client, key, FILE).json()["id"]
         other = {"X-Api-Key": new_key("other", account="other").key}
         assert app_client.get(f"/api/v3/scans/{scan_id}", headers=other).status_code == 404
+
+
+class TestScanLifecycle:
+    def test_xlsx_upload_scans_like_csv(self, app_client, key, tmp_path):
+        import xlsxwriter
+
+        path = tmp_path / "s.xlsx"
+        book = xlsxwriter.Workbook(str(path))
+        sheet = book.add_worksheet()
+        for i, row in enumerate(line.split(",") for line in FILE.strip().splitlines()):
+            sheet.write_row(i, 0, row)
+        book.close()
+        r = upload(app_client, key, path.read_bytes(), name="s.xlsx")
+        assert r.status_code == 201, r.text
+        done = wait(app_client, key, r.json()["id"])
+        assert (done["status"], done["products"], done["errors"]) == ("Success", 5, 3)
+
+    def test_client_form_marketplace_and_options_with_mapping_inside(self, app_client, key):
+        options = {"name": "client form", "mapping": {"id": 0, "cost": 1}, "header": True}
+        r = app_client.post("/api/v3/scans", headers=key, files={"file": ("s.csv", FILE.encode(), "text/csv")},
+                            data={"marketplace": "US", "options": orjson.dumps(options).decode()})
+        assert r.status_code == 201, r.text
+        assert wait(app_client, key, r.json()["id"])["products"] == 5
+
+    def test_list_shows_newest_first(self, app_client, key):
+        ids = [upload(app_client, key, FILE).json()["id"] for _ in range(2)]
+        listed = app_client.get("/api/v3/scans?page=1&perPage=10", headers=key).json()
+        assert [s["id"] for s in listed["data"]][:2] == ids[::-1]
+
+    def test_rerun_and_fees_recalculate_keep_the_counts(self, app_client, key):
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        first = wait(app_client, key, scan_id)
+        assert app_client.post(f"/api/v3/scans/{scan_id}/fees-recalculate", headers=key).status_code == 202
+        again = wait(app_client, key, scan_id)
+        assert (again["status"], again["products"], again["errors"]) == ("Success", first["products"], first["errors"])
+        assert app_client.post(f"/api/v3/scans/{scan_id}/rerun", headers=key).status_code == 202
+        rerun = wait(app_client, key, scan_id)
+        assert (rerun["status"], rerun["products"], rerun["errors"]) == ("Success", 5, 3)
+        count = app_client.post(f"/api/v3/scans/{scan_id}", headers=key, json={}).json()["count"]
+        assert count == 5
+
+    def test_delete_removes_the_scan(self, app_client, key):
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        wait(app_client, key, scan_id)
+        assert app_client.delete(f"/api/v3/scans/{scan_id}", headers=key).status_code == 200
+        assert app_client.get(f"/api/v3/scans/{scan_id}", headers=key).status_code == 404
+
+    def test_blocked_brand_is_flagged(self, app_client, key):
+        assert app_client.put("/api/v3/brand-blocklist", headers=key, json={"brands": ["ACME"]}).json() == \
+            {"brands": ["acme"]}
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        wait(app_client, key, scan_id)
+        rows = app_client.post(f"/api/v3/scans/{scan_id}", headers=key,
+                               json={"filter": [{"name": "is_brand_blocklisted", "operator": "=", "value": True}]})
+        assert {p["asin"] for p in rows.json()["data"]} == {"B000000001"}
+        assert all("brand_blocklisted" in p["flags"] for p in rows.json()["data"])
+
+    def test_upload_over_the_limit_is_a_413(self, db, tmp_path, key):
+        from sellerkit.config import Settings
+
+        with make_client(db, Settings(data_dir=tmp_path, demo=False, embedded_worker=False, upload_limit_mb=1)) as c:
+            r = c.post("/api/v3/scans", headers=key, files={"file": ("s.csv", b"0" * 2_500_000, "text/csv")},
+                       data={"attributes": orjson.dumps({"mapping": {"id": 0, "cost": 1}}).decode()})
+        assert r.status_code == 413 and "upload limit" in r.json()["message"]

@@ -1,0 +1,83 @@
+"""The scan pipeline row by row against the one-product path (fees, financials), over demo data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import orjson
+import polars as pl
+import pytest
+
+from sellerkit.catalog.demo import generate
+from sellerkit.catalog.snapshot import snapshots
+from sellerkit.domain.fees import APPAREL_CATEGORIES, FeeError, FeeOptions, Package, compute, schedule_for
+from sellerkit.domain.profit import CostOptions, MultipackPrep, financials, sale_price
+from sellerkit.scans import files, pipeline
+from tests.conftest import import_records
+
+WHEN = date(2026, 3, 2)
+OPTIONS = CostOptions(discount_supplier_bp=500, prep_cost=35, inbound_per_lb=40, storage_months=2,
+                      multipack_prep=MultipackPrep(2, 20, 10))
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory):
+    from sellerkit.kit.db import Database
+
+    folder = tmp_path_factory.mktemp("pipeline")
+    db = Database(f"sqlite:///{folder / 'x.db'}")
+    db.migrate()
+    records = [r for r in generate(1500, seed=5, history_share=0.0) if r["marketplace"] == "US"]
+    import_records(db, records)
+    catalog = snapshots.current(db, folder, "US")
+    rows = [f"{r['asin']},{(r.get('buybox_price') or 900) * 0.3 / 100:.2f},{1 + i % 3}" for i, r in enumerate(records)]
+    path = folder / "s.csv"
+    path.write_text("\n".join(rows) + "\n")
+    chunk = files.read(path, "csv").with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
+    ctx = pipeline.ScanContext("US", catalog, schedule_for("US", WHEN), WHEN,
+                               {"id": 0, "cost": 1, "supplier_pack_quantity": 2}, cost_options=OPTIONS)
+    out, errors = pipeline.process(chunk, ctx)
+    db.dispose()
+    return {r["asin"]: r for r in records}, out, errors, ctx
+
+
+class TestPipelineAgreesWithOneProduct:
+    def test_every_row_is_a_result_or_an_error(self, scanned):
+        records, out, errors, _ = scanned
+        assert out.height + errors.height == len(records)
+        assert out.height > 0.9 * len(records)
+
+    def test_fees_and_profit_equal_the_single_product_path(self, scanned):
+        records, out, _, _ = scanned
+        schedule = schedule_for("US", WHEN)
+        checked = 0
+        for row in out.iter_rows(named=True):
+            rec = records[row["asin"]]
+            price, _ = sale_price(rec)
+            dims = rec.get("package_dimensions")
+            if price is None or not dims or None in (dims.get(k) for k in ("length", "width", "height", "weight")):
+                assert row["amazon_fees.error"] is not None
+                continue
+            try:
+                slug = schedule.category(rec["category"]).slug
+                fees = compute(schedule, Package.of(dims["length"], dims["width"], dims["height"], dims["weight"]),
+                               price, slug, WHEN, FeeOptions(apparel=slug in APPAREL_CATEGORIES,
+                                                             dangerous_goods=bool(rec.get("is_hazmat"))))
+            except FeeError as exc:
+                assert row["amazon_fees.error"] == str(exc) or row["amazon_fees.error"], (row["asin"], exc)
+                continue
+            assert (row["amazon_fees.fba_fees"], row["amazon_fees.referral_fee"], row["amazon_fees.total"]) == \
+                (fees.fba_fee, fees.referral_fee, fees.total), row["asin"]
+            money = financials(price, fees.total, fees.monthly_storage_fee, fees.charged_weight, fees.weight_scale,
+                               row["inputs.cost"], OPTIONS, supplier_pack_quantity=row["inputs.supplier_pack_quantity"],
+                               amazon_pack_quantity=rec.get("amazon_pack_quantity"))
+            assert (row["financials.profit"], row["financials.margin"], row["financials.roi"]) == \
+                (money.profit, money.margin, money.roi), row["asin"]
+            checked += 1
+        assert checked > 0.8 * out.height
+
+    def test_reprice_of_stored_results_changes_nothing_on_the_same_day(self, scanned):
+        _, out, _, ctx = scanned
+        again = pipeline.reprice(out, ctx)
+        assert again.columns == out.columns
+        assert again.equals(out)
