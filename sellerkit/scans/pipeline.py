@@ -54,21 +54,22 @@ class ScanContext:
         return _slugs(self.schedule, self.catalog)
 
 
-_slug_cache: dict[tuple[str, str, int], dict[str, str]] = {}
+_slug_cache: list[tuple[Schedule, CatalogFrame, dict[str, str]]] = []
 
 
 def _slugs(schedule: Schedule, catalog: CatalogFrame) -> dict[str, str]:
-    key = (schedule.id, catalog.marketplace, catalog.revision)
-    if key not in _slug_cache:
-        slugs = {}
-        for name in catalog.products.get_column("category").unique().drop_nulls().to_list():
-            try:
-                slugs[name] = schedule.category(name).slug
-            except FeeError:
-                pass
-        _slug_cache.clear()
-        _slug_cache[key] = slugs
-    return _slug_cache[key]
+    """Per snapshot object (two data dirs may have equal revisions) and schedule."""
+    for cached_schedule, cached_catalog, slugs in _slug_cache:
+        if cached_schedule is schedule and cached_catalog is catalog:
+            return slugs
+    slugs = {}
+    for name in catalog.products.get_column("category").unique().drop_nulls().to_list():
+        try:
+            slugs[name] = schedule.category(name).slug
+        except FeeError:
+            pass
+    _slug_cache[:] = [(schedule, catalog, slugs)]
+    return slugs
 
 
 def _col(ctx: ScanContext, name: str) -> pl.Expr:

@@ -33,7 +33,7 @@ from sellerkit.scans.schemas import Mapping, Options
 from sellerkit.scans.store import ScanFiles
 
 log = logging.getLogger("sellerkit.scans")
-_models: dict[tuple[str, int], dict[str, sales.RankModel]] = {}
+_models: list[tuple[CatalogFrame, dict[str, sales.RankModel]]] = []
 _models_lock = threading.Lock()
 
 
@@ -42,12 +42,11 @@ class Stop(Exception):
 
 
 def rank_models(catalog: CatalogFrame) -> dict[str, sales.RankModel]:
-    key = (catalog.marketplace, catalog.revision)
+    """Fitted once per snapshot object (the latest one)."""
     with _models_lock:
-        if key not in _models:
-            _models.clear()
-            _models[key] = pipeline.rank_models(catalog)
-        return _models[key]
+        if not _models or _models[0][0] is not catalog:
+            _models[:] = [(catalog, pipeline.rank_models(catalog))]
+        return _models[0][1]
 
 
 def cost_options(options: Options) -> CostOptions:

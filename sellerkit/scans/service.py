@@ -131,7 +131,8 @@ class ScanService:
         historical = bool(orjson.loads(scan.options).get("pull_historical_data"))
         data = rows.to_dicts()
         if table == "products":
-            data = [results.product_object(row, historical) for row in data]
+            build = results.object_builder(tuple(rows.columns), historical)
+            data = [build(row) for row in data]
         page, per_page = query.page_and_size()
         return {"count": count, "data": data,
                 "meta": {"page": max(page, 1), "per_page": per_page, "total": count, "table_type": table,

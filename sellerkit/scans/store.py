@@ -85,7 +85,8 @@ class ResultCache:
                 self._frames.move_to_end(key)
                 return self._frames[key]
         frame = files.read(table, version)
-        if final:
+        if final and frame is not None:
+            frame = frame.rechunk()  # one chunk per column: a page's rows are then a cheap gather
             with self._lock:
                 self._frames[key] = frame
                 while len(self._frames) > self._size:
