@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
+import polars as pl
+
 
 class Kind(StrEnum):
     TEXT = "text"
@@ -164,3 +166,16 @@ def product_object(row: Mapping[str, Any], historical: bool = False) -> dict[str
             node = node.setdefault(part, {})
         node[leaf] = value
     return out
+
+
+def product_columns(names: Iterable[str], historical: bool = False) -> list[pl.Expr]:
+    """`product_object` for a whole frame: the same nesting, as struct columns, so polars writes
+    a million objects itself in seconds instead of building a million dicts in Python."""
+
+    def column(key: str, node: Any) -> pl.Expr:
+        if isinstance(node, dict):
+            return pl.struct([column(k, v) for k, v in node.items()]).alias(key)
+        return pl.col(node).alias(key)
+
+    nested = product_object({name: name for name in names}, historical=historical)
+    return [column(key, node) for key, node in nested.items()]
