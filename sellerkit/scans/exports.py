@@ -1,4 +1,4 @@
-"""Scan results out as CSV, XLSX and JSON (the reference's Download and Export).
+"""Scan results out as CSV, XLSX, JSON and Google Sheets (the reference's Download and Export).
 
 The caller has already chosen the rows and their order; each function takes that polars frame
 (result columns by their dotted names, or the errors table) and writes it. The tabular formats
@@ -17,10 +17,15 @@ from pathlib import Path
 from typing import IO, Any
 
 import polars as pl
+import requests
+from google.auth.exceptions import RefreshError
+from gspread.exceptions import APIError
 
+from sellerkit.config import Settings, get_settings
 from sellerkit.domain import tabular
 from sellerkit.domain.results import product_columns, product_object
-from sellerkit.scans import xlsx
+from sellerkit.errors import Invalid, SellerkitError
+from sellerkit.scans import gsheets, xlsx
 
 Progress = Callable[[int, int], None]
 StopCheck = Callable[[], bool]
@@ -29,6 +34,7 @@ Target = str | Path | IO[bytes]
 CSV_CHUNK_ROWS = 100_000
 XLSX_CHUNK_ROWS = 10_000
 JSON_CHUNK_ROWS = 10_000
+SHEETS_CELLS_PER_WRITE = 40_000  # about 1 MB a request; Google suggests at most 2 MB
 
 
 class ExportCancelled(Exception):
@@ -117,6 +123,55 @@ def write_json(
             tick(done)
         fh.write(b"]")
     return frame.height
+
+
+def export_gsheet(
+    frame: pl.DataFrame,
+    title: str,
+    *,
+    custom_names: Sequence[str | None] = (),
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    should_stop: StopCheck | None = None,
+    pacer: gsheets.Pacer | None = None,
+    backoff: gsheets.Backoff | None = None,
+    cells_per_write: int = SHEETS_CELLS_PER_WRITE,
+) -> str:
+    """A new Google spreadsheet named `title` with the CSV's columns and cells; its URL.
+
+    Values go in RAW, so Sheets never runs text as a formula; the quote prefix stays anyway, so
+    the cells match the other formats and a CSV downloaded from Sheets is safe too.
+
+    `Invalid("Google Sheets integration is not set up")` without a service-account key. The
+    pacer defaults to the process's shared one, the backoff to Google's advice."""
+    settings = settings or get_settings()
+    client = gsheets.connect(settings)
+    pacer = pacer or gsheets.pacer(settings.google_sheets_requests_per_minute)
+    api = gsheets.SheetsApi(client, pacer, backoff or gsheets.Backoff())
+    columns = tabular.tabular_columns(frame, custom_names, max_chars=tabular.SHEETS_MAX_CHARS)
+    header = frame.head(0).select(columns).columns
+    cells = (frame.height + 1) * len(header)
+    if cells > tabular.SHEETS_MAX_CELLS:
+        raise Invalid(f"Google Sheets holds at most {tabular.SHEETS_MAX_CELLS:,} cells and these "
+                      f"results need {cells:,} ({frame.height:,} rows x {len(header)} columns): "
+                      "filter them or download a CSV")
+    tick = _ticker(frame.height, progress, should_stop)
+    rows_per_write = max(1, cells_per_write // max(1, len(header)))
+    batches = (chunk.select(columns).rows() for _, chunk in _chunks(frame, rows_per_write, tick))
+    try:
+        return gsheets.export_rows(api, title, header, batches, frame.height,
+                                   folder_id=settings.google_drive_folder_id,
+                                   share_with=settings.google_share_with, after_write=tick)
+    except APIError as error:
+        raise SellerkitError(f"Google Sheets refused the export ({error.code}): "
+                             f"{error.error.get('message', '')}", status_code=502) from error
+    except RefreshError as error:
+        reason = error.args[0] if error.args else error
+        raise SellerkitError(f"Google refused the service account's sign-in: {reason}",
+                             status_code=502) from error
+    except requests.RequestException as error:
+        raise SellerkitError(f"Google Sheets could not be reached: {error}",
+                             status_code=502) from error
 
 
 def _ticker(total: int, progress: Progress | None, should_stop: StopCheck | None):
