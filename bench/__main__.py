@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from bench import catalog, fees
+from bench import catalog, exports, fees
 from bench.common import machine
 
-SUITES = {"catalog": catalog.run, "fees": fees.run}
+SUITES = {"catalog": catalog.run, "fees": fees.run, "exports": exports.run}
 
 
 def main() -> None:
