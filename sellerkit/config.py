@@ -86,6 +86,34 @@ class Settings(BaseSettings):
         "asked again (seconds, or ISO 8601 such as P7D).",
     )
 
+    # Google Sheets export (RocketSource's "Export to GSheets"); off until a key file is given.
+    google_service_account_file: Path | None = Field(
+        None,
+        description="Service-account JSON key file used to create spreadsheets; unset turns the "
+        "Google Sheets export off.",
+    )
+    google_drive_folder_id: str | None = Field(
+        None,
+        description="Drive folder new spreadsheets are created in, e.g. one in a Shared Drive the "
+        "service account can edit: service accounts own no Drive storage of their own.",
+    )
+    google_delegated_user: str | None = Field(
+        None,
+        description="Workspace user the service account acts for (domain-wide delegation), who "
+        "then owns the spreadsheets: the other way round service accounts owning no storage.",
+    )
+    google_share_with: str | None = Field(
+        None,
+        description="Email address each new spreadsheet is shared with as a writer, without a "
+        "notification email.",
+    )
+    google_sheets_requests_per_minute: int = Field(
+        60,
+        description="Google API requests per minute the export allows itself (Google grants a "
+        "user about 60 writes a minute); it waits rather than be refused.",
+        gt=0,
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

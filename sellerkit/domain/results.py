@@ -15,6 +15,8 @@ from functools import lru_cache
 from enum import StrEnum
 from typing import Any
 
+import polars as pl
+
 
 class Kind(StrEnum):
     TEXT = "text"
@@ -183,3 +185,16 @@ def _nest(items: list[tuple[str, str]]) -> Callable[[Mapping[str, Any]], dict]:
         return {key: source(row) if callable(source) else row[source] for key, source in steps}
 
     return build
+
+
+def product_columns(names: Iterable[str], historical: bool = False) -> list[pl.Expr]:
+    """`product_object` for a whole frame: the same nesting, as struct columns, so polars writes
+    a million objects itself in seconds instead of building a million dicts in Python."""
+
+    def column(key: str, node: Any) -> pl.Expr:
+        if isinstance(node, dict):
+            return pl.struct([column(k, v) for k, v in node.items()]).alias(key)
+        return pl.col(node).alias(key)
+
+    nested = product_object({name: name for name in names}, historical=historical)
+    return [column(key, node) for key, node in nested.items()]
