@@ -48,3 +48,24 @@ class BlockedBrand(Base):
 
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
     brand: Mapped[str] = mapped_column(sa.String(200), primary_key=True)  # lower case
+
+
+class ScanExport(TimestampMixin, Base):
+    """A download prepared in the background (large XLSX, or any export asked for as a job)."""
+
+    __tablename__ = "scan_exports"
+    __table_args__ = (sa.Index("ix_scan_exports_account", "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"))
+    scan_id: Mapped[int] = mapped_column(sa.ForeignKey("scans.id", ondelete="CASCADE"))
+    format: Mapped[str] = mapped_column(sa.String(8))  # csv | xlsx | json | gsheet
+    table: Mapped[str] = mapped_column(sa.String(10))  # products | errors
+    query: Mapped[str] = mapped_column(sa.Text)  # the filter/sort/page body, JSON
+    status: Mapped[str] = mapped_column(sa.String(20))  # InProgress | Success | Error
+    rows: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    url: Mapped[str | None] = mapped_column(sa.Text)  # Google Sheets
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime | None] = mapped_column()  # progress saved: the job is alive
+    finished_at: Mapped[datetime | None] = mapped_column()

@@ -8,10 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from sellerkit.kit.db import utcnow
-from sellerkit.scans.models import BlockedBrand, Scan
+from sellerkit.scans.models import BlockedBrand, Scan, ScanExport
 
 S = Scan.__table__
 B = BlockedBrand.__table__
+X = ScanExport.__table__
 
 
 def add(session: Session, **fields) -> Scan:
@@ -84,3 +85,29 @@ def set_blocked_brands(session: Session, account_id: int, brands: list[str]) -> 
     session.execute(B.delete().where(B.c.account_id == account_id))
     if brands:
         session.execute(B.insert(), [{"account_id": account_id, "brand": b} for b in brands])
+
+
+def add_export(session: Session, **fields) -> ScanExport:
+    job = ScanExport(**fields)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_export(session: Session, account_id: int | None, export_id: int) -> ScanExport | None:
+    job = session.get(ScanExport, export_id)
+    if job is None or (account_id is not None and job.account_id != account_id):
+        return None
+    return job
+
+
+def update_export(session: Session, export_id: int, **fields) -> None:
+    session.execute(X.update().where(X.c.id == export_id).values(updated_at=utcnow(), **fields))
+
+
+def stale_exports(session: Session, stale_after: timedelta) -> list[int]:
+    cutoff = utcnow() - stale_after
+    stmt = sa.select(X.c.id).where(X.c.status == "InProgress",
+                                   sa.or_(X.c.updated_at.is_(None), X.c.updated_at < cutoff),
+                                   X.c.created_at < cutoff)
+    return list(session.execute(stmt).scalars())

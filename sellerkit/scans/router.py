@@ -9,14 +9,18 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse
 
 from sellerkit.accounts.dependencies import CurrentPrincipal
-from sellerkit.errors import Invalid, PayloadTooLarge
+from sellerkit.errors import Conflict, Invalid, PayloadTooLarge
 from sellerkit.kit.http import JSON, database, validation_errors_message
 from sellerkit.scans.schemas import ResultsQuery, UploadRequest
-from sellerkit.scans.service import scans
-from sellerkit.scans.tasks import RUN
+from sellerkit.scans.service import MEDIA, XLSX_NOW_ROWS, scans
+from sellerkit.scans.store import ScanFiles
+from sellerkit.scans.tasks import EXPORT, RUN
 
 router = APIRouter(prefix="/api/v3", tags=["RocketSource: scans"])
 COPY_BLOCK = 1 << 20
@@ -153,6 +157,93 @@ async def recalculate_fees(request: Request, scan_id: int, who: CurrentPrincipal
         view = scans.view(scan)
     _enqueue(request, scan_id)
     return JSON(view, status_code=202)
+
+
+# ---- downloads and exports ----------------------------------------------------------------------
+
+ExportType = Literal["csv", "xlsx", "json"]
+
+
+async def _download(request: Request, scan_id: int, who, fmt: str, body: ResultsQuery | None,
+                    table_type: str | None, background: bool):
+    """The file now, or (large XLSX, or `background=true`) a job to poll at its `url`."""
+    data_dir = _settings(request).data_dir
+    with database(request).session() as session:
+        scan = scans.get(session, who.account_id, scan_id)
+    frame, table = await run_in_threadpool(scans.export_frame, scan, data_dir, body, table_type)
+    if background or (fmt == "xlsx" and frame.height > XLSX_NOW_ROWS):
+        with database(request).session(write=True) as session:
+            job = scans.start_export(session, scan, fmt, table, body, frame.height)
+            view = scans.export_view(job)
+        request.app.state.queue.enqueue(EXPORT, job.id)
+        return JSON(view, status_code=202)
+    folder = data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=folder, suffix=f".{fmt}")
+    os.close(fd)
+    path = Path(name)
+    try:
+        await run_in_threadpool(scans.write_export, scan, frame, table, fmt, path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    filename = f"scan-{scan.id}-{table}.{fmt}"
+    return FileResponse(path, media_type=MEDIA[fmt], filename=filename,
+                        background=BackgroundTask(path.unlink, missing_ok=True))
+
+
+@router.post("/scans/{scan_id}/download", summary="Download results as CSV, XLSX or JSON (filter/sort/page body)")
+async def download(request: Request, scan_id: int, who: CurrentPrincipal, body: ResultsQuery | None = None,
+                   type: ExportType = Query("csv", description="csv, xlsx or json"),  # noqa: A002
+                   table_type: Literal["products", "errors"] | None = None, background: bool = False):
+    return await _download(request, scan_id, who, type, body, table_type, background)
+
+
+def _download_as(fmt: str):
+    async def handler(request: Request, scan_id: int, who: CurrentPrincipal, body: ResultsQuery | None = None,
+                      table_type: Literal["products", "errors"] | None = None, background: bool = False):
+        return await _download(request, scan_id, who, fmt, body, table_type, background)
+    return handler
+
+
+for _fmt in ("csv", "xlsx", "json"):
+    router.add_api_route(f"/scans/{{scan_id}}/{_fmt}", _download_as(_fmt), methods=["POST"],
+                         operation_id=f"download_{_fmt}", summary=f"Download results as {_fmt.upper()}")
+
+
+async def _gsheet(request: Request, scan_id: int, who, body: ResultsQuery | None, table_type: str | None):
+    settings = _settings(request)
+    with database(request).session() as session:
+        scan = scans.get(session, who.account_id, scan_id)
+    frame, table = await run_in_threadpool(scans.export_frame, scan, settings.data_dir, body, table_type)
+    url = await run_in_threadpool(scans.export_gsheet, scan, frame, table, settings)
+    return JSON({"url": url})
+
+
+@router.post("/scans/{scan_id}/export", summary="Export results to a new Google spreadsheet; answers {url}")
+async def export_gsheet(request: Request, scan_id: int, who: CurrentPrincipal, body: ResultsQuery | None = None,
+                        table_type: Literal["products", "errors"] | None = None):
+    return await _gsheet(request, scan_id, who, body, table_type)
+
+
+router.add_api_route("/scans/{scan_id}/gsheet", export_gsheet, methods=["POST"], operation_id="export_gsheet_alias",
+                     summary="Export results to Google Sheets (the client's path)")
+
+
+@router.get("/exports/{export_id}", summary="A download being prepared: status and progress")
+async def get_export(request: Request, export_id: int, who: CurrentPrincipal):
+    with database(request).session() as session:
+        return JSON(scans.export_view(scans.get_export(session, who.account_id, export_id)))
+
+
+@router.get("/exports/{export_id}/file", summary="The prepared download")
+async def export_file(request: Request, export_id: int, who: CurrentPrincipal):
+    with database(request).session() as session:
+        job = scans.get_export(session, who.account_id, export_id)
+    if job.status != "Success" or job.format == "gsheet":
+        raise Conflict(f"export {export_id} has no file to download (status {job.status})")
+    path = ScanFiles(_settings(request).data_dir, job.scan_id).export(job.id, job.format)
+    return FileResponse(path, media_type=MEDIA[job.format], filename=f"scan-{job.scan_id}-{job.table}.{job.format}")
 
 
 @router.get("/brand-blocklist", summary="Brands you do not buy (flagged in scan results)")

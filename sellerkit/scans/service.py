@@ -17,13 +17,16 @@ from sqlalchemy.orm import Session
 from sellerkit.catalog.service import resolve_marketplace
 from sellerkit.domain import filters, results
 from sellerkit.errors import Conflict, Invalid, NotFound
-from sellerkit.scans import files
+from sellerkit.scans import exports, files
 from sellerkit.scans import repository as repo
-from sellerkit.scans.models import Scan
+from sellerkit.scans.models import Scan, ScanExport
 from sellerkit.scans.schemas import ResultsQuery, UploadRequest
 from sellerkit.scans.store import ScanFiles, results_cache
 
 SAMPLE_ROWS = 200  # rows read at upload to check the mapping
+XLSX_NOW_ROWS = 20_000  # larger XLSX downloads are prepared as a job (XlsxWriter: ~5 us a cell)
+MEDIA = {"csv": "text/csv", "json": "application/json",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 FINAL = ("Success", "Error", "Cancelled")
 
 
@@ -167,6 +170,60 @@ class ScanService:
             ScanFiles(data_dir, scan.id).drop_version(scan.results_version)
         session.refresh(scan)
         return scan
+
+    # ---- exports ---------------------------------------------------------------------------------
+
+    def export_frame(self, scan: Scan, data_dir: Path, query: ResultsQuery | None, table_param: str | None = None
+                     ) -> tuple[pl.DataFrame, str]:
+        """The rows a download holds: those the body's filter and sort select, one page of them
+        only when the body names a page (no body: every result)."""
+        query = query or ResultsQuery()
+        paged = bool(query.model_fields_set & {"page", "per_page", "perPage", "pagination"})
+        _, rows, table = self.select(scan, data_dir, query, table_param, paged=paged)
+        return rows, table
+
+    def write_export(self, scan: Scan, frame: pl.DataFrame, table: str, fmt: str, path: Path,
+                     progress=None, should_stop=None) -> int:
+        custom = orjson.loads(scan.options).get("custom_columns") or []
+        custom = custom if table == "products" else []
+        if fmt == "csv":
+            return exports.write_csv(frame, path, custom_names=custom, progress=progress, should_stop=should_stop)
+        if fmt == "xlsx":
+            return exports.write_xlsx(frame, path, custom_names=custom, progress=progress, should_stop=should_stop)
+        if fmt == "json":
+            if table == "errors":
+                path.write_bytes(orjson.dumps(frame.to_dicts()))
+                return frame.height
+            return exports.write_json(frame, path, progress=progress, should_stop=should_stop)
+        raise Invalid(f"type: unknown export type {fmt!r}; use csv, xlsx or json")
+
+    def export_gsheet(self, scan: Scan, frame: pl.DataFrame, table: str, settings, progress=None,
+                      should_stop=None) -> str:
+        custom = orjson.loads(scan.options).get("custom_columns") or [] if table == "products" else []
+        return exports.export_gsheet(frame, f"{scan.name} ({table})", custom_names=custom, settings=settings,
+                                     progress=progress, should_stop=should_stop)
+
+    def start_export(self, session: Session, scan: Scan, fmt: str, table: str, query: ResultsQuery | None,
+                     rows: int) -> ScanExport:
+        body = query.model_dump(exclude_unset=True) if query else {}
+        return repo.add_export(session, account_id=scan.account_id, scan_id=scan.id, format=fmt, table=table,
+                               query=orjson.dumps(body).decode(), status="InProgress", rows=rows)
+
+    def get_export(self, session: Session, account_id: int, export_id: int) -> ScanExport:
+        job = repo.get_export(session, account_id, export_id)
+        if job is None:
+            raise NotFound(f"export {export_id} not found")
+        return job
+
+    def export_view(self, job: ScanExport) -> dict[str, Any]:
+        return {
+            "id": job.id, "scan_id": job.scan_id, "type": job.format, "table_type": job.table,
+            "status": job.status, "rows": job.rows, "done": job.done,
+            "progress": round(100 * job.done / job.rows, 1) if job.rows else (100.0 if job.status == "Success" else 0.0),
+            "url": job.url if job.format == "gsheet" else
+            (f"/api/v3/exports/{job.id}/file" if job.status == "Success" else None),
+            "message": job.message, "created_at": _iso(job.created_at), "finished_at": _iso(job.finished_at),
+        }
 
     def set_blocked_brands(self, session: Session, account_id: int, brands: list[str]) -> list[str]:
         clean = sorted({b.strip().lower() for b in brands if b and b.strip()})

@@ -61,6 +61,9 @@ class ScanFiles:
         frame = pl.concat([pl.read_ipc(p) for p in paths], how="vertical_relaxed", rechunk=False)
         return frame.with_row_index("id", offset=1).with_columns(pl.col("id").cast(pl.Int64))
 
+    def export(self, export_id: int, fmt: str) -> Path:
+        return self.folder / "exports" / f"{export_id}.{fmt}"
+
     def drop_version(self, version: int) -> None:
         shutil.rmtree(self.folder / f"v{version}", ignore_errors=True)
 

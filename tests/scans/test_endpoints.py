@@ -198,3 +198,52 @@ class TestScanLifecycle:
             r = c.post("/api/v3/scans", headers=key, files={"file": ("s.csv", b"0" * 2_500_000, "text/csv")},
                        data={"attributes": orjson.dumps({"mapping": {"id": 0, "cost": 1}}).decode()})
         assert r.status_code == 413 and "upload limit" in r.json()["message"]
+
+
+class TestDownloads:
+    def _done(self, client, key):
+        scan_id = upload(client, key, FILE).json()["id"]
+        wait(client, key, scan_id)
+        return scan_id
+
+    def test_csv_download_has_every_result(self, app_client, key):
+        import io
+
+        import polars as pl
+
+        scan_id = self._done(app_client, key)
+        r = app_client.post(f"/api/v3/scans/{scan_id}/download?type=csv", headers=key)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+        frame = pl.read_csv(io.BytesIO(r.content), infer_schema=False)
+        assert frame.height == 5 and "financials.profit" in frame.columns
+
+    def test_json_download_with_a_filter_and_a_page(self, app_client, key):
+        scan_id = self._done(app_client, key)
+        body = {"filter": [{"name": "asin", "operator": "=", "value": "B000000001"}], "sort": "-profit",
+                "page": 1, "per_page": 1}
+        r = app_client.post(f"/api/v3/scans/{scan_id}/download?type=json", headers=key, json=body)
+        assert r.status_code == 200, r.text
+        assert [p["asin"] for p in r.json()] == ["B000000001"]
+
+    def test_errors_table_downloads_as_csv(self, app_client, key):
+        scan_id = self._done(app_client, key)
+        r = app_client.post(f"/api/v3/scans/{scan_id}/csv?table_type=errors", headers=key)
+        assert r.status_code == 200 and r.text.splitlines()[0].startswith("id,line")
+
+    def test_xlsx_as_a_background_job_with_progress(self, app_client, key):
+        scan_id = self._done(app_client, key)
+        r = app_client.post(f"/api/v3/scans/{scan_id}/xlsx?background=true", headers=key)
+        assert r.status_code == 202, r.text
+        job = r.json()
+        deadline = time.monotonic() + 20
+        while job["status"] == "InProgress" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            job = app_client.get(f"/api/v3/exports/{job['id']}", headers=key).json()
+        assert job["status"] == "Success" and job["progress"] == 100.0
+        f = app_client.get(job["url"], headers=key)
+        assert f.status_code == 200 and f.content[:2] == b"PK"
+
+    def test_gsheet_without_configuration_says_so(self, app_client, key):
+        scan_id = self._done(app_client, key)
+        r = app_client.post(f"/api/v3/scans/{scan_id}/export", headers=key)
+        assert r.status_code == 400 and r.json()["message"] == "Google Sheets integration is not set up"
