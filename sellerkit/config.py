@@ -34,6 +34,7 @@ class Settings(BaseSettings):
         description="redis://host:6379/0 puts the job queue on Redis, shared by `sellerkit worker` "
         "processes on any machine; unset keeps it in <data_dir>/queue.db.",
     )
+    queue_name: str = Field("sellerkit", description="Name of the job queue (its keys on Redis).")
     embedded_worker: bool | None = Field(
         None,
         description="Run job consumer threads inside the server; default: yes without Redis, "

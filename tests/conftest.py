@@ -33,6 +33,20 @@ def _postgres_reason() -> str | None:
 
 
 POSTGRES_SKIP = _postgres_reason()
+REDIS_URL = os.environ.get("SELLERKIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _redis_reason() -> str | None:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means: not here
+        return f"Redis not reachable at {REDIS_URL} ({type(exc).__name__}); set SELLERKIT_TEST_REDIS_URL"
+
+
+REDIS_SKIP = _redis_reason()
 
 
 @pytest.fixture(scope="session")

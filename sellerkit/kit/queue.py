@@ -41,9 +41,9 @@ class _WorkerConsumer(Consumer):
 
 def make_huey(settings: Settings) -> Huey:
     if settings.redis_url:
-        return RedisHuey("sellerkit", url=settings.redis_url, results=False)
+        return RedisHuey(settings.queue_name, url=settings.redis_url, results=False)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("sellerkit", filename=str(settings.data_dir / "queue.db"), results=False)
+    return SqliteHuey(settings.queue_name, filename=str(settings.data_dir / "queue.db"), results=False)
 
 
 class Queue:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from sellerkit.scans.models import Scan
 from sellerkit.scans.schemas import ResultsQuery, UploadRequest
 from sellerkit.scans.service import scans
 from tests.catalog.factories import product
-from tests.conftest import import_records, make_client
+from tests.conftest import REDIS_SKIP, REDIS_URL, import_records, make_client
 from tests.scans.test_endpoints import upload, wait
 
 DIMS = {"length": 9, "width": 6, "height": 2, "weight": 0.8}
@@ -125,3 +126,35 @@ class TestKilledWorker:
             stored = scans.select(scans.get(session, account, scan_id), tmp_path, ResultsQuery(), paged=False)[1]
         assert stored.height == rows
         assert stored.get_column("inputs.line").n_unique() == rows  # each line once
+
+
+class TestSeparateWorker:
+    @pytest.mark.slow
+    @pytest.mark.redis
+    @pytest.mark.postgres
+    def test_a_scan_runs_on_a_worker_process_through_redis_and_postgresql(self, postgres_url, tmp_path):
+        if REDIS_SKIP:
+            pytest.skip(REDIS_SKIP)
+        from sellerkit.accounts.service import keys
+        from sellerkit.kit.db import Database
+
+        db = Database(postgres_url)
+        db.migrate()
+        queue_name = f"sellerkit-test-{uuid.uuid4().hex[:8]}"
+        import_records(db, catalog(50))
+        with db.session(write=True) as s:
+            key = {"X-Api-Key": keys.create(s, name=f"w-{queue_name}", plan="pro", account=queue_name).key}
+        env = {**os.environ, "SELLERKIT_DATA_DIR": str(tmp_path), "SELLERKIT_DATABASE_URL": postgres_url,
+               "SELLERKIT_REDIS_URL": REDIS_URL, "SELLERKIT_QUEUE_NAME": queue_name, "SELLERKIT_DEMO": "0"}
+        worker = _worker(env)
+        settings = Settings(data_dir=tmp_path, demo=False, redis_url=REDIS_URL, queue_name=queue_name)
+        assert not settings.runs_embedded_worker
+        try:
+            with make_client(db, settings) as client:
+                scan_id = upload(client, key, supplier(500, 50)).json()["id"]
+                done = wait(client, key, scan_id, timeout=60)
+        finally:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(20)
+            db.dispose()
+        assert (done["status"], done["lines"], done["products"], done["errors"]) == ("Success", 500, 500, 0)
