@@ -376,6 +376,97 @@ def fees(
     Console().print(table)
 
 
+# ---- scan -------------------------------------------------------------------------------------
+
+
+@app.command()
+def scan(
+    file: Annotated[Path, typer.Argument(help="Supplier file: CSV, TSV, TXT or XLSX.", exists=True, dir_okay=False)],
+    marketplace: Annotated[str, typer.Option(help="Marketplace code.")] = "US",
+    id_col: Annotated[int, typer.Option("--id-col", help="Column of the UPC/EAN/ISBN/ASIN (from 0).")] = 0,
+    cost_col: Annotated[int, typer.Option("--cost-col", help="Column of the unit cost (from 0).")] = 1,
+    header: Annotated[Optional[bool], typer.Option("--header/--no-header",
+                                                   help="Row 1 is a header (default: detected).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write all results, most profitable first (.csv, .xlsx, .json).")] = None,
+    account: Annotated[str, typer.Option(help="Account the scan belongs to (created if new).")] = "cli",
+    top: Annotated[int, typer.Option(help="Rows in the summary table.")] = 10,
+):
+    """Scan a supplier file here and now: progress while it runs, then the most profitable rows."""
+    import shutil
+    import tempfile
+    import threading
+    import time
+
+    from sellerkit.accounts.service import keys
+    from sellerkit.domain.money import dollars
+    from sellerkit.scans.models import Scan
+    from sellerkit.scans.runner import Runner
+    from sellerkit.scans.schemas import ResultsQuery, UploadRequest
+    from sellerkit.scans.service import scans
+
+    settings = get_settings()
+    db = _db()
+    fmt = (out.suffix.lower().lstrip(".") if out else None)
+    if fmt is not None and fmt not in ("csv", "xlsx", "json"):
+        _fail(f"--out: {out} should end in .csv, .xlsx or .json", 2)
+    folder = settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = Path(tempfile.mkstemp(dir=folder, suffix=".upload")[1])
+    shutil.copyfile(file, copy)
+    try:
+        request = UploadRequest.model_validate({"mapping": {"id": id_col, "cost": cost_col},
+                                                "options": {"marketplace_id": marketplace, "name": file.name,
+                                                            "header": header}})
+        with db.session(write=True) as session:
+            acct = keys.find_or_create_account(session, account, None)
+            scan_id = scans.create(session, acct.id, settings.data_dir, copy, file.name, request).id
+    except SellerkitError as exc:
+        copy.unlink(missing_ok=True)
+        _fail(exc.message, 2)
+        return
+    stopping = threading.Event()
+    runner = threading.Thread(target=Runner(db, settings, stopping).run, args=(scan_id,), daemon=True)
+    started = time.monotonic()
+    runner.start()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[counts]}"),
+                  TimeRemainingColumn(), console=err, disable=not err.is_terminal) as bar:
+        task = bar.add_task(f"scanning {file.name}", total=None, counts="")
+        try:
+            while runner.is_alive():
+                runner.join(0.2)
+                with db.session() as session:
+                    row = session.get(Scan, scan_id)
+                    bar.update(task, total=row.lines or None, completed=row.processed,
+                               counts=f"{row.products:,} results, {row.errors:,} errors")
+        except KeyboardInterrupt:
+            stopping.set()
+            runner.join()
+            err.print(f"stopped: scan {scan_id} keeps its progress; a server or `sellerkit worker` resumes it")
+            raise typer.Exit(130)
+    with db.session() as session:
+        row = scans.get(session, acct.id, scan_id)
+    elapsed = time.monotonic() - started
+    err.print(f"scan {scan_id}: {row.status} in {elapsed:.1f} s: {row.lines:,} lines, {row.products:,} results, "
+              f"{row.errors:,} errors" + (f" ({row.message})" if row.message else ""))
+    if row.status != "Success":
+        raise typer.Exit(1)
+    query = ResultsQuery(sort="-profit")
+    if out:
+        frame, table = scans.export_frame(row, settings.data_dir, query)
+        scans.write_export(row, frame, table, fmt, out)
+        err.print(f"wrote {frame.height:,} results to {out}")
+    page = scans.results(row, settings.data_dir, ResultsQuery(sort="-profit", per_page=max(1, min(top, 100))))
+    table = Table("line", "ASIN", "title", "cost", "price", "fees", "profit", "ROI", "units/mo",
+                  title=f"most profitable of {page['count']:,}")
+    for p in page["data"]:
+        roi = p["financials"]["roi"]
+        table.add_row(str(p["inputs"]["line"]), p["asin"], (p["amazon_title"] or "")[:40], dollars(p["inputs"]["cost"]),
+                      dollars(p["financials"]["sale_price"]), dollars(p["amazon_fees"]["total"]),
+                      dollars(p["financials"]["profit"]), f"{roi / 100:.0f}%" if roi is not None else "",
+                      str(p["units_per_month"] or ""))
+    Console().print(table)
+
+
 # ---- db ---------------------------------------------------------------------------------------
 
 

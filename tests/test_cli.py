@@ -95,3 +95,29 @@ class TestFeesCli:
         proc = run("fees", "--marketplace", "JP", "--price", "10", "--dims", "1x1x1", "--weight", "1",
                    "--category", "Toys & Games", check=False)
         assert proc.returncode == 2 and "no fee schedule for JP" in proc.stderr
+
+
+class TestScanCli:
+    def test_scan_prints_the_most_profitable_rows_and_writes_results(self, run, tmp_path):
+        catalog = tmp_path / "c.jsonl"
+        catalog.write_text("\n".join(json.dumps(
+            {"marketplace": "US", "asin": f"B0000000{i:02d}", "title": f"Toy {i}", "category": "Toys & Games",
+             "buybox_price": 1500 + 100 * i, "identifiers": {"upc": [upc]},
+             "package_dimensions": {"length": 9, "width": 6, "height": 2, "weight": 0.8}})
+            for i, upc in enumerate(["036000291452", "012345678905"])) + "\n")
+        run("catalog", "import", str(catalog))
+        supplier = tmp_path / "s.csv"
+        supplier.write_text("UPC,Cost\n036000291452,4.00\n12345678905,5.00\nnot-a-code,1\n")
+        out = tmp_path / "out.csv"
+        proc = run("scan", str(supplier), "--marketplace", "US", "--id-col", "0", "--cost-col", "1", "--header",
+                   "--out", str(out))
+        assert "Success" in proc.stderr and "2 results, 1 errors" in proc.stderr
+        assert "B000000001" in proc.stdout and "B000000000" in proc.stdout
+        lines = out.read_text().splitlines()
+        assert len(lines) == 3 and "B000000000" in lines[1]  # most profitable first ($3.54 against $3.39)
+
+    def test_scan_of_a_bad_mapping_exits_2_with_the_reason(self, run, tmp_path):
+        supplier = tmp_path / "s.csv"
+        supplier.write_text("036000291452,4.00\n")
+        proc = run("scan", str(supplier), "--cost-col", "3", check=False)
+        assert proc.returncode == 2 and "mapping.cost: column 3 is out of range" in proc.stderr

@@ -59,7 +59,7 @@ class KeyService:
                 get_plan(plan)
             except ValueError as exc:
                 raise Invalid(str(exc)) from None
-        acct = self._find_or_create_account(session, account or name, plan)
+        acct = self.find_or_create_account(session, account or name, plan)
         secret = _new_secret()
         key = ApiKey(
             account_id=acct.id,
@@ -72,7 +72,7 @@ class KeyService:
         session.flush()
         return IssuedKey(secret, key.partner_id, acct.id, acct.plan)
 
-    def _find_or_create_account(self, session: Session, ref: str, plan: str | None) -> Account:
+    def find_or_create_account(self, session: Session, ref: str, plan: str | None) -> Account:
         acct = repo.account_by_id(session, int(ref)) if ref.isdigit() else None
         acct = acct or repo.account_by_name(session, ref)
         if acct is None:
