@@ -143,21 +143,30 @@ def revisions(reader: Reader) -> dict[str, int]:
 
 
 def product_data_chunks(reader: Reader, marketplace: str, size: int) -> Iterator[list[str]]:
-    """Every product record of a marketplace, `size` at a time (for columnar snapshots)."""
-    last = 0
+    """Every product record of a marketplace, `size` at a time in ASIN order (keyset paging on
+    the (marketplace, asin) index: each chunk costs its own rows, not a re-sort)."""
+    last = ""
     while True:
-        rows = reader.rows("SELECT id, data FROM products WHERE marketplace = ? AND id > ? "
-                           "ORDER BY id LIMIT ?", (marketplace, last, size))
+        rows = reader.rows("SELECT asin, data FROM products WHERE marketplace = ? AND asin > ? "
+                           "ORDER BY marketplace, asin LIMIT ?", (marketplace, last, size))
         if not rows:
             return
         last = rows[-1][0]
         yield [data for _, data in rows]
 
 
-def identifier_keys(reader: Reader, marketplace: str) -> list[tuple[str, str]]:
-    """`(key, asin)` of the whole identifier graph of a marketplace."""
-    return reader.rows("SELECT DISTINCT key, asin FROM product_identifiers WHERE marketplace = ?",
-                       (marketplace,))
+def identifier_key_chunks(reader: Reader, marketplace: str, size: int) -> Iterator[list[tuple[str, str]]]:
+    """`(key, asin)` of the whole identifier graph of a marketplace, in key order, `size` rows at
+    a time (a key's rows may span two chunks: callers drop duplicates)."""
+    last_key, last_asin = "", ""
+    while True:
+        rows = reader.rows("SELECT key, asin FROM product_identifiers WHERE marketplace = ? "
+                           "AND (key > ? OR (key = ? AND asin > ?)) ORDER BY key, asin LIMIT ?",
+                           (marketplace, last_key, last_key, last_asin, size))
+        if not rows:
+            return
+        last_key, last_asin = rows[-1]
+        yield rows
 
 
 def observations_since(reader: Reader, marketplace: str, since) -> list[tuple]:

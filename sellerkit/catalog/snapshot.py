@@ -22,7 +22,8 @@ from sellerkit.catalog import repository as repo
 from sellerkit.kit.db import Database
 
 log = logging.getLogger("sellerkit.catalog")
-CHUNK = 100_000
+CHUNK = 25_000  # records decoded at a time (bounded memory)
+KEY_CHUNK = 250_000
 _DIMS = pl.Struct({k: pl.Float64 for k in ("length", "width", "height", "weight")})
 FAMILIES = ("upc", "ean", "isbn", "gtin", "jan")
 
@@ -101,13 +102,15 @@ class Snapshots:
             return frame
 
     def refresh(self, db: Database, data_dir: Path) -> list[str]:
-        """Bring every marketplace's snapshot up to date; returns those rebuilt."""
+        """Bring every marketplace's snapshot files up to date; returns those rebuilt. Only the
+        files: a process loads a snapshot when a scan needs it."""
         with db.reader() as reader:
             revisions = repo.revisions(reader)
         built = []
         for mp, revision in sorted(revisions.items()):
             if not _paths(data_dir, mp, revision)[0].exists():
-                self.current(db, data_dir, mp)
+                with self._lock:
+                    self._build(db, data_dir, mp, revision)
                 built.append(mp)
         return built
 
@@ -121,11 +124,14 @@ class Snapshots:
     @staticmethod
     def _build(db: Database, data_dir: Path, marketplace: str, revision: int) -> CatalogFrame:
         log.info("building the %s catalog snapshot (revision %d)", marketplace, revision)
+        key_schema = {"key": pl.String, "asin": pl.String}
         with db.reader() as reader:
             parts = [decode(chunk) for chunk in repo.product_data_chunks(reader, marketplace, CHUNK)]
-            pairs = repo.identifier_keys(reader, marketplace)
-        products = pl.concat(parts) if parts else decode([])
-        keys = pl.DataFrame(pairs, schema={"key": pl.String, "asin": pl.String}, orient="row")
+            key_parts = [pl.DataFrame(rows, schema=key_schema, orient="row")
+                         for rows in repo.identifier_key_chunks(reader, marketplace, KEY_CHUNK)]
+        products = pl.concat(parts).rechunk() if parts else decode([])
+        del parts
+        keys = pl.concat(key_parts).unique(maintain_order=True) if key_parts else pl.DataFrame(schema=key_schema)
         folder = data_dir / "catalog"
         folder.mkdir(parents=True, exist_ok=True)
         for frame, path in zip((products, keys), _paths(data_dir, marketplace, revision)):
