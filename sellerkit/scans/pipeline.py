@@ -36,7 +36,7 @@ class ScanContext:
 
     marketplace: str
     catalog: CatalogFrame
-    schedule: Schedule
+    schedule: Schedule | None  # None: the marketplace has no fee schedule (`no_schedule` says so)
     when: date
     columns: dict[str, int]  # mapped input -> source column number
     cost_options: CostOptions = CostOptions()
@@ -45,12 +45,14 @@ class ScanContext:
     blocked_brands: frozenset[str] = frozenset()
     rank_models: dict[str, sales.RankModel] = field(default_factory=dict)
     historical: pl.DataFrame | None = None  # asin + historical.* columns
+    no_schedule: str | None = None
     checked_at: int = 0  # unix time of the scan: when its eligibility estimate was made
 
     @property
     def category_slugs(self) -> dict[str, str]:
         """Catalog category names -> fee-schedule slugs (names the schedule lacks stay as they
         are: fee_frame then reports the unknown category by name)."""
+        assert self.schedule is not None
         return _slugs(self.schedule, self.catalog)
 
 
@@ -158,7 +160,7 @@ def match(good: pl.DataFrame, catalog: CatalogFrame) -> tuple[pl.DataFrame, pl.D
 def _fee_inputs(ctx: ScanContext) -> list[pl.Expr]:
     sides = [quantise_float(pl.col(f"dimensions.package_dimensions.{s}"), _DIGITS[LENGTH])
              for s in ("length", "width", "height")]
-    price = pl.coalesce([pl.when(pl.col(f) > 0).then(pl.col(f)) for f in PRICE_SOURCES])
+    price = _sale_price()
     slugs = ctx.category_slugs
     category = pl.col("category").replace_strict(slugs, default=pl.col("category"), return_dtype=pl.String) \
         if slugs else pl.col("category")
@@ -176,7 +178,41 @@ def compute(matched: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
     """Fees, financials, estimates and flags for matched rows, as result columns."""
     df = matched.with_columns(pl.col("amazon_pack_quantity").alias("_catalog_pack_quantity"),
                               pl.col("discount_per_product_bp").alias("_discount_per_product_bp"),
-                              pl.col("monthly_sold").alias("_monthly_sold"))
+                              pl.col("monthly_sold").alias("_monthly_sold"),
+                              (pl.col("brand").str.to_lowercase().is_in(list(ctx.blocked_brands)).fill_null(False))
+                              .alias("is_brand_blocklisted"))
+    out = _priced(df, ctx) if ctx.schedule is not None else df.with_columns(
+        _sale_price().alias("financials.sale_price"), pl.lit(None, dtype=pl.Int64).alias("financials.profit"),
+        pl.lit(ctx.no_schedule).alias("amazon_fees.error"),
+        pl.lit(None, dtype=pl.String).alias("_m.cost_error"), pl.lit(False).alias("small_and_light_eligible"))
+    out = _estimates(out, ctx)
+    out = out.with_columns(
+        _labels([pl.when(pl.col(c)).then(pl.lit(label))
+                 for c, label in (("is_hazmat", "hazmat"), ("is_meltable", "meltable"), ("is_adult", "adult"),
+                                  ("is_brand_blocklisted", "brand_blocklisted"), ("sold_by_amazon", "amazon_sells"))
+                 ]).alias("flags"),
+        _labels([pl.col("amazon_fees.error"), pl.col("_m.cost_error")]).alias("errors"),
+        pl.col("line").alias("inputs.line"),
+    )
+    out = out.with_columns(
+        *eligibility_exprs(on=ctx.when, marketplace=ctx.marketplace, dimensions="dimensions.package_dimensions."),
+        pl.lit(ctx.checked_at, dtype=pl.Int64).alias("inbound_eligibility.updated_at"),
+    )
+    if ctx.historical is not None:  # -1: too little history to say, as the catalog format has it
+        out = out.join(ctx.historical, on="asin", how="left") \
+            .with_columns(pl.col(c).fill_null(-1) for c in ctx.historical.columns if c != "asin")
+    schema = result_schema(ctx)
+    return out.select([(pl.col(c) if c in out.columns else pl.lit(None)).cast(t).alias(c) for c, t in schema.items()])
+
+
+def _sale_price() -> pl.Expr:
+    """`profit.sale_price` as an expression: the first positive of the price sources."""
+    return pl.coalesce([pl.when(pl.col(f) > 0).then(pl.col(f)) for f in PRICE_SOURCES])
+
+
+def _priced(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
+    """The fee and financial columns, where the marketplace has a fee schedule."""
+    assert ctx.schedule is not None
     df = df.with_columns(_fee_inputs(ctx)).with_columns(
         pl.col("_slug").is_in(list(APPAREL_CATEGORIES)).alias("apparel"),
         pl.col("is_hazmat").fill_null(False).alias("dangerous_goods"),
@@ -238,28 +274,10 @@ def compute(matched: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
         fin("fba_storage_fees").alias("financials.fba_storage_fees"),
         pl.when(cost_ok).then(pl.col("_m.discount_cost")).alias("inputs.discount_cost"),
         fin("total_cogs").alias("inputs.total_cogs"),
-        (pl.col("brand").str.to_lowercase().is_in(list(ctx.blocked_brands)).fill_null(False))
-        .alias("is_brand_blocklisted"),
         (ok & (pl.col("_f.price_band") == "low") & pl.col("_f.size_tier").is_in(["small_standard", "large_standard"])
          & (pl.col("_f.charged_weight") <= SMALL_LIGHT_MAX_WEIGHT * WEIGHT * k)).alias("small_and_light_eligible"),
     )
-    out = _estimates(out, ctx)
-    out = out.with_columns(
-        _labels([pl.when(pl.col(c)).then(pl.lit(label))
-                 for c, label in (("is_hazmat", "hazmat"), ("is_meltable", "meltable"), ("is_adult", "adult"),
-                                  ("is_brand_blocklisted", "brand_blocklisted"), ("sold_by_amazon", "amazon_sells"))
-                 ]).alias("flags"),
-        _labels([pl.col("amazon_fees.error"), pl.col("_m.cost_error")]).alias("errors"),
-        pl.col("line").alias("inputs.line"),
-    )
-    out = out.with_columns(
-        *eligibility_exprs(on=ctx.when, marketplace=ctx.marketplace, dimensions="dimensions.package_dimensions."),
-        pl.lit(ctx.checked_at, dtype=pl.Int64).alias("inbound_eligibility.updated_at"),
-    )
-    if ctx.historical is not None:
-        out = out.join(ctx.historical, on="asin", how="left")
-    schema = result_schema(ctx)
-    return out.select([(pl.col(c) if c in out.columns else pl.lit(None)).cast(t).alias(c) for c, t in schema.items()])
+    return out
 
 
 _UNIT_SEPARATOR = "\x1f"

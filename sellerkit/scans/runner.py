@@ -195,14 +195,17 @@ class Runner:
     def _context(self, scan: Scan, options: Options, mapping: Mapping) -> pipeline.ScanContext:
         catalog = snapshots.current(self.db, self.settings.data_dir, scan.marketplace)
         today = datetime.now(UTC).date()
-        schedule = schedule_for(scan.marketplace, today)
+        try:
+            schedule, no_schedule = schedule_for(scan.marketplace, today), None
+        except FeeError as exc:  # matches are still worth seeing; their fees say why they are missing
+            schedule, no_schedule = None, str(exc)
         with self.db.session() as session:
             blocked = repo.blocked_brands(session, scan.account_id)
         historical = None
         if options.pull_historical_data:
             historical = self._historical(scan.marketplace, catalog)
         return pipeline.ScanContext(
-            marketplace=scan.marketplace, catalog=catalog, schedule=schedule, when=today,
+            marketplace=scan.marketplace, catalog=catalog, schedule=schedule, no_schedule=no_schedule, when=today,
             columns=mapping.columns(), cost_options=cost_options(options),
             fee_options=FeeOptions(fulfilment=options.fulfilment, placement=options.inbound_placement),
             custom_count=len(mapping.custom_columns), blocked_brands=blocked,

@@ -247,3 +247,63 @@ class TestDownloads:
         scan_id = self._done(app_client, key)
         r = app_client.post(f"/api/v3/scans/{scan_id}/export", headers=key)
         assert r.status_code == 400 and r.json()["message"] == "Google Sheets integration is not set up"
+
+
+class TestScanOptions:
+    def test_custom_columns_and_names_travel_to_results_and_csv(self, app_client, key):
+        attributes = {"mapping": {"id": 0, "cost": 1, "custom_columns": [2]},
+                      "options": {"marketplace_id": "US", "custom_columns": ["Supplier SKU"], "header": True}}
+        r = app_client.post("/api/v3/scans", headers=key, files={"file": ("s.csv", FILE.encode(), "text/csv")},
+                            data={"attributes": orjson.dumps(attributes).decode()})
+        scan_id = r.json()["id"]
+        wait(app_client, key, scan_id)
+        rows = app_client.post(f"/api/v3/scans/{scan_id}", headers=key, json={"sort": "line"}).json()["data"]
+        assert rows[0]["inputs"]["custom_columns"] == ["A-1"]
+        csv = app_client.post(f"/api/v3/scans/{scan_id}/csv", headers=key).text
+        assert "Supplier SKU" in csv.splitlines()[0]
+
+    def test_historical_statistics_when_asked_for(self, app_client, key, db):
+        from datetime import UTC, datetime, timedelta
+
+        now = datetime.now(UTC)
+        import_records(db, [{"type": "observation", "marketplace": "US", "asin": "B000000001",
+                             "observed_at": (now - timedelta(days=d)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                             "rank": 1000 + 100 * d, "buybox_price": 2500, "amazon_in_stock": d % 2 == 0}
+                            for d in range(1, 41)])
+        scan_id = upload(app_client, key, FILE, pull_historical_data=True).json()["id"]
+        wait(app_client, key, scan_id)
+        rows = app_client.post(f"/api/v3/scans/{scan_id}", headers=key, json={
+            "filter": [{"name": "asin", "operator": "=", "value": "B000000001"}]}).json()["data"]
+        hist = rows[0]["historical"]
+        assert hist["price"]["d30"] == 2500 and hist["bsr"]["d30"] > 0
+        assert hist["sales_rank_drops"]["d30"] > 0 and 0 <= hist["amazon_in_stock_rate"]["d60"] <= 10_000
+        other = [p for p in app_client.post(f"/api/v3/scans/{scan_id}", headers=key, json={}).json()["data"]
+                 if p["asin"] == "B000000002"][0]
+        assert other["historical"]["bsr"]["d30"] == -1  # no observations: unknown
+
+    def test_history_is_absent_unless_asked_for(self, app_client, key):
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        wait(app_client, key, scan_id)
+        row = app_client.post(f"/api/v3/scans/{scan_id}", headers=key, json={}).json()["data"][0]
+        assert "historical" not in row
+
+    def test_a_marketplace_without_a_fee_schedule_still_lists_matches(self, app_client, key, db):
+        import_records(db, [product("B0UK000001", marketplace="UK", buybox_price=1999, identifiers={"ean": ["5012345678900"]})])
+        r = app_client.post("/api/v3/scans", headers=key,
+                            files={"file": ("s.csv", b"5012345678900,3.00\n", "text/csv")},
+                            data={"attributes": orjson.dumps({"mapping": {"id": 0, "cost": 1},
+                                                              "options": {"marketplace_id": "UK"}}).decode()})
+        done = wait(app_client, key, r.json()["id"])
+        assert (done["status"], done["products"]) == ("Success", 1)
+        row = app_client.post(f"/api/v3/scans/{done['id']}", headers=key, json={}).json()["data"][0]
+        assert "no fee schedule" in row["amazon_fees"]["error"] and row["financials"]["profit"] is None
+
+    def test_binary_file_is_a_400(self, client, key):
+        r = client.post("/api/v3/scans", headers=key, files={"file": ("s.csv", b"\x00\x01\x02garbage", "text/csv")},
+                        data={"attributes": orjson.dumps({"mapping": {"id": 0, "cost": 1}}).decode()})
+        assert r.status_code == 400 and "not a spreadsheet" in r.json()["message"]
+
+    def test_bad_attributes_json_names_the_field(self, client, key):
+        r = client.post("/api/v3/scans", headers=key, files={"file": ("s.csv", FILE.encode(), "text/csv")},
+                        data={"attributes": orjson.dumps({"mapping": {"id": 0}}).decode()})
+        assert r.status_code == 400 and "attributes.mapping.cost" in r.json()["message"]
