@@ -15,18 +15,26 @@ B = BlockedBrand.__table__
 X = ScanExport.__table__
 
 
-def add(session: Session, **fields) -> Scan:
-    scan = Scan(**fields)
-    session.add(scan)
+def _add(session: Session, row):
+    session.add(row)
     session.flush()
-    return scan
+    return row
+
+
+def _owned(session: Session, model, account_id: int | None, row_id: int):
+    """The row if it belongs to the account (any account's for `None`: workers, the operator)."""
+    row = session.get(model, row_id)
+    if row is None or (account_id is not None and row.account_id != account_id):
+        return None
+    return row
+
+
+def add(session: Session, **fields) -> Scan:
+    return _add(session, Scan(**fields))
 
 
 def get(session: Session, account_id: int | None, scan_id: int) -> Scan | None:
-    scan = session.get(Scan, scan_id)
-    if scan is None or (account_id is not None and scan.account_id != account_id):
-        return None
-    return scan
+    return _owned(session, Scan, account_id, scan_id)
 
 
 def page(session: Session, account_id: int, offset: int, limit: int) -> tuple[int, list[Scan]]:
@@ -88,17 +96,11 @@ def set_blocked_brands(session: Session, account_id: int, brands: list[str]) -> 
 
 
 def add_export(session: Session, **fields) -> ScanExport:
-    job = ScanExport(**fields)
-    session.add(job)
-    session.flush()
-    return job
+    return _add(session, ScanExport(**fields))
 
 
 def get_export(session: Session, account_id: int | None, export_id: int) -> ScanExport | None:
-    job = session.get(ScanExport, export_id)
-    if job is None or (account_id is not None and job.account_id != account_id):
-        return None
-    return job
+    return _owned(session, ScanExport, account_id, export_id)
 
 
 def update_export(session: Session, export_id: int, **fields) -> None:
