@@ -54,6 +54,7 @@ FIELDS: dict[str, tuple[str, pl.DataType]] = {
     "is_meltable": ("is_meltable", pl.Boolean),
     "is_adult": ("is_adult", pl.Boolean),
     "monthly_sold": ("monthly_sold", pl.Int64),
+    "demo": ("_demo", pl.Boolean),  # generated demo data: labelled wherever it shows
     "images": ("images", pl.List(pl.String)),
     "package_dimensions": ("dimensions.package_dimensions", _DIMS),
     "item_dimensions": ("dimensions.item_dimensions", _DIMS),

@@ -189,7 +189,8 @@ def compute(matched: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
     out = out.with_columns(
         _labels([pl.when(pl.col(c)).then(pl.lit(label))
                  for c, label in (("is_hazmat", "hazmat"), ("is_meltable", "meltable"), ("is_adult", "adult"),
-                                  ("is_brand_blocklisted", "brand_blocklisted"), ("sold_by_amazon", "amazon_sells"))
+                                  ("is_brand_blocklisted", "brand_blocklisted"), ("sold_by_amazon", "amazon_sells"),
+                                  ("_demo", "demo_data"))
                  ]).alias("flags"),
         _labels([pl.col("amazon_fees.error"), pl.col("_m.cost_error")]).alias("errors"),
         pl.col("line").alias("inputs.line"),
@@ -342,7 +343,8 @@ def process(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl.Dat
 
 # Stored beside the result fields (never shown): what re-pricing needs and the results lack.
 HIDDEN = {"_discount_per_product_bp": "discount_per_product_bp", "_monthly_sold": "monthly_sold",
-          "_catalog_pack_quantity": "_catalog_pack_quantity"}
+          "_catalog_pack_quantity": "_catalog_pack_quantity", "_demo": "_demo"}
+_HIDDEN_TYPES = {"_demo": pl.Boolean}
 
 
 def result_schema(ctx: ScanContext) -> dict[str, pl.DataType]:
@@ -350,7 +352,7 @@ def result_schema(ctx: ScanContext) -> dict[str, pl.DataType]:
     historical ones only when the scan pulls history, then the hidden ones."""
     schema = {c: _dtype(k) for c, k in results.ALL_PRODUCT_FIELDS.items()
               if c != "id" and (ctx.historical is not None or not c.startswith("historical."))}
-    return schema | {c: pl.Int64 for c in HIDDEN}
+    return schema | {c: _HIDDEN_TYPES.get(c, pl.Int64) for c in HIDDEN}
 
 
 def reprice(stored: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
