@@ -12,6 +12,7 @@ from sellerkit.config import Settings, get_settings
 from sellerkit.kit.db import Database
 from sellerkit.kit.http import JSON, RefuseOversized, install_error_handlers
 from sellerkit.kit.queue import Queue
+from sellerkit.scans.store import results_cache
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db
     app.state.queue = queue
+    results_cache.budget = settings.results_cache_mb * 2**20
     app.state.spapi = SpApiClient.from_settings(settings)  # unconfigured unless SELLERKIT_SPAPI_* are set
     install_error_handlers(app)
     app.add_middleware(RefuseOversized, limit_mb=settings.upload_limit_mb)

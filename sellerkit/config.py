@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     )
     job_threads: int = Field(2, description="Consumer threads of a worker (or of the server).")
     upload_limit_mb: int = Field(100, description="Largest supplier file accepted, in MB (413 above).")
+    results_cache_mb: int = Field(1536, description="Memory for finished scans' results kept ready for pages.")
     scan_chunk_rows: int = Field(100_000, description="Rows a scan processes between progress saves.")
     scan_stale_seconds: int = Field(
         60, description="A running scan with no progress saved for this long is resumed elsewhere."

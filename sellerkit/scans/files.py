@@ -30,6 +30,8 @@ def file_format(name: str, head: bytes) -> str:
     if head.startswith(_ZIP):
         return "xlsx"
     suffix = Path(name).suffix.lower()
+    if suffix == ".xls" or head.startswith(b"\xd0\xcf\x11\xe0"):  # the OLE2 container of Excel 97-2003
+        raise SourceError(f"file: {name} is an Excel 97-2003 workbook (.xls); save it as XLSX or CSV")
     if FORMATS.get(suffix) == "xlsx":
         raise SourceError(f"file: {name} is named like an XLSX workbook but is not one")
     if b"\x00" in head[:8192]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-CACHED_SCANS = 4  # result frames kept in memory (a 1M-row scan is a few hundred MB)
+CACHE_BYTES = 1536 * 2**20  # result frames kept in memory (a 1M-row scan takes about 1 GB)
 
 
 class ScanFiles:
@@ -35,7 +35,7 @@ class ScanFiles:
     def write_part(self, version: int, index: int, results: pl.DataFrame, errors: pl.DataFrame) -> None:
         for table, frame in (("errors", errors), ("results", results)):  # results last: has_part
             path = self._part(table, version, index)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(exist_ok=True)  # not the scan's own folder: a deleted scan stays deleted
             tmp = path.with_name(path.name + ".tmp")
             frame.write_ipc(tmp, compression="lz4")
             os.replace(tmp, path)
@@ -75,10 +75,10 @@ class ResultCache:
     """The latest few scans' result frames in memory: a results page then costs a filter and a
     partial sort, not a read of the files."""
 
-    def __init__(self, size: int = CACHED_SCANS) -> None:
+    def __init__(self, budget: int = CACHE_BYTES) -> None:
         self._frames: OrderedDict[tuple, pl.DataFrame | None] = OrderedDict()
         self._lock = threading.Lock()
-        self._size = size
+        self.budget = budget
 
     def get(self, files: ScanFiles, table: str, version: int, final: bool) -> pl.DataFrame | None:
         """The scan's rows; cached only once the scan has ended (`final`), as parts still come."""
@@ -92,9 +92,12 @@ class ResultCache:
             frame = frame.rechunk()  # one chunk per column: a page's rows are then a cheap gather
             with self._lock:
                 self._frames[key] = frame
-                while len(self._frames) > self._size:
+                while len(self._frames) > 1 and self._bytes() > self.budget:  # the newest always stays
                     self._frames.popitem(last=False)
         return frame
+
+    def _bytes(self) -> int:
+        return sum(f.estimated_size() for f in self._frames.values() if f is not None)
 
     def forget(self, files: ScanFiles) -> None:
         with self._lock:
