@@ -124,6 +124,7 @@ def _scan(base: str, key: str, path: Path, pid: int) -> tuple[float, dict, int]:
             r = http.post("/api/v3/scans", headers=headers, files={"file": (path.name, fh)},
                           data={"attributes": json.dumps(attributes)})
         r.raise_for_status()
+        uploaded = time.perf_counter() - t0
         scan_id = r.json()["id"]
         while True:
             scan = http.get(f"/api/v3/scans/{scan_id}", headers=headers).json()
@@ -131,6 +132,7 @@ def _scan(base: str, key: str, path: Path, pid: int) -> tuple[float, dict, int]:
                 break
             time.sleep(0.1)
         elapsed = time.perf_counter() - t0
+    scan["_upload_s"] = uploaded
     return elapsed, scan, memory.peak
 
 
@@ -164,7 +166,8 @@ def run(products: int = PRODUCTS) -> None:
         elapsed, scan, peak = _scan(base, key, csv, pid)
         ratio = elapsed / polars_read
         ok = scan["status"] == "Success" and elapsed <= 20 and peak < 3 * 2**30
-        report("scan 1M-row CSV, upload to Success", f"{elapsed:.1f} s, {ratio:.1f}x polars read_csv ({polars_read:.2f} s)",
+        report("scan 1M-row CSV, upload to Success",
+               f"{elapsed:.1f} s (upload {scan['_upload_s']:.1f} s), {ratio:.1f}x polars read_csv ({polars_read:.2f} s)",
                f"{ROWS:,} rows vs {products:,} products; {scan['products']:,} results, {scan['errors']:,} errors",
                f"{'PASS' if ok else 'FAIL'} <= 20 s (ratio goal < 5x)")
         report("scan 1M-row CSV, peak memory", f"{peak / 2**30:.2f} GiB RSS (server and its workers)",

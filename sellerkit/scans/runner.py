@@ -149,6 +149,7 @@ class Runner:
             if pending is not None:
                 self._saved(scan.id, pending, products, errors, size, lines)
         self._finish(scan, "Success")
+        log.info("scan %s: %d lines in %d chunks, %d results, %d errors", scan.id, lines, chunks, products, errors)
         return "Success"
 
     def _saved(self, scan_id: int, pending: tuple[Future, int, int, int], products: int, errors: int, size: int,
