@@ -147,7 +147,7 @@ class Runner:
                     products, errors = self._saved(scan.id, pending, products, errors, size, lines)
                 pending = (writer.submit(store.write_part, target, index, out, errs), index, out.height, errs.height)
             if pending is not None:
-                self._saved(scan.id, pending, products, errors, size, lines)
+                products, errors = self._saved(scan.id, pending, products, errors, size, lines)
         self._finish(scan, "Success")
         log.info("scan %s: %d lines in %d chunks, %d results, %d errors", scan.id, lines, chunks, products, errors)
         return "Success"
