@@ -23,7 +23,7 @@ from sellerkit.scans.store import ScanFiles
 from sellerkit.scans.tasks import EXPORT, RUN
 
 router = APIRouter(prefix="/api/v3", tags=["RocketSource: scans"])
-COPY_BLOCK = 1 << 20
+COPY_BLOCK = 4 << 20
 
 
 def _settings(request: Request):
@@ -60,22 +60,28 @@ def _upload_request(attributes: str | None, marketplace: str | None, options: st
         raise Invalid(validation_errors_message(exc.errors(), prefix=where if where == "attributes" else "")) from None
 
 
-async def _save_upload(request: Request, upload: UploadFile) -> Path:
-    """Copy the upload into the data dir (same disk as its final place), enforcing the limit."""
-    limit = _settings(request).upload_limit_mb * 1_000_000
-    folder = _settings(request).data_dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
+def _copy_limited(source, folder: Path, limit: int) -> Path:
     fd, name = tempfile.mkstemp(dir=folder, suffix=".upload")
     size = 0
     with os.fdopen(fd, "wb") as out:
-        while block := await upload.read(COPY_BLOCK):
+        while block := source.read(COPY_BLOCK):
             size += len(block)
             if size > limit:
-                out.close()
-                os.unlink(name)
-                raise PayloadTooLarge(f"file: larger than the upload limit of {limit // 1_000_000} MB")
+                break
             out.write(block)
+    if size > limit:
+        os.unlink(name)
+        raise PayloadTooLarge(f"file: larger than the upload limit of {limit // 1_000_000} MB")
     return Path(name)
+
+
+async def _save_upload(request: Request, upload: UploadFile) -> Path:
+    """Copy the upload into the data dir (same disk as its final place), enforcing the limit, in
+    one worker-thread call rather than one per block."""
+    limit = _settings(request).upload_limit_mb * 1_000_000
+    folder = _settings(request).data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return await run_in_threadpool(_copy_limited, upload.file, folder, limit)
 
 
 @router.get("/scans", summary="Your scans, newest first")
