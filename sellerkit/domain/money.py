@@ -54,25 +54,6 @@ def dollars(amount: int | None) -> str | None:
     return f"{sign}{whole}.{frac:02d}"
 
 
-def quantise_text(text, digits: int):
-    """`quantise` over a polars column of decimal text (`"12.345"`, `"-3"`, `"1e-3"`), to
-    integer units of 10**-digits: exact on the digits as written, half away from zero; null
-    where the text is no number. Float columns go through `.cast(pl.String)`, which writes
-    each float's shortest repr, the same text `quantise` reads."""
-    import polars as pl
-
-    t = text.str.strip_chars()
-    plain = t.str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)$")
-    whole = t.str.extract(r"^[+-]?(\d*)", 1).str.replace(r"^$", "0").cast(pl.Int64, strict=False)
-    frac = t.str.extract(r"\.(\d*)$", 1).fill_null("") + "0" * (digits + 1)
-    kept = frac.str.slice(0, digits).cast(pl.Int64) if digits else pl.lit(0, dtype=pl.Int64)
-    magnitude = whole * 10**digits + kept + (frac.str.slice(digits, 1).cast(pl.Int64) >= 5).cast(pl.Int64)
-    exact = pl.when(t.str.starts_with("-")).then(-magnitude).otherwise(magnitude)
-    scaled = t.cast(pl.Float64, strict=False) * 10**digits  # scientific notation: as a float
-    rounded = ((scaled.abs() + 0.5).floor() * scaled.sign()).cast(pl.Int64, strict=False)
-    return pl.when(plain).then(exact).when(scaled.is_finite()).then(rounded)
-
-
 def quantise_float(value, digits: int):
     """`quantise` over a polars Float64 column: the float's decimal value to 10**-digits, half away
     from zero. Rounding the scaled float to 6 places first undoes binary noise (11.665 x 100 is

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from sellerkit.domain import identifiers as ids
-from sellerkit.domain.money import quantise_text
+from sellerkit.domain.money import quantise_float
 from sellerkit.errors import Invalid
 
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
@@ -122,11 +122,22 @@ def check_mapping(frame: pl.DataFrame, columns: dict[str, int], header: bool, na
 _MONEY_JUNK = r"[\s$£€¥￥]|^(USD|GBP|EUR|CAD|JPY)|(USD|GBP|EUR|CAD|JPY)$"
 
 
-def parse_costs(text: pl.Series) -> pl.Series:
+def money_cents(text: pl.Expr) -> pl.Expr:
     """Money cells (`$12.50`, `1,234.50`, `12,5`, ` 3 `) -> cents; null where unreadable.
 
     A comma is a decimal separator only when it is the one separator and two digits or fewer
-    follow it (`12,5`, `3,99`); otherwise commas group thousands."""
-    t = pl.col("t").str.replace_all(_MONEY_JUNK, "")
+    follow it (`12,5`, `3,99`); otherwise commas group thousands. The number is rounded at the
+    cent half away from zero, as `money.quantise` rounds its decimal text."""
+    t = text.str.replace_all(_MONEY_JUNK, "")
     t = pl.when(t.str.contains(r"^-?\d+,\d{1,2}$")).then(t.str.replace(",", ".")).otherwise(t.str.replace_all(",", ""))
-    return pl.DataFrame({"t": text.cast(pl.String)}).select(quantise_text(t, 2).alias("cost")).to_series()
+    return number(t, 2)
+
+
+def number(text: pl.Expr, digits: int) -> pl.Expr:
+    """A numeric cell as integer units of 10**-digits (null for text, NaN and infinities)."""
+    value = text.cast(pl.Float64, strict=False)
+    return pl.when(value.is_finite()).then(quantise_float(value, digits))
+
+
+def parse_costs(text: pl.Series) -> pl.Series:
+    return pl.DataFrame({"t": text.cast(pl.String)}).select(money_cents(pl.col("t")).alias("cost")).to_series()

@@ -21,9 +21,9 @@ from sellerkit.domain.fees import APPAREL_CATEGORIES, FeeError, FeeOptions, Sche
 from sellerkit.domain.fees.engine import scale
 from sellerkit.domain.fees.frame import div_round, fee_frame
 from sellerkit.domain.fees.schedule import LENGTH, WEIGHT
-from sellerkit.domain.money import quantise_float, quantise_text
+from sellerkit.domain.money import quantise_float
 from sellerkit.domain.profit import PRICE_SOURCES, CostOptions, financial_frame
-from sellerkit.scans.files import parse_costs
+from sellerkit.scans.files import money_cents, number, parse_costs
 
 ERROR_SCHEMA = {"line": pl.Int64, "identifier": pl.String, "cost": pl.String, "reason": pl.String}
 SMALL_LIGHT_MAX_WEIGHT = 3  # lb: the old Small and Light limit, kept for low-price FBA
@@ -99,10 +99,10 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
         _col(ctx, "supplier_sku").alias("inputs.supplier_sku"),
         _col(ctx, "supplier_image").alias("inputs.supplier_image"),
         _col(ctx, "supplier_title").alias("inputs.supplier_title"),
-        _whole(_col(ctx, "stock_quantity")).alias("inputs.stock"),
+        _col(ctx, "stock_quantity").str.strip_chars().alias("_stock_text"),
         _col(ctx, "supplier_pack_quantity").str.strip_chars().alias("_pack_text"),
-        _col(ctx, "map").alias("_map_text"),
-        _col(ctx, "discount_per_product").alias("_discount_text"),
+        _col(ctx, "map").str.strip_chars().alias("_map_text"),
+        _col(ctx, "discount_per_product").str.strip_chars().alias("_discount_text"),
         (pl.concat_list(custom) if custom else pl.lit(None, dtype=pl.List(pl.String))).alias("inputs.custom_columns"),
     ).with_columns(
         verdicts.get_column("key").alias("_key"),
@@ -112,10 +112,18 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
     ).with_columns(
         pl.when(pl.col("_pack_text").is_null() | (pl.col("_pack_text") == "")).then(1)
         .otherwise(_whole(pl.col("_pack_text"))).alias("inputs.supplier_pack_quantity"),
-        parse_costs_expr("_map_text").alias("inputs.map"),
-        quantise_text(pl.col("_discount_text").str.replace_all(r"[%\s]", ""), 2).fill_null(0)
-        .alias("discount_per_product_bp"),
+        money_cents(pl.col("_map_text")).alias("inputs.map"),
+        _whole(pl.col("_stock_text")).alias("inputs.stock"),
+        number(pl.col("_discount_text").str.replace_all(r"[%\s]", ""), 2).alias("discount_per_product_bp"),
     )
+
+    def unreadable(text: str, value: str, what: str, bad: pl.Expr | None = None) -> pl.Expr:
+        """An optional mapped cell that holds something, but nothing usable."""
+        given = pl.col(text).is_not_null() & (pl.col(text) != "")
+        wrong = pl.col(value).is_null() if bad is None else (pl.col(value).is_null() | bad)
+        return pl.when(given & wrong).then(pl.lit(f"{what}: cannot read ") + pl.col(text) + pl.lit(f" as {what_as[what]}"))
+
+    what_as = {"map": "money", "stock_quantity": "a whole number", "discount_per_product": "a percent from 0 to 100"}
     reason = pl.coalesce(
         pl.when(pl.col("_id_error").is_not_null()).then(pl.lit("identifier: ") + pl.col("_id_error")),
         pl.when(pl.col("_cost_text").is_null() | (pl.col("_cost_text") == "")).then(pl.lit("cost: missing")),
@@ -124,17 +132,18 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
         pl.when(pl.col("inputs.cost") < 0).then(pl.lit("cost: negative")),
         pl.when(pl.col("inputs.supplier_pack_quantity").is_null() | (pl.col("inputs.supplier_pack_quantity") < 1))
         .then(pl.lit("supplier_pack_quantity: cannot read ") + pl.col("_pack_text") + pl.lit(" as a whole number of at least 1")),
+        unreadable("_map_text", "inputs.map", "map", pl.col("inputs.map") < 0),
+        unreadable("_stock_text", "inputs.stock", "stock_quantity", pl.col("inputs.stock") < 0),
+        unreadable("_discount_text", "discount_per_product_bp", "discount_per_product",
+                   ~pl.col("discount_per_product_bp").is_between(0, 10_000)),
     )
     typed = typed.with_columns(reason.alias("reason"))
     bad = typed.filter(pl.col("reason").is_not_null()).select(
         "line", pl.col("inputs.identifier").alias("identifier"), pl.col("_cost_text").alias("cost"), "reason")
-    good = typed.filter(pl.col("reason").is_null()).drop("reason", "_id_error", "_pack_text", "_map_text",
-                                                         "_discount_text")
+    good = typed.filter(pl.col("reason").is_null()).drop(
+        "reason", "_id_error", "_pack_text", "_map_text", "_discount_text", "_stock_text"
+    ).with_columns(pl.col("discount_per_product_bp").fill_null(0))
     return good, bad
-
-
-def parse_costs_expr(name: str) -> pl.Expr:
-    return pl.col(name).map_batches(parse_costs, return_dtype=pl.Int64)
 
 
 def match(good: pl.DataFrame, catalog: CatalogFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -81,3 +81,20 @@ class TestPipelineAgreesWithOneProduct:
         again = pipeline.reprice(out, ctx)
         assert again.columns == out.columns
         assert again.equals(out)
+
+
+class TestUnreadableCells:
+    def test_optional_cells_that_hold_nonsense_are_errors_with_their_column(self, scanned):
+        _, _, _, ctx = scanned
+        from dataclasses import replace
+
+        asin = next(iter(scanned[0]))
+        frame = pl.DataFrame({"c0": [asin] * 4, "c1": ["3.00"] * 4, "c2": ["abc", "5", "", "7"],
+                              "c3": ["2", "lots", "1", "1"], "c4": ["10%", "5", "150", ""]}) \
+            .with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
+        ctx = replace(ctx, columns={"id": 0, "cost": 1, "map": 2, "stock_quantity": 3, "discount_per_product": 4})
+        out, errors = pipeline.process(frame, ctx)
+        reasons = dict(zip(errors["line"].to_list(), errors["reason"].to_list()))
+        assert reasons == {1: "map: cannot read abc as money", 2: "stock_quantity: cannot read lots as a whole number",
+                           3: "discount_per_product: cannot read 150 as a percent from 0 to 100"}
+        assert out.get_column("inputs.line").to_list() == [4]
