@@ -10,9 +10,8 @@ import polars as pl
 
 from bench.common import report
 from sellerkit.domain.fees import FeeOptions, Package, compute, schedule_for
-from sellerkit.domain.fees.engine import scale
+from sellerkit.domain.fees.engine import weight_scale
 from sellerkit.domain.fees.frame import fee_frame
-from sellerkit.domain.fees.schedule import WEIGHT
 from sellerkit.domain.profit import CostOptions, MultipackPrep, financial_frame, financials
 
 ROWS = 1_000_000
@@ -41,11 +40,11 @@ def scan_rows(n: int, seed: int = 11) -> pl.DataFrame:
 
 def bench_frame(df: pl.DataFrame) -> None:
     schedule = schedule_for("US", WHEN)
-    weight_scale = scale(schedule) * WEIGHT
+    per_lb = weight_scale(schedule)
     times = []
     for _ in range(3):
         t0 = time.perf_counter()
-        out = financial_frame(fee_frame(df, schedule, WHEN), weight_scale, OPTIONS)
+        out = financial_frame(fee_frame(df, schedule, WHEN), per_lb, OPTIONS)
         times.append(time.perf_counter() - t0)
     assert out.height == df.height and out["profit"].null_count() == 0
     best = min(times)
