@@ -54,7 +54,7 @@ def weight_scale(schedule: Schedule, units: str = IMPERIAL) -> int:
 @dataclass(frozen=True, slots=True)
 class Package:
     """A packaged unit, sides sorted longest first. `units` in/lb: sides in 1/LENGTH inch and
-    weight in 1/WEIGHT lb (the catalog's units); cm/g: sides in 1/100 cm and weight in mg."""
+    weight in 1/WEIGHT lb (the catalog's units); cm/g: sides in micrometres and weight in mg."""
 
     longest: int
     median: int
@@ -71,7 +71,7 @@ class Package:
 
     @classmethod
     def metric(cls, length: object, width: object, height: object, weight: object) -> Package:
-        """From centimetres and grams (to 0.1 mm and 1 mg), for sellers who measure in metric."""
+        """From centimetres and grams (to 1 µm and 1 mg), for sellers who measure in metric."""
         sides = sorted((quantise(v, METRIC_LENGTH, f) for v, f in
                         ((length, "length"), (width, "width"), (height, "height"))), reverse=True)
         return cls.checked(*sides, quantise(weight, METRIC_WEIGHT, "weight"), units=METRIC)

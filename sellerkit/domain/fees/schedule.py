@@ -4,7 +4,7 @@ effective date (`schedules/US-2026-01-15.json`), each table beside the sources i
 This module reads and selects them, and turns a schedule's tables into integers for the engine.
 A schedule is written in its marketplace's units (inches and pounds, or centimetres and grams);
 a package is measured in the catalog's units (hundredths of an inch, ten-thousandths of a pound)
-or, for sellers who measure in metric, in hundredths of a centimetre and milligrams. For each
+or, for sellers who measure in metric, in micrometres and milligrams. For each
 pair the schedule gets a `Measure`: every length edge as a count of package length units
 (floored: a package side is a whole number of units, so `side <= floor(edge)` is exactly
 `side <= edge`), every weight edge as a count of one "scaled" weight unit chosen so that a
@@ -28,7 +28,7 @@ from sellerkit.domain.money import quantise
 SCHEDULES = Path(__file__).parent / "schedules"
 LENGTH = 100  # catalog (imperial) package length units per inch
 WEIGHT = 10_000  # catalog (imperial) package weight units per pound
-METRIC_LENGTH = 100  # metric package length units per centimetre (0.1 mm)
+METRIC_LENGTH = 10_000  # metric package length units per centimetre (1 µm: 1/100 in is 254 of them)
 METRIC_WEIGHT = 1_000  # metric package weight units per gram (1 mg)
 IMPERIAL, METRIC = "in/lb", "cm/g"  # package unit systems
 BANDS = ("lt_10", "10_to_50", "gt_50")  # the US price bands (other schedules name their own)
