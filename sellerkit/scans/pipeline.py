@@ -27,6 +27,8 @@ from sellerkit.scans.files import parse_costs
 
 ERROR_SCHEMA = {"line": pl.Int64, "identifier": pl.String, "cost": pl.String, "reason": pl.String}
 SMALL_LIGHT_MAX_WEIGHT = 3  # lb: the old Small and Light limit, kept for low-price FBA
+SMALL_LIGHT_TIERS = ("small_standard", "large_standard", "light_envelope", "standard_envelope", "large_envelope",
+                     "extra_large_envelope", "small_parcel")
 _DIGITS = {LENGTH: 2, WEIGHT: 4}
 
 
@@ -275,7 +277,8 @@ def _priced(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
         fin("fba_storage_fees").alias("financials.fba_storage_fees"),
         pl.when(cost_ok).then(pl.col("_m.discount_cost")).alias("inputs.discount_cost"),
         fin("total_cogs").alias("inputs.total_cogs"),
-        (ok & (pl.col("_f.price_band") == "low") & pl.col("_f.size_tier").is_in(["small_standard", "large_standard"])
+        (ok & (pl.col("_f.price_band") == ctx.schedule.bands[0].key)  # the low-price rate is the one charged
+         & pl.col("_f.size_tier").is_in(SMALL_LIGHT_TIERS)
          & (pl.col("_f.charged_weight") <= SMALL_LIGHT_MAX_WEIGHT * per_lb)).alias("small_and_light_eligible"),
     )
     return out
