@@ -20,7 +20,6 @@ from sellerkit.domain.fees.schedule import (
     METRIC,
     METRIC_LENGTH,
     METRIC_WEIGHT,
-    WEIGHT,
     FeeError,
     Measure,
     ReferralCategory,
