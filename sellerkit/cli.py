@@ -321,40 +321,45 @@ def catalog_demo(
 # ---- fees -------------------------------------------------------------------------------------
 
 
-def _dims(text: str) -> tuple[str, str, str]:
+def _dims(text: str, unit: str = "inches") -> tuple[str, str, str]:
     parts = [p.strip() for p in text.lower().replace("*", "x").split("x")]
     if len(parts) != 3 or not all(parts):
-        raise typer.BadParameter(f"expected LxWxH in inches, e.g. 10x8x3, got {text!r}", param_hint="--dims")
+        raise typer.BadParameter(f"expected LxWxH in {unit}, e.g. 10x8x3, got {text!r}", param_hint="--dims")
     return parts[0], parts[1], parts[2]
 
 
 @app.command()
 def fees(
-    price: Annotated[str, typer.Option(help="Sale price in the marketplace currency, e.g. 24.99.")],
-    dims: Annotated[str, typer.Option(help="Package L x W x H in inches, e.g. 10x8x3.")],
-    weight: Annotated[str, typer.Option(help="Package weight in pounds.")],
+    price: Annotated[str, typer.Option(help="Sale price in the marketplace currency, e.g. 24.99 (VAT included where prices include it).")],
+    dims: Annotated[str, typer.Option(help="Package L x W x H, e.g. 10x8x3: inches, or centimetres with --units metric.")],
+    weight: Annotated[str, typer.Option(help="Package weight: pounds, or grams with --units metric.")],
     category: Annotated[str, typer.Option(help="Amazon category name or fee-schedule slug.")],
     marketplace: Annotated[str, typer.Option(help="Marketplace code.")] = "US",
+    units: Annotated[str, typer.Option(help="imperial (inches, pounds: the catalog's units) or metric (cm, g).")] = "imperial",
     date_: Annotated[Optional[str], typer.Option("--date", help="Ship date YYYY-MM-DD (default today).")] = None,
     apparel: Annotated[bool, typer.Option("--apparel", help="Use the apparel rate card.")] = False,
     fbm: Annotated[bool, typer.Option("--fbm", help="Merchant fulfilled: no FBA fee.")] = False,
     dangerous_goods: Annotated[bool, typer.Option("--dangerous-goods", help="Hazmat unit.")] = False,
-    individual: Annotated[bool, typer.Option("--individual", help="Individual plan: $0.99 per item.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (amounts in cents).")] = False,
+    individual: Annotated[bool, typer.Option("--individual", help="Individual plan: the schedule's per-item fee.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (amounts in minor units: cents, pence).")] = False,
 ):
     """Amazon's fees for one unit, with the schedule they come from."""
     from datetime import UTC, date, datetime
 
-    from sellerkit.calculator.service import calculator, package_of
+    from sellerkit.calculator.service import UNITS, calculator, package_of
     from sellerkit.domain.fees import FeeError, FeeOptions
     from sellerkit.domain.money import cents, dollars
 
-    length, width, height = _dims(dims)
+    if units not in UNITS:
+        _fail(f"--units: expected one of {', '.join(UNITS)}, got {units!r}", 2)
+        return
+    length, width, height = _dims(dims, "centimetres" if units == "metric" else "inches")
     try:
         when = date.fromisoformat(date_) if date_ else datetime.now(UTC).date()
         options = FeeOptions(fulfilment="FBM" if fbm else "FBA", apparel=apparel,
                              dangerous_goods=dangerous_goods, individual_plan=individual)
-        package = package_of({"length": length, "width": width, "height": height, "weight": weight}, "--dims/--weight")
+        package = package_of({"length": length, "width": width, "height": height, "weight": weight},
+                             "--dims/--weight", units)
         breakdown = calculator.fees(marketplace, package, cents(price, "--price"), category, when, options)
     except (SellerkitError, FeeError, ValueError) as exc:
         _fail(getattr(exc, "message", str(exc)), 2)
@@ -363,16 +368,23 @@ def fees(
     if as_json:
         print(json.dumps(result))
         return
-    table = Table(title=f"{breakdown.schedule} · {breakdown.card or 'FBM'} · {when}", show_header=False)
+    table = Table(title=f"{breakdown.schedule} · {breakdown.card or 'FBM'} · {when} · {breakdown.currency}",
+                  show_header=False)
+    if breakdown.confidence == "unconfirmed":
+        table.add_row("confidence", "UNCONFIRMED: this schedule has not been checked against Amazon's rate card")
     table.add_row("size tier", breakdown.size_tier)
-    table.add_row("shipping weight", f"{breakdown.shipping_weight_lb} lb"
-                  + (f" (dimensional {breakdown.dimensional_weight_lb} lb)" if breakdown.dimensional_weight_lb else ""))
+    unit = breakdown.weight_unit
+    shipping = f"{breakdown.shipping_weight} {unit}" + (f" ({breakdown.shipping_weight_lb} lb)" if unit != "lb" else "")
+    if breakdown.dimensional_weight is not None:
+        shipping += f" (dimensional {breakdown.dimensional_weight} {unit})"
+    table.add_row("shipping weight", shipping)
     table.add_row("price band", breakdown.price_band)
     for label, key in (("FBA fee (table)", "fba_fee_base"), ("fuel surcharge", "fuel_surcharge"),
                        ("FBA fee", "fba_fee"), ("referral fee", "referral_fee"),
                        ("variable closing fee", "variable_closing_fee"), ("per-item fee", "per_item_fee"),
                        ("total per unit", "total"), ("monthly storage per unit", "monthly_storage_fee")):
-        table.add_row(label, dollars(result[key]))
+        missing = " (not in the schedule: counted as 0)" if key in breakdown.missing else ""
+        table.add_row(label, (dollars(result[key]) or "") + missing)
     Console().print(table)
 
 

@@ -91,6 +91,30 @@ class TestFeesCli:
         proc = run(*self.ARGS, "--category", "Widgets", check=False)
         assert proc.returncode == 2 and "unknown category" in proc.stderr
 
+    def test_uk_takes_catalog_inches_and_pounds_and_says_unconfirmed(self, run):
+        # 11.81 x 7.87 x 3.94 in, 1.7637 lb: the catalog's form of 30 x 20 x 10 cm, 800 g
+        out = json.loads(run("fees", "--marketplace", "UK", "--price", "24.99", "--dims", "11.81x7.87x3.94",
+                             "--weight", "1.7637", "--category", "Home & Kitchen", "--date", "2026-06-01",
+                             "--json").stdout)
+        assert (out["schedule"], out["currency"], out["confidence"]) == ("UK 2026-02-01", "GBP", "unconfirmed")
+        assert (out["size_tier"], out["fba_fee"], out["referral_fee"], out["weight_unit"]) == \
+            ("small_parcel", 305, 375, "g")
+
+    def test_metric_units(self, run):
+        out = json.loads(run("fees", "--marketplace", "UK", "--units", "metric", "--price", "24.99", "--dims",
+                             "30x20x10", "--weight", "800", "--category", "Home & Kitchen", "--date", "2026-06-01",
+                             "--json").stdout)
+        assert (out["shipping_weight"], out["shipping_weight_lb"], out["fba_fee"]) == (1200.0, 2.646, 305)
+
+    def test_uk_table_warns_it_is_unconfirmed(self, run):
+        out = run("fees", "--marketplace", "UK", "--units", "metric", "--price", "9.99", "--dims", "20x15x1",
+                  "--weight", "50", "--category", "Books", "--date", "2026-06-01").stdout
+        assert "UNCONFIRMED" in out and "GBP" in out and "not in the schedule" in out
+
+    def test_unknown_units_fail(self, run):
+        proc = run(*self.ARGS, "--category", "Toys & Games", "--units", "furlongs", check=False)
+        assert proc.returncode == 2 and "--units" in proc.stderr
+
     def test_marketplace_without_schedule_fails(self, run):
         proc = run("fees", "--marketplace", "JP", "--price", "10", "--dims", "1x1x1", "--weight", "1",
                    "--category", "Toys & Games", check=False)

@@ -12,10 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class PackageDimensions(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    length: Decimal = Field(gt=0, description="inches")
-    width: Decimal = Field(gt=0, description="inches")
-    height: Decimal = Field(gt=0, description="inches")
-    weight: Decimal = Field(ge=0, description="pounds")
+    length: Decimal = Field(gt=0, description="inches (centimetres with units=metric)")
+    width: Decimal = Field(gt=0, description="inches (centimetres with units=metric)")
+    height: Decimal = Field(gt=0, description="inches (centimetres with units=metric)")
+    weight: Decimal = Field(ge=0, description="pounds (grams with units=metric)")
+    units: Literal["imperial", "metric"] = Field("imperial", description="imperial: inches and pounds, as the "
+                                                 "catalog has them; metric: centimetres and grams")
 
 
 class MultipackPrepCost(BaseModel):

@@ -28,12 +28,16 @@ def _cents(value: Decimal | None) -> int:
     return cents(value or 0, "amount")
 
 
-def package_of(dims: dict, field: str = "package_dimensions") -> Package:
+UNITS = ("imperial", "metric")  # inches and pounds (the catalog's units), or centimetres and grams
+
+
+def package_of(dims: dict, field: str = "package_dimensions", units: str = "imperial") -> Package:
     missing = [k for k in ("length", "width", "height", "weight") if dims.get(k) is None]
     if missing:
         raise Invalid(f"{field}: missing {', '.join(missing)}", 422)
+    make = Package.metric if units == "metric" else Package.of
     try:
-        return Package.of(dims["length"], dims["width"], dims["height"], dims["weight"])
+        return make(dims["length"], dims["width"], dims["height"], dims["weight"])
     except (FeeError, ValueError) as exc:
         raise Invalid(f"{field}: {exc}", 422) from None
 
@@ -93,7 +97,7 @@ class Calculator:
             placement=req.inbound_placement,
             placement_fee=_cents(req.inbound_placement_fee) if req.inbound_placement_fee is not None else None,
         )
-        package = package_of(dims)
+        package = package_of(dims, units=req.package_dimensions.units if req.package_dimensions else "imperial")
         try:
             breakdown = compute(schedule, package, price, slug, when, fee_options)
         except FeeError as exc:

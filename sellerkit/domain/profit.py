@@ -162,6 +162,13 @@ FRAME_INPUTS = ("price", "fees_total", "monthly_storage_fee", "charged_weight", 
                 "supplier_pack_quantity", "amazon_pack_quantity", "discount_per_product_bp")
 
 
+def _inbound(per_lb: int, charged: pl.Expr, weight_scale: int) -> pl.Expr:
+    """`div_round(per_lb x charged, weight_scale)` without forming the product: a metric schedule's
+    scaled weights are about 1e18 for a heavy parcel, and x $100 would leave Int64. Exact for
+    non-negative values: (q x s + r) x p / s = q x p + r x p / s."""
+    return (charged // weight_scale) * per_lb + frame_div_round((charged % weight_scale) * per_lb, weight_scale)
+
+
 def financial_frame(df: pl.DataFrame, weight_scale: int, options: CostOptions = CostOptions()) -> pl.DataFrame:
     """`financials` for every row; rows whose inputs fail `check_row` get `cost_error` instead."""
     units = (pl.lit(options.multipack_override_quantity, dtype=pl.Int64) if options.multipack_override
@@ -188,7 +195,7 @@ def financial_frame(df: pl.DataFrame, weight_scale: int, options: CostOptions = 
             pl.col("cost") * pl.col("amazon_pack_quantity") * (BP - options.discount_supplier_bp) * (BP - dpp),
             spq * (BP * BP))),
         prep_cost=pl.when(ok).then(prep),
-        inbound_shipping=frame_div_round(options.inbound_per_lb * pl.col("charged_weight"), weight_scale),
+        inbound_shipping=_inbound(options.inbound_per_lb, pl.col("charged_weight"), weight_scale),
         fba_storage_fees=pl.col("monthly_storage_fee") * options.storage_months,
         amazon_fees=pl.col("fees_total"),
     ).with_columns(

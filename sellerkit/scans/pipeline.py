@@ -18,7 +18,7 @@ from sellerkit.domain import identifiers as ids
 from sellerkit.domain import results, sales
 from sellerkit.domain.eligibility import eligibility_exprs
 from sellerkit.domain.fees import APPAREL_CATEGORIES, FeeError, FeeOptions, Schedule, tier_title
-from sellerkit.domain.fees.engine import scale
+from sellerkit.domain.fees.engine import weight_scale
 from sellerkit.domain.fees.frame import div_round, fee_frame
 from sellerkit.domain.fees.schedule import LENGTH, WEIGHT
 from sellerkit.domain.money import quantise_float
@@ -27,6 +27,8 @@ from sellerkit.scans.files import money_cents, number, parse_costs
 
 ERROR_SCHEMA = {"line": pl.Int64, "identifier": pl.String, "cost": pl.String, "reason": pl.String}
 SMALL_LIGHT_MAX_WEIGHT = 3  # lb: the old Small and Light limit, kept for low-price FBA
+SMALL_LIGHT_TIERS = ("small_standard", "large_standard", "light_envelope", "standard_envelope", "large_envelope",
+                     "extra_large_envelope", "small_parcel")
 _DIGITS = {LENGTH: 2, WEIGHT: 4}
 
 
@@ -237,7 +239,7 @@ def _priced(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
                        pl.col("shortest").fill_null(0), pl.col("weight").fill_null(0),
                        pl.col("_slug").alias("category"), "apparel", "dangerous_goods")
     fees = fee_frame(fee_in, ctx.schedule, ctx.when, ctx.fee_options)
-    k = scale(ctx.schedule)
+    per_lb = weight_scale(ctx.schedule)  # charged_weight / per_lb is pounds, whatever the schedule's units
     fin_in = pl.DataFrame({
         "price": df.get_column("price").fill_null(0),
         "fees_total": fees.get_column("fees_total"),
@@ -248,7 +250,7 @@ def _priced(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
         "amazon_pack_quantity": df.get_column("amazon_pack_quantity"),
         "discount_per_product_bp": df.get_column("discount_per_product_bp"),
     })
-    money = financial_frame(fin_in, k * WEIGHT, ctx.cost_options)  # charged weight is lb x WEIGHT x k
+    money = financial_frame(fin_in, per_lb, ctx.cost_options)
     fee_error = pl.coalesce(pl.col("_missing"), fees.get_column("fee_error").alias("x"))
     ok = fee_error.is_null()
     out = pl.concat([df, fees.select(pl.all().name.prefix("_f.")), money.select(pl.all().name.prefix("_m."))],
@@ -284,8 +286,9 @@ def _priced(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
         fin("fba_storage_fees").alias("financials.fba_storage_fees"),
         pl.when(cost_ok).then(pl.col("_m.discount_cost")).alias("inputs.discount_cost"),
         fin("total_cogs").alias("inputs.total_cogs"),
-        (ok & (pl.col("_f.price_band") == "low") & pl.col("_f.size_tier").is_in(["small_standard", "large_standard"])
-         & (pl.col("_f.charged_weight") <= SMALL_LIGHT_MAX_WEIGHT * WEIGHT * k)).alias("small_and_light_eligible"),
+        (ok & (pl.col("_f.price_band") == ctx.schedule.bands[0].key)  # the low-price rate is the one charged
+         & pl.col("_f.size_tier").is_in(SMALL_LIGHT_TIERS)
+         & (pl.col("_f.charged_weight") <= SMALL_LIGHT_MAX_WEIGHT * per_lb)).alias("small_and_light_eligible"),
     )
     return out
 

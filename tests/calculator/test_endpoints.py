@@ -69,6 +69,17 @@ class TestCalculate:
         assert r.status_code == 200, r.text
         assert r.json()["size_tier"] == "Small Bulky" and r.json()["amazon_fees"]["fba_fees"] == 1021
 
+    def test_uk_in_centimetres_and_grams_says_the_schedule_is_unconfirmed(self, client, key):
+        r = _post(client, key, marketplace="UK", price=24.99, category="Home & Kitchen", date="2026-06-01",
+                  package_dimensions={"length": 30, "width": 20, "height": 10, "weight": 800, "units": "metric"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (body["size_tier"], body["amazon_fees"]["fba_fees"], body["amazon_fees"]["referral_fee"]) == \
+            ("Small Parcel", 305, 375)
+        fees = body["fee_breakdown"]
+        assert (fees["schedule"], fees["currency"], fees["confidence"]) == ("UK 2026-02-01", "GBP", "unconfirmed")
+        assert (fees["shipping_weight"], fees["weight_unit"], fees["missing"]) == (1200.0, "g", ["monthly_storage_fee"])
+
     def test_media_closing_fee_and_rank_drop_estimate(self, client, key):
         r = _post(client, key, asin="B000000002")
         body = r.json()

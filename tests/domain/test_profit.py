@@ -11,13 +11,12 @@ from hypothesis import strategies as st
 
 from sellerkit.domain.fees import FeeOptions, Package, compute, schedule_for
 from sellerkit.domain.fees.frame import fee_frame
-from sellerkit.domain.fees.engine import scale
-from sellerkit.domain.fees.schedule import WEIGHT
+from sellerkit.domain.fees.engine import weight_scale
 from sellerkit.domain.profit import CostError, CostOptions, MultipackPrep, financial_frame, financials, sale_price
 
 WHEN = date(2026, 6, 1)
 SCHEDULE = schedule_for("US", WHEN)
-SCALE = scale(SCHEDULE) * WEIGHT
+SCALE = weight_scale(SCHEDULE)
 
 
 def _fin(price=3000, fees=800, storage=5, weight_lb=1, cost=1500, options=CostOptions(), **row):

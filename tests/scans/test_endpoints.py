@@ -288,11 +288,12 @@ class TestScanOptions:
         assert "historical" not in row
 
     def test_a_marketplace_without_a_fee_schedule_still_lists_matches(self, app_client, key, db):
-        import_records(db, [product("B0UK000001", marketplace="UK", buybox_price=1999, identifiers={"ean": ["5012345678900"]})])
+        # DE: no fee schedule (UK has one since 2026-02-01)
+        import_records(db, [product("B0DE000001", marketplace="DE", buybox_price=1999, identifiers={"ean": ["5012345678900"]})])
         r = app_client.post("/api/v3/scans", headers=key,
                             files={"file": ("s.csv", b"5012345678900,3.00\n", "text/csv")},
                             data={"attributes": orjson.dumps({"mapping": {"id": 0, "cost": 1},
-                                                              "options": {"marketplace_id": "UK"}}).decode()})
+                                                              "options": {"marketplace_id": "DE"}}).decode()})
         done = wait(app_client, key, r.json()["id"])
         assert (done["status"], done["products"]) == ("Success", 1)
         row = app_client.post(f"/api/v3/scans/{done['id']}", headers=key, json={}).json()["data"][0]
