@@ -23,3 +23,11 @@ class TestApp:
 
     def test_health_needs_no_key(self, client):
         assert client.get("/health").json()["status"] == "ok"
+
+
+class TestJsonBodies:
+    def test_body_without_json_content_type_says_to_send_it(self, client, new_key):
+        r = client.post("/api/v3/convert", content=b"marketplace=US",
+                        headers={"X-Api-Key": new_key().key, "Content-Type": "text/plain"})
+        assert r.status_code == 400
+        assert r.json()["message"].startswith("request body must be a JSON object sent with Content-Type: application/json")
