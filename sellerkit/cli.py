@@ -68,6 +68,11 @@ def serve(
     db.dispose()
     base = f"http://{host}:{port}"
     sample = _sample_code(settings) if settings.demo and not no_demo else "036000291452"
+    if (workers or settings.workers) > 1 and not settings.redis_url:
+        err.print(f"note: without SELLERKIT_REDIS_URL each of the {workers or settings.workers} worker processes "
+                  "keeps its own request-rate and token buckets (daily token counts are shared through the "
+                  "database every few seconds); set SELLERKIT_REDIS_URL for limits exact across processes",
+                  soft_wrap=True, highlight=False, markup=False)
     for line in (
         f"sellerkit on {base}   (API docs: {base}/docs)",
         "Get an API key:  sellerkit keys create --name me --plan pro --json",
