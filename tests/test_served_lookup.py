@@ -79,6 +79,17 @@ class TestServedHttp2:
                 assert c.get(f"{base}/account/tokens", params={"key": key}).status_code == 200
             assert len(c._transport._pool.connections) == 1
 
+    def test_sdk_client_speaks_http2_over_one_connection(self, served):
+        from sellerkit import Client
+
+        base, key = served
+        with Client(base, key, http2=True) as sk:
+            results = [sk.lookup(asin=ASIN, timeout=5) for _ in range(5)]
+            pool = sk._http._transport._pool
+            versions = {c.info() for c in pool.connections}
+        assert [r.items[0].asin for r in results] == [ASIN] * 5
+        assert len(versions) == 1 and "HTTP/2" in versions.pop()
+
     def test_errors_over_http2_are_json_with_a_message(self, served):
         base, key = served
         with httpx.Client(http1=False, http2=True) as c:
