@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 import orjson
+from pydantic import BeforeValidator
 from starlette.responses import Response
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -184,3 +186,15 @@ class RefuseOversized:
                     reply = error_response(413, f"request body larger than the upload limit of {self.limit_mb} MB")
                     return await reply(scope, receive, send)
         await self.app(scope, receive, send)
+
+
+def _event_time(value):
+    from sellerkit.domain.timestamps import event_time
+
+    return None if value is None else event_time(value)
+
+
+# The optional `timestamp` of a write that records an event (API principles): a request-body
+# field typed `EventTimestamp = None` accepts ISO 8601 with an offset; the service calls
+# `domain.timestamps.event_time(body.timestamp)`, which is the server's time when it is None.
+EventTimestamp = Annotated[datetime | None, BeforeValidator(_event_time)]
