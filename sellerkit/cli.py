@@ -180,7 +180,8 @@ def keys_set_limit(
     partner_id: str,
     rps: Annotated[int, typer.Option(help="Requests per second allowed for this key.")],
 ):
-    """Set a key's request rate limit."""
+    """Set a key's request rate limit (requests a second; the default is SELLERKIT_RATE_LIMIT_RPS, 600).
+    It applies from the key's next request."""
     from sellerkit.accounts.service import keys
 
     try:
@@ -470,6 +471,31 @@ def scan(
                       dollars(p["financials"]["profit"]), f"{roi / 100:.0f}%" if roi is not None else "",
                       str(p["units_per_month"] or ""))
     Console().print(table)
+
+
+# ---- lookup -----------------------------------------------------------------------------------
+
+
+@app.command()
+def lookup(
+    asin: Annotated[Optional[str], typer.Option(help="Comma-separated ASINs (1 to 10).")] = None,
+    upc: Annotated[Optional[str], typer.Option(help="Comma-separated UPCs.")] = None,
+    ean: Annotated[Optional[str], typer.Option(help="Comma-separated EANs.")] = None,
+    domain: Annotated[str, typer.Option(help="com, ca, de, fr, it, nl, es, in, uk, jp, au or mx.")] = "com",
+):
+    """Products as `GET /products/lookup` answers them (JSON items; an operator's look-up costs no tokens)."""
+    from sellerkit.catalog.lookup import lookups
+
+    db = _db()
+    try:
+        query = lookups.query(asin, upc, ean, domain)
+        with db.reader() as reader:
+            items = lookups.items(reader, query)
+    except SellerkitError as exc:
+        _fail(exc.message, 2)
+        return
+    print(json.dumps(items, ensure_ascii=False, indent=2))
+    err.print(f"{len(items)} of {query.cost} codes found in {query.marketplace.domain}")
 
 
 # ---- db ---------------------------------------------------------------------------------------
