@@ -152,10 +152,10 @@ class RedisLimits:
 
         self.clock = clock
         self.prefix = prefix
-        # One connection behind redis-py's lock: requests call from the event loop one at a time,
-        # and skipping the pool's checkout and return saves a sixth of each call.
-        self._redis = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                                           single_connection_client=True)
+        self._url = url
+        self._timeout = timeout
+        self._redis: redis.Redis | None = None  # connected on first use: a server starts without Redis
+        self._connecting = threading.Lock()
         self._scripts = {_HIT: hashlib.sha1(_HIT.encode()).hexdigest(),
                          _CHARGE: hashlib.sha1(_CHARGE.encode()).hexdigest()}
         self._no_script = redis.exceptions.NoScriptError
@@ -165,12 +165,25 @@ class RedisLimits:
         """EVALSHA straight through the client (a third quicker than redis-py's Script
         objects), loading the script when Redis does not know it (first use, or after a
         restart or SCRIPT FLUSH)."""
+        client = self._redis or self._connect()
         sha = self._scripts[script]
         try:
-            return self._redis.evalsha(sha, len(keys), *keys, *args)
+            return client.evalsha(sha, len(keys), *keys, *args)
         except self._no_script:
-            self._redis.script_load(script)
-            return self._redis.evalsha(sha, len(keys), *keys, *args)
+            client.script_load(script)
+            return client.evalsha(sha, len(keys), *keys, *args)
+
+    def _connect(self):
+        import redis
+
+        with self._connecting:
+            if self._redis is None:
+                # One connection behind redis-py's lock: requests call from the event loop one at a
+                # time, and skipping the pool's checkout and return saves a sixth of each call.
+                self._redis = redis.Redis.from_url(self._url, socket_timeout=self._timeout,
+                                                   socket_connect_timeout=self._timeout,
+                                                   single_connection_client=True)
+            return self._redis
 
     def hit(self, key_id: int, rps: int) -> q.RateDecision:
         now = self.clock()
@@ -238,7 +251,9 @@ class RedisLimits:
         return q.utc_day(self.clock())
 
     def close(self) -> None:
-        self._redis.close()
+        if self._redis is not None:
+            self._redis.close()
+            self._redis = None
 
 
 def make_limits(redis_url: str | None, prefix: str) -> MemoryLimits | RedisLimits:

@@ -11,7 +11,7 @@ import pytest
 
 from sellerkit.domain import quotas as q
 from sellerkit.domain.plans import plan
-from sellerkit.kit.ratelimit import MemoryLimits, RedisLimits
+from sellerkit.kit.ratelimit import LimitsUnavailable, MemoryLimits, RedisLimits
 from tests.conftest import REDIS_SKIP, REDIS_URL
 
 PRO = q.TokenLimits.of(plan("pro"))
@@ -179,3 +179,14 @@ class TestMemoryCounterPersistence:
         store.charge(1, PRO, 3)
         store.restore_pending(store.take_pending())
         assert store.take_pending() == {(1, q.utc_day(NOON)): 3}
+
+
+class TestRedisUnavailable:
+    def test_store_is_made_without_reaching_redis(self):
+        RedisLimits("redis://127.0.0.1:1/0", "x", timeout=0.2).close()
+
+    def test_unreachable_redis_is_503_saying_to_retry(self):
+        store = RedisLimits("redis://127.0.0.1:1/0", "x", timeout=0.2)
+        with pytest.raises(LimitsUnavailable) as err:
+            store.hit(1, 10)
+        assert err.value.status_code == 503 and "retry shortly" in err.value.message
