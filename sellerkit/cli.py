@@ -78,6 +78,7 @@ def serve(
         "Get an API key:  sellerkit keys create --name me --plan pro --json",
         "First request:   curl -H 'Authorization: Bearer <key>' -H 'Content-Type: application/json' "
         f"-d '{{\"marketplace\":\"US\",\"ids\":[\"{sample}\"]}}' {base}/api/v3/convert",
+        f"Look-up:         curl '{base}/products/lookup?key=<key>&upc={sample}'",
     ):
         err.print(line, soft_wrap=True, highlight=False, markup=False)
     Server(

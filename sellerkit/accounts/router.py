@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from sellerkit.accounts.dependencies import CurrentPrincipal, TokensPrincipal
 from sellerkit.accounts.schemas import AccountInfo, IssuedKeyOut, NewKeyRequest, TokensReply
@@ -18,7 +20,11 @@ tokens_router = APIRouter(tags=["ASINScope: products"], route_class=DialectError
     response_model=TokensReply,
     summary="Tokens left and the plan's limits, consuming none",
 )
-async def account_tokens(request: Request, who: TokensPrincipal):
+async def account_tokens(
+    request: Request,
+    who: TokensPrincipal,
+    key: Annotated[str | None, Query(description="Your API key (or send it in an Authorization header).")] = None,
+):
     status = request.app.state.quotas.status(who)
     return JSON({
         "dailyTokensLeft": status.daily_left,
