@@ -119,9 +119,17 @@ class TestServedTokenExactness:
         env = env_for(data_dir, SELLERKIT_REDIS_URL=REDIS_URL, SELLERKIT_LIMITS_REDIS_PREFIX=f"sellerkit-test:{tag}",
                       SELLERKIT_QUEUE_NAME=f"sellerkit-test-{tag}")
         key = new_key(env, f"burst-{tag}")["key"]
-        with serve(env, workers=2) as first, serve(env, workers=1) as second:
-            codes, took = asyncio.run(burst([first, second], key))
-            left = daily_left(first, key), daily_left(second, key)
+        try:
+            with serve(env, workers=2) as first, serve(env, workers=1) as second:
+                codes, took = asyncio.run(burst([first, second], key))
+                left = daily_left(first, key), daily_left(second, key)
+        finally:
+            import redis
+
+            r = redis.Redis.from_url(REDIS_URL)
+            for name in r.scan_iter(f"sellerkit-test:{tag}:*"):
+                r.delete(name)
+            r.close()
         granted = codes.count(200)
         assert 120 <= granted <= 120 + int(took) and codes.count(429) == 200 - granted
         assert left == (10_000 - granted, 10_000 - granted)
