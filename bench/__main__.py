@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from bench import catalog, exports, fees, scans
+from bench import catalog, exports, fees, lookup, scans
 from bench.common import machine
 
-SUITES = {"catalog": catalog.run, "fees": fees.run, "scans": scans.run, "exports": exports.run}
+SUITES = {"catalog": catalog.run, "lookup": lookup.run, "fees": fees.run, "scans": scans.run, "exports": exports.run}
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
@@ -51,6 +52,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def bench_key(env: dict, plan: str = "unlimited", rps: int = 1_000_000) -> dict:
+    """A key for load tests: an unlimited plan and a request rate far above what is measured
+    (600/s is the default per key; the operator raises it with `sellerkit keys set-limit`)."""
+    issued = json.loads(subprocess.run([PY, "-m", "sellerkit.cli", "keys", "create", "--name", f"bench-{plan}",
+                                        "--plan", plan, "--json"], env=env, check=True, capture_output=True,
+                                       text=True).stdout)
+    subprocess.run([PY, "-m", "sellerkit.cli", "keys", "set-limit", issued["partner_id"], "--rps", str(rps)],
+                   env=env, check=True, capture_output=True)
+    return issued
 
 
 @contextmanager

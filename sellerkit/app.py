@@ -7,11 +7,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from sellerkit import __version__
+from sellerkit.accounts.quotas import Quotas
 from sellerkit.catalog.spapi import SpApiClient
 from sellerkit.config import Settings, get_settings
 from sellerkit.kit.db import Database
-from sellerkit.kit.http import JSON, RefuseOversized, install_error_handlers
+from sellerkit.kit.http import JSON, RateLimitHeaders, RefuseOversized, install_error_handlers
 from sellerkit.kit.queue import Queue
+from sellerkit.kit.ratelimit import make_limits
 from sellerkit.scans.store import results_cache
 
 
@@ -22,14 +24,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         db = Database(settings.resolved_database_url)
 
     queue = Queue(settings, db)
+    quotas = Quotas(make_limits(settings.redis_url, settings.limits_redis_prefix),
+                    default_rps=settings.rate_limit_rps, flush_seconds=settings.quota_flush_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         db.migrate()  # cheap when already at head; `sellerkit serve` has run it before forking
+        quotas.start(db)  # today's token counters, read once; written back every few seconds
         if settings.runs_embedded_worker:
             queue.start_consumer(settings.job_threads)
         yield
         queue.stop_consumer()
+        quotas.stop()  # the token counters used since the last write
         await app.state.spapi.aclose()
         db.dispose()
 
@@ -44,17 +50,23 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db
     app.state.queue = queue
+    app.state.quotas = quotas
     results_cache.budget = settings.results_cache_mb * 2**20
     app.state.spapi = SpApiClient.from_settings(settings)  # unconfigured unless SELLERKIT_SPAPI_* are set
     install_error_handlers(app)
     app.add_middleware(RefuseOversized, limit_mb=settings.upload_limit_mb)
+    app.add_middleware(RateLimitHeaders)  # outermost of ours: sees every reply, errors included
 
     from sellerkit.accounts.router import router as accounts_router
+    from sellerkit.accounts.router import tokens_router
     from sellerkit.calculator.router import router as calculator_router
+    from sellerkit.catalog.lookup_router import router as lookup_router
     from sellerkit.catalog.router import router as catalog_router
     from sellerkit.scans.router import router as scans_router
 
+    app.include_router(tokens_router)  # before /account's own routes: ASINScope's /account/tokens
     app.include_router(accounts_router)
+    app.include_router(lookup_router)
     app.include_router(catalog_router)
     app.include_router(calculator_router)
     app.include_router(scans_router)

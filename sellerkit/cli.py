@@ -68,11 +68,17 @@ def serve(
     db.dispose()
     base = f"http://{host}:{port}"
     sample = _sample_code(settings) if settings.demo and not no_demo else "036000291452"
+    if (workers or settings.workers) > 1 and not settings.redis_url:
+        err.print(f"note: without SELLERKIT_REDIS_URL each of the {workers or settings.workers} worker processes "
+                  "keeps its own request-rate and token buckets (daily token counts are shared through the "
+                  "database every few seconds); set SELLERKIT_REDIS_URL for limits exact across processes",
+                  soft_wrap=True, highlight=False, markup=False)
     for line in (
         f"sellerkit on {base}   (API docs: {base}/docs)",
         "Get an API key:  sellerkit keys create --name me --plan pro --json",
         "First request:   curl -H 'Authorization: Bearer <key>' -H 'Content-Type: application/json' "
         f"-d '{{\"marketplace\":\"US\",\"ids\":[\"{sample}\"]}}' {base}/api/v3/convert",
+        f"Look-up:         curl '{base}/products/lookup?key=<key>&upc={sample}'",
     ):
         err.print(line, soft_wrap=True, highlight=False, markup=False)
     Server(
@@ -175,7 +181,8 @@ def keys_set_limit(
     partner_id: str,
     rps: Annotated[int, typer.Option(help="Requests per second allowed for this key.")],
 ):
-    """Set a key's request rate limit."""
+    """Set a key's request rate limit (requests a second; the default is SELLERKIT_RATE_LIMIT_RPS, 600).
+    It applies from the key's next request."""
     from sellerkit.accounts.service import keys
 
     try:
@@ -477,6 +484,31 @@ def scan(
                       dollars(p["financials"]["profit"]), f"{roi / 100:.0f}%" if roi is not None else "",
                       str(p["units_per_month"] or ""))
     Console().print(table)
+
+
+# ---- lookup -----------------------------------------------------------------------------------
+
+
+@app.command()
+def lookup(
+    asin: Annotated[Optional[str], typer.Option(help="Comma-separated ASINs (1 to 10).")] = None,
+    upc: Annotated[Optional[str], typer.Option(help="Comma-separated UPCs.")] = None,
+    ean: Annotated[Optional[str], typer.Option(help="Comma-separated EANs.")] = None,
+    domain: Annotated[str, typer.Option(help="com, ca, de, fr, it, nl, es, in, uk, jp, au or mx.")] = "com",
+):
+    """Products as `GET /products/lookup` answers them (JSON items; an operator's look-up costs no tokens)."""
+    from sellerkit.catalog.lookup import lookups
+
+    db = _db()
+    try:
+        query = lookups.query(asin, upc, ean, domain)
+        with db.reader() as reader:
+            items = lookups.items(reader, query)
+    except SellerkitError as exc:
+        _fail(exc.message, 2)
+        return
+    print(json.dumps(items, ensure_ascii=False, indent=2))
+    err.print(f"{len(items)} of {query.cost} codes found in {query.marketplace.domain}")
 
 
 # ---- db ---------------------------------------------------------------------------------------

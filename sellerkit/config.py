@@ -31,10 +31,29 @@ class Settings(BaseSettings):
     log_level: str = Field("info", description="Server log level.")
     redis_url: str | None = Field(
         None,
-        description="redis://host:6379/0 puts the job queue on Redis, shared by `sellerkit worker` "
-        "processes on any machine; unset keeps it in <data_dir>/queue.db.",
+        description="redis://host:6379/0 puts the job queue, the rate limits and the token quotas "
+        "on Redis, shared by every server and `sellerkit worker` process on any machine; unset "
+        "keeps the queue in <data_dir>/queue.db and the limits in each process's memory.",
     )
     queue_name: str = Field("sellerkit", description="Name of the job queue (its keys on Redis).")
+
+    # Limits: request rates (every route) and token quotas (look-ups). In process memory, or in
+    # Redis (shared by every server process) when redis_url is set.
+    rate_limit_rps: int = Field(
+        600,
+        description="Requests a second a key may make when it has no limit of its own "
+        "(`sellerkit keys set-limit`); a burst of one second's worth is allowed.",
+        gt=0,
+    )
+    quota_flush_seconds: float = Field(
+        2.0,
+        description="How often the in-memory daily token counters are written to the database "
+        "(and other server processes' usage read back); they are also written at shutdown.",
+        gt=0,
+    )
+    limits_redis_prefix: str = Field(
+        "sellerkit:limits", description="Prefix of the rate-limit and token keys on Redis."
+    )
     embedded_worker: bool | None = Field(
         None,
         description="Run job consumer threads inside the server; default: yes without Redis, "

@@ -145,3 +145,25 @@ class TestScanCli:
         supplier.write_text("036000291452,4.00\n")
         proc = run("scan", str(supplier), "--cost-col", "3", check=False)
         assert proc.returncode == 2 and "mapping.cost: column 3 is out of range" in proc.stderr
+
+
+class TestLookupCli:
+    def test_prints_items_as_the_route_answers(self, run, tmp_path):
+        records = tmp_path / "c.jsonl"
+        records.write_text(json.dumps({"marketplace": "US", "asin": "B088H39PXX", "title": "Dart",
+                                       "identifiers": {"upc": ["793610399007"]}}) + "\n")
+        run("catalog", "import", str(records))
+        items = json.loads(run("lookup", "--upc", "793610399007").stdout)
+        assert [(i["asin"], i["ean"]) for i in items] == [("B088H39PXX", "0793610399007")]
+
+    def test_bad_query_fails_naming_the_parameter(self, run):
+        proc = run("lookup", "--asin", "B088H39PXX", "--domain", "zz", check=False)
+        assert proc.returncode == 2 and "domain: unknown domain" in proc.stderr
+
+
+class TestSetLimitCli:
+    def test_limit_is_listed(self, run):
+        made = json.loads(run("keys", "create", "--name", "shop", "--json").stdout)
+        run("keys", "set-limit", made["partner_id"], "--rps", "50")
+        listed = json.loads(run("keys", "list", "--json").stdout)
+        assert [k["rate_limit_rps"] for k in listed] == [50]

@@ -1,4 +1,5 @@
-"""Authentication for every dialect: one key, accepted in each style the references use."""
+"""Authentication for every dialect: one key, accepted in each style the references use, and the
+key's request rate checked on every route that takes a key."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from sellerkit.accounts.service import Principal, keys
-from sellerkit.errors import Unauthorized
-from sellerkit.kit.http import DbReader
+from sellerkit.errors import Invalid, SellerkitError, Unauthorized
+from sellerkit.kit.http import RATE_LIMIT_SCOPE_KEY, DbReader
 
 _MISSING = (
     "missing API key: send it as `Authorization: Bearer <key>`, a `Token: <key>` or "
     "`X-Api-Key: <key>` header, or the `key` query parameter"
 )
+_INVALID = "invalid API key: it was never issued, was rotated or was revoked"
 
 
 def key_from_request(request: Request) -> str | None:
@@ -33,15 +35,29 @@ def key_from_request(request: Request) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-async def require_principal(request: Request, reader: DbReader) -> Principal:
+def authenticate(request: Request, reader, missing: type[SellerkitError] = Unauthorized) -> Principal:
+    """The caller's key, then one request against its rate limit (429 beyond it). The decision's
+    `X-RateLimit-*` headers go on the reply (`kit.http.RateLimitHeaders`)."""
     secret = key_from_request(request)
     if secret is None:
-        raise Unauthorized(_MISSING)
+        raise missing(_MISSING)
     principal = keys.authenticate(reader, secret)
     if principal is None:
-        raise Unauthorized("invalid API key: it was never issued, was rotated or was revoked")
+        raise Unauthorized(_INVALID)
     request.state.principal = principal
+    decision = request.app.state.quotas.check_rate(principal)
+    request.scope[RATE_LIMIT_SCOPE_KEY] = decision.headers()
     return principal
 
 
+async def require_principal(request: Request, reader: DbReader) -> Principal:
+    return authenticate(request, reader)
+
+
+async def require_principal_400(request: Request, reader: DbReader) -> Principal:
+    """ASINScope's `/account/tokens`: a missing key is 400 there (an invalid one still 401)."""
+    return authenticate(request, reader, missing=Invalid)
+
+
 CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
+TokensPrincipal = Annotated[Principal, Depends(require_principal_400)]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -33,3 +33,19 @@ class ApiKey(TimestampMixin, Base):
     rate_limit_rps: Mapped[int | None] = mapped_column()
     rotated_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class TokenUsage(Base):
+    """Tokens an account used on one UTC day: the persisted side of the daily allowance.
+
+    Never read per request: the limits store counts in memory (or in Redis) and writes here
+    every few seconds and at shutdown, adding what it used (`used = used + n`), so several
+    processes' counts add up; a (re)starting process reads today's rows once."""
+
+    __tablename__ = "token_usage"
+    __table_args__ = (sa.PrimaryKeyConstraint("account_id", "day"),)
+
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(sa.Date)
+    used: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from sellerkit.accounts.models import Account, ApiKey
-from sellerkit.kit.db import Reader
+from sellerkit.accounts.models import Account, ApiKey, TokenUsage
+from sellerkit.kit.db import Reader, upsert
 
 _BY_HASH = (  # on every request: plain SQL straight to the driver
     "SELECT k.id, k.account_id, k.partner_id, a.plan, k.rate_limit_rps FROM api_keys AS k "
@@ -37,3 +39,23 @@ def list_keys(session: Session, account_id: int | None = None) -> list[tuple[Api
     if account_id is not None:
         stmt = stmt.where(ApiKey.account_id == account_id)
     return [(k, a) for k, a in session.execute(stmt)]
+
+
+# ---- daily token counters (written every few seconds and at shutdown, never read per request) ---
+
+U = TokenUsage.__table__
+
+
+def add_token_usage(session: Session, day: date, used: dict[int, int], at: datetime) -> None:
+    """Add `used` tokens per account to `day`'s counters (`used = used + n`: several processes'
+    counts add up). Accounts deleted meanwhile are skipped."""
+    live = set(session.scalars(sa.select(Account.id).where(Account.id.in_(list(used)))))
+    rows = [{"account_id": a, "day": day, "used": n, "updated_at": at} for a, n in used.items() if a in live]
+    upsert(session, U, rows, keys=("account_id", "day"), add=("used",))
+
+
+def token_usage_of_day(session: Session, day: date) -> dict[int, int]:
+    """`{account id: tokens used}` on `day`, every process's writes included."""
+    rows = session.execute(sa.select(U.c.account_id, U.c.used).where(U.c.day == day))
+    return {account_id: used for account_id, used in rows}
+

@@ -1,15 +1,39 @@
-"""Self-service account and key management (`/account`, beside ASINScope's `/account/tokens`)."""
+"""Self-service account and key management (`/account`), and ASINScope's `/account/tokens`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
 
-from sellerkit.accounts.dependencies import CurrentPrincipal
-from sellerkit.accounts.schemas import AccountInfo, IssuedKeyOut, NewKeyRequest
+from fastapi import APIRouter, Query, Request, Response
+
+from sellerkit.accounts.dependencies import CurrentPrincipal, TokensPrincipal
+from sellerkit.accounts.schemas import AccountInfo, IssuedKeyOut, NewKeyRequest, TokensReply
 from sellerkit.accounts.service import keys
-from sellerkit.kit.http import ReadSession, WriteSession
+from sellerkit.kit.http import JSON, DialectErrorRoute, ReadSession, WriteSession
 
 router = APIRouter(prefix="/account", tags=["Account and keys"])
+tokens_router = APIRouter(tags=["ASINScope: products"], route_class=DialectErrorRoute)
+
+
+@tokens_router.get(
+    "/account/tokens",
+    response_model=TokensReply,
+    summary="Tokens left and the plan's limits, consuming none",
+)
+async def account_tokens(
+    request: Request,
+    who: TokensPrincipal,
+    key: Annotated[str | None, Query(description="Your API key (or send it in an Authorization header).")] = None,
+):
+    status = request.app.state.quotas.status(who)
+    return JSON({
+        "dailyTokensLeft": status.daily_left,
+        "dailyTokensLimit": status.daily_limit,
+        "minutelyTokensLeft": status.bucket_left,
+        "minutelyBucketCapacity": status.capacity,
+        "tokensPerMinute": status.per_minute,
+        "msBeforeNextDailyReset": status.ms_to_reset,
+    })
 
 
 @router.get("", response_model=AccountInfo, summary="The calling key's account and its keys")

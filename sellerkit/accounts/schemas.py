@@ -31,3 +31,14 @@ class IssuedKeyOut(BaseModel):
 
 class NewKeyRequest(BaseModel):
     name: str = Field(min_length=1, max_length=200)
+
+
+class TokensReply(BaseModel):
+    """ASINScope's `/account/tokens`; the limits are null on an unlimited plan."""
+
+    dailyTokensLeft: int | None = Field(description="Tokens left today.")
+    dailyTokensLimit: int | None = Field(description="Tokens a day on the account's plan.")
+    minutelyTokensLeft: int | None = Field(description="Tokens in the bucket now.")
+    minutelyBucketCapacity: int | None = Field(description="The bucket's capacity.")
+    tokensPerMinute: int | None = Field(description="The bucket's refill rate.")
+    msBeforeNextDailyReset: int = Field(description="Milliseconds until 00:00 UTC, when the daily allowance resets.")

@@ -97,6 +97,25 @@ def matches_for_keys(
     return reader.rows(_MATCHES.format(marks=marks(len(keys))), (marketplace, marketplace, *keys))
 
 
+_ASINS_BY_KEYS = "SELECT key, asin FROM product_identifiers WHERE marketplace = ? AND key IN ({marks})"
+
+
+def asins_for_keys(reader: Reader, marketplace: str, keys: Iterable[str]) -> list[tuple[str, str]]:
+    """`(key, asin)` of every ASIN the identifier keys reach (a key may reach several)."""
+    keys = tuple(keys)
+    if not keys:
+        return []
+    return reader.rows(_ASINS_BY_KEYS.format(marks=marks(len(keys))), (marketplace, *keys))
+
+
+def record_texts(reader: Reader, marketplace: str, asins: Iterable[str]) -> dict[str, str]:
+    """`{asin: catalog record as JSON text}` of those of `asins` in the marketplace's catalog."""
+    asins = tuple(asins)
+    if not asins:
+        return {}
+    return dict(reader.rows(_RECORDS.format(marks=marks(len(asins))), (marketplace, *asins)))
+
+
 def identifiers_for_asins(
     reader: Reader, marketplace: str, asins: Iterable[str]
 ) -> list[tuple[str, str, str]]:

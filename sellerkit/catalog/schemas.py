@@ -26,3 +26,45 @@ class InboundEligibilityReply(BaseModel):
     sp_api_error: str | None = Field(
         None, description="Only when SP-API is configured but gave no answer for this ASIN: why."
     )
+
+
+# ---- ASINScope look-up -------------------------------------------------------------------------
+
+
+class PackageDimensions(BaseModel):
+    height: float | None
+    width: float | None
+    length: float | None
+    weight: float | None
+
+
+class LookupItem(BaseModel):
+    """One product, in the reference's field names."""
+
+    asin: str
+    ean: str | None
+    upc: str | None
+    mpn: str | None
+    bsr: int | None = Field(description="Best Sellers Rank in the root category.")
+    category: str | None
+    brand: str | None
+    title: str | None
+    productGroup: str | None
+    lowestNewPrice: float | None = Field(description="Lowest new offer (else the Buy Box), in the marketplace's currency.")
+    lowestFormattedPrice: str | None = Field(description="The same as Amazon writes it, e.g. `$22.79`, `22,79 €`.")
+    soldByAmazon: bool
+    packageDimensions: PackageDimensions | None = Field(description="Inches and pounds.")
+    upcList: list[str]
+    eanList: list[str]
+    totalNew: int | None = Field(description="New offers.")
+    smallImage: str | None
+    mediumImage: str | None
+    images: list[str]
+
+
+class LookupReply(BaseModel):
+    items: list[LookupItem] = Field(description="Products found (codes not in the catalog give none).")
+    dailyTokensLeft: int | None = Field(description="Tokens left today; null on an unlimited plan.")
+    bucketSize: int | None = Field(description="Tokens left in the bucket; null on an unlimited plan.")
+    msBeforeNextDailyToken: int = Field(description="Milliseconds until the daily allowance resets (00:00 UTC).")
+    consumedTokens: int = Field(description="Tokens this request cost: one per distinct code.")

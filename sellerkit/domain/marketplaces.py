@@ -29,6 +29,13 @@ class Marketplace:
     currency_symbol: str
     metric: bool  # fee tables in cm/kg rather than inches/pounds
 
+    def major_units(self, cents: int) -> float | int:
+        """Minor units as a number in the currency's own unit: 2279 -> 22.79 (yen have no minor
+        unit: 1980 -> 1980). Only for wire formats that want a number, such as ASINScope's."""
+        if self.currency == "JPY":
+            return cents
+        return round(cents / 100, 2)
+
     def format_money(self, cents: int) -> str:
         """Amazon-style price text, e.g. `$22.79`, `£9.99`, `22,79 €`, `￥1,980`."""
         if self.currency == "JPY":

@@ -281,14 +281,18 @@ def insert_ignoring_conflicts(session: Session, table: sa.Table, rows: list[dict
     return len(session.execute(stmt, rows).all())
 
 
-def upsert(session: Session, table: sa.Table, rows: list[dict], keys: tuple[str, ...]) -> None:
-    """Insert rows, replacing the other columns of those whose `keys` are already there."""
+def upsert(
+    session: Session, table: sa.Table, rows: list[dict], keys: tuple[str, ...], add: tuple[str, ...] = ()
+) -> None:
+    """Insert rows, replacing the other columns of those whose `keys` are already there (or, for
+    the columns in `add`, adding the new value to the stored one: counters)."""
     if not rows:
         return
     stmt = _dialect_insert(session)(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(keys),
-        set_={c: stmt.excluded[c] for c in rows[0] if c not in keys},
+        set_={c: (table.c[c] + stmt.excluded[c]) if c in add else stmt.excluded[c]
+              for c in rows[0] if c not in keys},
     )
     session.execute(stmt, rows)
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 import orjson
+from pydantic import BeforeValidator
 from starlette.responses import Response
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -53,8 +56,12 @@ DbReader = Annotated[Reader, Depends(_reader)]
 WriteSession = Annotated[Session, Depends(_write_session)]
 
 
-def error_response(status: int, message: str, headers: dict | None = None) -> JSON:
-    return JSON({"message": message, "status": status}, status_code=status, headers=headers)
+def error_response(status: int, message: str, headers: dict | None = None, error: str | None = None) -> JSON:
+    """Every error reply: `{"message", "status"}`, plus `error` on the routes of a dialect whose
+    reference answers errors as `{"error": ...}` (ASINScope)."""
+    body = {"message": message, "status": status} if error is None else {"error": error, "message": message,
+                                                                          "status": status}
+    return JSON(body, status_code=status, headers=headers)
 
 
 def _location(loc: tuple) -> str:
@@ -65,8 +72,19 @@ def _location(loc: tuple) -> str:
     return text
 
 
-def validation_message(exc: RequestValidationError) -> str:
-    return validation_errors_message(exc.errors())
+_NOT_AN_OBJECT = ("model_attributes_type", "dict_type", "model_type", "missing")
+
+
+def validation_message(exc: RequestValidationError, request: Request | None = None) -> str:
+    errors = exc.errors()
+    if request is not None and any(tuple(e.get("loc", ())) == ("body",) and e.get("type") in _NOT_AN_OBJECT
+                                   for e in errors):
+        ctype = request.headers.get("content-type", "")
+        if "json" not in ctype:
+            return (f"request body must be a JSON object sent with Content-Type: application/json "
+                    f"(got {ctype or 'no Content-Type'})")
+        return "request body must be a JSON object"
+    return validation_errors_message(errors)
 
 
 def validation_errors_message(errors: list, prefix: str = "") -> str:
@@ -87,8 +105,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, exc.message, exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_req: Request, exc: RequestValidationError):
-        return error_response(400, validation_message(exc))
+    async def _validation(req: Request, exc: RequestValidationError):
+        return error_response(400, validation_message(exc, req))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(req: Request, exc: StarletteHTTPException):
@@ -102,8 +120,54 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(req: Request, exc: Exception):
-        log.exception("unhandled error on %s %s", req.method, req.url.path)
+        # The path and the public partner id, never the query string (a key may be in it).
+        who = getattr(req.state, "principal", None)
+        log.exception("unhandled error on %s %s (partner %s)", req.method, req.url.path,
+                      who.partner_id if who else "-")
         return error_response(500, "internal server error; the failure was logged")
+
+
+class DialectErrorRoute(APIRoute):
+    """A route of a dialect whose reference answers errors as `{"error": "..."}` (ASINScope):
+    its errors, authentication's included, carry `error` beside `message` and `status`."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SellerkitError as exc:
+                return error_response(exc.status_code, exc.message, exc.headers, error=exc.error or exc.message)
+            except RequestValidationError as exc:
+                message = validation_message(exc, request)
+                return error_response(400, message, error=message)
+
+        return route
+
+
+RATE_LIMIT_SCOPE_KEY = "sellerkit.ratelimit"
+
+
+class RateLimitHeaders:
+    """`X-RateLimit-*` on every reply to a request that passed the rate limit check: the check
+    leaves the header pairs in the ASGI scope (plain ASGI: a few microseconds a request)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                extra = scope.get(RATE_LIMIT_SCOPE_KEY)
+                if extra:
+                    message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class RefuseOversized:
@@ -122,3 +186,15 @@ class RefuseOversized:
                     reply = error_response(413, f"request body larger than the upload limit of {self.limit_mb} MB")
                     return await reply(scope, receive, send)
         await self.app(scope, receive, send)
+
+
+def _event_time(value):
+    from sellerkit.domain.timestamps import event_time
+
+    return None if value is None else event_time(value)
+
+
+# The optional `timestamp` of a write that records an event (API principles): a request-body
+# field typed `EventTimestamp = None` accepts ISO 8601 with an offset; the service calls
+# `domain.timestamps.event_time(body.timestamp)`, which is the server's time when it is None.
+EventTimestamp = Annotated[datetime | None, BeforeValidator(_event_time)]

@@ -23,3 +23,31 @@ class TestApp:
 
     def test_health_needs_no_key(self, client):
         assert client.get("/health").json()["status"] == "ok"
+
+
+class TestJsonBodies:
+    def test_body_without_json_content_type_says_to_send_it(self, client, new_key):
+        r = client.post("/api/v3/convert", content=b"marketplace=US",
+                        headers={"X-Api-Key": new_key().key, "Content-Type": "text/plain"})
+        assert r.status_code == 400
+        assert r.json()["message"].startswith("request body must be a JSON object sent with Content-Type: application/json")
+
+
+class TestSecretsStayOut:
+    def test_crash_is_logged_with_the_partner_id_never_the_key(self, db, settings, new_key, monkeypatch, caplog):
+        from fastapi.testclient import TestClient
+
+        from sellerkit.app import create_app
+        from sellerkit.catalog.lookup import lookups
+
+        issued = new_key()
+        monkeypatch.setattr(lookups, "items", lambda *a: 1 / 0)
+        with TestClient(create_app(settings, db), raise_server_exceptions=False) as c:
+            r = c.get("/products/lookup", params={"key": issued.key, "asin": "B088H39PXX"})
+        assert r.status_code == 500 and issued.key not in r.text
+        assert issued.partner_id in caplog.text and issued.key not in caplog.text
+
+    def test_account_listing_shows_only_a_hint_of_the_secret(self, client, new_key):
+        issued = new_key()
+        r = client.get("/account", headers={"X-Api-Key": issued.key})
+        assert issued.key not in r.text and r.json()["keys"][0]["key_hint"] == "…" + issued.key[-4:]
