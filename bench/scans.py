@@ -155,9 +155,12 @@ def run(products: int = PRODUCTS) -> None:
                    capture_output=True)
     report("catalog snapshot build (sellerkit catalog snapshot)", f"{time.perf_counter() - t0:.1f} s",
            f"{products:,} products (all marketplaces)", "once per catalog change, not per scan")
-    t0 = time.perf_counter()
-    pl.read_csv(csv, infer_schema=False)
-    polars_read = time.perf_counter() - t0
+    reads = []
+    for _ in range(3):  # best of 3: the file warm in the page cache, as the scan finds it
+        t0 = time.perf_counter()
+        pl.read_csv(csv, infer_schema=False)
+        reads.append(time.perf_counter() - t0)
+    polars_read = min(reads)
     key = json.loads(subprocess.run([PY, "-m", "sellerkit.cli", "keys", "create", "--name", "bench-scan",
                                      "--plan", "unlimited", "--json"], env=env, check=True,
                                     capture_output=True, text=True).stdout)["key"]
@@ -197,7 +200,10 @@ def _pages(base: str, key: str, scan_id: int, rows: int) -> None:
         f"wrk.body = {json.dumps(body)}\n"
         f"wrk.path = '/api/v3/scans/{scan_id}'\n"
     )
-    wrk(base, script, connections=1, seconds=3)  # warm-up: the first page loads the scan
+    with httpx.Client(base_url=base, timeout=600) as http:  # the first page loads the scan's rows
+        http.post(f"/api/v3/scans/{scan_id}", content=body, headers={
+            "Authorization": f"Bearer {key}", "Content-Type": "application/json"}).raise_for_status()
+    wrk(base, script, connections=1, seconds=3)  # warm-up
     for connections in (1, 4):
         res = wrk(base, script, connections=connections, seconds=15)
         ok = res["p50"] < 50 and res["p99"] < 150 and res["non2xx"] == 0

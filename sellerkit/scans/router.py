@@ -11,8 +11,7 @@ import orjson
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
-from starlette.background import BackgroundTask
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, StreamingResponse
 
 from sellerkit.accounts.dependencies import CurrentPrincipal
 from sellerkit.errors import Conflict, Invalid, PayloadTooLarge
@@ -194,8 +193,19 @@ async def _download(request: Request, scan_id: int, who, fmt: str, body: Results
         path.unlink(missing_ok=True)
         raise
     filename = f"scan-{scan.id}-{table}.{fmt}"
-    return FileResponse(path, media_type=MEDIA[fmt], filename=filename,
-                        background=BackgroundTask(path.unlink, missing_ok=True))
+    return StreamingResponse(_read_then_delete(path), media_type=MEDIA[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Content-Length": str(path.stat().st_size)})
+
+
+def _read_then_delete(path: Path, block: int = 1 << 20):
+    """The file's bytes, then the file is gone. (A FileResponse with a delete task races the
+    server: Granian sends files itself, after the response's background task has run.)"""
+    try:
+        with open(path, "rb") as fh:
+            while data := fh.read(block):
+                yield data
+    finally:
+        path.unlink(missing_ok=True)
 
 
 @router.post("/scans/{scan_id}/download", summary="Download results as CSV, XLSX or JSON (filter/sort/page body)")
