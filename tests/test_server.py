@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
-
 import httpx
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.served import env_for, new_key, serve
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    data = tmp_path_factory.mktemp("served")
-    env = {**os.environ, "SELLERKIT_DATA_DIR": str(data), "SELLERKIT_DEMO": "0"}
-    env.pop("SELLERKIT_DATABASE_URL", None)
-    key = json.loads(subprocess.run([sys.executable, "-m", "sellerkit.cli", "keys", "create", "--name", "t",
-                                     "--json"], env=env, check=True, capture_output=True, text=True).stdout)["key"]
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "sellerkit.cli", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=0.5).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"server did not start: {proc.stderr.read().decode()[-2000:]}")
-    yield base, key
-    proc.terminate()
-    proc.wait(10)
+    env = env_for(tmp_path_factory.mktemp("served"))
+    key = new_key(env, "t")["key"]
+    with serve(env) as base:
+        yield base, key
 
 
 @pytest.mark.slow
