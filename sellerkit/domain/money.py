@@ -54,12 +54,12 @@ def dollars(amount: int | None) -> str | None:
     return f"{sign}{whole}.{frac:02d}"
 
 
-def quantise_float(value, digits: int):
-    """`quantise` over a polars Float64 column: the float's decimal value to 10**-digits, half away
-    from zero. Rounding the scaled float to 6 places first undoes binary noise (11.665 x 100 is
-    1166.4999999999998 as a float), so every value written with up to digits + 6 decimals
-    rounds as its decimal text does."""
+def quantise_float(value, scale: int):
+    """`quantise` over a polars Float64 column: whole 1/scale units, half away from zero.
+    Rounding the scaled float to 6 places first undoes binary noise (11.665 x 100 is
+    1166.4999999999998 as a float), so a value written with up to 6 more decimals than the scale
+    has rounds as its decimal text does."""
     import polars as pl
 
-    scaled = (value * 10**digits).round(6)
+    scaled = (value * scale).round(6)
     return ((scaled.abs() + 0.5).floor() * scaled.sign()).cast(pl.Int64, strict=False)

@@ -136,6 +136,18 @@ def _aliases(fields: Iterable[str]) -> dict[str, str]:
 
 
 ALL_PRODUCT_FIELDS: dict[str, Kind] = {**PRODUCT_FIELDS, **HISTORICAL_FIELDS}
+
+
+def dtype(kind: Kind) -> pl.DataType:
+    """The polars type a field of this kind is stored as."""
+    return {Kind.TEXT: pl.String, Kind.INT: pl.Int64, Kind.MONEY: pl.Int64, Kind.RATIO: pl.Int64,
+            Kind.FLOAT: pl.Float64, Kind.BOOL: pl.Boolean, Kind.TEXTS: pl.List(pl.String)}[kind]
+
+
+def empty_table(table: str = "products") -> pl.DataFrame:
+    """A table with no rows yet (a scan that has written nothing), every field typed."""
+    fields = PRODUCT_FIELDS if table == "products" else ERROR_FIELDS
+    return pl.DataFrame(schema={name: dtype(kind) for name, kind in fields.items()})
 PRODUCT_ALIASES = _aliases(ALL_PRODUCT_FIELDS)
 
 

@@ -7,6 +7,7 @@ only; the work they point at is in the database and the file store.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -20,6 +21,9 @@ from sellerkit.config import Settings
 from sellerkit.kit.db import Database
 
 log = logging.getLogger("sellerkit.queue")
+# Modules with `register(queue)` (their tasks) and, optionally, `on_start(queue)` (run when a
+# consumer starts: resume what a previous process left unfinished).
+TASK_MODULES = ("sellerkit.scans.tasks",)
 
 
 class _QuietConsumer(Consumer):
@@ -56,9 +60,9 @@ class Queue:
         self._consumer: Consumer | None = None
         self.stopping = threading.Event()  # long tasks stop at their next checkpoint when set
         self.tasks: dict[str, Any] = {}
-        from sellerkit.scans.tasks import register
-
-        register(self)
+        self._modules = [importlib.import_module(name) for name in TASK_MODULES]
+        for module in self._modules:
+            module.register(self)
 
     def task(self, name: str, **kwargs) -> Callable[[Callable], Any]:
         def decorate(fn: Callable) -> Any:
@@ -85,9 +89,9 @@ class Queue:
             self._consumer.stopping = self.stopping  # type: ignore[attr-defined]
         else:
             self._consumer.start()
-        from sellerkit.scans.tasks import sweep
-
-        sweep(self)  # scans a previous process left unfinished
+        for module in self._modules:
+            if hasattr(module, "on_start"):
+                module.on_start(self)
         return self._consumer
 
     def stop_consumer(self, timeout: float = 10) -> None:

@@ -130,13 +130,13 @@ def money_cents(text: pl.Expr) -> pl.Expr:
     cent half away from zero, as `money.quantise` rounds its decimal text."""
     t = text.str.replace_all(_MONEY_JUNK, "")
     t = pl.when(t.str.contains(r"^-?\d+,\d{1,2}$")).then(t.str.replace(",", ".")).otherwise(t.str.replace_all(",", ""))
-    return number(t, 2)
+    return number(t, 100)
 
 
-def number(text: pl.Expr, digits: int) -> pl.Expr:
-    """A numeric cell as integer units of 10**-digits (null for text, NaN and infinities)."""
+def number(text: pl.Expr, scale: int) -> pl.Expr:
+    """A numeric cell as whole 1/scale units (null for text, NaN and infinities)."""
     value = text.cast(pl.Float64, strict=False)
-    return pl.when(value.is_finite()).then(quantise_float(value, digits))
+    return pl.when(value.is_finite()).then(quantise_float(value, scale))
 
 
 def parse_costs(text: pl.Series) -> pl.Series:

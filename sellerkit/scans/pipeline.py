@@ -9,6 +9,7 @@ at a time. No I/O here: the task hands in the chunk and a context built once per
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date
 
 import polars as pl
@@ -23,13 +24,12 @@ from sellerkit.domain.fees.frame import div_round, fee_frame
 from sellerkit.domain.fees.schedule import LENGTH, WEIGHT
 from sellerkit.domain.money import quantise_float
 from sellerkit.domain.profit import PRICE_SOURCES, CostOptions, financial_frame
-from sellerkit.scans.files import money_cents, number, parse_costs
+from sellerkit.scans.files import money_cents, number
 
 ERROR_SCHEMA = {"line": pl.Int64, "identifier": pl.String, "cost": pl.String, "reason": pl.String}
 SMALL_LIGHT_MAX_WEIGHT = 3  # lb: the old Small and Light limit, kept for low-price FBA
 SMALL_LIGHT_TIERS = ("small_standard", "large_standard", "light_envelope", "standard_envelope", "large_envelope",
                      "extra_large_envelope", "small_parcel")
-_DIGITS = {LENGTH: 2, WEIGHT: 4}
 
 
 @dataclass(frozen=True)
@@ -50,30 +50,18 @@ class ScanContext:
     no_schedule: str | None = None
     checked_at: int = 0  # unix time of the scan: when its eligibility estimate was made
 
-    @property
+    @cached_property
     def category_slugs(self) -> dict[str, str]:
-        """Catalog category names -> fee-schedule slugs (names the schedule lacks stay as they
-        are: fee_frame then reports the unknown category by name)."""
+        """Catalog category names -> fee-schedule slugs, worked out once per run (names the
+        schedule lacks are left out: fee_frame then reports the unknown category by name)."""
         assert self.schedule is not None
-        return _slugs(self.schedule, self.catalog)
-
-
-_slug_cache: list[tuple[Schedule, CatalogFrame, dict[str, str]]] = []
-
-
-def _slugs(schedule: Schedule, catalog: CatalogFrame) -> dict[str, str]:
-    """Per snapshot object (two data dirs may have equal revisions) and schedule."""
-    for cached_schedule, cached_catalog, slugs in _slug_cache:
-        if cached_schedule is schedule and cached_catalog is catalog:
-            return slugs
-    slugs = {}
-    for name in catalog.products.get_column("category").unique().drop_nulls().to_list():
-        try:
-            slugs[name] = schedule.category(name).slug
-        except FeeError:
-            pass
-    _slug_cache[:] = [(schedule, catalog, slugs)]
-    return slugs
+        slugs = {}
+        for name in self.catalog.products.get_column("category").unique().drop_nulls().to_list():
+            try:
+                slugs[name] = self.schedule.category(name).slug
+            except FeeError:
+                pass
+        return slugs
 
 
 def _col(ctx: ScanContext, name: str) -> pl.Expr:
@@ -91,13 +79,11 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
     """The chunk's inputs typed, split into rows to match and rows that cannot be scanned."""
     ident_text = chunk.get_column(f"c{ctx.columns['id']}")
     verdicts = ids.keys_frame(ident_text)
-    cost_text = chunk.get_column(f"c{ctx.columns['cost']}")
-    cost = parse_costs(cost_text)
     custom = [_col(ctx, f"custom_{i}") for i in range(ctx.custom_count)]
     typed = chunk.select(
         "line",
         pl.col(f"c{ctx.columns['id']}").str.strip_chars().alias("inputs.identifier"),
-        cost_text.str.strip_chars().alias("_cost_text"),
+        pl.col(f"c{ctx.columns['cost']}").str.strip_chars().alias("_cost_text"),
         _col(ctx, "supplier_sku").alias("inputs.supplier_sku"),
         _col(ctx, "supplier_image").alias("inputs.supplier_image"),
         _col(ctx, "supplier_title").alias("inputs.supplier_title"),
@@ -110,22 +96,21 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
         verdicts.get_column("key").alias("_key"),
         verdicts.get_column("kind").alias("_kind"),
         verdicts.get_column("error").alias("_id_error"),
-        cost.alias("inputs.cost"),
     ).with_columns(
+        money_cents(pl.col("_cost_text")).alias("inputs.cost"),
         pl.when(pl.col("_pack_text").is_null() | (pl.col("_pack_text") == "")).then(1)
         .otherwise(_whole(pl.col("_pack_text"))).alias("inputs.supplier_pack_quantity"),
         money_cents(pl.col("_map_text")).alias("inputs.map"),
         _whole(pl.col("_stock_text")).alias("inputs.stock"),
-        number(pl.col("_discount_text").str.replace_all(r"[%\s]", ""), 2).alias("discount_per_product_bp"),
+        number(pl.col("_discount_text").str.replace_all(r"[%\s]", ""), 100).alias("discount_per_product_bp"),
     )
 
-    def unreadable(text: str, value: str, what: str, bad: pl.Expr | None = None) -> pl.Expr:
+    def unreadable(text: str, value: str, field: str, wanted: str, bad: pl.Expr) -> pl.Expr:
         """An optional mapped cell that holds something, but nothing usable."""
         given = pl.col(text).is_not_null() & (pl.col(text) != "")
-        wrong = pl.col(value).is_null() if bad is None else (pl.col(value).is_null() | bad)
-        return pl.when(given & wrong).then(pl.lit(f"{what}: cannot read ") + pl.col(text) + pl.lit(f" as {what_as[what]}"))
+        return pl.when(given & (pl.col(value).is_null() | bad)) \
+            .then(pl.lit(f"{field}: cannot read ") + pl.col(text) + pl.lit(f" as {wanted}"))
 
-    what_as = {"map": "money", "stock_quantity": "a whole number", "discount_per_product": "a percent from 0 to 100"}
     reason = pl.coalesce(
         pl.when(pl.col("_id_error").is_not_null()).then(pl.lit("identifier: ") + pl.col("_id_error")),
         pl.when(pl.col("_cost_text").is_null() | (pl.col("_cost_text") == "")).then(pl.lit("cost: missing")),
@@ -134,9 +119,9 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
         pl.when(pl.col("inputs.cost") < 0).then(pl.lit("cost: negative")),
         pl.when(pl.col("inputs.supplier_pack_quantity").is_null() | (pl.col("inputs.supplier_pack_quantity") < 1))
         .then(pl.lit("supplier_pack_quantity: cannot read ") + pl.col("_pack_text") + pl.lit(" as a whole number of at least 1")),
-        unreadable("_map_text", "inputs.map", "map", pl.col("inputs.map") < 0),
-        unreadable("_stock_text", "inputs.stock", "stock_quantity", pl.col("inputs.stock") < 0),
-        unreadable("_discount_text", "discount_per_product_bp", "discount_per_product",
+        unreadable("_map_text", "inputs.map", "map", "money", pl.col("inputs.map") < 0),
+        unreadable("_stock_text", "inputs.stock", "stock_quantity", "a whole number", pl.col("inputs.stock") < 0),
+        unreadable("_discount_text", "discount_per_product_bp", "discount_per_product", "a percent from 0 to 100",
                    ~pl.col("discount_per_product_bp").is_between(0, 10_000)),
     )
     typed = typed.with_columns(reason.alias("reason"))
@@ -169,7 +154,7 @@ def match(good: pl.DataFrame, catalog: CatalogFrame) -> tuple[pl.DataFrame, pl.D
 
 
 def _fee_inputs(ctx: ScanContext) -> list[pl.Expr]:
-    sides = [quantise_float(pl.col(f"dimensions.package_dimensions.{s}"), _DIGITS[LENGTH])
+    sides = [quantise_float(pl.col(f"dimensions.package_dimensions.{s}"), LENGTH)
              for s in ("length", "width", "height")]
     price = _sale_price()
     slugs = ctx.category_slugs
@@ -180,7 +165,7 @@ def _fee_inputs(ctx: ScanContext) -> list[pl.Expr]:
         pl.max_horizontal(sides).alias("longest"),
         (pl.sum_horizontal(sides) - pl.max_horizontal(sides) - pl.min_horizontal(sides)).alias("median"),
         pl.min_horizontal(sides).alias("shortest"),
-        quantise_float(pl.col("dimensions.package_dimensions.weight"), _DIGITS[WEIGHT]).alias("weight"),
+        quantise_float(pl.col("dimensions.package_dimensions.weight"), WEIGHT).alias("weight"),
         category.alias("_slug"),
     ]
 
@@ -322,12 +307,6 @@ def _estimates(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
     )
 
 
-def _dtype(kind: results.Kind) -> pl.DataType:
-    return {results.Kind.TEXT: pl.String, results.Kind.INT: pl.Int64, results.Kind.MONEY: pl.Int64,
-            results.Kind.RATIO: pl.Int64, results.Kind.FLOAT: pl.Float64, results.Kind.BOOL: pl.Boolean,
-            results.Kind.TEXTS: pl.List(pl.String)}[kind]
-
-
 def rank_models(catalog: CatalogFrame) -> dict[str, sales.RankModel]:
     """Each category's rank -> monthly-sold model, fitted on the snapshot (as the calculator does
     on the catalog)."""
@@ -362,7 +341,7 @@ _HIDDEN_TYPES = {"_demo": pl.Boolean}
 def result_schema(ctx: ScanContext) -> dict[str, pl.DataType]:
     """A scan's stored columns: every product field but `id` (the row number when read back),
     historical ones only when the scan pulls history, then the hidden ones."""
-    schema = {c: _dtype(k) for c, k in results.ALL_PRODUCT_FIELDS.items()
+    schema = {c: results.dtype(k) for c, k in results.ALL_PRODUCT_FIELDS.items()
               if c != "id" and (ctx.historical is not None or not c.startswith("historical."))}
     return schema | {c: _HIDDEN_TYPES.get(c, pl.Int64) for c in HIDDEN}
 

@@ -73,11 +73,6 @@ class Runner:
 
     # ---- lease and bookkeeping -----------------------------------------------------------------
 
-    def _update(self, scan_id: int, **fields) -> None:
-        with self.db.session(write=True) as session:
-            if not repo.update(session, scan_id, runner=self.name, **fields):
-                raise Stop("lease lost")
-
     def _checkpoint(self, scan_id: int, **fields) -> None:
         """Save progress, renew the lease, and stop if asked to."""
         with self.db.session(write=True) as session:
@@ -112,7 +107,7 @@ class Runner:
 
     def _stopped(self, scan: Scan, why: str) -> str | None:
         if why == "cancelled":
-            self._finish(scan, "Cancelled", published=scan.recalculate_from is None)
+            self._finish(scan, "Cancelled")
             return "Cancelled"
         if why == "shutting down":  # let the next start resume it at once
             with self.db.session(write=True) as session:
@@ -179,8 +174,7 @@ class Runner:
         store.drop_version(source)
         return "Success"
 
-    def _finish(self, scan: Scan, status: str, message: str | None = None, version: int | None = None,
-                published: bool = True) -> None:
+    def _finish(self, scan: Scan, status: str, message: str | None = None, version: int | None = None) -> None:
         store = ScanFiles(self.settings.data_dir, scan.id)
         fields: dict = {"status": status, "finished_at": utcnow(), "message": message, "runner": None,
                         "recalculate_from": None}
@@ -204,7 +198,7 @@ class Runner:
             blocked = repo.blocked_brands(session, scan.account_id)
         historical = None
         if options.pull_historical_data:
-            historical = self._historical(scan.marketplace, catalog)
+            historical = self._historical(scan.marketplace)
         return pipeline.ScanContext(
             marketplace=scan.marketplace, catalog=catalog, schedule=schedule, no_schedule=no_schedule, when=today,
             columns=mapping.columns(), cost_options=cost_options(options),
@@ -214,7 +208,7 @@ class Runner:
             checked_at=int(datetime.now(UTC).timestamp()),
         )
 
-    def _historical(self, marketplace: str, catalog: CatalogFrame) -> pl.DataFrame:
+    def _historical(self, marketplace: str) -> pl.DataFrame:
         from sellerkit.catalog import repository as catalog_repo
 
         now = datetime.now(UTC)

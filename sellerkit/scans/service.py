@@ -34,6 +34,11 @@ def _iso(at: datetime | None) -> str | None:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z") if at else None
 
 
+def _custom_names(scan: Scan, table: str) -> list[str]:
+    """Headers for the products table's custom columns (the errors table has none)."""
+    return (orjson.loads(scan.options).get("custom_columns") or []) if table == "products" else []
+
+
 class ScanService:
     def create(self, session: Session, account_id: int, data_dir: Path, upload: Path, file_name: str,
                request: UploadRequest) -> Scan:
@@ -107,10 +112,7 @@ class ScanService:
         store = ScanFiles(data_dir, scan.id)
         frame = results_cache.get(store, "results" if table == "products" else "errors", scan.results_version,
                                   final=scan.status in FINAL)
-        if frame is None:
-            schema = results.ERROR_FIELDS if table == "errors" else {"id": results.Kind.INT}
-            return pl.DataFrame(schema={c: pl.Int64 if k is results.Kind.INT else pl.String for c, k in schema.items()})
-        return frame
+        return results.empty_table(table) if frame is None else frame
 
     def select(self, scan: Scan, data_dir: Path, query: ResultsQuery, table_param: str | None = None,
                paged: bool = True) -> tuple[int, pl.DataFrame, str]:
@@ -184,8 +186,7 @@ class ScanService:
 
     def write_export(self, scan: Scan, frame: pl.DataFrame, table: str, fmt: str, path: Path,
                      progress=None, should_stop=None) -> int:
-        custom = orjson.loads(scan.options).get("custom_columns") or []
-        custom = custom if table == "products" else []
+        custom = _custom_names(scan, table)
         if fmt == "csv":
             return exports.write_csv(frame, path, custom_names=custom, progress=progress, should_stop=should_stop)
         if fmt == "xlsx":
@@ -199,9 +200,8 @@ class ScanService:
 
     def export_gsheet(self, scan: Scan, frame: pl.DataFrame, table: str, settings, progress=None,
                       should_stop=None) -> str:
-        custom = orjson.loads(scan.options).get("custom_columns") or [] if table == "products" else []
-        return exports.export_gsheet(frame, f"{scan.name} ({table})", custom_names=custom, settings=settings,
-                                     progress=progress, should_stop=should_stop)
+        return exports.export_gsheet(frame, f"{scan.name} ({table})", custom_names=_custom_names(scan, table),
+                                     settings=settings, progress=progress, should_stop=should_stop)
 
     def start_export(self, session: Session, scan: Scan, fmt: str, table: str, query: ResultsQuery | None,
                      rows: int) -> ScanExport:

@@ -7,6 +7,7 @@ with exactly one copy of every row. Result row ids are row numbers over the part
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import threading
@@ -43,7 +44,7 @@ class ScanFiles:
     def part_counts(self, version: int) -> tuple[int, int, int]:
         """(parts, result rows, error rows) written so far, read from the files' metadata."""
         parts = results = errors = 0
-        for index in range(10**6):
+        for index in itertools.count():
             if not self.has_part(version, index):
                 break
             parts += 1

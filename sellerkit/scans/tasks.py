@@ -45,6 +45,10 @@ def sweep(queue: Queue) -> list[int]:
     return ids
 
 
+def on_start(queue: Queue) -> None:
+    sweep(queue)
+
+
 def run_export(db: Database, settings: Settings, export_id: int) -> None:
     """Prepare a download (or a Google spreadsheet), saving its progress as it goes."""
     with db.session() as session:

@@ -21,10 +21,9 @@ from sellerkit.domain.filters import (
     parse_sort,
     select_page,
 )
-from sellerkit.domain.results import ALL_PRODUCT_FIELDS, ERROR_FIELDS, Kind
+from sellerkit.domain.results import ALL_PRODUCT_FIELDS, ERROR_FIELDS, Kind, dtype
 
-DTYPES = {Kind.TEXT: pl.String, Kind.INT: pl.Int64, Kind.FLOAT: pl.Float64, Kind.MONEY: pl.Int64,
-          Kind.RATIO: pl.Int64, Kind.BOOL: pl.Boolean, Kind.TEXTS: pl.List(pl.String)}
+DTYPES = {kind: dtype(kind) for kind in Kind}
 
 
 def frame(columns: dict[str, list], table: str = "products") -> pl.DataFrame:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sellerkit.domain.fees import FeeOptions, Package, compute, schedule_for
+from sellerkit.domain.fees import Package, compute, schedule_for
 from sellerkit.domain.fees.frame import fee_frame
 from sellerkit.domain.fees.engine import weight_scale
 from sellerkit.domain.profit import CostError, CostOptions, MultipackPrep, financial_frame, financials, sale_price

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import orjson
 import polars as pl
 import pytest
 
