@@ -11,6 +11,7 @@ import time
 import uuid
 from pathlib import Path
 
+import polars as pl
 import pytest
 import sqlalchemy as sa
 
@@ -24,7 +25,7 @@ from sellerkit.scans.models import Scan
 from sellerkit.scans.runner import Runner
 from sellerkit.scans.schemas import ResultsQuery, UploadRequest
 from sellerkit.scans.service import scans
-from sellerkit.scans.store import ScanFiles
+from sellerkit.scans.store import ResultCache, ScanFiles
 from sellerkit.scans.tasks import sweep
 from tests.catalog.factories import product
 from tests.conftest import REDIS_SKIP, REDIS_URL, import_records, make_client
@@ -414,3 +415,27 @@ class TestDeadLeases:
         _lease(db, scan_id, _dead_owner())
         assert sweep(Queue(_settings(tmp_path, scan_stale_seconds=60), db)) == [scan_id]
         assert _status(db, scan_id).runner is None
+
+
+class TestResultCache:
+    @staticmethod
+    def _versions(tmp_path: Path) -> ScanFiles:
+        """A scan's folder with results version 1 (one row) and version 2 (two rows)."""
+        files = ScanFiles(tmp_path, 1)
+        files.folder.mkdir(parents=True)
+        errors = pl.DataFrame(schema={"line": pl.Int64})
+        files.write_part(1, 0, pl.DataFrame({"line": [1]}), errors)
+        files.write_part(2, 0, pl.DataFrame({"line": [1, 2]}), errors)
+        return files
+
+    def test_caching_a_new_version_drops_the_one_it_replaced(self, tmp_path):
+        cache, files = ResultCache(), self._versions(tmp_path)
+        cache.get(files, "results", 1, final=True)
+        assert cache.get(files, "results", 2, final=True).height == 2
+        assert [key[2] for key in cache._frames] == [2]
+
+    def test_a_late_reader_of_a_replaced_version_leaves_the_new_one_cached(self, tmp_path):
+        cache, files = ResultCache(), self._versions(tmp_path)
+        cache.get(files, "results", 2, final=True)
+        assert cache.get(files, "results", 1, final=True).height == 1
+        assert [key[2] for key in cache._frames] == [2]
