@@ -64,7 +64,8 @@ class Settings(BaseSettings):
     results_cache_mb: int = Field(1536, description="Memory for finished scans' results kept ready for pages.")
     scan_chunk_rows: int = Field(100_000, description="Rows a scan processes between progress saves.")
     scan_stale_seconds: int = Field(
-        60, description="A running scan with no progress saved for this long is resumed elsewhere."
+        60, description="A running scan with no progress saved for this long is resumed elsewhere (at once "
+                        "when the process holding it ran on this host and is gone)."
     )
 
     @property

@@ -10,7 +10,11 @@ from sellerkit.kit.db import Base, TimestampMixin
 
 class Scan(TimestampMixin, Base):
     """A supplier file being matched and priced. Its rows live in the scan's files (see
-    `scans.store`); this row carries status, counts and the lease of whoever runs it."""
+    `scans.store`); this row carries status, counts and the lease of whoever runs it.
+
+    Readers see one results version (`results_version`); the latest run writes `run_version`.
+    The first run writes the version readers see, so its rows show as they come; a rerun or a
+    re-pricing writes the next one, which replaces the shown one only when the run succeeds."""
 
     __tablename__ = "scans"
     __table_args__ = (sa.Index("ix_scans_account_created", "account_id", "id"),
@@ -20,7 +24,7 @@ class Scan(TimestampMixin, Base):
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(sa.String(200))
     marketplace: Mapped[str] = mapped_column(sa.String(2))
-    status: Mapped[str] = mapped_column(sa.String(20))  # InProgress | Success | Error | Cancelled
+    status: Mapped[str] = mapped_column(sa.String(20))  # of the latest run: InProgress | Success | Error | Cancelled
     file_name: Mapped[str] = mapped_column(sa.String(300))
     file_format: Mapped[str] = mapped_column(sa.String(8))  # csv | xlsx
     file_size: Mapped[int] = mapped_column(sa.BigInteger)
@@ -28,13 +32,19 @@ class Scan(TimestampMixin, Base):
     options: Mapped[str] = mapped_column(sa.Text)  # JSON, as uploaded
     lines: Mapped[int] = mapped_column(default=0)  # data rows in the file
     processed: Mapped[int] = mapped_column(default=0)  # data rows read so far
-    products: Mapped[int] = mapped_column(default=0)  # result rows
-    errors: Mapped[int] = mapped_column(default=0)  # rows that could not be scanned
-    results_version: Mapped[int] = mapped_column(default=1)  # bumped when results are rewritten
+    products: Mapped[int] = mapped_column(default=0)  # result rows (of the shown version)
+    errors: Mapped[int] = mapped_column(default=0)  # rows that could not be scanned (of the shown version)
+    results_version: Mapped[int] = mapped_column(default=1)  # the version readers see
+    run_version: Mapped[int] = mapped_column(default=1, server_default="1")  # the version the latest run writes
+    results_status: Mapped[str | None] = mapped_column(sa.String(20))  # how the shown version's run ended
+    results_finished_at: Mapped[datetime | None] = mapped_column()  # when it ended
     recalculate_from: Mapped[int | None] = mapped_column()  # re-price this results version, no re-matching
     message: Mapped[str | None] = mapped_column(sa.Text)  # why a scan failed
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     runner: Mapped[str | None] = mapped_column(sa.String(80))  # the lease holder
+    runner_host: Mapped[str | None] = mapped_column(sa.String(200))  # its process (`kit.process.Owner`)
+    runner_pid: Mapped[int | None] = mapped_column()
+    runner_started: Mapped[int | None] = mapped_column(sa.BigInteger)
     heartbeat_at: Mapped[datetime | None] = mapped_column()
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from sellerkit.kit.db import utcnow
+from sellerkit.kit.process import Owner
 from sellerkit.scans.models import BlockedBrand, Scan, ScanExport
 
 S = Scan.__table__
@@ -52,19 +53,28 @@ def update(session: Session, scan_id: int, runner: str | None = None, **fields) 
     return session.execute(stmt).rowcount == 1
 
 
-def claim(session: Session, scan_id: int, runner: str, stale_after: timedelta) -> bool:
-    """Take the lease of an unfinished scan nobody is running (or whose runner went quiet)."""
+def claim(session: Session, scan_id: int, runner: str, owner: Owner, stale_after: timedelta) -> bool:
+    """Take the lease of an unfinished scan nobody is running (or whose runner went quiet),
+    recording the process that holds it."""
     now = utcnow()
     stmt = S.update().where(
         S.c.id == scan_id, S.c.status == "InProgress",
         sa.or_(S.c.runner.is_(None), S.c.heartbeat_at.is_(None), S.c.heartbeat_at < now - stale_after),
-    ).values(runner=runner, heartbeat_at=now, updated_at=now)
+    ).values(runner=runner, runner_host=owner.host, runner_pid=owner.pid, runner_started=owner.started,
+             heartbeat_at=now, updated_at=now)
     return session.execute(stmt).rowcount == 1
 
 
 def release(session: Session, scan_id: int, runner: str) -> None:
     """Give up the lease so the next sweep resumes the scan at once."""
     session.execute(S.update().where(S.c.id == scan_id, S.c.runner == runner).values(runner=None, heartbeat_at=None))
+
+
+def leases_on(session: Session, host: str) -> list[tuple[int, str, Owner]]:
+    """(scan id, runner, owner) of the unfinished scans held by processes of `host`."""
+    stmt = sa.select(S.c.id, S.c.runner, S.c.runner_pid, S.c.runner_started).where(
+        S.c.status == "InProgress", S.c.runner.is_not(None), S.c.runner_host == host).order_by(S.c.id)
+    return [(i, runner, Owner(host, pid, started)) for i, runner, pid, started in session.execute(stmt)]
 
 
 def stale(session: Session, stale_after: timedelta) -> list[int]:

@@ -14,6 +14,7 @@ from huey import crontab
 from sellerkit.catalog.snapshot import snapshots
 from sellerkit.config import Settings
 from sellerkit.errors import SellerkitError
+from sellerkit.kit import process
 from sellerkit.kit.db import Database, utcnow
 from sellerkit.scans import repository as repo
 from sellerkit.scans.runner import Runner
@@ -31,8 +32,26 @@ SWEEP = "scans.sweep"
 PROGRESS_EVERY = 0.5  # seconds between saved progress of an export
 
 
+def release_dead_leases(db: Database) -> list[int]:
+    """Free the leases of this host's processes that are gone (a killed worker, a restarted
+    server), so they are resumed now rather than once their lease goes stale. A lease of
+    another host may belong to a live process this one cannot see: it waits to go stale."""
+    here = process.host()
+    if here is None:
+        return []
+    with db.session(write=True) as session:
+        dead = [(scan_id, runner) for scan_id, runner, owner in repo.leases_on(session, here)
+                if process.is_gone(owner)]
+        for scan_id, runner in dead:
+            repo.release(session, scan_id, runner)
+    if dead:
+        log.info("scans %s: their runner on this host is gone; resuming them", [i for i, _ in dead])
+    return [i for i, _ in dead]
+
+
 def sweep(queue: Queue) -> list[int]:
     """Enqueue every unfinished scan that nobody is running (a restart, a killed worker)."""
+    release_dead_leases(queue.db)
     with queue.db.session() as session:
         ids = repo.stale(session, timedelta(seconds=queue.settings.scan_stale_seconds))
         exports = repo.stale_exports(session, timedelta(seconds=queue.settings.scan_stale_seconds))
