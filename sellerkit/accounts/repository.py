@@ -11,13 +11,16 @@ from sellerkit.accounts.models import Account, ApiKey, TokenUsage
 from sellerkit.kit.db import Reader, upsert
 
 _BY_HASH = (  # on every request: plain SQL straight to the driver
-    "SELECT k.id, k.account_id, k.partner_id, a.plan, k.rate_limit_rps FROM api_keys AS k "
+    "SELECT k.id, k.account_id, k.partner_id, a.plan, k.rate_limit_rps, "
+    "(SELECT MAX(o.rate_limit_rps) FROM api_keys AS o WHERE o.account_id = k.account_id "
+    "AND o.revoked_at IS NULL) FROM api_keys AS k "
     "JOIN accounts AS a ON a.id = k.account_id WHERE k.secret_hash = ? AND k.revoked_at IS NULL"
 )
 
 
 def key_by_hash(reader: Reader, secret_hash: str) -> tuple | None:
-    """`(key id, account id, partner id, plan, rate limit)` of a live key."""
+    """`(key id, account id, partner id, plan, rate limit, highest rate limit of the account's live
+    keys)` of a live key."""
     rows = reader.rows(_BY_HASH, (secret_hash,))
     return rows[0] if rows else None
 
@@ -32,6 +35,19 @@ def account_by_id(session: Session, account_id: int) -> Account | None:
 
 def key_by_partner_id(session: Session, partner_id: str) -> ApiKey | None:
     return session.scalars(sa.select(ApiKey).where(ApiKey.partner_id == partner_id)).first()
+
+
+def lock_account(session: Session, account_id: int) -> None:
+    """Hold the account's row until the transaction ends (PostgreSQL: `FOR UPDATE`), so that
+    checks of its keys and the writes they allow are one step for concurrent requests. SQLite
+    needs nothing: write transactions begin IMMEDIATE and run one at a time."""
+    session.execute(sa.select(Account.id).where(Account.id == account_id).with_for_update())
+
+
+def live_key_count(session: Session, account_id: int) -> int:
+    """Keys of the account that authenticate (revoked ones do not count)."""
+    return session.scalar(sa.select(sa.func.count()).select_from(ApiKey)
+                          .where(ApiKey.account_id == account_id, ApiKey.revoked_at.is_(None)))
 
 
 def list_keys(session: Session, account_id: int | None = None) -> list[tuple[ApiKey, Account]]:
