@@ -49,8 +49,9 @@ class Settings(BaseSettings):
         1200,
         description="Requests a second all the keys of one account may make together (a burst of "
         "one second's worth), so that minting keys does not multiply an account's rate. Never "
-        "below SELLERKIT_RATE_LIMIT_RPS nor below the own limit of any of the account's live keys: "
-        "one key at its limit is never slowed by its account. 429 naming the account beyond it.",
+        "below SELLERKIT_RATE_LIMIT_RPS, and a key given a higher limit of its own (`sellerkit "
+        "keys set-limit`) may use the account's bucket up to that: one key at its limit is never "
+        "slowed by its account. 429 naming the account beyond it.",
         gt=0,
     )
     max_keys_per_account: int = Field(

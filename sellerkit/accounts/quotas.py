@@ -3,9 +3,9 @@
 - Request rate (the API principles): each request with a key takes one token from that key's
   bucket of `rate_limit_rps` (the key's own limit, `sellerkit keys set-limit`, or the default
   600) refilled at that rate, and one from its account's bucket of `account_rate_limit_rps`
-  (default 1,200; never below the default key limit or any of the account's keys' own limits, so
-  one key alone is never slowed by its account): 429 with `Retry-After` and `X-RateLimit-*`
-  (the tighter bucket's figures) beyond either, the message naming the one that refused.
+  (default 1,200; never below the calling key's own limit, so one key alone is never slowed by
+  its account): 429 with `Retry-After` and `X-RateLimit-*` (the tighter bucket's figures) beyond
+  either, the message naming the one that refused.
 - Tokens (ASINScope): each identifier looked up costs a token of the account's plan, paid from a
   daily allowance and a bucket (`sellerkit.domain.quotas`). Tokens belong to the account (its
   subscription), so every key of an account draws on the same allowance.
@@ -61,9 +61,9 @@ class Quotas:
         """One request of `who` against its key's and its account's requests/s limits; 429 beyond
         either."""
         rps = who.rate_limit_rps or self.default_rps
-        account_rps = self.account_rps
-        if who.fastest_key_rps is not None and who.fastest_key_rps > account_rps:
-            account_rps = who.fastest_key_rps  # a key the operator raised is not slowed by its account
+        # A key the operator raised above its account's limit may draw on the account's bucket up
+        # to its own limit; the account's other keys still share the account's limit.
+        account_rps = rps if rps > self.account_rps else self.account_rps
         decision = self.limits.hit(who.key_id, rps, who.account_id, account_rps)
         if not decision.allowed:
             wait_ms = max(1, int(decision.retry_after * 1000 + 0.999))

@@ -11,16 +11,13 @@ from sellerkit.accounts.models import Account, ApiKey, TokenUsage
 from sellerkit.kit.db import Reader, upsert
 
 _BY_HASH = (  # on every request: plain SQL straight to the driver
-    "SELECT k.id, k.account_id, k.partner_id, a.plan, k.rate_limit_rps, "
-    "(SELECT MAX(o.rate_limit_rps) FROM api_keys AS o WHERE o.account_id = k.account_id "
-    "AND o.revoked_at IS NULL) FROM api_keys AS k "
+    "SELECT k.id, k.account_id, k.partner_id, a.plan, k.rate_limit_rps FROM api_keys AS k "
     "JOIN accounts AS a ON a.id = k.account_id WHERE k.secret_hash = ? AND k.revoked_at IS NULL"
 )
 
 
 def key_by_hash(reader: Reader, secret_hash: str) -> tuple | None:
-    """`(key id, account id, partner id, plan, rate limit, highest rate limit of the account's live
-    keys)` of a live key."""
+    """`(key id, account id, partner id, plan, rate limit)` of a live key."""
     rows = reader.rows(_BY_HASH, (secret_hash,))
     return rows[0] if rows else None
 

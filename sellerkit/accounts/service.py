@@ -29,7 +29,6 @@ class Principal:
     partner_id: str
     plan: str | None
     rate_limit_rps: int | None
-    fastest_key_rps: int | None = None  # the highest own limit among the account's live keys
 
 
 @dataclass(frozen=True, slots=True)

@@ -225,8 +225,10 @@ def pair_decision(allowed: bool, key_level: float, key_rps: int, account_level: 
     """The binding bucket's verdict: when refused, the bucket that makes the client wait longer;
     when allowed, the one with fewer whole requests left (the key's on a tie). Its figures are the
     truth for the pair: no more requests fit now than it says, nor sooner."""
-    key = bucket_decision(allowed, key_level, key_rps, "key")
-    account = bucket_decision(allowed, account_level, account_rps, "account")
-    if not allowed:
-        return account if account.retry_after > key.retry_after else key
-    return account if account.remaining < key.remaining else key
+    if allowed:
+        account_binds = math.floor(account_level + 1e-9) < math.floor(key_level + 1e-9)
+    else:
+        account_binds = wait_for(account_level, 1, account_rps) > wait_for(key_level, 1, key_rps)
+    if account_binds:
+        return bucket_decision(allowed, account_level, account_rps, "account")
+    return bucket_decision(allowed, key_level, key_rps, "key")
