@@ -2,8 +2,9 @@
 
 Both stores answer the same two questions with the arithmetic of `sellerkit.domain.quotas`:
 `hit` (one request against a key's requests/s bucket and its account's, both or neither paid) and
-`charge` (tokens against an account's bucket and daily allowance). Neither reads the database: the memory store is a dict behind a
-lock; the Redis store runs one Lua script per question, atomic across every process sharing it.
+`charge` (tokens against an account's bucket and daily allowance). Neither reads the database: the
+memory store is a dict behind a lock; the Redis store runs one Lua script per question, atomic
+across every process sharing it.
 
 The memory store's daily counters are persisted by the caller (`sellerkit.accounts.quotas`):
 it hands out what was used since the last write (`take_pending`) and takes back the totals every
