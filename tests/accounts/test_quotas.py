@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 
@@ -11,7 +12,7 @@ from sellerkit.accounts.quotas import Quotas
 from sellerkit.accounts.service import Principal, keys
 from sellerkit.config import Settings
 from sellerkit.kit.ratelimit import MemoryLimits
-from tests.conftest import make_client
+from tests.conftest import REDIS_SKIP, REDIS_URL, make_client
 
 CONVERT = "/api/v3/convert"
 BODY = {"marketplace": "US", "ids": ["036000291452"]}
@@ -182,6 +183,19 @@ class TestAccountRequestRate:
                 c.get("/account", headers={"X-Api-Key": first.key})
             r = c.get("/account", headers={"X-Api-Key": second.key})
         assert (r.status_code, r.headers["X-RateLimit-Scope"]) == (429, "account")
+
+
+    @pytest.mark.redis
+    def test_account_limit_holds_with_limits_on_redis(self, db, tmp_path, new_key):
+        if REDIS_SKIP:
+            pytest.skip(REDIS_SKIP)
+        minted = [new_key(f"k{i}", account="acme").key for i in range(3)]
+        with limited_client(db, tmp_path, rate_limit_rps=10, account_rate_limit_rps=15, redis_url=REDIS_URL,
+                            limits_redis_prefix=f"sellerkit-test:{uuid.uuid4().hex[:10]}") as c:
+            freeze(c)
+            replies = [c.get("/account", headers={"X-Api-Key": k}) for k in minted for _ in range(10)]
+        assert [r.status_code for r in replies].count(200) == 15
+        assert replies[-1].headers["X-RateLimit-Scope"] == "account"
 
 
 class TestDailyCounterPersistence:
