@@ -36,7 +36,9 @@ def _db() -> Database:
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}")
+    from rich.markup import escape
+
+    err.print(f"[red]error:[/red] {escape(message)}")  # messages quote user input: never markup
     raise typer.Exit(code)
 
 

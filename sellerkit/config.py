@@ -45,6 +45,21 @@ class Settings(BaseSettings):
         "(`sellerkit keys set-limit`); a burst of one second's worth is allowed.",
         gt=0,
     )
+    account_rate_limit_rps: int = Field(
+        1200,
+        description="Requests a second all the keys of one account may make together (a burst of "
+        "one second's worth), so that minting keys does not multiply an account's rate. Never "
+        "below SELLERKIT_RATE_LIMIT_RPS, and a key given a higher limit of its own (`sellerkit "
+        "keys set-limit`) may use the account's bucket up to that: one key at its limit is never "
+        "slowed by its account. 429 naming the account beyond it.",
+        gt=0,
+    )
+    max_keys_per_account: int = Field(
+        25,
+        description="Live (not revoked) API keys one account may hold; `POST /account/keys` and "
+        "`sellerkit keys create --account` answer 409 past it (revoke one first).",
+        gt=0,
+    )
     quota_flush_seconds: float = Field(
         2.0,
         description="How often the in-memory daily token counters are written to the database "

@@ -15,8 +15,9 @@ def run(tmp_path):
     env = {**os.environ, "SELLERKIT_DATA_DIR": str(tmp_path / "data")}
     env.pop("SELLERKIT_DATABASE_URL", None)
 
-    def sellerkit(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([sys.executable, "-m", "sellerkit.cli", *args], env=env,
+    def sellerkit(*args: str, check: bool = True, **settings: str) -> subprocess.CompletedProcess:
+        """`settings`: extra environment, e.g. SELLERKIT_MAX_KEYS_PER_ACCOUNT="2"."""
+        proc = subprocess.run([sys.executable, "-m", "sellerkit.cli", *args], env={**env, **settings},
                               capture_output=True, text=True, timeout=120)
         if check and proc.returncode != 0:
             raise AssertionError(f"sellerkit {' '.join(args)} failed: {proc.stderr}")
@@ -48,6 +49,23 @@ class TestKeysCli:
     def test_unknown_plan_fails_clearly(self, run):
         proc = run("keys", "create", "--name", "x", "--plan", "gold", check=False)
         assert proc.returncode == 1 and "unknown plan" in proc.stderr
+
+
+    def test_create_past_the_accounts_key_cap_fails_naming_the_setting(self, run):
+        cap = {"SELLERKIT_MAX_KEYS_PER_ACCOUNT": "2"}
+        for name in ("one", "two"):
+            run("keys", "create", "--name", name, "--account", "acme", **cap)
+        proc = run("keys", "create", "--name", "three", "--account", "acme", check=False, **cap)
+        assert proc.returncode == 1 and "SELLERKIT_MAX_KEYS_PER_ACCOUNT" in proc.stderr
+
+    def test_name_with_control_characters_fails_naming_the_field(self, run):
+        proc = run("keys", "create", "--name", "shop\x1b]0;pwned\x07", check=False)
+        assert proc.returncode == 1 and "name:" in proc.stderr and "printable" in proc.stderr
+
+
+    def test_rejected_name_is_quoted_not_read_as_markup(self, run):
+        proc = run("keys", "create", "--name", "\x07[/red] x", check=False)
+        assert proc.returncode == 1 and "[/red]" in proc.stderr and "Traceback" not in proc.stderr
 
 
 class TestCatalogCli:
