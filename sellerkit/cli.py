@@ -138,10 +138,13 @@ def keys_create(
             issued = keys.create(s, name=name, plan=plan, account=account)
     except SellerkitError as exc:
         _fail(exc.message)
+    data_dir = str(get_settings().data_dir)
     if as_json:
-        print(json.dumps(issued.as_dict()))
+        print(json.dumps({**issued.as_dict(), "data_dir": data_dir}))
     else:
         err.print(f"partner id: {issued.partner_id}  account: {issued.account_id}  plan: {issued.plan}")
+        err.print(f"data dir: {data_dir}  (a server on another data dir will not know this key)",
+                  soft_wrap=True, highlight=False, markup=False)
         err.print("secret key (shown once, store it now):")
         print(issued.key)
 

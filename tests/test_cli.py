@@ -28,8 +28,13 @@ def run(tmp_path):
 class TestKeysCli:
     def test_create_json_contract(self, run, tmp_path):
         out = json.loads(run("keys", "create", "--name", "shop", "--plan", "pro", "--json").stdout)
-        assert set(out) == {"key", "partner_id", "account_id", "plan"} and out["plan"] == "pro"
-        assert (tmp_path / "data" / "sellerkit.db").exists()
+        assert set(out) == {"key", "partner_id", "account_id", "plan", "data_dir"} and out["plan"] == "pro"
+        assert out["data_dir"] == str(tmp_path / "data") and (tmp_path / "data" / "sellerkit.db").exists()
+
+    def test_create_says_where_the_key_is_stored(self, run, tmp_path):
+        proc = run("keys", "create", "--name", "shop")
+        assert f"data dir: {tmp_path / 'data'}" in proc.stderr
+        assert proc.stdout.strip().startswith("sk_") and len(proc.stdout.splitlines()) == 1
 
     def test_rotate_json_keeps_partner_id(self, run):
         made = json.loads(run("keys", "create", "--name", "shop", "--json").stdout)
