@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -172,3 +173,55 @@ class TestSetLimitCli:
         run("keys", "set-limit", made["partner_id"], "--rps", "50")
         listed = json.loads(run("keys", "list", "--json").stdout)
         assert [k["rate_limit_rps"] for k in listed] == [50]
+
+
+class TestServeBanner:
+    """What `sellerkit serve` tells a new user to do next, checked by doing it."""
+
+    @pytest.fixture
+    def banner(self, db, settings):
+        from sellerkit.catalog.tasks import load_demo_if_empty
+        from sellerkit.cli import _banner
+
+        load_demo_if_empty(db, 200, 1)
+        settings.database_url = db.url
+        return _banner(settings, "http://127.0.0.1:8000")
+
+    @staticmethod
+    def codes(banner: list[str]) -> dict[str, list[str]]:
+        line = next(x for x in banner if x.startswith("Codes in the US catalog to try: "))
+        found = re.findall(r"(UPC|EAN|ISBN|ASIN) ((?:[0-9A-Z]{10,13} ?)+)", line.split(": ", 1)[1])
+        return {kind: values.split() for kind, values in found}
+
+    def test_key_command_runs_from_a_shell_without_the_venv_on_its_path(self, banner, tmp_path):
+        line = next(x for x in banner if x.startswith("Get an API key"))
+        command = line.split(": ", 1)[1].split("   or   ")[-1]
+        shell = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120,
+                               env={"PATH": "/usr/bin:/bin", "SELLERKIT_DATA_DIR": str(tmp_path / "keys"),
+                                    **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}})
+        assert shell.returncode == 0, shell.stderr
+        assert shell.stdout.startswith("sk_") and f"data dir: {tmp_path / 'keys'}" in shell.stderr
+
+    def test_names_the_data_dir(self, banner, settings):
+        assert f"data dir: {settings.data_dir}" in banner
+
+    def test_offers_several_codes_of_each_kind(self, banner):
+        codes = self.codes(banner)
+        assert set(codes) == {"UPC", "EAN", "ISBN", "ASIN"}
+        assert all(len(values) >= 2 for values in codes.values())
+
+    def test_every_code_offered_is_found(self, banner, client, new_key):
+        codes, auth = self.codes(banner), {"Authorization": f"Bearer {new_key().key}"}
+        ids = codes["UPC"] + codes["EAN"] + codes["ISBN"]
+        converted = client.post("/api/v3/convert", json={"marketplace": "US", "ids": ids}, headers=auth).json()
+        assert sorted(converted) == sorted(ids)
+        for kind in ("upc", "ean", "asin"):
+            got = client.get("/products/lookup", params={kind: ",".join(codes[kind.upper()])}, headers=auth).json()
+            assert len(got["items"]) >= len(codes[kind.upper()]), kind
+
+    def test_shows_a_request_for_each_surface(self, banner):
+        requests = "\n".join(x for x in banner if x.startswith("  curl"))
+        for route in ("/api/v3/convert", "/api/v3/asin-convert", "/products/lookup?key=<key>&upc=",
+                      "/products/lookup?key=<key>&asin=", "/api/v3/inbound-eligibility", "/api/v3/calculate"):
+            assert route in requests
+        assert requests.count("-d '") == 3  # every POST shows its body
