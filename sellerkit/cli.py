@@ -547,12 +547,13 @@ def lookup(
     try:
         query = lookups.query(asin, upc, ean, domain)
         with db.reader() as reader:
-            items = lookups.items(reader, query)
+            codes, items = lookups.found(reader, query)
     except SellerkitError as exc:
         _fail(exc.message, 2)
         return
     print(json.dumps(items, ensure_ascii=False, indent=2))
-    err.print(f"{len(items)} of {query.cost} codes found in {query.marketplace.domain}")
+    err.print(f"{len(codes)} of {len(query.codes)} codes found in {query.marketplace.domain}, "
+              f"{len(items)} item{'' if len(items) == 1 else 's'}", highlight=False)
 
 
 # ---- db ---------------------------------------------------------------------------------------

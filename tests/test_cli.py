@@ -162,6 +162,16 @@ class TestLookupCli:
         items = json.loads(run("lookup", "--upc", "793610399007").stdout)
         assert [(i["asin"], i["ean"]) for i in items] == [("B088H39PXX", "0793610399007")]
 
+    def test_counts_codes_found_apart_from_items(self, run, tmp_path):
+        records = tmp_path / "c.jsonl"
+        records.write_text("".join(json.dumps({"marketplace": "US", "asin": asin, "title": "Dart",
+                                               "identifiers": {"upc": ["793610399007"]}}) + "\n"
+                                   for asin in ("B088H39PXX", "B088H39PX2")))
+        run("catalog", "import", str(records))
+        proc = run("lookup", "--upc", "793610399007,036000291452")
+        assert len(json.loads(proc.stdout)) == 2
+        assert "1 of 2 codes found in amazon.com, 2 items" in proc.stderr
+
     def test_bad_query_fails_naming_the_parameter(self, run):
         proc = run("lookup", "--asin", "B088H39PXX", "--domain", "zz", check=False)
         assert proc.returncode == 2 and "domain: unknown domain" in proc.stderr
