@@ -66,6 +66,20 @@ class TestCatalogCli:
         exported = run("catalog", "export", "--marketplace", "US").stdout.splitlines()
         assert json.loads(exported[0])["asin"] == "B000000001"
 
+    def test_csv_round_trip_keeps_the_demo_flag(self, run, tmp_path):
+        demo = tmp_path / "demo.jsonl"
+        run("catalog", "demo", "--products", "5", "--seed", "1", "--out", str(demo))
+        run("catalog", "import", str(demo))
+        exported = tmp_path / "out.csv"
+        run("catalog", "export", "--format", "csv", "--out", str(exported))
+        header, *rows = exported.read_text().splitlines()
+        assert "demo" in header.split(",") and rows
+        exported.rename(tmp_path / "again.csv")
+        (tmp_path / "data").rename(tmp_path / "first")  # a fresh catalog for the CSV
+        run("catalog", "import", str(tmp_path / "again.csv"))
+        records = [json.loads(line) for line in run("catalog", "export").stdout.splitlines()]
+        assert len(records) == len(rows) and all(r["demo"] is True for r in records)
+
     def test_import_rejects_unknown_file_type(self, run, tmp_path):
         bad = tmp_path / "x.txt"
         bad.write_text("hello")
