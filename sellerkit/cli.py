@@ -120,8 +120,8 @@ def _banner(settings, base: str) -> list[str]:
         "Get an API key (in another terminal): " + (f"make key   or   {keys}" if _under_make() else keys),
     ]
     if not codes:
-        return lines + ["The catalog is empty: `sellerkit catalog import FILE` adds products "
-                        "(or start without --no-demo / SELLERKIT_DEMO=0 for the demo catalog)."]
+        return lines + [f"The US catalog is empty: add products with `{_cli_command()} catalog import FILE`, "
+                        "or start without --no-demo and SELLERKIT_DEMO=0 to load the demo catalog."]
     names = {"upc": "UPC", "ean": "EAN", "isbn": "ISBN", "asin": "ASIN"}
     lines.append("Codes in the US catalog to try: " + "   ".join(
         f"{names[kind]} {' '.join(values)}" for kind, values in codes.items()))
@@ -130,7 +130,8 @@ def _banner(settings, base: str) -> list[str]:
     ids = [values[0] for kind, values in codes.items() if kind != "asin"]
     asins = codes.get("asin", [])
     lines.append("First requests (put your key for <key>):")
-    lines.append(f"""  {post} -d '{{"marketplace":"US","ids":{json.dumps(ids, separators=(",", ":"))}}}' {base}/api/v3/convert""")
+    if ids:
+        lines.append(f"""  {post} -d '{{"marketplace":"US","ids":{json.dumps(ids, separators=(",", ":"))}}}' {base}/api/v3/convert""")
     if "upc" in codes:
         lines.append(f"  curl '{base}/products/lookup?key=<key>&upc={','.join(codes['upc'])}'")
     if asins:

@@ -249,3 +249,10 @@ class TestServeBanner:
                       "/products/lookup?key=<key>&asin=", "/api/v3/inbound-eligibility", "/api/v3/calculate"):
             assert route in requests
         assert requests.count("-d '") == 3  # every POST shows its body
+
+    def test_empty_catalog_says_how_to_fill_it(self, db, settings):
+        from sellerkit.cli import _banner
+
+        settings.database_url = db.url
+        banner = _banner(settings, "http://127.0.0.1:8000")
+        assert "catalog import FILE" in banner[-1] and not any(x.startswith("  curl") for x in banner)
