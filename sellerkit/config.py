@@ -6,16 +6,31 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_data_dir(package_dir: Path = PACKAGE_DIR) -> Path:
+    """Never the current directory: a key made from elsewhere must land in the server's database.
+    A source checkout (`make run`) keeps its data in the checkout's `data`; an installed package
+    in the user's data directory."""
+    checkout = package_dir.parent
+    if (checkout / "pyproject.toml").is_file():
+        return checkout / "data"
+    return Path(platformdirs.user_data_dir("sellerkit", appauthor=False))
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SELLERKIT_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(
-        Path("data"),
-        description="Where the embedded database, uploads and exports live.",
+        default_factory=default_data_dir,
+        description="Where the embedded database, uploads and exports live; default: `data` in "
+        "the source checkout sellerkit runs from, else the user's data directory (platformdirs). "
+        "A relative path is taken from the current directory and made absolute.",
     )
     database_url: str | None = Field(
         None,
@@ -82,6 +97,11 @@ class Settings(BaseSettings):
         60, description="A running scan with no progress saved for this long is resumed elsewhere (at once "
                         "when the process holding it ran on this host and is gone)."
     )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
 
     @property
     def runs_embedded_worker(self) -> bool:
