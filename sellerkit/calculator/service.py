@@ -18,6 +18,7 @@ from sellerkit.domain.fees import (APPAREL_CATEGORIES, FeeBreakdown, FeeError, F
                                    schedule_for, tier_title)
 from sellerkit.domain.money import cents, quantise
 from sellerkit.domain.profit import CostError, CostOptions, MultipackPrep, financials, sale_price
+from sellerkit.domain.quoting import quote
 from sellerkit.errors import Invalid, NotFound
 from sellerkit.kit.db import Reader
 
@@ -70,7 +71,7 @@ class Calculator:
         if asin:
             record = repo.product(reader, mp, asin) or {}
             if not record:
-                raise NotFound(f"asin: {asin} is not in the {mp} catalog")
+                raise NotFound(f"asin: {quote(asin)} is not in the {mp} catalog")
         if req.price is not None:
             price, price_source = _cents(req.price), "request"
         else:

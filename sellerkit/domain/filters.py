@@ -26,7 +26,6 @@ Semantics worth knowing:
 from __future__ import annotations
 
 import difflib
-import json
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 import polars as pl
 
 from sellerkit.domain.money import BP
+from sellerkit.domain.quoting import quote
 from sellerkit.domain.results import (
     ALL_PRODUCT_FIELDS,
     ERROR_FIELDS,
@@ -122,7 +122,7 @@ def parse_filters(items: object, table: str = "products",
     if isinstance(items, Mapping):
         items = [items]
     if not isinstance(items, Sequence) or isinstance(items, str):
-        raise FilterError(f"filter: expected a list of filter objects, got {_show(items)}")
+        raise FilterError(f"filter: expected a list of filter objects, got {quote(items)}")
     return [parse_filter(item, i, table, columns) for i, item in enumerate(items)]
 
 
@@ -132,7 +132,7 @@ def parse_filter(item: object, position: int = 0, table: str = "products",
     where = f"filter[{position}]"
     if not isinstance(item, Mapping):
         raise FilterError(f"{where}: expected an object with name, operator and value, "
-                          f"got {_show(item)}")
+                          f"got {quote(item)}")
     column, kind = _field(item.get("name", item.get("field")), f"{where}.name", table, columns)
     operator = _operator(item.get("operator"), f"{where}.operator")
     if operator not in ALLOWED[kind]:
@@ -169,10 +169,10 @@ def parse_sort(sort: object, table: str = "products",
         name = sort.get("field", sort.get("name"))
         direction = sort.get("direction") or "asc"
         if not isinstance(direction, str) or direction.strip().lower() not in _ASC:
-            raise FilterError(f"sort.direction: expected asc or desc, got {_show(direction)}")
+            raise FilterError(f"sort.direction: expected asc or desc, got {quote(direction)}")
         descending = _ASC[direction.strip().lower()]
     else:
-        raise FilterError(f"sort: expected a field name or {{field, direction}}, got {_show(sort)}")
+        raise FilterError(f"sort: expected a field name or {{field, direction}}, got {quote(sort)}")
     column, kind = _field(name, "sort", table, columns)
     if kind is Kind.TEXTS:
         raise FilterError(f"sort: {column} is a list field and cannot be sorted")
@@ -184,11 +184,11 @@ def _field(name: object, where: str, table: str,
     if name is None or name == "":
         raise FilterError(f"{where}: missing field name")
     if not isinstance(name, str) or not name.strip():
-        raise FilterError(f"{where}: expected a field name, got {_show(name)}")
+        raise FilterError(f"{where}: expected a field name, got {quote(name)}")
     try:
         column, kind = resolve(name, table)
     except KeyError:
-        raise FilterError(f"{where}: unknown field {_show(name)}{_suggest(name, table)}") from None
+        raise FilterError(f"{where}: unknown field {quote(name)}{_suggest(name, table)}") from None
     if columns is not None:
         _require(column, columns, where)
     return column, kind
@@ -204,19 +204,19 @@ def _require(column: str, columns: Collection[str], where: str) -> None:
 def _suggest(name: str, table: str) -> str:
     names = [*ALL_PRODUCT_FIELDS, *PRODUCT_ALIASES] if table == "products" else [*ERROR_FIELDS]
     close = difflib.get_close_matches(name.strip().lower(), names, n=1)
-    return f"; did you mean {_show(close[0])}?" if close else ""
+    return f"; did you mean {quote(close[0])}?" if close else ""
 
 
 def _operator(raw: object, where: str) -> str:
     if raw is None or raw == "":
         raise FilterError(f"{where}: missing operator; use one of {', '.join(OPERATORS)}")
     if not isinstance(raw, str):
-        raise FilterError(f"{where}: expected an operator, got {_show(raw)}; "
+        raise FilterError(f"{where}: expected an operator, got {quote(raw)}; "
                           f"use one of {', '.join(OPERATORS)}")
     key = raw.strip().lower().replace(" ", "_").replace("-", "_")
     key = _OPERATOR_ALIASES.get(key, key)
     if key not in OPERATORS:
-        raise FilterError(f"{where}: unknown operator {_show(raw)}; "
+        raise FilterError(f"{where}: unknown operator {quote(raw)}; "
                           f"use one of {', '.join(OPERATORS)}")
     return key
 
@@ -237,28 +237,28 @@ def _convert(raw: object, kind: Kind, column: str, where: str) -> object:
     """A client's value -> the column's stored units, or a FilterError naming what was expected."""
     if kind in (Kind.TEXT, Kind.TEXTS):
         if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
-            raise FilterError(f"{where}: expected text for {column}, got {_show(raw)}")
+            raise FilterError(f"{where}: expected text for {column}, got {quote(raw)}")
         return (raw if isinstance(raw, str) else str(raw)).lower()
     if kind is Kind.BOOL:
         flag = _boolean(raw)
         if flag is None:
-            raise FilterError(f"{where}: expected true or false for {column}, got {_show(raw)}")
+            raise FilterError(f"{where}: expected true or false for {column}, got {quote(raw)}")
         return flag
     expected = {Kind.MONEY: "a number of dollars", Kind.RATIO: "a decimal ratio (0.25 = 25%)",
                 Kind.INT: "a whole number", Kind.FLOAT: "a number"}[kind]
     number = _decimal(raw)
     if number is None:
-        raise FilterError(f"{where}: expected {expected} for {column}, got {_show(raw)}")
+        raise FilterError(f"{where}: expected {expected} for {column}, got {quote(raw)}")
     if kind is Kind.FLOAT:
         if not math.isfinite(float(number)):
-            raise FilterError(f"{where}: {_show(raw)} is out of range for {column}")
+            raise FilterError(f"{where}: {quote(raw)} is out of range for {column}")
         return float(number)
     scale = {Kind.MONEY: 100, Kind.RATIO: BP, Kind.INT: 1}[kind]
     units = number * scale
     if kind is Kind.INT and units != units.to_integral_value():
-        raise FilterError(f"{where}: expected {expected} for {column}, got {_show(raw)}")
+        raise FilterError(f"{where}: expected {expected} for {column}, got {quote(raw)}")
     if abs(units) >= _INT64:
-        raise FilterError(f"{where}: {_show(raw)} is out of range for {column}")
+        raise FilterError(f"{where}: {quote(raw)} is out of range for {column}")
     return int(units.quantize(Decimal(1), rounding=ROUND_HALF_UP))  # half away from zero
 
 
@@ -284,12 +284,6 @@ def _decimal(raw: object) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _show(value: object) -> str:
-    """A value as the client wrote it: JSON, so `"abc"`, `5`, `true`, `null`."""
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
 
 
 # --------------------------------------------------------------------------- expressions
@@ -367,9 +361,9 @@ def select_page(frame: pl.DataFrame | pl.LazyFrame, filters: Sequence[Filter] = 
     capped here: the caller holds it to MAX_PER_PAGE.
     """
     if isinstance(page, bool) or not isinstance(page, int) or page < 0:
-        raise FilterError(f"page: expected a whole number from 0, got {_show(page)}")
+        raise FilterError(f"page: expected a whole number from 0, got {quote(page)}")
     if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 1:
-        raise FilterError(f"per_page: expected a whole number from 1, got {_show(per_page)}")
+        raise FilterError(f"per_page: expected a whole number from 1, got {quote(per_page)}")
     lazy = frame.lazy()
     columns = lazy.collect_schema().names()
     for f in filters:

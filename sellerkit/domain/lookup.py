@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain.marketplaces import ASINSCOPE_DOMAINS, Marketplace, marketplace
+from sellerkit.domain.quoting import quote
 
 MAX_CODES = 10
 FAMILIES = ("asin", "upc", "ean")
@@ -55,7 +56,7 @@ def parse_query(asin: str | None, upc: str | None, ean: str | None, domain: str 
 def resolve_domain(domain: str | None) -> Marketplace:
     value = "com" if domain is None or not domain.strip() else domain.strip().lower()
     if value not in ASINSCOPE_DOMAINS:
-        raise InvalidLookup(f"domain: unknown domain {domain!r}; expected one of {', '.join(ASINSCOPE_DOMAINS)}")
+        raise InvalidLookup(f"domain: unknown domain {quote(domain)}; expected one of {', '.join(ASINSCOPE_DOMAINS)}")
     return marketplace(value)
 
 
@@ -67,7 +68,7 @@ def _normalise(family: str, code: str) -> str:
     except ids.InvalidIdentifier as exc:
         raise InvalidLookup(f"{family}: {exc}") from None
     if ident.kind in (ids.IdKind.ASIN, ids.IdKind.ISBN_10) and family != "asin":
-        raise InvalidLookup(f"{family}: {code!r} is an ASIN or ISBN-10; send it as asin=")
+        raise InvalidLookup(f"{family}: {quote(code)} is an ASIN or ISBN-10; send it as asin=")
     return ident.key
 
 

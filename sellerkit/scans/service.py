@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from sellerkit.catalog.service import resolve_marketplace
 from sellerkit.domain import filters, results
+from sellerkit.domain.quoting import quote
 from sellerkit.errors import Conflict, Invalid, NotFound
 from sellerkit.scans import exports, files
 from sellerkit.scans import repository as repo
@@ -196,7 +197,7 @@ class ScanService:
                 path.write_bytes(orjson.dumps(frame.to_dicts()))
                 return frame.height
             return exports.write_json(frame, path, progress=progress, should_stop=should_stop)
-        raise Invalid(f"type: unknown export type {fmt!r}; use csv, xlsx or json")
+        raise Invalid(f"type: unknown export type {quote(fmt)}; use csv, xlsx or json")
 
     def export_gsheet(self, scan: Scan, frame: pl.DataFrame, table: str, settings, progress=None,
                       should_stop=None) -> str:
