@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 import orjson
@@ -16,6 +16,7 @@ from starlette.responses import Response
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sellerkit.domain.quoting import quote
 from sellerkit.errors import SellerkitError
 from sellerkit.kit.db import Database, Reader
 
@@ -99,6 +100,33 @@ def validation_errors_message(errors: list, prefix: str = "") -> str:
     return "; ".join(msgs) or "invalid request"
 
 
+MAX_ID = 2**31 - 1  # the largest id our id columns hold: INTEGER, 32 bits on PostgreSQL
+
+# Every route that names a stored object by its number takes it as a `PathId`: ids from 1 to
+# MAX_ID. Anything else (too large for any column, zero, negative, not a number) names nothing
+# stored, so it is the route's ordinary 404 (see `_path_not_found`), never a 500 from the driver.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description=f"A whole number from 1 to {MAX_ID}.")]
+
+
+def _path_not_found(errors: list) -> str | None:
+    """The 404 message when a path parameter failed validation: the URL names nothing."""
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
+        if loc[:1] == ("path",) and len(loc) > 1:
+            name = str(loc[1])
+            noun = name.removesuffix("_id").replace("_", " ")
+            return f"{noun} {quote(err.get('input'))} not found"
+    return None
+
+
+def validation_reply(exc: RequestValidationError, request: Request, dialect_error: bool = False) -> JSON:
+    """A request that failed validation: 404 when its path names nothing, else 400 saying what."""
+    errors = exc.errors()
+    missing = _path_not_found(errors)
+    status, message = (404, missing) if missing else (400, validation_message(exc, request))
+    return error_response(status, message, error=message if dialect_error else None)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SellerkitError)
     async def _sellerkit(_req: Request, exc: SellerkitError):
@@ -106,7 +134,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(req: Request, exc: RequestValidationError):
-        return error_response(400, validation_message(exc, req))
+        return validation_reply(exc, req)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(req: Request, exc: StarletteHTTPException):
@@ -140,8 +168,7 @@ class DialectErrorRoute(APIRoute):
             except SellerkitError as exc:
                 return error_response(exc.status_code, exc.message, exc.headers, error=exc.error or exc.message)
             except RequestValidationError as exc:
-                message = validation_message(exc, request)
-                return error_response(400, message, error=message)
+                return validation_reply(exc, request, dialect_error=True)
 
         return route
 

@@ -15,7 +15,7 @@ from starlette.responses import FileResponse, StreamingResponse
 
 from sellerkit.accounts.dependencies import CurrentPrincipal
 from sellerkit.errors import Conflict, Invalid, PayloadTooLarge
-from sellerkit.kit.http import JSON, database, validation_errors_message
+from sellerkit.kit.http import JSON, PathId, database, validation_errors_message
 from sellerkit.scans.schemas import ResultsQuery, UploadRequest
 from sellerkit.scans.service import MEDIA, XLSX_NOW_ROWS, scans
 from sellerkit.scans.store import ScanFiles
@@ -113,13 +113,13 @@ async def upload_scan(
 
 
 @router.get("/scans/{scan_id}", summary="A scan: status, counts, progress and speed")
-async def get_scan(request: Request, scan_id: int, who: CurrentPrincipal):
+async def get_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session() as session:
         return JSON(scans.view(scans.get(session, who.account_id, scan_id)))
 
 
 @router.post("/scans/{scan_id}", summary="Results: filter, sort and page products or errors")
-async def scan_results(request: Request, scan_id: int, who: CurrentPrincipal, body: ResultsQuery | None = None,
+async def scan_results(request: Request, scan_id: PathId, who: CurrentPrincipal, body: ResultsQuery | None = None,
                        table_type: Literal["products", "errors"] | None = None):
     with database(request).session() as session:
         scan = scans.get(session, who.account_id, scan_id)
@@ -127,14 +127,14 @@ async def scan_results(request: Request, scan_id: int, who: CurrentPrincipal, bo
 
 
 @router.delete("/scans/{scan_id}", summary="Delete a scan and its files")
-async def delete_scan(request: Request, scan_id: int, who: CurrentPrincipal):
+async def delete_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session(write=True) as session:
         scans.delete(session, scans.get(session, who.account_id, scan_id), _settings(request).data_dir)
     return JSON({"id": scan_id, "deleted": True})
 
 
 @router.get("/scans/{scan_id}/cancel", summary="Cancel a running scan (it stops within 2 s, keeping what is done)")
-async def cancel_scan(request: Request, scan_id: int, who: CurrentPrincipal):
+async def cancel_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session(write=True) as session:
         scan = scans.request_cancel(session, scans.get(session, who.account_id, scan_id))
         return JSON(scans.view(scan))
@@ -145,7 +145,7 @@ router.add_api_route("/scans/{scan_id}/cancel", cancel_scan, methods=["POST"], o
 
 
 @router.post("/scans/{scan_id}/rerun", summary="Scan the same file again (matching and prices anew)")
-async def rerun_scan(request: Request, scan_id: int, who: CurrentPrincipal):
+async def rerun_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session(write=True) as session:
         scan = scans.restart(session, scans.get(session, who.account_id, scan_id), _settings(request).data_dir)
         view = scans.view(scan)
@@ -155,7 +155,7 @@ async def rerun_scan(request: Request, scan_id: int, who: CurrentPrincipal):
 
 @router.post("/scans/{scan_id}/fees-recalculate",
              summary="Recompute fees and financials with today's schedule, without re-matching")
-async def recalculate_fees(request: Request, scan_id: int, who: CurrentPrincipal):
+async def recalculate_fees(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session(write=True) as session:
         scan = scans.restart(session, scans.get(session, who.account_id, scan_id), _settings(request).data_dir,
                              recalculate=True)
@@ -169,7 +169,7 @@ async def recalculate_fees(request: Request, scan_id: int, who: CurrentPrincipal
 ExportType = Literal["csv", "xlsx", "json"]
 
 
-async def _download(request: Request, scan_id: int, who, fmt: str, body: ResultsQuery | None,
+async def _download(request: Request, scan_id: PathId, who, fmt: str, body: ResultsQuery | None,
                     table_type: str | None, background: bool):
     """The file now, or (large XLSX, or `background=true`) a job to poll at its `url`."""
     data_dir = _settings(request).data_dir
@@ -209,14 +209,14 @@ def _read_then_delete(path: Path, block: int = 1 << 20):
 
 
 @router.post("/scans/{scan_id}/download", summary="Download results as CSV, XLSX or JSON (filter/sort/page body)")
-async def download(request: Request, scan_id: int, who: CurrentPrincipal, body: ResultsQuery | None = None,
+async def download(request: Request, scan_id: PathId, who: CurrentPrincipal, body: ResultsQuery | None = None,
                    type: ExportType = Query("csv", description="csv, xlsx or json"),  # noqa: A002
                    table_type: Literal["products", "errors"] | None = None, background: bool = False):
     return await _download(request, scan_id, who, type, body, table_type, background)
 
 
 def _download_as(fmt: str):
-    async def handler(request: Request, scan_id: int, who: CurrentPrincipal, body: ResultsQuery | None = None,
+    async def handler(request: Request, scan_id: PathId, who: CurrentPrincipal, body: ResultsQuery | None = None,
                       table_type: Literal["products", "errors"] | None = None, background: bool = False):
         return await _download(request, scan_id, who, fmt, body, table_type, background)
     return handler
@@ -227,7 +227,7 @@ for _fmt in ("csv", "xlsx", "json"):
                          operation_id=f"download_{_fmt}", summary=f"Download results as {_fmt.upper()}")
 
 
-async def _gsheet(request: Request, scan_id: int, who, body: ResultsQuery | None, table_type: str | None):
+async def _gsheet(request: Request, scan_id: PathId, who, body: ResultsQuery | None, table_type: str | None):
     settings = _settings(request)
     with database(request).session() as session:
         scan = scans.get(session, who.account_id, scan_id)
@@ -237,7 +237,7 @@ async def _gsheet(request: Request, scan_id: int, who, body: ResultsQuery | None
 
 
 @router.post("/scans/{scan_id}/export", summary="Export results to a new Google spreadsheet; answers {url}")
-async def export_gsheet(request: Request, scan_id: int, who: CurrentPrincipal, body: ResultsQuery | None = None,
+async def export_gsheet(request: Request, scan_id: PathId, who: CurrentPrincipal, body: ResultsQuery | None = None,
                         table_type: Literal["products", "errors"] | None = None):
     return await _gsheet(request, scan_id, who, body, table_type)
 
@@ -247,13 +247,13 @@ router.add_api_route("/scans/{scan_id}/gsheet", export_gsheet, methods=["POST"],
 
 
 @router.get("/exports/{export_id}", summary="A download being prepared: status and progress")
-async def get_export(request: Request, export_id: int, who: CurrentPrincipal):
+async def get_export(request: Request, export_id: PathId, who: CurrentPrincipal):
     with database(request).session() as session:
         return JSON(scans.export_view(scans.get_export(session, who.account_id, export_id)))
 
 
 @router.get("/exports/{export_id}/file", summary="The prepared download")
-async def export_file(request: Request, export_id: int, who: CurrentPrincipal):
+async def export_file(request: Request, export_id: PathId, who: CurrentPrincipal):
     with database(request).session() as session:
         job = scans.get_export(session, who.account_id, export_id)
     if job.status != "Success" or job.format == "gsheet":
