@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from sellerkit.accounts.dependencies import CurrentPrincipal, TokensPrincipal
+from sellerkit.accounts.dependencies import MAX_KEY_CHARS, CurrentPrincipal, TokensPrincipal
 from sellerkit.accounts.schemas import AccountInfo, IssuedKeyOut, NewKeyRequest, TokensReply
 from sellerkit.accounts.service import keys
 from sellerkit.kit.http import JSON, DialectErrorRoute, ReadSession, WriteSession
@@ -26,7 +26,7 @@ PartnerId = Annotated[str, Path(min_length=1, max_length=64, description="The ke
 async def account_tokens(
     request: Request,
     who: TokensPrincipal,
-    key: Annotated[str | None, Query(description="Your API key (or send it in an Authorization header).")] = None,
+    key: Annotated[str | None, Query(max_length=MAX_KEY_CHARS, description="Your API key (or send it in an Authorization header).")] = None,
 ):
     status = request.app.state.quotas.status(who)
     return JSON({

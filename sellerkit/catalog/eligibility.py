@@ -53,6 +53,9 @@ class EligibilityService:
             if not item:
                 continue
             count += 1
+            if len(item) > ids.MAX_CODE_CHARS:
+                raise Invalid(f"asins[{i}]: {len(item):,} characters; an ASIN has 10 (at most "
+                              f"{ids.MAX_CODE_CHARS} as written)")
             try:
                 asin = ids.parse_asin(item)
             except ids.InvalidIdentifier as exc:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # polars is imported lazily by keys_frame(); parse() never pa
     import polars as pl
 
 __all__ = [
+    "MAX_CODE_CHARS",
     "IdKind",
     "Identifier",
     "InvalidIdentifier",
@@ -54,6 +55,11 @@ __all__ = [
     "upce_to_upca",
 ]
 
+
+# The longest text a client may send as one code where codes are asked for by the API (convert,
+# look-ups): a GTIN-14 is 14 characters, and a spelled-out one ("ISBN-13: 978-0-13-595705-0",
+# `="0036000291452"`) a little more. Longer is refused before parsing, naming the limit.
+MAX_CODE_CHARS = 64
 
 # --------------------------------------------------------------------------- check digits
 

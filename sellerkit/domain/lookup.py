@@ -12,6 +12,7 @@ from sellerkit.domain.marketplaces import ASINSCOPE_DOMAINS, Marketplace, market
 from sellerkit.domain.quoting import quote
 
 MAX_CODES = 10
+MAX_QUERY_CHARS = MAX_CODES * (ids.MAX_CODE_CHARS + 1)  # the codes and their commas
 FAMILIES = ("asin", "upc", "ean")
 
 
@@ -39,6 +40,9 @@ def parse_query(asin: str | None, upc: str | None, ean: str | None, domain: str 
         raise InvalidLookup(f"{' and '.join(given)}: send one identifier type per request, not {len(given)}")
     (family, raw), = given.items()
     market = resolve_domain(domain)
+    if len(raw) > MAX_QUERY_CHARS:
+        raise InvalidLookup(f"{family}: {len(raw):,} characters; send at most {MAX_CODES} codes of at most "
+                            f"{ids.MAX_CODE_CHARS} characters ({MAX_QUERY_CHARS} in all)")
     parts = [p.strip() for p in raw.split(",")]
     parts = [p for p in parts if p]
     if not parts:
@@ -46,7 +50,10 @@ def parse_query(asin: str | None, upc: str | None, ean: str | None, domain: str 
     if len(parts) > MAX_CODES:
         raise InvalidLookup(f"{family}: {len(parts)} codes given; send at most {MAX_CODES} per request")
     codes: list[str] = []
-    for part in parts:
+    for i, part in enumerate(parts):
+        if len(part) > ids.MAX_CODE_CHARS:
+            raise InvalidLookup(f"{family}: code {i + 1} is {len(part):,} characters; a code has at most "
+                                f"{ids.MAX_CODE_CHARS}")
         code = _normalise(family, part)
         if code not in codes:
             codes.append(code)

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from sellerkit.domain.quoting import quote
 
 
+MARKETPLACE_CHARS = 32  # the longest marketplace text a client may send: a code (US) or an SP-API id
+
+
 class UnknownMarketplace(ValueError):
     """A marketplace code that no Amazon marketplace answers to."""
 

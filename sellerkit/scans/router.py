@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -16,13 +16,16 @@ from starlette.responses import FileResponse, StreamingResponse
 from sellerkit.accounts.dependencies import CurrentPrincipal
 from sellerkit.errors import Conflict, Invalid, PayloadTooLarge
 from sellerkit.kit.http import JSON, PathId, database, validation_errors_message
-from sellerkit.scans.schemas import ResultsQuery, UploadRequest
+from sellerkit.domain.filters import MAX_PAGE
+from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
+from sellerkit.scans.schemas import BrandBlocklist, ResultsQuery, UploadRequest
 from sellerkit.scans.service import MEDIA, XLSX_NOW_ROWS, scans
 from sellerkit.scans.store import ScanFiles
 from sellerkit.scans.tasks import EXPORT, RUN
 
 router = APIRouter(prefix="/api/v3", tags=["RocketSource: scans"])
 COPY_BLOCK = 4 << 20
+ATTRIBUTES_CHARS = 65_536  # the upload's JSON form fields: a mapping and options are a few hundred
 
 
 def _settings(request: Request):
@@ -56,7 +59,12 @@ def _upload_request(attributes: str | None, marketplace: str | None, options: st
     try:
         return UploadRequest.model_validate(body)
     except ValidationError as exc:
-        raise Invalid(validation_errors_message(exc.errors(), prefix=where if where == "attributes" else "")) from None
+        errors = exc.errors()
+        if where == "options":  # the client's form: the mapping is inside options
+            errors = [{**e, "loc": ("options", *e["loc"]) if e["loc"][:1] == ("mapping",) else e["loc"]}
+                      for e in errors]
+        raise Invalid(validation_errors_message(errors, prefix=where if where == "attributes" else "",
+                                                model=UploadRequest)) from None
 
 
 def _copy_limited(source, folder: Path, limit: int) -> Path:
@@ -84,7 +92,7 @@ async def _save_upload(request: Request, upload: UploadFile) -> Path:
 
 
 @router.get("/scans", summary="Your scans, newest first")
-async def list_scans(request: Request, who: CurrentPrincipal, page: int = Query(1, ge=0),
+async def list_scans(request: Request, who: CurrentPrincipal, page: int = Query(1, ge=0, le=MAX_PAGE),
                      per_page: int = Query(25, ge=1, le=100), perPage: int | None = Query(None, ge=1, le=100)):
     with database(request).session() as session:
         return JSON(scans.list(session, who.account_id, page, perPage or per_page))
@@ -95,9 +103,11 @@ async def upload_scan(
     request: Request,
     who: CurrentPrincipal,
     file: Annotated[UploadFile, File(description="CSV, TSV, TXT or XLSX")],
-    attributes: Annotated[str | None, Form(description="JSON {mapping, options} (UploadRequest)")] = None,
-    marketplace: Annotated[str | None, Form()] = None,
-    options: Annotated[str | None, Form(description="JSON options with the mapping inside (client form)")] = None,
+    attributes: Annotated[str | None, Form(max_length=ATTRIBUTES_CHARS,
+                                           description="JSON {mapping, options} (UploadRequest)")] = None,
+    marketplace: Annotated[str | None, Form(max_length=MARKETPLACE_CHARS)] = None,
+    options: Annotated[str | None, Form(max_length=ATTRIBUTES_CHARS,
+                                        description="JSON options with the mapping inside (client form)")] = None,
 ):
     spec = _upload_request(attributes, marketplace, options)
     path = await _save_upload(request, file)
@@ -269,9 +279,6 @@ async def get_blocklist(request: Request, who: CurrentPrincipal):
 
 
 @router.put("/brand-blocklist", summary="Replace your brand blocklist")
-async def put_blocklist(request: Request, who: CurrentPrincipal, body: dict[str, Any]):
-    brands = body.get("brands")
-    if not isinstance(brands, list) or not all(isinstance(b, str) for b in brands):
-        raise Invalid("brands: expected a list of brand names")
+async def put_blocklist(request: Request, who: CurrentPrincipal, body: BrandBlocklist):
     with database(request).session(write=True) as session:
-        return JSON({"brands": scans.set_blocked_brands(session, who.account_id, brands)})
+        return JSON({"brands": scans.set_blocked_brands(session, who.account_id, body.brands)})

@@ -124,8 +124,10 @@ class ScanService:
         if not paged:
             page, per_page = 1, max(frame.height, 1)
         try:
-            chosen = filters.parse_filters(query.filter_items(), table, frame.columns)
-            order = filters.parse_sort(query.sort_spec(), table, frame.columns)
+            items, items_key = query.filter_items()
+            sort, sort_key = query.sort_spec()
+            chosen = filters.parse_filters(items, table, frame.columns, key=items_key)
+            order = filters.parse_sort(sort, table, frame.columns, key=sort_key)
             count, rows = filters.select_page(frame, chosen, order, page, per_page)
         except filters.FilterError as exc:
             raise Invalid(str(exc)) from None
