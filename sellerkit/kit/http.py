@@ -124,16 +124,21 @@ def _unknown_field(model: type[BaseModel] | None, loc: tuple) -> str:
     return f"unknown field; {hint}"
 
 
-def validation_errors_message(errors: list, prefix: str = "", model: type[BaseModel] | None = None) -> str:
+def validation_errors_message(errors: list, prefix: str = "", model: type[BaseModel] | None = None,
+                              moved: dict[str, str] | None = None) -> str:
     """pydantic's errors as one line naming each field at fault (`options.prep_cost: ...`,
-    `filters[2].value: ...`); an unknown key is named with what the object takes instead."""
+    `filters[2].value: ...`); an unknown key is named with what the object takes instead.
+    `moved`: top-level keys the client wrote elsewhere (`{"mapping": "options.mapping"}`)."""
     msgs = []
     for err in errors:
         if err.get("type") == "json_invalid":
             ctx = err.get("ctx", {}).get("error", "")
             return f"request body is not valid JSON ({ctx}); send Content-Type: application/json"
         raw_loc = tuple(err.get("loc", ()))
-        loc = _location(((prefix,) if prefix else ()) + raw_loc)
+        shown = raw_loc
+        if moved and raw_loc and str(raw_loc[0]) in moved:
+            shown = (*moved[str(raw_loc[0])].split("."), *raw_loc[1:])
+        loc = _location(((prefix,) if prefix else ()) + shown)
         if err.get("type") == "extra_forbidden":
             msgs.append(f"{loc}: {_unknown_field(model, raw_loc)}")
         else:

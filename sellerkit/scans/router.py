@@ -59,12 +59,9 @@ def _upload_request(attributes: str | None, marketplace: str | None, options: st
     try:
         return UploadRequest.model_validate(body)
     except ValidationError as exc:
-        errors = exc.errors()
-        if where == "options":  # the client's form: the mapping is inside options
-            errors = [{**e, "loc": ("options", *e["loc"]) if e["loc"][:1] == ("mapping",) else e["loc"]}
-                      for e in errors]
-        raise Invalid(validation_errors_message(errors, prefix=where if where == "attributes" else "",
-                                                model=UploadRequest)) from None
+        client_form = where == "options"  # the client's form: the mapping is inside options
+        raise Invalid(validation_errors_message(exc.errors(), prefix="" if client_form else where, model=UploadRequest,
+                                                moved={"mapping": "options.mapping"} if client_form else None)) from None
 
 
 def _copy_limited(source, folder: Path, limit: int) -> Path:
