@@ -130,7 +130,10 @@ async def scan_results(request: Request, scan_id: PathId, who: CurrentPrincipal,
                        table_type: Literal["products", "errors"] | None = None):
     with database(request).session() as session:
         scan = scans.get(session, who.account_id, scan_id)
-    return JSON(scans.results(scan, _settings(request).data_dir, body or ResultsQuery(), table_type))
+    query, data_dir = body or ResultsQuery(), _settings(request).data_dir
+    if query.heavy():
+        return JSON(await run_in_threadpool(scans.results, scan, data_dir, query, table_type))
+    return JSON(scans.results(scan, data_dir, query, table_type))
 
 
 @router.delete("/scans/{scan_id}", summary="Delete a scan and its files")

@@ -382,3 +382,35 @@ class TestStrictUploads:
     def test_brand_blocklist_refuses_an_unknown_key(self, client, key):
         r = client.put("/api/v3/brand-blocklist", headers=key, json={"brand": ["Acme"]})
         assert r.status_code == 400 and "brand: unknown field; did you mean brands?" in r.json()["message"]
+
+
+class TestLargeQueriesOffTheLoop:
+    """Issue 15, item 3: a results query with many filter values is computed on a worker thread."""
+
+    @pytest.fixture
+    def threaded(self, monkeypatch):
+        from sellerkit.scans import router
+
+        calls = []
+
+        async def spy(func, *args, **kwargs):
+            calls.append(func.__name__)
+            return func(*args, **kwargs)
+
+        monkeypatch.setattr(router, "run_in_threadpool", spy)
+        return calls
+
+    def test_a_long_in_list_is_answered_off_the_event_loop(self, app_client, key, threaded):
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        wait(app_client, key, scan_id)
+        skus = [f"SKU-{i}" for i in range(500)] + ["A-1"]
+        r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key,
+                            json={"filter": [{"name": "inputs.supplier_sku", "operator": "in", "value": skus}]})
+        assert r.status_code == 200 and r.json()["count"] == 1 and "results" in threaded
+
+    def test_a_small_query_stays_on_the_loop(self, app_client, key, threaded):
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        wait(app_client, key, scan_id)
+        r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key,
+                            json={"filter": [{"name": "roi", "operator": ">", "value": 0}]})
+        assert r.status_code == 200 and "results" not in threaded
