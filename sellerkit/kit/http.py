@@ -209,7 +209,9 @@ def install_error_handlers(app: FastAPI) -> None:
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route answers on this path (routes of one path are declared apart, so
     the one that refused the method knows only its own), and OPTIONS, which we answer here."""
-    path = request.url.path
+    path, root = request.scope["path"], request.scope.get("root_path", "")
+    if root and path.startswith(root):  # routes match the path below the app's mount point
+        path = path[len(root):]
     methods = {"OPTIONS"}
     for route in iter_route_contexts(request.app.routes):
         regex, route_methods = getattr(route, "path_regex", None), route.methods
