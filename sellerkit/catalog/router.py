@@ -29,6 +29,9 @@ NOT_CONVERTED = "X-Not-Converted"
     f"out of it, and the `{NOT_CONVERTED}` header says why for each: a JSON object (ASCII) of code -> "
     "reason, e.g. `{\"0385086955\": \"not a valid code: check digit is 5, expected 4 (ISBN-10)\"}`.",
     response_model=dict[str, list[str]],
+    responses={200: {"headers": {NOT_CONVERTED: {
+        "description": "Only when some code was not converted: a JSON object (ASCII) of code -> why.",
+        "schema": {"type": "string"}}}}},
 )
 async def convert(body: ConvertRequest, _who: CurrentPrincipal, reader: DbReader):
     found, why_not = catalog.conversion(reader, body.marketplace, body.ids)
