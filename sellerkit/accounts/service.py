@@ -16,6 +16,7 @@ from sellerkit.accounts import repository as repo
 from sellerkit.accounts.models import Account, ApiKey
 from sellerkit.config import get_settings
 from sellerkit.domain.plans import plan as get_plan
+from sellerkit.domain.quoting import quote
 from sellerkit.errors import Conflict, Invalid, NotFound
 from sellerkit.kit.db import Reader, utcnow
 
@@ -58,9 +59,8 @@ def key_name(value: str) -> str:
     terminals, where control characters (escape sequences, new lines) could forge output."""
     name = value.strip()
     if not name or len(name) > KEY_NAME_MAX or not name.isprintable():
-        shown = repr(value[:20]) + ("..." if len(value) > 20 else "")
         raise Invalid(f"name: a key's name must be 1 to {KEY_NAME_MAX} printable characters after trimming "
-                      f"spaces (no control characters); got {shown} ({len(value)} characters)")
+                      f"spaces (no control characters); got {quote(value)}")
     return name
 
 
@@ -167,7 +167,7 @@ class KeyService:
         key = repo.key_by_partner_id(session, partner_id)
         # Another account's key is "not found", never "forbidden": existence is not confirmed.
         if key is None or key.revoked_at is not None or account_id not in (None, key.account_id):
-            raise NotFound(f"partner_id: no active key {partner_id!r}")
+            raise NotFound(f"partner_id: no active key {quote(partner_id)}")
         return key
 
 
