@@ -82,7 +82,8 @@ def on_start(queue: Queue) -> None:
     sweep(queue)
 
 
-def run_export(db: Database, settings: Settings, export_id: int, stopping: threading.Event | None = None) -> None:
+def run_export(db: Database, settings: Settings, export_id: int,
+               stopping: threading.Event | None = None) -> None:
     """Prepare a download (or a Google spreadsheet) under the export's lease, renewing it as
     progress is saved. A run that loses its lease stops and leaves the export to its new
     holder; one stopped by a shutdown gives it up, so the next start resumes it at once."""
@@ -99,7 +100,8 @@ def run_export(db: Database, settings: Settings, export_id: int, stopping: threa
         if time.monotonic() - last[0] >= PROGRESS_EVERY or done == total:
             last[0] = time.monotonic()
             with db.session(write=True) as session:
-                if not repo.update_export(session, export_id, holder, done=done, rows=total, heartbeat_at=utcnow()):
+                if not repo.update_export(session, export_id, holder, done=done, rows=total,
+                                          heartbeat_at=utcnow()):
                     raise Stop("lease lost")
 
     try:
@@ -114,7 +116,8 @@ def run_export(db: Database, settings: Settings, export_id: int, stopping: threa
             path.parent.mkdir(parents=True, exist_ok=True)
             # a file of this run's own: a run that lost the lease may still be writing its own
             tmp = path.with_name(f"{path.name}.{holder.rsplit(':', 1)[1]}.tmp")
-            scans.write_export(scan, frame, table, job.format, tmp, progress=progress, should_stop=should_stop)
+            scans.write_export(scan, frame, table, job.format, tmp, progress=progress,
+                               should_stop=should_stop)
             os.replace(tmp, path)
             fields = {}
         status, message = "Success", None
@@ -131,7 +134,8 @@ def run_export(db: Database, settings: Settings, export_id: int, stopping: threa
         log.exception("export %s failed", export_id)
         status, message, fields = "Error", f"internal error: {type(exc).__name__}: {exc}", {}
     with db.session(write=True) as session:
-        repo.update_export(session, export_id, holder, status=status, message=message, finished_at=utcnow(), **fields)
+        repo.update_export(session, export_id, holder, status=status, message=message,
+                           finished_at=utcnow(), **fields)
 
 
 def register(queue: Queue) -> None:
