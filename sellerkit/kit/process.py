@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -50,6 +51,12 @@ def current() -> Owner:
     name = host()
     pid = os.getpid()
     return Owner(name, pid, started(pid) if name else None)
+
+
+def lease_holder() -> str:
+    """A name for one holding of a lease, its own even within one process, so a run that lost
+    its lease cannot renew it after another run (here or elsewhere) took it."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def is_gone(owner: Owner) -> bool:

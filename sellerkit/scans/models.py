@@ -8,7 +8,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sellerkit.kit.db import Base, TimestampMixin
 
 
-class Scan(TimestampMixin, Base):
+class Leased:
+    """A job run under a lease: `runner` names the run holding it, renewed by `heartbeat_at`,
+    and the owner columns its process (`kit.process.Owner`), so that a sweep on the same host
+    sees at once that the holder is gone (`scans.tasks.release_dead_leases`)."""
+
+    runner: Mapped[str | None] = mapped_column(sa.String(80))  # the lease holder
+    runner_host: Mapped[str | None] = mapped_column(sa.String(200))  # its process (`kit.process.Owner`)
+    runner_pid: Mapped[int | None] = mapped_column()
+    runner_started: Mapped[int | None] = mapped_column(sa.BigInteger)
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+
+
+class Scan(TimestampMixin, Leased, Base):
     """A supplier file being matched and priced. Its rows live in the scan's files (see
     `scans.store`); this row carries status, counts and the lease of whoever runs it.
 
@@ -41,11 +53,6 @@ class Scan(TimestampMixin, Base):
     recalculate_from: Mapped[int | None] = mapped_column()  # re-price this results version, no re-matching
     message: Mapped[str | None] = mapped_column(sa.Text)  # why a scan failed
     cancel_requested: Mapped[bool] = mapped_column(default=False)
-    runner: Mapped[str | None] = mapped_column(sa.String(80))  # the lease holder
-    runner_host: Mapped[str | None] = mapped_column(sa.String(200))  # its process (`kit.process.Owner`)
-    runner_pid: Mapped[int | None] = mapped_column()
-    runner_started: Mapped[int | None] = mapped_column(sa.BigInteger)
-    heartbeat_at: Mapped[datetime | None] = mapped_column()
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime | None] = mapped_column()
@@ -60,8 +67,9 @@ class BlockedBrand(Base):
     brand: Mapped[str] = mapped_column(sa.String(200), primary_key=True)  # lower case
 
 
-class ScanExport(TimestampMixin, Base):
-    """A download prepared in the background (large XLSX, or any export asked for as a job)."""
+class ScanExport(TimestampMixin, Leased, Base):
+    """A download prepared in the background (large XLSX, or any export asked for as a job),
+    under a lease as a scan is."""
 
     __tablename__ = "scan_exports"
     __table_args__ = (sa.Index("ix_scan_exports_account", "account_id", "id"),)
@@ -77,5 +85,5 @@ class ScanExport(TimestampMixin, Base):
     done: Mapped[int] = mapped_column(default=0)
     url: Mapped[str | None] = mapped_column(sa.Text)  # Google Sheets
     message: Mapped[str | None] = mapped_column(sa.Text)
-    updated_at: Mapped[datetime | None] = mapped_column()  # progress saved: the job is alive
+    updated_at: Mapped[datetime | None] = mapped_column()  # progress saved
     finished_at: Mapped[datetime | None] = mapped_column()

@@ -14,10 +14,7 @@ leaves the previous results as they were (and deletes its own part-written ones)
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -79,7 +76,7 @@ class Runner:
         self.db = db
         self.settings = settings
         self.stopping = stopping or threading.Event()
-        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.name = process.lease_holder()
         self.stale_after = timedelta(seconds=settings.scan_stale_seconds)
 
     # ---- lease and bookkeeping -----------------------------------------------------------------
@@ -99,7 +96,7 @@ class Runner:
     def run(self, scan_id: int) -> str | None:
         """Run (or resume) a scan; returns its final status, or None if it is not ours to run."""
         with self.db.session(write=True) as session:
-            if not repo.claim(session, scan_id, self.name, process.current(), self.stale_after):
+            if not repo.claim(session, Scan, scan_id, self.name, process.current(), self.stale_after):
                 return None
             scan = repo.get(session, None, scan_id)
             assert scan is not None
@@ -122,7 +119,7 @@ class Runner:
             return "Cancelled"
         if why == "shutting down":  # let the next start resume it at once
             with self.db.session(write=True) as session:
-                repo.release(session, scan.id, self.name)
+                repo.release(session, Scan, scan.id, self.name)
         return None
 
     def _run(self, scan: Scan) -> str:

@@ -56,3 +56,14 @@ class TestIsGone:
 
     def test_an_owner_without_a_start_time_is_never_gone(self):
         assert not process.is_gone(Owner(process.host(), 2**22 + 1, None))
+
+
+class TestLeaseHolder:
+    def test_each_holding_has_its_own_name(self):
+        assert process.lease_holder() != process.lease_holder()
+
+    def test_a_long_host_name_still_fits_the_lease_column(self, monkeypatch):
+        from sellerkit.scans.models import Leased
+
+        monkeypatch.setattr(process.socket, "gethostname", lambda: "h" * 253)
+        assert len(process.lease_holder()) <= Leased.runner.column.type.length

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -21,12 +22,12 @@ from sellerkit.kit import process
 from sellerkit.kit.db import utcnow
 from sellerkit.kit.queue import Queue
 from sellerkit.scans import pipeline
-from sellerkit.scans.models import Scan
+from sellerkit.scans.models import Scan, ScanExport
 from sellerkit.scans.runner import Runner
 from sellerkit.scans.schemas import ResultsQuery, UploadRequest
 from sellerkit.scans.service import scans
 from sellerkit.scans.store import ResultCache, ScanFiles
-from sellerkit.scans.tasks import sweep
+from sellerkit.scans.tasks import run_export, sweep
 from tests.catalog.factories import product
 from tests.conftest import REDIS_SKIP, REDIS_URL, import_records, make_client
 from tests.scans.test_endpoints import upload, wait
@@ -357,13 +358,14 @@ class TestRerun:
 
 # ---- leases: a restarted process resumes at once what a dead process of its host held -----------
 
-def _lease(db, scan_id: int, owner: process.Owner) -> None:
-    """The scan held, with a fresh heartbeat, by `owner`."""
+def _lease(db, row_id: int, owner: process.Owner, model: type[Scan | ScanExport] = Scan) -> None:
+    """The scan (or export) held, with a fresh heartbeat, by `owner`."""
     with db.session(write=True) as session:
-        session.execute(sa.update(Scan).where(Scan.id == scan_id).values(
+        session.execute(sa.update(model).where(model.id == row_id).values(
             runner=f"{owner.pid}:test", runner_host=owner.host, runner_pid=owner.pid, runner_started=owner.started,
             heartbeat_at=utcnow()))
-    assert _status(db, scan_id).runner == f"{owner.pid}:test"
+    with db.session() as session:
+        assert session.get(model, row_id).runner == f"{owner.pid}:test"
 
 
 def _dead_owner() -> process.Owner:
@@ -415,6 +417,109 @@ class TestDeadLeases:
         _lease(db, scan_id, _dead_owner())
         assert sweep(Queue(_settings(tmp_path, scan_stale_seconds=60), db)) == [scan_id]
         assert _status(db, scan_id).runner is None
+
+
+def _export(db, tmp_path: Path, account_id: int) -> int:
+    """A CSV export of a finished scan's 500 results, not yet taken by a runner."""
+    scan_id = _create(db, tmp_path, account_id, supplier(500, 50))
+    assert Runner(db, _settings(tmp_path)).run(scan_id) == "Success"
+    with db.session(write=True) as session:
+        scan = scans.get(session, account_id, scan_id)
+        return scans.start_export(session, scan, "csv", "products", None, scan.products).id
+
+
+def _export_row(db, export_id: int) -> ScanExport:
+    with db.session() as session:
+        return session.get(ScanExport, export_id)
+
+
+def _elsewhere() -> process.Owner:
+    """A process of another host (its pid and start time those of a dead one of this host)."""
+    dead = _dead_owner()
+    return process.Owner("elsewhere/" + str(uuid.uuid4()), dead.pid, dead.started)
+
+
+@pytest.mark.skipif(process.host() is None, reason="needs /proc (Linux) to tell whether a process runs")
+class TestDeadExportLeases:
+    def test_an_export_lease_of_a_dead_process_of_this_host_is_resumed_at_once_on_start(self, db, tmp_path,
+                                                                                         new_key):
+        import_records(db, catalog(50))
+        issued = new_key()
+        export_id = _export(db, tmp_path, issued.account_id)
+        _lease(db, export_id, _dead_owner(), ScanExport)
+        settings = Settings(data_dir=tmp_path, demo=False, embedded_worker=True, job_threads=1, scan_stale_seconds=60)
+        key = {"Authorization": f"Bearer {issued.key}"}
+        with make_client(db, settings) as client:
+            def ended() -> dict | None:
+                job = client.get(f"/api/v3/exports/{export_id}", headers=key).json()
+                return job if job["status"] != "InProgress" else None
+
+            job = _wait_for(ended, 20, "the export to be resumed")
+            assert (job["status"], job["done"]) == ("Success", 500)
+            assert len(client.get(job["url"], headers=key).text.splitlines()) == 501
+
+    def test_an_export_lease_of_another_host_is_left_alone(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        export_id = _export(db, tmp_path, new_key().account_id)
+        elsewhere = _elsewhere()
+        _lease(db, export_id, elsewhere, ScanExport)
+        queue = Queue(_settings(tmp_path, scan_stale_seconds=60), db)
+        sweep(queue)
+        assert _export_row(db, export_id).runner_host == elsewhere.host
+        assert queue.huey.pending_count() == 0
+
+    def test_an_export_lease_of_a_live_process_of_this_host_is_left_alone(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        export_id = _export(db, tmp_path, new_key().account_id)
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            _lease(db, export_id, process.Owner(process.host(), child.pid, process.started(child.pid)), ScanExport)
+            queue = Queue(_settings(tmp_path, scan_stale_seconds=60), db)
+            sweep(queue)
+            assert _export_row(db, export_id).runner_pid == child.pid
+            assert queue.huey.pending_count() == 0
+        finally:
+            child.kill()
+            child.wait()
+
+    def test_the_sweep_frees_a_dead_export_lease_of_this_host_and_enqueues_it(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        export_id = _export(db, tmp_path, new_key().account_id)
+        _lease(db, export_id, _dead_owner(), ScanExport)
+        queue = Queue(_settings(tmp_path, scan_stale_seconds=60), db)
+        sweep(queue)
+        assert _export_row(db, export_id).runner is None
+        assert queue.huey.pending_count() == 1
+
+
+@pytest.mark.skipif(process.host() is None, reason="needs /proc (Linux) to tell whether a process runs")
+class TestExportLease:
+    def test_an_export_records_the_process_that_ran_it(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        export_id = _export(db, tmp_path, new_key().account_id)
+        run_export(db, _settings(tmp_path), export_id)
+        job = _export_row(db, export_id)
+        assert (job.status, job.done) == ("Success", 500)
+        assert (job.runner_host, job.runner_pid) == (process.host(), os.getpid())
+
+    def test_an_export_held_by_another_runner_is_not_run_twice(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        export_id = _export(db, tmp_path, new_key().account_id)
+        elsewhere = _elsewhere()
+        _lease(db, export_id, elsewhere, ScanExport)
+        run_export(db, _settings(tmp_path, scan_stale_seconds=60), export_id)
+        job = _export_row(db, export_id)
+        assert (job.status, job.done, job.runner_host) == ("InProgress", 0, elsewhere.host)
+
+    def test_an_export_stopped_by_a_shutdown_gives_up_its_lease(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        export_id = _export(db, tmp_path, new_key().account_id)
+        stopping = threading.Event()
+        stopping.set()
+        run_export(db, _settings(tmp_path), export_id, stopping)
+        job = _export_row(db, export_id)
+        assert (job.status, job.runner) == ("InProgress", None)
+        assert not list((tmp_path / "scans").rglob("exports/*"))
 
 
 class TestResultCache:
