@@ -13,15 +13,15 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.responses import FileResponse, StreamingResponse
 
-from sellerkit.accounts.dependencies import CurrentPrincipal
+from sellerkit.accounts.dependencies import CurrentPrincipal, KeyFirstRoute
 from sellerkit.errors import Conflict, Invalid, PayloadTooLarge
-from sellerkit.kit.http import JSON, database, validation_errors_message
+from sellerkit.kit.http import JSON, database, takes_upload, validation_errors_message
 from sellerkit.scans.schemas import ResultsQuery, UploadRequest
 from sellerkit.scans.service import MEDIA, XLSX_NOW_ROWS, scans
 from sellerkit.scans.store import ScanFiles
 from sellerkit.scans.tasks import EXPORT, RUN
 
-router = APIRouter(prefix="/api/v3", tags=["RocketSource: scans"])
+router = APIRouter(prefix="/api/v3", tags=["RocketSource: scans"], route_class=KeyFirstRoute)
 COPY_BLOCK = 4 << 20
 
 
@@ -91,6 +91,7 @@ async def list_scans(request: Request, who: CurrentPrincipal, page: int = Query(
 
 
 @router.post("/scans", summary="Upload a supplier file (CSV, TSV, TXT or XLSX) to scan")
+@takes_upload  # its body may be as large as the upload limit; the key is checked before it is read
 async def upload_scan(
     request: Request,
     who: CurrentPrincipal,

@@ -1,0 +1,157 @@
+"""Connections the HTTP server would otherwise hold for ever.
+
+Granian serves at most `max_connections` connections a worker; an idle connection holds its place.
+Its HTTP/1.1 `header_read_timeout` closes a connection whose request headers start but do not
+finish, but on a port that speaks HTTP/1.1 and HTTP/2 alike the server first waits for the
+client's first bytes to tell which, with no timeout: a client that connects and sends nothing
+kept its place for ever (about 2,050 such connections took the server down), and nothing closed
+an idle HTTP/2 connection either. The reaper closes both, from inside each worker process: every
+connection accepted on the process's listening sockets that has no request in flight and has
+received nothing for `header_read_timeout` (never sent a byte) or `keep_alive_timeout` (idle
+between requests) is shut down, which the server sees as the client going away.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import struct
+import threading
+
+log = logging.getLogger("sellerkit")
+
+_LISTEN, _ESTABLISHED = 10, 1
+# struct tcp_info (linux/tcp.h): state, then tcpi_last_data_sent at 44, tcpi_last_data_recv at
+# 52 (milliseconds ago) and tcpi_bytes_received at 128.
+_TCP_INFO_SIZE = 136
+
+in_flight: dict[tuple, int] = {}
+"""Requests being served, by client address (host, port): one TCP connection each."""
+
+
+class InFlight:
+    """Counts each connection's requests in flight, so the reaper never closes a connection that
+    is waiting for its reply (plain ASGI, a dictionary update a request)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        client = scope.get("client")
+        if scope["type"] != "http" or not client:
+            return await self.app(scope, receive, send)
+        peer = (client[0], client[1])
+        in_flight[peer] = in_flight.get(peer, 0) + 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            left = in_flight.get(peer, 1) - 1
+            if left > 0:
+                in_flight[peer] = left
+            else:
+                in_flight.pop(peer, None)
+
+
+def _tcp_info(sock: socket.socket) -> tuple[int, int, int, int] | None:
+    """(state, ms since data was last sent, ms since data was last received, bytes received)."""
+    try:
+        raw = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_SIZE)
+    except OSError:
+        return None  # not a TCP socket
+    if len(raw) < _TCP_INFO_SIZE:
+        return None
+    sent, = struct.unpack_from("I", raw, 44)
+    received, = struct.unpack_from("I", raw, 52)
+    total, = struct.unpack_from("Q", raw, 128)
+    return raw[0], sent, received, total
+
+
+def _sockets():
+    """Every socket of this process, as a duplicate the caller closes (a duplicate keeps the
+    socket it was taken from, whatever the server does with the original descriptor meanwhile)."""
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            dup = os.dup(int(name))
+        except OSError:
+            continue
+        try:
+            yield socket.socket(fileno=dup)
+        except OSError:
+            os.close(dup)  # not a socket
+
+
+def _port(address) -> int | None:
+    return address[1] if isinstance(address, tuple) and len(address) >= 2 else None
+
+
+def listening_ports() -> set[int]:
+    ports = set()
+    for sock in _sockets():
+        with sock:
+            info = _tcp_info(sock)
+            if info and info[0] == _LISTEN:
+                ports.add(_port(sock.getsockname()))
+    return ports
+
+
+def sweep(ports: set[int], header_timeout: float, keep_alive_timeout: float) -> int:
+    """Shut down the idle connections accepted on `ports`; the number shut down."""
+    closed = 0
+    for sock in _sockets():
+        with sock:
+            info = _tcp_info(sock)
+            if info is None or info[0] != _ESTABLISHED:
+                continue
+            try:
+                if _port(sock.getsockname()) not in ports:
+                    continue  # a connection this process made (database, Redis ...)
+                peer = sock.getpeername()
+            except OSError:
+                continue
+            if (peer[0], peer[1]) in in_flight:
+                continue
+            _state, since_sent, since_received, received = info
+            if received == 0:  # never sent a byte: since the connection was made
+                idle, limit = since_received, header_timeout
+            else:
+                idle, limit = min(since_sent, since_received), keep_alive_timeout
+            if idle > limit * 1000:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                    closed += 1
+                except OSError:
+                    pass
+    return closed
+
+
+class Reaper:
+    """The sweep every fraction of the shortest timeout, on a daemon thread of the worker."""
+
+    def __init__(self, header_timeout: float, keep_alive_timeout: float) -> None:
+        self.header_timeout = header_timeout
+        self.keep_alive_timeout = keep_alive_timeout
+        self.period = min(2.0, max(0.1, min(header_timeout, keep_alive_timeout) / 4))
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> bool:
+        """Start when this process listens (a server worker); a test's in-process app does not."""
+        ports = listening_ports()
+        if not ports:
+            return False
+        self.thread = threading.Thread(target=self._run, args=(ports,), name="sellerkit-reaper", daemon=True)
+        self.thread.start()
+        return True
+
+    def _run(self, ports: set[int]) -> None:
+        while not self.stopping.wait(self.period):
+            try:
+                sweep(ports, self.header_timeout, self.keep_alive_timeout)
+            except Exception:  # noqa: BLE001 - the next sweep tries again
+                log.exception("idle connection sweep failed")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join(5)
