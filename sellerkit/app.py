@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(BodyGuard, json_limit_kb=settings.json_body_limit_kb, upload_limit_mb=settings.upload_limit_mb,
                        idle_timeout=settings.body_idle_timeout, read_timeout=settings.body_read_timeout)
     app.add_middleware(RateLimitHeaders)  # sees every reply, errors included
-    app.add_middleware(InFlight)
+    app.add_middleware(InFlight)  # requests in flight, which the reaper leaves alone
     if settings.access_log != "off":
         configure_access_log(settings.access_log, settings.log_level)
         app.add_middleware(AccessLog, level=settings.access_log)

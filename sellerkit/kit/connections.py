@@ -18,16 +18,37 @@ import os
 import socket
 import struct
 import threading
+import time
 
 log = logging.getLogger("sellerkit")
 
-_LISTEN, _ESTABLISHED = 10, 1
+_ESTABLISHED, _CLOSE, _LISTEN = 1, 7, 10
 # struct tcp_info (linux/tcp.h): state, then tcpi_last_data_sent at 44, tcpi_last_data_recv at
 # 52 (milliseconds ago) and tcpi_bytes_received at 128.
 _TCP_INFO_SIZE = 136
 
 in_flight: dict[tuple, int] = {}
 """Requests being served, by client address (host, port): one TCP connection each."""
+
+closing: dict[tuple, float] = {}
+"""HTTP/1.1 connections answered with an error that ends them (413, 408), by client address, and
+when: Granian keeps such a connection open while a cancelled read of its body is pending, so the
+reaper shuts it down once the client has had a moment to read the reply."""
+
+CLOSING_GRACE = 0.5
+
+
+def peer_of(client) -> tuple[str, int] | None:
+    """An ASGI scope's `client` as the socket's peer address (Granian gives the port as text)."""
+    try:
+        return (client[0], int(client[1])) if client else None
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def close_soon(client) -> None:
+    if (peer := peer_of(client)) is not None:
+        closing[peer] = time.monotonic()
 
 
 class InFlight:
@@ -38,10 +59,9 @@ class InFlight:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        client = scope.get("client")
-        if scope["type"] != "http" or not client:
+        peer = peer_of(scope.get("client")) if scope["type"] == "http" else None
+        if peer is None:
             return await self.app(scope, receive, send)
-        peer = (client[0], client[1])
         in_flight[peer] = in_flight.get(peer, 0) + 1
         try:
             await self.app(scope, receive, send)
@@ -86,11 +106,13 @@ def _port(address) -> int | None:
 
 
 def listening_ports() -> set[int]:
+    """The ports this process listens on, or is bound to listen on: a Granian worker gets its
+    socket bound and calls listen() itself after the app's start-up."""
     ports = set()
     for sock in _sockets():
         with sock:
             info = _tcp_info(sock)
-            if info and info[0] == _LISTEN:
+            if info and info[0] in (_LISTEN, _CLOSE) and _port(sock.getsockname()):
                 ports.add(_port(sock.getsockname()))
     return ports
 
@@ -109,7 +131,13 @@ def sweep(ports: set[int], header_timeout: float, keep_alive_timeout: float) -> 
                 peer = sock.getpeername()
             except OSError:
                 continue
-            if (peer[0], peer[1]) in in_flight:
+            peer = (peer[0], peer[1])
+            condemned = closing.get(peer)
+            if condemned is not None and time.monotonic() - condemned > CLOSING_GRACE:
+                closing.pop(peer, None)
+                closed += _shutdown(sock)
+                continue
+            if peer in in_flight:
                 continue
             _state, since_sent, since_received, received = info
             if received == 0:  # never sent a byte: since the connection was made
@@ -117,12 +145,20 @@ def sweep(ports: set[int], header_timeout: float, keep_alive_timeout: float) -> 
             else:
                 idle, limit = min(since_sent, since_received), keep_alive_timeout
             if idle > limit * 1000:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                    closed += 1
-                except OSError:
-                    pass
+                closed += _shutdown(sock)
+    stale = time.monotonic() - 60
+    for peer, when in list(closing.items()):
+        if when < stale:  # closed by itself meanwhile
+            closing.pop(peer, None)
     return closed
+
+
+def _shutdown(sock: socket.socket) -> int:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+        return 1
+    except OSError:
+        return 0
 
 
 class Reaper:
@@ -131,12 +167,12 @@ class Reaper:
     def __init__(self, header_timeout: float, keep_alive_timeout: float) -> None:
         self.header_timeout = header_timeout
         self.keep_alive_timeout = keep_alive_timeout
-        self.period = min(2.0, max(0.1, min(header_timeout, keep_alive_timeout) / 4))
+        self.period = min(1.0, max(0.1, min(header_timeout, keep_alive_timeout) / 4))
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
 
     def start(self) -> bool:
-        """Start when this process listens (a server worker); a test's in-process app does not."""
+        """Start when this process listens (a server worker; a test's in-process app does not)."""
         ports = listening_ports()
         if not ports:
             return False

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sellerkit.errors import SellerkitError
+from sellerkit.kit.connections import close_soon
 from sellerkit.kit.db import Database, Reader
 
 log = logging.getLogger("sellerkit")
@@ -177,11 +178,23 @@ access_log = logging.getLogger("sellerkit.access")
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
 
 
+class _Stdout(logging.StreamHandler):
+    """Writes to the standard output of the moment (a test's capture replaces it)."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def configure_access_log(level: str, threshold: str) -> None:
     """The access log's own handler: bare JSON lines on standard output, shown when `level` is at
     or above the server's log level `threshold` (once per process)."""
     if not access_log.handlers:
-        handler = logging.StreamHandler(sys.stdout)
+        handler = _Stdout()
         handler.setFormatter(logging.Formatter("%(message)s"))
         access_log.addHandler(handler)
         access_log.propagate = False
@@ -340,7 +353,11 @@ class _GuardedBody:
 
     async def reply(self, status: int, message: str) -> None:
         self.replied = True
-        headers = {"connection": "close"} if self.scope.get("http_version") != "2" else None
+        if self.scope.get("http_version") == "2":
+            headers = None  # the stream ends; the connection's other streams go on
+        else:
+            headers = {"connection": "close"}
+            close_soon(self.scope.get("client"))
         await error_response(status, message, headers)(self.scope, self.receive, self.send)
 
     async def write(self, message) -> None:
