@@ -89,16 +89,18 @@ def _tcp_info(sock: socket.socket) -> tuple[int, int, int, int] | None:
 
 def _sockets():
     """Every socket of this process, as a duplicate the caller closes (a duplicate keeps the
-    socket it was taken from, whatever the server does with the original descriptor meanwhile)."""
+    socket it was taken from, whatever the server does with the original descriptor meanwhile).
+    Typed as TCP without asking (three system calls fewer a descriptor): `_tcp_info` fails on
+    anything else."""
     for name in os.listdir("/proc/self/fd"):
         try:
             dup = os.dup(int(name))
         except OSError:
             continue
         try:
-            yield socket.socket(fileno=dup)
+            yield socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0, dup)
         except OSError:
-            os.close(dup)  # not a socket
+            os.close(dup)
 
 
 def _port(address) -> int | None:
@@ -119,12 +121,20 @@ def listening_ports() -> set[int]:
 
 def sweep(ports: set[int], header_timeout: float, keep_alive_timeout: float) -> int:
     """Shut down the idle connections accepted on `ports`; the number shut down."""
-    closed = 0
+    closed, now = 0, time.monotonic()
+    header_ms, keep_alive_ms = header_timeout * 1000, keep_alive_timeout * 1000
     for sock in _sockets():
         with sock:
             info = _tcp_info(sock)
             if info is None or info[0] != _ESTABLISHED:
                 continue
+            _state, since_sent, since_received, received = info
+            if received == 0:  # never sent a byte: idle since the connection was made
+                idle = since_received > header_ms
+            else:
+                idle = min(since_sent, since_received) > keep_alive_ms
+            if not idle and not closing:
+                continue  # the common case, decided without another system call
             try:
                 if _port(sock.getsockname()) not in ports:
                     continue  # a connection this process made (database, Redis ...)
@@ -133,22 +143,13 @@ def sweep(ports: set[int], header_timeout: float, keep_alive_timeout: float) -> 
                 continue
             peer = (peer[0], peer[1])
             condemned = closing.get(peer)
-            if condemned is not None and time.monotonic() - condemned > CLOSING_GRACE:
+            if condemned is not None and now - condemned > CLOSING_GRACE:
                 closing.pop(peer, None)
                 closed += _shutdown(sock)
-                continue
-            if peer in in_flight:
-                continue
-            _state, since_sent, since_received, received = info
-            if received == 0:  # never sent a byte: since the connection was made
-                idle, limit = since_received, header_timeout
-            else:
-                idle, limit = min(since_sent, since_received), keep_alive_timeout
-            if idle > limit * 1000:
+            elif idle and peer not in in_flight:
                 closed += _shutdown(sock)
-    stale = time.monotonic() - 60
     for peer, when in list(closing.items()):
-        if when < stale:  # closed by itself meanwhile
+        if when < now - 60:  # closed by itself meanwhile
             closing.pop(peer, None)
     return closed
 
