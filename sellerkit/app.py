@@ -12,7 +12,7 @@ from sellerkit.catalog.spapi import SpApiClient
 from sellerkit.config import Settings, get_settings
 from sellerkit.kit.db import Database
 from sellerkit.kit.connections import InFlight, Reaper
-from sellerkit.kit.http import (JSON, AccessLog, BodyGuard, RateLimitHeaders, configure_access_log,
+from sellerkit.kit.http import (JSON, AccessLog, BodyGuard, RateLimitHeaders, access_log_on,
                                install_error_handlers)
 from sellerkit.kit.queue import Queue
 from sellerkit.kit.ratelimit import make_limits
@@ -65,9 +65,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                        idle_timeout=settings.body_idle_timeout, read_timeout=settings.body_read_timeout)
     app.add_middleware(RateLimitHeaders)  # sees every reply, errors included
     app.add_middleware(InFlight)  # requests in flight, which the reaper leaves alone
-    if settings.access_log != "off":
-        configure_access_log(settings.access_log, settings.log_level)
-        app.add_middleware(AccessLog, level=settings.access_log)
+    if access_log_on(settings.access_log, settings.log_level):
+        app.add_middleware(AccessLog)
 
     from sellerkit.accounts.router import router as accounts_router
     from sellerkit.accounts.router import tokens_router

@@ -155,3 +155,15 @@ class TestServedConnections:
         assert s.recv(65536).startswith(b"HTTP/1.1 200")
         time.sleep(3.5)  # past the keep-alive timeout (2 s)
         assert not alive(s)
+
+    def test_idle_http2_connection_is_closed(self, served):
+        import h2.config
+        import h2.connection
+
+        port, _ = served
+        s = connect(port)
+        client = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        client.initiate_connection()
+        s.sendall(client.data_to_send())
+        time.sleep(3.5)  # past the keep-alive timeout (2 s): HTTP/2 has no header timeout between requests
+        assert not alive(s)

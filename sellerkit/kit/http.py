@@ -174,45 +174,33 @@ class RateLimitHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-access_log = logging.getLogger("sellerkit.access")
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
 
 
-class _Stdout(logging.StreamHandler):
-    """Writes to the standard output of the moment (a test's capture replaces it)."""
-
-    @property
-    def stream(self):
-        return sys.stdout
-
-    @stream.setter
-    def stream(self, _value):
-        pass
+def access_log_on(level: str, log_level: str) -> bool:
+    """Whether access lines of `level` ("off" for none) show at the server's `log_level`."""
+    threshold = logging.getLevelNamesMapping().get(log_level.upper(), logging.INFO)
+    return level != "off" and _LEVELS[level] >= threshold
 
 
-def configure_access_log(level: str, threshold: str) -> None:
-    """The access log's own handler: bare JSON lines on standard output, shown when `level` is at
-    or above the server's log level `threshold` (once per process)."""
-    if not access_log.handlers:
-        handler = _Stdout()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        access_log.addHandler(handler)
-        access_log.propagate = False
-    access_log.setLevel(logging.getLevelName(threshold.upper()) if threshold.upper() in logging._nameToLevel
-                        else logging.INFO)
+def _stdout_line(line: str) -> None:
+    out = sys.stdout  # of the moment: a test's capture replaces it
+    out.write(line)
+    out.flush()
 
 
 class AccessLog:
     """One JSON line per request: time, method, path (never the query string: a key may be in
     it), status, duration, the key's partner id and the client address. Plain ASGI, outermost of
-    ours so it sees every reply, the 413s and 408s of `BodyGuard` included."""
+    ours so it sees every reply, the 413s and 408s of `BodyGuard` included. Written straight to
+    standard output: through `logging` a line cost about 20 microseconds, four times the rest."""
 
-    def __init__(self, app, level: str) -> None:
+    def __init__(self, app, write=_stdout_line) -> None:
         self.app = app
-        self.level = _LEVELS[level]
+        self.write = write
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not access_log.isEnabledFor(self.level):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
         status = 500  # what the client gets when the app fails before it answers
@@ -231,11 +219,11 @@ class AccessLog:
             who = state.get("principal") if state else None
             now = time.time()
             client = scope.get("client")
-            line = {"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z",
-                    "method": scope["method"], "path": scope["path"], "status": status, "ms": round(ms, 2),
-                    "partner": who.partner_id if who is not None else None,
-                    "client": client[0] if client else None}
-            access_log.log(self.level, orjson.dumps(line).decode())
+            self.write(orjson.dumps({
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z",
+                "method": scope["method"], "path": scope["path"], "status": status, "ms": round(ms, 2),
+                "partner": who.partner_id if who is not None else None,
+                "client": client[0] if client else None}).decode() + "\n")
 
 
 def takes_upload(endpoint):
