@@ -95,7 +95,8 @@ async def _upload(port: int, stats: dict, stop: asyncio.Event) -> None:
             try:
                 status = (await asyncio.wait_for(reader.read(12), 2))[9:12].decode() or "closed"
             except (OSError, asyncio.TimeoutError):
-                status = "reset"
+                # asyncio raises the reset before handing over the reply already received
+                status = "reset while sending"
             stats[f"upload_{status}"] = stats.get(f"upload_{status}", 0) + 1
             writer.close()
         except OSError:
