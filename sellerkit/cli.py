@@ -56,6 +56,7 @@ def serve(
 ):
     """Run the API server (Granian, HTTP/1.1 and HTTP/2 on one port)."""
     from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.http import HTTP1Settings
     from granian.server import Server
 
     settings = get_settings()
@@ -76,19 +77,47 @@ def serve(
                   soft_wrap=True, highlight=False, markup=False)
     for line in _banner(settings, f"http://{host}:{port}"):
         err.print(line, soft_wrap=True, highlight=False, markup=False)
+    workers = workers or settings.workers
+    connections = _open_files_for(settings.max_connections)
     Server(
         "sellerkit.app:create_app",
         address=host,
         port=port,
         interface=Interfaces.ASGI,
-        workers=workers or settings.workers,
+        workers=workers,
         http=HTTPModes.auto,
         loop=Loops.auto,  # uvloop where installed
         respawn_failed_workers=True,
         factory=True,
         log_level=settings.log_level,
-        backlog=2048,
+        backlog=settings.backlog,
+        backpressure=connections,  # Granian's cap on the connections a worker serves at once
+        http1_settings=HTTP1Settings(header_read_timeout=int(settings.header_read_timeout * 1000)),
     ).serve()
+
+
+def _open_files_for(connections: int) -> int:
+    """Raise the open-files limit (of this process and the workers it starts) to the hard limit:
+    each connection is a file descriptor and a soft limit of 1,024 is common. The connections a
+    worker serves are capped to what the limit allows."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):
+            pass
+    spare = 256  # database, files, the queue
+    fits = max(64, soft - spare)
+    if connections > fits:
+        err.print(f"note: the open-files limit ({soft:,}) allows {fits:,} connections a worker, not "
+                  f"SELLERKIT_MAX_CONNECTIONS={connections:,}; raise it with `ulimit -n` or in the service unit",
+                  soft_wrap=True, highlight=False, markup=False)
+        return fits
+    return connections
 
 
 @app.command()

@@ -91,6 +91,60 @@ class Settings(BaseSettings):
     )
     job_threads: int = Field(2, description="Consumer threads of a worker (or of the server).")
     upload_limit_mb: int = Field(100, description="Largest supplier file accepted, in MB (413 above).")
+
+    # Request bodies, connections and timeouts (docs/limits.md). Enforced before the key is
+    # checked and before a body is read whole.
+    json_body_limit_kb: int = Field(
+        1_000,
+        description="Largest request body of a JSON route, in KB of 1,000 bytes (413 above, the "
+        "connection closed); the scan upload takes upload_limit_mb instead.",
+        gt=0,
+    )
+    body_read_timeout: float = Field(
+        300.0,
+        description="Seconds a client may take to send a whole request body (408 past it, the "
+        "connection closed): a body trickled a byte at a time is cut off.",
+        gt=0,
+    )
+    body_idle_timeout: float = Field(
+        30.0,
+        description="Seconds a request body may pause between two of its chunks (408 past it, the "
+        "connection closed).",
+        gt=0,
+    )
+    header_read_timeout: float = Field(
+        10.0,
+        description="Seconds a client may take to send a request's headers, counted from the "
+        "connection's start or the previous reply; past it the connection is closed. A connection "
+        "that sends nothing at all is closed after the same time.",
+        gt=0,
+    )
+    keep_alive_timeout: float = Field(
+        60.0,
+        description="Seconds a connection (HTTP/1.1 or HTTP/2) with no request in flight may stay "
+        "open without sending anything before it is closed. HTTP/1.1 connections are also "
+        "closed when the next request's headers do not arrive within header_read_timeout.",
+        gt=0,
+    )
+    max_connections: int = Field(
+        10_000,
+        description="Connections one server worker process serves at once; more wait in the "
+        "backlog until one closes. `sellerkit serve` raises the open-files limit to fit.",
+        gt=0,
+    )
+    backlog: int = Field(
+        2048,
+        description="Connections the kernel queues for the server beyond max_connections (the "
+        "listen backlog; at most net.core.somaxconn); past it new connections are refused.",
+        ge=128,
+    )
+    access_log: str = Field(
+        "info",
+        description="Level of the access log, one JSON line per request on standard output "
+        "(time, method, path without the query string, status, ms, partner id, client): debug, "
+        "info or warning, shown when at or above log_level; off turns it off.",
+        pattern="^(off|debug|info|warning)$",
+    )
     results_cache_mb: int = Field(1536, description="Memory for finished scans' results kept ready for pages.")
     scan_chunk_rows: int = Field(100_000, description="Rows a scan processes between progress saves.")
     scan_stale_seconds: int = Field(

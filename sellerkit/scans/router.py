@@ -13,9 +13,9 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.responses import FileResponse, StreamingResponse
 
-from sellerkit.accounts.dependencies import CurrentPrincipal
+from sellerkit.accounts.dependencies import CurrentPrincipal, KeyFirstRoute
 from sellerkit.errors import Conflict, Invalid, PayloadTooLarge
-from sellerkit.kit.http import JSON, PathId, database, validation_errors_message
+from sellerkit.kit.http import JSON, PathId, database, takes_upload, validation_errors_message
 from sellerkit.domain.filters import MAX_PAGE
 from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
 from sellerkit.scans.schemas import BrandBlocklist, ResultsQuery, UploadRequest
@@ -23,7 +23,7 @@ from sellerkit.scans.service import MEDIA, XLSX_NOW_ROWS, scans
 from sellerkit.scans.store import ScanFiles
 from sellerkit.scans.tasks import EXPORT, RUN
 
-router = APIRouter(prefix="/api/v3", tags=["RocketSource: scans"])
+router = APIRouter(prefix="/api/v3", tags=["RocketSource: scans"], route_class=KeyFirstRoute)
 COPY_BLOCK = 4 << 20
 ATTRIBUTES_CHARS = 65_536  # the upload's JSON form fields: a mapping and options are a few hundred
 
@@ -96,6 +96,7 @@ async def list_scans(request: Request, who: CurrentPrincipal, page: int = Query(
 
 
 @router.post("/scans", summary="Upload a supplier file (CSV, TSV, TXT or XLSX) to scan")
+@takes_upload  # its body may be as large as the upload limit; the key is checked before it is read
 async def upload_scan(
     request: Request,
     who: CurrentPrincipal,
