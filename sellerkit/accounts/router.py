@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from sellerkit.accounts.dependencies import CurrentPrincipal, TokensPrincipal
 from sellerkit.accounts.schemas import AccountInfo, IssuedKeyOut, NewKeyRequest, TokensReply
@@ -23,7 +21,6 @@ tokens_router = APIRouter(tags=["ASINScope: products"], route_class=DialectError
 async def account_tokens(
     request: Request,
     who: TokensPrincipal,
-    key: Annotated[str | None, Query(description="Your API key (or send it in an Authorization header).")] = None,
 ):
     status = request.app.state.quotas.status(who)
     return JSON({
@@ -55,7 +52,7 @@ async def rotate_key(partner_id: str, who: CurrentPrincipal, session: WriteSessi
     return keys.rotate(session, partner_id, account_id=who.account_id).as_dict()
 
 
-@router.delete("/keys/{partner_id}", status_code=204, summary="Revoke a key")
+@router.delete("/keys/{partner_id}", status_code=204, summary="Revoke a key", response_class=Response)
 async def revoke_key(partner_id: str, who: CurrentPrincipal, session: WriteSession):
     keys.revoke(session, partner_id, account_id=who.account_id)
     return Response(status_code=204)

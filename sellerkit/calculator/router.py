@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from sellerkit.accounts.dependencies import CurrentPrincipal
-from sellerkit.calculator.schemas import CalculateRequest
+from sellerkit.calculator.schemas import CalculateReply, CalculateRequest
 from sellerkit.calculator.service import calculator
 from sellerkit.kit.http import JSON, DbReader
 
@@ -15,6 +15,12 @@ router = APIRouter(prefix="/api/v3", tags=["RocketSource: calculator"])
 @router.post(
     "/calculate",
     summary="Fees, profit, margin, ROI and monthly sales for one product (by ASIN or explicit inputs)",
+    response_model=CalculateReply,
+    responses={
+        404: {"description": "The `asin` is not in the marketplace's catalog."},
+        422: {"description": "The product cannot be priced: no price, dimensions or category (in the "
+                             "request or the catalog), or a value the fee schedule does not cover."},
+    },
 )
 async def calculate(body: CalculateRequest, _who: CurrentPrincipal, reader: DbReader):
     return JSON(calculator.calculate(reader, body))

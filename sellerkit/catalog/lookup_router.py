@@ -31,7 +31,6 @@ async def products_lookup(
     upc: Annotated[str | None, Query(description="UPC codes (a lost leading zero is restored). " + _CODES)] = None,
     ean: Annotated[str | None, Query(description="EAN codes. " + _CODES)] = None,
     domain: Annotated[str, Query(description=f"Amazon marketplace: {', '.join(ASINSCOPE_DOMAINS)}.")] = "com",
-    key: Annotated[str | None, Query(description="Your API key (or send it in an Authorization header).")] = None,
 ):
     charge, items = lookups.lookup(reader, request.app.state.quotas, who, asin=asin, upc=upc, ean=ean, domain=domain)
     return JSON({
