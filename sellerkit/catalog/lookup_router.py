@@ -30,7 +30,8 @@ async def products_lookup(
     asin: Annotated[str | None, Query(description="ASINs. " + _CODES)] = None,
     upc: Annotated[str | None, Query(description="UPC codes (a lost leading zero is restored). " + _CODES)] = None,
     ean: Annotated[str | None, Query(description="EAN codes. " + _CODES)] = None,
-    domain: Annotated[str, Query(description=f"Amazon marketplace: {', '.join(ASINSCOPE_DOMAINS)}.")] = "com",
+    domain: Annotated[str, Query(description=f"Amazon marketplace: {', '.join(ASINSCOPE_DOMAINS)} (any case).",
+                                 json_schema_extra={"enum": list(ASINSCOPE_DOMAINS)})] = "com",
 ):
     charge, items = lookups.lookup(reader, request.app.state.quotas, who, asin=asin, upc=upc, ean=ean, domain=domain)
     return JSON({
