@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from sellerkit.accounts.dependencies import CurrentPrincipal, TokensPrincipal
 from sellerkit.accounts.schemas import AccountInfo, IssuedKeyOut, NewKeyRequest, TokensReply
 from sellerkit.accounts.service import keys
+from sellerkit.catalog.schemas import NO_PLAN
 from sellerkit.kit.http import JSON, DialectErrorRoute, ReadSession, WriteSession
 
 router = APIRouter(prefix="/account", tags=["Account and keys"])
@@ -17,6 +18,7 @@ tokens_router = APIRouter(tags=["ASINScope: products"], route_class=DialectError
     "/account/tokens",
     response_model=TokensReply,
     summary="Tokens left and the plan's limits, consuming none",
+    responses={403: {"description": NO_PLAN}},
 )
 async def account_tokens(
     request: Request,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from sellerkit.accounts.dependencies import CurrentPrincipal
 from sellerkit.catalog.lookup import lookups
-from sellerkit.catalog.schemas import LookupReply
+from sellerkit.catalog.schemas import NO_PLAN, LookupReply
 from sellerkit.domain.lookup import MAX_CODES
 from sellerkit.domain.marketplaces import ASINSCOPE_DOMAINS
 from sellerkit.kit.http import JSON, DbReader, DialectErrorRoute
@@ -22,6 +22,7 @@ _CODES = f"Comma-separated list of 1 to {MAX_CODES} codes; send only one of asin
     "/products/lookup",
     response_model=LookupReply,
     summary=f"Product details for 1 to {MAX_CODES} ASINs, UPCs or EANs (a token each)",
+    responses={403: {"description": NO_PLAN}},
 )
 async def products_lookup(
     request: Request,
