@@ -52,6 +52,12 @@ _RETRY = {
     "Retry-After": {"description": "Whole seconds to wait (at least 1).", "schema": {"type": "integer"}},
     "Retry-After-Ms": {"description": "The exact wait in milliseconds.", "schema": {"type": "integer"}},
 }
+# On every reply to a request that passed the key's rate check (`kit.http.RateLimitHeaders`).
+_RATE = {
+    "X-RateLimit-Limit": {"description": "The key's requests a second.", "schema": {"type": "integer"}},
+    "X-RateLimit-Remaining": {"description": "Requests left in the bucket now.", "schema": {"type": "integer"}},
+    "X-RateLimit-Reset": {"description": "Seconds until the bucket is full again.", "schema": {"type": "integer"}},
+}
 _BAD_INPUT = "Invalid input: the message names the parameter or field at fault and what it must be."
 _GENERIC = {
     "400": _BAD_INPUT,
@@ -124,6 +130,10 @@ def _document_route(route, dialect: bool, op: dict, method: str) -> None:
         responses["400"]["description"] += " A missing key is a 400 here, as in the reference."
     if "429" in responses:
         responses["429"].setdefault("headers", {}).update(_RETRY)
+    if missing_key:
+        for code, entry in responses.items():
+            if code[0] == "2":
+                entry.setdefault("headers", {}).update(_RATE)
     for code, entry in responses.items():
         if code[0] in "45" and "content" not in entry:
             entry["content"] = _error_content(dialect)

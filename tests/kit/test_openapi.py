@@ -95,6 +95,8 @@ class TestPublishedDocument:
             assert {frozenset(s) for s in op.get("security", [])} == names, f"{method} {path}"
             assert {"401", "429"} <= set(op["responses"]), f"{method} {path}"
             assert "Retry-After" in op["responses"]["429"]["headers"]
+            success = [r for code, r in op["responses"].items() if code.startswith("2")]
+            assert all("X-RateLimit-Remaining" in r["headers"] for r in success), f"{method} {path}"
 
     def test_routes_with_an_id_document_404(self, doc):
         for method, path, op in _operations(doc):
