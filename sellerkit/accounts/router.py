@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
 
 from sellerkit.accounts.dependencies import CurrentPrincipal, TokensPrincipal
 from sellerkit.accounts.schemas import AccountInfo, IssuedKeyOut, NewKeyRequest, TokensReply
@@ -12,6 +14,9 @@ from sellerkit.kit.http import JSON, DialectErrorRoute, ReadSession, WriteSessio
 
 router = APIRouter(prefix="/account", tags=["Account and keys"])
 tokens_router = APIRouter(tags=["ASINScope: products"], route_class=DialectErrorRoute)
+
+# A key's public id (`pk_` and 16 hex digits); a longer one names no key: 404, like any unknown id.
+PartnerId = Annotated[str, Path(min_length=1, max_length=64, description="The key's public id, e.g. pk_0123456789abcdef.")]
 
 
 @tokens_router.get(
@@ -50,11 +55,11 @@ async def create_key(body: NewKeyRequest, who: CurrentPrincipal, session: WriteS
     response_model=IssuedKeyOut,
     summary="New secret for a key; the old secret stops working at once",
 )
-async def rotate_key(partner_id: str, who: CurrentPrincipal, session: WriteSession):
+async def rotate_key(partner_id: PartnerId, who: CurrentPrincipal, session: WriteSession):
     return keys.rotate(session, partner_id, account_id=who.account_id).as_dict()
 
 
 @router.delete("/keys/{partner_id}", status_code=204, summary="Revoke a key", response_class=Response)
-async def revoke_key(partner_id: str, who: CurrentPrincipal, session: WriteSession):
+async def revoke_key(partner_id: PartnerId, who: CurrentPrincipal, session: WriteSession):
     keys.revoke(session, partner_id, account_id=who.account_id)
     return Response(status_code=204)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class KeyInfo(BaseModel):
@@ -30,6 +30,7 @@ class IssuedKeyOut(BaseModel):
 
 
 class NewKeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sellerkit.accounts import repository as repo
 from sellerkit.accounts.models import Account, ApiKey
 from sellerkit.domain.plans import plan as get_plan
+from sellerkit.domain.quoting import quote
 from sellerkit.errors import Invalid, NotFound
 from sellerkit.kit.db import Reader, utcnow
 
@@ -137,7 +138,7 @@ class KeyService:
         key = repo.key_by_partner_id(session, partner_id)
         # Another account's key is "not found", never "forbidden": existence is not confirmed.
         if key is None or key.revoked_at is not None or account_id not in (None, key.account_id):
-            raise NotFound(f"partner_id: no active key {partner_id!r}")
+            raise NotFound(f"partner_id: no active key {quote(partner_id)}")
         return key
 
 

@@ -17,9 +17,10 @@ router = APIRouter(prefix="/api/v3", tags=["RocketSource: calculator"])
     summary="Fees, profit, margin, ROI and monthly sales for one product (by ASIN or explicit inputs)",
     response_model=CalculateReply,
     responses={
+        400: {"description": "Invalid input, or a product that cannot be priced: the message names every "
+                             "missing input (price, dimensions, category: in the request or the catalog) or the "
+                             "value the fee schedule does not cover."},
         404: {"description": "The `asin` is not in the marketplace's catalog."},
-        422: {"description": "The product cannot be priced: no price, dimensions or category (in the "
-                             "request or the catalog), or a value the fee schedule does not cover."},
     },
 )
 async def calculate(body: CalculateRequest, _who: CurrentPrincipal, reader: DbReader):

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query, Request
 from sellerkit.accounts.dependencies import CurrentPrincipal
 from sellerkit.catalog.lookup import lookups
 from sellerkit.catalog.schemas import NO_PLAN, LookupReply
-from sellerkit.domain.lookup import MAX_CODES
+from sellerkit.domain.lookup import MAX_CODES, MAX_QUERY_CHARS
 from sellerkit.domain.marketplaces import ASINSCOPE_DOMAINS
 from sellerkit.kit.http import JSON, DbReader, DialectErrorRoute
 
 router = APIRouter(tags=["ASINScope: products"], route_class=DialectErrorRoute)
 
+MAX_DOMAIN_CHARS = 10
 _CODES = f"Comma-separated list of 1 to {MAX_CODES} codes; send only one of asin, upc and ean."
 
 
@@ -28,10 +29,11 @@ async def products_lookup(
     request: Request,
     who: CurrentPrincipal,
     reader: DbReader,
-    asin: Annotated[str | None, Query(description="ASINs. " + _CODES)] = None,
-    upc: Annotated[str | None, Query(description="UPC codes (a lost leading zero is restored). " + _CODES)] = None,
-    ean: Annotated[str | None, Query(description="EAN codes. " + _CODES)] = None,
-    domain: Annotated[str, Query(description=f"Amazon marketplace: {', '.join(ASINSCOPE_DOMAINS)} (any case).",
+    asin: Annotated[str | None, Query(max_length=MAX_QUERY_CHARS, description="ASINs. " + _CODES)] = None,
+    upc: Annotated[str | None, Query(max_length=MAX_QUERY_CHARS, description="UPC codes (a lost leading zero is restored). " + _CODES)] = None,
+    ean: Annotated[str | None, Query(max_length=MAX_QUERY_CHARS, description="EAN codes. " + _CODES)] = None,
+    domain: Annotated[str, Query(max_length=MAX_DOMAIN_CHARS,
+                                 description=f"Amazon marketplace: {', '.join(ASINSCOPE_DOMAINS)} (any case).",
                                  json_schema_extra={"enum": list(ASINSCOPE_DOMAINS)})] = "com",
 ):
     charge, items = lookups.lookup(reader, request.app.state.quotas, who, asin=asin, upc=upc, ean=ean, domain=domain)

@@ -15,6 +15,7 @@ import orjson
 
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain.marketplaces import MARKETPLACES, UnknownMarketplace, marketplace
+from sellerkit.domain.quoting import quote
 
 # field -> type tag, in the spec's order (also the CSV column order).
 PRODUCT_FIELDS: dict[str, str] = {
@@ -130,10 +131,10 @@ def _int(v: Any) -> int:
         try:
             f = float(s)
         except ValueError:
-            raise _Drop(f"expected a whole number, got {v!r}") from None
+            raise _Drop(f"expected a whole number, got {quote(v)}") from None
         if f.is_integer():
             return int(f)
-    raise _Drop(f"expected a whole number, got {v!r}")
+    raise _Drop(f"expected a whole number, got {quote(v)}")
 
 
 def _float(v: Any) -> float:
@@ -146,7 +147,7 @@ def _float(v: Any) -> float:
             return float(v.strip())
         except ValueError:
             pass
-    raise _Drop(f"expected a number, got {v!r}")
+    raise _Drop(f"expected a number, got {quote(v)}")
 
 
 _TRUE = {"true", "1", "yes", "y", "t"}
@@ -164,7 +165,7 @@ def _bool(v: Any) -> bool:
             return True
         if s in _FALSE:
             return False
-    raise _Drop(f"expected true or false, got {v!r}")
+    raise _Drop(f"expected true or false, got {quote(v)}")
 
 
 def _strs(v: Any) -> list[str]:
@@ -172,7 +173,7 @@ def _strs(v: Any) -> list[str]:
         return [s.strip() for s in v.split(LIST_SEPARATOR) if s.strip()]
     if isinstance(v, list) and all(isinstance(s, str) for s in v):
         return v
-    raise _Drop(f"expected a list of strings, got {v!r}")
+    raise _Drop(f"expected a list of strings, got {quote(v)}")
 
 
 def parse_timestamp(v: Any) -> datetime:
@@ -182,11 +183,11 @@ def parse_timestamp(v: Any) -> datetime:
         try:
             dt = datetime.fromisoformat(v.strip())
         except ValueError:
-            raise _Drop(f"expected an ISO 8601 timestamp, got {v!r}") from None
+            raise _Drop(f"expected an ISO 8601 timestamp, got {quote(v)}") from None
     else:
-        raise _Drop(f"expected an ISO 8601 timestamp, got {v!r}")
+        raise _Drop(f"expected an ISO 8601 timestamp, got {quote(v)}")
     if dt.tzinfo is None:
-        raise _Drop(f"timestamp {v!r} has no offset; add Z or +00:00")
+        raise _Drop(f"timestamp {quote(v)} has no offset; add Z or +00:00")
     return dt.astimezone(UTC)
 
 
@@ -200,7 +201,7 @@ def _coerce(tag: str, v: Any) -> Any:
             return v.strip()
         if isinstance(v, int | float) and not isinstance(v, bool):
             return str(v)
-        raise _Drop(f"expected text, got {v!r}")
+        raise _Drop(f"expected text, got {quote(v)}")
     if tag == "int":
         return _int(v)
     if tag == "bool":
@@ -219,10 +220,10 @@ def _coerce(tag: str, v: Any) -> Any:
                 return date.fromisoformat(v.strip()[:10]).isoformat()
             except ValueError:
                 pass
-        raise _Drop(f"expected a date YYYY-MM-DD, got {v!r}")
+        raise _Drop(f"expected a date YYYY-MM-DD, got {quote(v)}")
     if tag == "dims":
         if not isinstance(v, dict):
-            raise _Drop(f"expected {{length, width, height, weight}}, got {v!r}")
+            raise _Drop(f"expected {{length, width, height, weight}}, got {quote(v)}")
         out = {}
         for k in DIMENSIONS:
             if v.get(k) not in (None, ""):
@@ -236,13 +237,13 @@ def _coerce(tag: str, v: Any) -> Any:
             try:
                 v = orjson.loads(v)
             except orjson.JSONDecodeError:
-                raise _Drop(f"expected a JSON list of {{rank, title}}, got {v!r}") from None
+                raise _Drop(f"expected a JSON list of {{rank, title}}, got {quote(v)}") from None
         if not isinstance(v, list):
-            raise _Drop(f"expected a list of {{rank, title}}, got {v!r}")
+            raise _Drop(f"expected a list of {{rank, title}}, got {quote(v)}")
         out = []
         for item in v:
             if not isinstance(item, dict) or "rank" not in item:
-                raise _Drop(f"expected {{rank, title}}, got {item!r}")
+                raise _Drop(f"expected {{rank, title}}, got {quote(item)}")
             out.append({"rank": _int(item["rank"]), "title": str(item.get("title", ""))})
         return out
     raise AssertionError(tag)
@@ -260,7 +261,7 @@ def _required_text(raw: dict, name: str, line: int) -> str:
     if v is None or (isinstance(v, str) and not v.strip()):
         raise RecordRejected(line, f"missing required field {name!r}")
     if not isinstance(v, str):
-        raise RecordRejected(line, f"field {name!r} must be text, got {v!r}")
+        raise RecordRejected(line, f"field {name!r} must be text, got {quote(v)}")
     return v.strip()
 
 
@@ -432,7 +433,7 @@ def _identifiers(
                 ident = ids.parse(code, hint=family)
             except ids.InvalidIdentifier as exc:
                 warnings.append(
-                    f"line {line}: {asin}: identifiers.{family} {code!r} dropped: {exc.reason}"
+                    f"line {line}: {asin}: identifiers.{family} {quote(code)} dropped: {exc.reason}"
                 )
                 continue
             if ident.value not in kept:

@@ -11,6 +11,8 @@ from sellerkit.accounts.dependencies import CurrentPrincipal
 from sellerkit.catalog.eligibility import MAX_ASINS, eligibility
 from sellerkit.catalog.schemas import AsinConvertRequest, ConvertRequest, InboundEligibilityReply
 from sellerkit.catalog.service import catalog
+from sellerkit.domain.identifiers import MAX_CODE_CHARS
+from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
 from sellerkit.kit.http import JSON, DbReader, WriteSession
 
 router = APIRouter(prefix="/api/v3", tags=["RocketSource: identifiers"])
@@ -45,8 +47,10 @@ async def inbound_eligibility(
     _who: CurrentPrincipal,
     reader: DbReader,
     session: WriteSession,
-    asins: Annotated[str, Query(description=f"1 to {MAX_ASINS} comma-separated ASINs.")],
-    marketplace: Annotated[str, Query(description="Marketplace code, e.g. US, UK, DE.")] = "US",
+    asins: Annotated[str, Query(max_length=MAX_ASINS * (MAX_CODE_CHARS + 1),
+                                description=f"1 to {MAX_ASINS} comma-separated ASINs.")],
+    marketplace: Annotated[str, Query(max_length=MARKETPLACE_CHARS,
+                                      description="Marketplace code, e.g. US, UK, DE.")] = "US",
 ):
     settings = request.app.state.settings
     return JSON(await eligibility.inbound_eligibility(

@@ -24,6 +24,7 @@ from sellerkit.catalog.records import (
 )
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain.marketplaces import UnknownMarketplace, marketplace
+from sellerkit.domain.quoting import quote
 from sellerkit.errors import Invalid
 from sellerkit.kit.db import Reader
 
@@ -258,7 +259,7 @@ class CatalogService:
             try:
                 normalised.append(ids.parse_asin(raw))
             except ids.InvalidIdentifier as exc:
-                raise Invalid(f"asins[{i}]: {raw!r} is not an ASIN: {exc.reason}") from None
+                raise Invalid(f"asins[{i}]: {quote(raw)} is not an ASIN: {exc.reason}") from None
         out: dict[str, dict[str, list[str]]] = {}
         for asin, family, value in sorted(repo.identifiers_for_asins(reader, mp, set(normalised))):
             entry = out.setdefault(asin, {f: [] for f in IDENTIFIER_FAMILIES})

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
+import typing
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 import orjson
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator
 from starlette.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sellerkit.domain.quoting import quote
 from sellerkit.errors import SellerkitError
 from sellerkit.kit.db import Database, Reader
 
@@ -72,7 +75,10 @@ def error_response(status: int, message: str, headers: dict | None = None, error
 
 
 def _location(loc: tuple) -> str:
-    parts = [str(p) for p in loc if p not in ("body",)] or ["body"]
+    """`filters[2].value` from pydantic's `("body", "filters", 2, "value")`; a client's key is
+    shown whole only when short."""
+    parts = [str(p) if isinstance(p, int) or len(str(p)) <= 40 else quote(str(p))
+             for p in loc if p not in ("body",)] or ["body"]
     text = parts[0]
     for p in parts[1:]:
         text += f"[{p}]" if p.isdigit() else f".{p}"
@@ -89,21 +95,84 @@ def validation_message(exc: RequestValidationError, request: Request | None = No
         ctype = request.headers.get("content-type", "")
         if "json" not in ctype:
             return (f"request body must be a JSON object sent with Content-Type: application/json "
-                    f"(got {ctype or 'no Content-Type'})")
+                    f"(got {quote(ctype) if ctype else 'no Content-Type'})")
         return "request body must be a JSON object"
-    return validation_errors_message(errors)
+    return validation_errors_message(errors, model=_body_model(request))
 
 
-def validation_errors_message(errors: list, prefix: str = "") -> str:
-    """pydantic's errors as one line naming each field at fault (`options.prep_cost: ...`)."""
+def _body_model(request: Request | None) -> type[BaseModel] | None:
+    """The pydantic model of the route's JSON body, to name the fields an unknown key could be."""
+    route = request.scope.get("route") if request is not None else None
+    field = getattr(route, "body_field", None)
+    return _model_in(getattr(getattr(field, "field_info", None), "annotation", None))
+
+
+def _model_in(annotation) -> type[BaseModel] | None:
+    """The model inside `Model`, `Model | None`, `list[Model]`, if there is one."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        if found := _model_in(arg):
+            return found
+    return None
+
+
+def _unknown_field(model: type[BaseModel] | None, loc: tuple) -> str:
+    """`unknown field`, and what the object at that place takes (the likely intended name first)."""
+    path = [p for p in loc[:-1] if p != "body" and not isinstance(p, int)]
+    for part in path:
+        info = model.model_fields.get(str(part)) if model is not None else None
+        model = _model_in(info.annotation) if info is not None else None
+    if model is None:
+        return "unknown field"
+    names = list(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]).lower()[:100], names, n=1)
+    hint = f"did you mean {close[0]}?" if close else f"expected one of {', '.join(names)}"
+    return f"unknown field; {hint}"
+
+
+def validation_errors_message(errors: list, prefix: str = "", model: type[BaseModel] | None = None) -> str:
+    """pydantic's errors as one line naming each field at fault (`options.prep_cost: ...`,
+    `filters[2].value: ...`); an unknown key is named with what the object takes instead."""
     msgs = []
     for err in errors:
         if err.get("type") == "json_invalid":
             ctx = err.get("ctx", {}).get("error", "")
             return f"request body is not valid JSON ({ctx}); send Content-Type: application/json"
-        loc = _location(((prefix,) if prefix else ()) + tuple(err.get("loc", ())))
-        msgs.append(f"{loc}: {err.get('msg', 'invalid')}")
+        raw_loc = tuple(err.get("loc", ()))
+        loc = _location(((prefix,) if prefix else ()) + raw_loc)
+        if err.get("type") == "extra_forbidden":
+            msgs.append(f"{loc}: {_unknown_field(model, raw_loc)}")
+        else:
+            msgs.append(f"{loc}: {err.get('msg', 'invalid')}")
     return "; ".join(msgs) or "invalid request"
+
+
+MAX_ID = 2**31 - 1  # the largest id our id columns hold: INTEGER, 32 bits on PostgreSQL
+
+# Every route that names a stored object by its number takes it as a `PathId`: ids from 1 to
+# MAX_ID. Anything else (too large for any column, zero, negative, not a number) names nothing
+# stored, so it is the route's ordinary 404 (see `_path_not_found`), never a 500 from the driver.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description=f"A whole number from 1 to {MAX_ID}.")]
+
+
+def _path_not_found(errors: list) -> str | None:
+    """The 404 message when a path parameter failed validation: the URL names nothing."""
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
+        if loc[:1] == ("path",) and len(loc) > 1:
+            name = str(loc[1])
+            noun = name.removesuffix("_id").replace("_", " ")
+            return f"{noun} {quote(err.get('input'))} not found"
+    return None
+
+
+def validation_reply(exc: RequestValidationError, request: Request, dialect_error: bool = False) -> JSON:
+    """A request that failed validation: 404 when its path names nothing, else 400 saying what."""
+    errors = exc.errors()
+    missing = _path_not_found(errors)
+    status, message = (404, missing) if missing else (400, validation_message(exc, request))
+    return error_response(status, message, error=message if dialect_error else None)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -113,17 +182,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(req: Request, exc: RequestValidationError):
-        return error_response(400, validation_message(exc, req))
+        return validation_reply(exc, req)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(req: Request, exc: StarletteHTTPException):
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 404 and exc.detail == "Not Found":
-            message = f"no route {req.method} {req.url.path}; see /docs for the API"
+            message = f"no route {req.method} {quote(req.url.path)}; see /docs for the API"
         elif exc.status_code == 405:
-            message = f"method {req.method} is not allowed on {req.url.path}"
+            allow = ", ".join(allowed_methods(req))
+            if req.method == "OPTIONS":  # the path exists: say what it takes
+                return Response(status_code=204, headers={"Allow": allow})
+            message = f"method {req.method} is not allowed on {quote(req.url.path)}; it takes {allow}"
+            headers = {**(headers or {}), "Allow": allow}
         else:
             message = str(exc.detail)
-        return error_response(exc.status_code, message, getattr(exc, "headers", None))
+        return error_response(exc.status_code, message, headers)
 
     @app.exception_handler(Exception)
     async def _crash(req: Request, exc: Exception):
@@ -132,6 +206,18 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s (partner %s)", req.method, req.url.path,
                       who.partner_id if who else "-")
         return error_response(500, "internal server error; the failure was logged")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this path (routes of one path are declared apart, so
+    the one that refused the method knows only its own), and OPTIONS, which we answer here."""
+    path = request.url.path
+    methods = {"OPTIONS"}
+    for route in iter_route_contexts(request.app.routes):
+        regex, route_methods = getattr(route, "path_regex", None), route.methods
+        if regex is not None and route_methods and regex.match(path):
+            methods |= route_methods
+    return sorted(methods)
 
 
 class DialectErrorRoute(APIRoute):
@@ -147,8 +233,7 @@ class DialectErrorRoute(APIRoute):
             except SellerkitError as exc:
                 return error_response(exc.status_code, exc.message, exc.headers, error=exc.error or exc.message)
             except RequestValidationError as exc:
-                message = validation_message(exc, request)
-                return error_response(400, message, error=message)
+                return validation_reply(exc, request, dialect_error=True)
 
         return route
 

@@ -24,6 +24,7 @@ from sellerkit.domain.fees.frame import div_round, fee_frame
 from sellerkit.domain.fees.schedule import LENGTH, WEIGHT
 from sellerkit.domain.money import quantise_float
 from sellerkit.domain.profit import PRICE_SOURCES, CostOptions, financial_frame
+from sellerkit.domain.quoting import quote_expr
 from sellerkit.scans.files import money_cents, number
 
 ERROR_SCHEMA = {"line": pl.Int64, "identifier": pl.String, "cost": pl.String, "reason": pl.String}
@@ -109,16 +110,17 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
         """An optional mapped cell that holds something, but nothing usable."""
         given = pl.col(text).is_not_null() & (pl.col(text) != "")
         return pl.when(given & (pl.col(value).is_null() | bad)) \
-            .then(pl.lit(f"{field}: cannot read ") + pl.col(text) + pl.lit(f" as {wanted}"))
+            .then(pl.lit(f"{field}: cannot read ") + quote_expr(pl.col(text)) + pl.lit(f" as {wanted}"))
 
     reason = pl.coalesce(
         pl.when(pl.col("_id_error").is_not_null()).then(pl.lit("identifier: ") + pl.col("_id_error")),
         pl.when(pl.col("_cost_text").is_null() | (pl.col("_cost_text") == "")).then(pl.lit("cost: missing")),
         pl.when(pl.col("inputs.cost").is_null())
-        .then(pl.lit("cost: cannot read ") + pl.col("_cost_text") + pl.lit(" as money")),
+        .then(pl.lit("cost: cannot read ") + quote_expr(pl.col("_cost_text")) + pl.lit(" as money")),
         pl.when(pl.col("inputs.cost") < 0).then(pl.lit("cost: negative")),
         pl.when(pl.col("inputs.supplier_pack_quantity").is_null() | (pl.col("inputs.supplier_pack_quantity") < 1))
-        .then(pl.lit("supplier_pack_quantity: cannot read ") + pl.col("_pack_text") + pl.lit(" as a whole number of at least 1")),
+        .then(pl.lit("supplier_pack_quantity: cannot read ") + quote_expr(pl.col("_pack_text"))
+              + pl.lit(" as a whole number of at least 1")),
         unreadable("_map_text", "inputs.map", "map", "money", pl.col("inputs.map") < 0),
         unreadable("_stock_text", "inputs.stock", "stock_quantity", "a whole number", pl.col("inputs.stock") < 0),
         unreadable("_discount_text", "discount_per_product_bp", "discount_per_product", "a percent from 0 to 100",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from sellerkit.catalog.service import resolve_marketplace
 from sellerkit.domain import filters, results
+from sellerkit.domain.quoting import quote
 from sellerkit.errors import Conflict, Invalid, NotFound
 from sellerkit.scans import exports, files
 from sellerkit.scans import repository as repo
@@ -123,8 +124,10 @@ class ScanService:
         if not paged:
             page, per_page = 1, max(frame.height, 1)
         try:
-            chosen = filters.parse_filters(query.filter_items(), table, frame.columns)
-            order = filters.parse_sort(query.sort_spec(), table, frame.columns)
+            items, items_key = query.filter_items()
+            sort, sort_key = query.sort_spec()
+            chosen = filters.parse_filters(items, table, frame.columns, key=items_key)
+            order = filters.parse_sort(sort, table, frame.columns, key=sort_key)
             count, rows = filters.select_page(frame, chosen, order, page, per_page)
         except filters.FilterError as exc:
             raise Invalid(str(exc)) from None
@@ -196,7 +199,7 @@ class ScanService:
                 path.write_bytes(orjson.dumps(frame.to_dicts()))
                 return frame.height
             return exports.write_json(frame, path, progress=progress, should_stop=should_stop)
-        raise Invalid(f"type: unknown export type {fmt!r}; use csv, xlsx or json")
+        raise Invalid(f"type: unknown export type {quote(fmt)}; use csv, xlsx or json")
 
     def export_gsheet(self, scan: Scan, frame: pl.DataFrame, table: str, settings, progress=None,
                       should_stop=None) -> str:

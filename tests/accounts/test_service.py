@@ -29,7 +29,7 @@ class TestKeyService:
         assert a.account_id == b.account_id and a.partner_id != b.partner_id
 
     def test_rejects_unknown_plan(self, db):
-        with db.session(write=True) as s, pytest.raises(Invalid, match="unknown plan 'gold'"):
+        with db.session(write=True) as s, pytest.raises(Invalid, match='unknown plan "gold"'):
             keys.create(s, name="shop", plan="gold")
 
     def test_rotate_keeps_partner_id_and_changes_secret(self, db):

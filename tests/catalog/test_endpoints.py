@@ -60,7 +60,7 @@ class TestConvert:
 
     def test_unknown_marketplace_is_400_naming_it(self, client, key):
         r = client.post("/api/v3/convert", json={"marketplace": "ZZ", "ids": [UPC]}, headers=key)
-        assert r.status_code == 400 and "'ZZ'" in r.json()["message"]
+        assert r.status_code == 400 and '"ZZ"' in r.json()["message"]
 
     def test_body_that_is_not_json_is_400(self, client, key):
         r = client.post("/api/v3/convert", content=b"ids=1", headers={**key, "Content-Type": "application/json"})
@@ -149,11 +149,11 @@ class TestInboundEligibility:
 
     def test_malformed_asin_is_400_naming_it(self, client, key):
         r = self._get(client, key, asins="B000000001,12AB")
-        assert r.status_code == 400 and "asins[1]" in r.json()["message"] and "'12AB'" in r.json()["message"]
+        assert r.status_code == 400 and "asins[1]" in r.json()["message"] and '"12AB"' in r.json()["message"]
 
     def test_unknown_marketplace_is_400_naming_it(self, client, key):
         r = self._get(client, key, asins="B000000001", marketplace="ZZ")
-        assert r.status_code == 400 and "'ZZ'" in r.json()["message"]
+        assert r.status_code == 400 and '"ZZ"' in r.json()["message"]
 
     def test_key_is_required(self, client, key):
         r = client.get("/api/v3/inbound-eligibility", params={"asins": "B000000001"})

@@ -160,7 +160,7 @@ class TestLookupErrors:
 
     def test_malformed_code_is_400_naming_it(self, client, pro):
         r = lookup(client, pro, upc="12345")
-        assert r.status_code == 400 and r.json()["error"].startswith("upc: '12345'")
+        assert r.status_code == 400 and r.json()["error"].startswith('upc: "12345"')
 
     def test_asin_sent_as_upc_is_400(self, client, pro):
         assert lookup(client, pro, upc="B088H39PXX").status_code == 400

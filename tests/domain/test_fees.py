@@ -152,7 +152,7 @@ class TestSchedules:
         assert s.category("Toys & Games").slug == s.category("toys_and_games").slug == "toys_and_games"
 
     def test_unknown_category_names_the_field(self):
-        with pytest.raises(FeeError, match="category: unknown category 'Widgets'"):
+        with pytest.raises(FeeError, match='category: unknown category "Widgets"'):
             schedule_for("US", date(2026, 6, 1)).category("Widgets")
 
     @pytest.mark.parametrize("path", sorted(SCHEDULES.glob("*.json")), ids=lambda p: p.stem)

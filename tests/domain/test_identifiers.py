@@ -707,7 +707,7 @@ class TestParse:
         with pytest.raises(InvalidIdentifier) as caught:
             parse(" 4006144577359 ")
         assert caught.value.raw == " 4006144577359 "
-        assert str(caught.value) == "' 4006144577359 ': check digit is 9, expected 0 (EAN-13)"
+        assert str(caught.value) == '" 4006144577359 ": check digit is 9, expected 0 (EAN-13)'
 
     # ----------------------------------------------------------------- agreement with stdnum
     # The clean-digit fast path (our own check digits) gives stdnum's verdicts.

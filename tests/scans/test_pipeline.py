@@ -103,6 +103,6 @@ class TestUnreadableCells:
         ctx = replace(ctx, columns={"id": 0, "cost": 1, "map": 2, "stock_quantity": 3, "discount_per_product": 4})
         out, errors = pipeline.process(frame, ctx)
         reasons = dict(zip(errors["line"].to_list(), errors["reason"].to_list()))
-        assert reasons == {1: "map: cannot read abc as money", 2: "stock_quantity: cannot read lots as a whole number",
-                           3: "discount_per_product: cannot read 150 as a percent from 0 to 100"}
+        assert reasons == {1: "map: cannot read \"abc\" as money", 2: "stock_quantity: cannot read \"lots\" as a whole number",
+                           3: "discount_per_product: cannot read \"150\" as a percent from 0 to 100"}
         assert out.get_column("inputs.line").to_list() == [4]
