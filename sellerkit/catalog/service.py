@@ -151,6 +151,9 @@ def _family_order(family_value: tuple[str, str]) -> tuple[int, str]:
     return IDENTIFIER_FAMILIES.index(family_value[0]), family_value[1]
 
 
+_LABEL = {"upc": "UPC", "ean": "EAN", "isbn": "ISBN", "gtin": "GTIN", "jan": "JAN", "asin": "ASIN"}
+
+
 class CatalogService:
     def import_batch(self, session: Session, items: list[tuple[int, Any]]) -> ImportReport:
         """Validate and upsert one batch of raw records (the caller owns the transaction)."""
@@ -220,15 +223,23 @@ class CatalogService:
 
     def convert(self, reader: Reader, marketplace_code: str, codes: list[str]) -> dict[str, list[str]]:
         """UPC/EAN/ISBN -> `[ASIN..., other identifiers...]`; codes with no match are omitted."""
+        return self.conversion(reader, marketplace_code, codes)[0]
+
+    def conversion(self, reader: Reader, marketplace_code: str, codes: list[str]
+                   ) -> tuple[dict[str, list[str]], dict[str, str]]:
+        """(the reference's reply: each converted code -> `[ASIN..., other identifiers...]`,
+        each code that was not converted -> why: not a valid code and what is wrong with it, or
+        no product with it in the marketplace's catalog)."""
         mp = resolve_marketplace(marketplace_code)
         parsed: dict[str, ids.Identifier] = {}
+        why_not: dict[str, str] = {}
         for code in codes:
             try:
                 parsed[code] = ids.parse(code)
-            except ids.InvalidIdentifier:
-                continue  # cannot match anything; the reference omits unmatched inputs
+            except ids.InvalidIdentifier as exc:
+                why_not[code] = f"not a valid code: {exc.reason}"
         if not parsed:
-            return {}
+            return {}, why_not
         keys = {p.key for p in parsed.values()}
         asins_by_key: dict[str, set[str]] = {}
         values_by_asin: dict[str, list[tuple[str, str]]] = {}
@@ -240,6 +251,7 @@ class CatalogService:
         for code, ident in parsed.items():
             asins = sorted(asins_by_key.get(ident.key, ()))
             if not asins:
+                why_not[code] = f"no product with this {_LABEL.get(ident.family, ident.family)} in the {mp} catalog"
                 continue
             others: list[str] = []
             for asin in asins:
@@ -247,7 +259,7 @@ class CatalogService:
                     if value != ident.value and value not in others and value not in asins:
                         others.append(value)
             out[code] = asins + others
-        return out
+        return out, why_not
 
     def asin_convert(
         self, reader: Reader, marketplace_code: str, asins: list[str]

@@ -64,6 +64,7 @@ _OPERATOR_ALIASES = {
 }
 _NEGATIVE = {"!=": "=", "not_contains": "contains", "not_in": "in", "is_not_empty": "is_empty"}
 _NO_VALUE = {"is_empty", "is_not_empty"}
+_ITEM_KEYS = {"name", "field", "operator", "value"}  # `field`: the sort's word, accepted for the name
 _LISTS = {"in", "not_in"}
 _NUMBER_OPS = ("=", "!=", ">", ">=", "<", "<=", "in", "not_in", "is_empty", "is_not_empty")
 ALLOWED: dict[Kind, tuple[str, ...]] = {
@@ -144,6 +145,10 @@ def parse_filter(item: object, position: int = 0, table: str = "products",
     if not isinstance(item, Mapping):
         raise FilterError(f"{where}: expected an object with name, operator and value, "
                           f"got {quote(item)}")
+    for key_sent in item:
+        if key_sent not in _ITEM_KEYS:
+            shown = key_sent if len(str(key_sent)) <= 40 else quote(key_sent)
+            raise FilterError(f"{where}.{shown}: unknown field; a filter takes name, operator and value")
     column, kind = _field(item.get("name", item.get("field")), f"{where}.name", table, columns)
     operator = _operator(item.get("operator"), f"{where}.operator")
     if operator not in ALLOWED[kind]:

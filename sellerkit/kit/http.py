@@ -131,16 +131,21 @@ def _unknown_field(model: type[BaseModel] | None, loc: tuple) -> str:
     return f"unknown field; {hint}"
 
 
-def validation_errors_message(errors: list, prefix: str = "", model: type[BaseModel] | None = None) -> str:
+def validation_errors_message(errors: list, prefix: str = "", model: type[BaseModel] | None = None,
+                              moved: dict[str, str] | None = None) -> str:
     """pydantic's errors as one line naming each field at fault (`options.prep_cost: ...`,
-    `filters[2].value: ...`); an unknown key is named with what the object takes instead."""
+    `filters[2].value: ...`); an unknown key is named with what the object takes instead.
+    `moved`: top-level keys the client wrote elsewhere (`{"mapping": "options.mapping"}`)."""
     msgs = []
     for err in errors:
         if err.get("type") == "json_invalid":
             ctx = err.get("ctx", {}).get("error", "")
             return f"request body is not valid JSON ({ctx}); send Content-Type: application/json"
         raw_loc = tuple(err.get("loc", ()))
-        loc = _location(((prefix,) if prefix else ()) + raw_loc)
+        shown = raw_loc
+        if moved and raw_loc and str(raw_loc[0]) in moved:
+            shown = (*moved[str(raw_loc[0])].split("."), *raw_loc[1:])
+        loc = _location(((prefix,) if prefix else ()) + shown)
         if err.get("type") == "extra_forbidden":
             msgs.append(f"{loc}: {_unknown_field(model, raw_loc)}")
         else:
@@ -211,7 +216,9 @@ def install_error_handlers(app: FastAPI) -> None:
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route answers on this path (routes of one path are declared apart, so
     the one that refused the method knows only its own), and OPTIONS, which we answer here."""
-    path = request.url.path
+    path, root = request.scope["path"], request.scope.get("root_path", "")
+    if root and path.startswith(root):  # routes match the path below the app's mount point
+        path = path[len(root):]
     methods = {"OPTIONS"}
     for route in iter_route_contexts(request.app.routes):
         regex, route_methods = getattr(route, "path_regex", None), route.methods

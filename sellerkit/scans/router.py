@@ -61,12 +61,9 @@ def _upload_request(attributes: str | None, marketplace: str | None, options: st
     try:
         return UploadRequest.model_validate(body)
     except ValidationError as exc:
-        errors = exc.errors()
-        if where == "options":  # the client's form: the mapping is inside options
-            errors = [{**e, "loc": ("options", *e["loc"]) if e["loc"][:1] == ("mapping",) else e["loc"]}
-                      for e in errors]
-        raise Invalid(validation_errors_message(errors, prefix=where if where == "attributes" else "",
-                                                model=UploadRequest)) from None
+        client_form = where == "options"  # the client's form: the mapping is inside options
+        raise Invalid(validation_errors_message(exc.errors(), prefix="" if client_form else where, model=UploadRequest,
+                                                moved={"mapping": "options.mapping"} if client_form else None)) from None
 
 
 def _copy_limited(source, folder: Path, limit: int) -> Path:
@@ -137,7 +134,10 @@ async def scan_results(request: Request, scan_id: PathId, who: CurrentPrincipal,
                        table_type: Literal["products", "errors"] | None = None):
     with database(request).session() as session:
         scan = scans.get(session, who.account_id, scan_id)
-    return JSON(scans.results(scan, _settings(request).data_dir, body or ResultsQuery(), table_type))
+    query, data_dir = body or ResultsQuery(), _settings(request).data_dir
+    if query.heavy():
+        return JSON(await run_in_threadpool(scans.results, scan, data_dir, query, table_type))
+    return JSON(scans.results(scan, data_dir, query, table_type))
 
 
 @router.delete("/scans/{scan_id}", summary="Delete a scan and its files", response_model=ScanDeleted)

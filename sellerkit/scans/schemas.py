@@ -12,6 +12,7 @@ from sellerkit.calculator.schemas import MAX_DOLLARS, MultipackPrepCost
 from sellerkit.domain.filters import MAX_FILTERS, MAX_NAME_CHARS, MAX_PAGE, MAX_PER_PAGE
 from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
 
+HEAVY_FILTER_VALUES = 100  # filter values (list items, text characters) a page computes on the loop
 MAX_COLUMN = 16_383  # the last column of an XLSX sheet (XFD), 0-indexed
 MAX_CUSTOM_COLUMNS = 100
 Column = Annotated[int, Field(ge=0, le=MAX_COLUMN)]
@@ -115,6 +116,15 @@ class ResultsQuery(BaseModel):
         if self.sorting:
             return self.sorting.model_dump(), "sorting"
         return self.sort, "sort"
+
+    def heavy(self) -> bool:
+        """Filters carrying many or long values (a big `in` list, a long `contains`): the page is
+        then computed on a worker thread, so one large query never holds the event loop."""
+        size = 0
+        for item in self.filter_items()[0]:
+            value = item.get("value")
+            size += len(value) if isinstance(value, (list, str)) else 1
+        return size > HEAVY_FILTER_VALUES
 
     def filter_items(self) -> tuple[list[dict[str, Any]], str]:
         """The filter items and the body key they came under, for messages."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import make_client
 
 CONVERT = "/api/v3/convert"
@@ -49,6 +51,13 @@ class TestAuthFailures:
     def test_partner_id_is_not_a_key(self, client, new_key):
         issued = new_key()
         assert client.post(CONVERT, json=BODY, headers={"X-Api-Key": issued.partner_id}).status_code == 401
+
+    def test_key_longer_than_any_issued_is_refused_unhashed(self, client, monkeypatch):
+        from sellerkit.accounts.service import keys
+
+        monkeypatch.setattr(keys, "authenticate", lambda *a: pytest.fail("a 60 kB key was hashed"))
+        r = client.post(CONVERT, json=BODY, headers={"X-Api-Key": "k" * 60_000})
+        assert r.status_code == 401 and len(r.text) < 300
 
     def test_error_never_echoes_the_secret(self, client):
         r = client.post(CONVERT, json=BODY, headers={"X-Api-Key": "sk_secret-value-123"})
