@@ -26,7 +26,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     queue = Queue(settings, db)
     quotas = Quotas(make_limits(settings.redis_url, settings.limits_redis_prefix),
-                    default_rps=settings.rate_limit_rps, flush_seconds=settings.quota_flush_seconds)
+                    default_rps=settings.rate_limit_rps, flush_seconds=settings.quota_flush_seconds,
+                    account_rps=settings.account_rate_limit_rps)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -36,7 +38,9 @@ def _db() -> Database:
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}")
+    from rich.markup import escape
+
+    err.print(f"[red]error:[/red] {escape(message)}")  # messages quote user input: never markup
     raise typer.Exit(code)
 
 
@@ -65,20 +69,12 @@ def serve(
         if report:
             err.print(f"demo data: {report.inserted} products loaded (labelled demo)")
     db.dispose()
-    base = f"http://{host}:{port}"
-    sample = _sample_code(settings) if settings.demo and not no_demo else "036000291452"
     if (workers or settings.workers) > 1 and not settings.redis_url:
         err.print(f"note: without SELLERKIT_REDIS_URL each of the {workers or settings.workers} worker processes "
                   "keeps its own request-rate and token buckets (daily token counts are shared through the "
                   "database every few seconds); set SELLERKIT_REDIS_URL for limits exact across processes",
                   soft_wrap=True, highlight=False, markup=False)
-    for line in (
-        f"sellerkit on {base}   (API docs: {base}/docs)",
-        "Get an API key:  sellerkit keys create --name me --plan pro --json",
-        "First request:   curl -H 'Authorization: Bearer <key>' -H 'Content-Type: application/json' "
-        f"-d '{{\"marketplace\":\"US\",\"ids\":[\"{sample}\"]}}' {base}/api/v3/convert",
-        f"Look-up:         curl '{base}/products/lookup?key=<key>&upc={sample}'",
-    ):
+    for line in _banner(settings, f"http://{host}:{port}"):
         err.print(line, soft_wrap=True, highlight=False, markup=False)
     Server(
         "sellerkit.app:create_app",
@@ -108,16 +104,65 @@ def worker(threads: Annotated[Optional[int], typer.Option(help="Consumer threads
     queue.start_consumer(threads or settings.job_threads, signals=True).run()
 
 
-def _sample_code(settings) -> str:
-    """A UPC that is really in the (demo) catalog, so the first request shows a match."""
+def _banner(settings, base: str) -> list[str]:
+    """What a new user needs next: where the data is, a key command that works from their shell,
+    and a first request per surface with codes really in the catalog."""
     from sellerkit.catalog.service import catalog
 
     db = Database(settings.resolved_database_url)
     try:
         with db.session() as s:
-            return catalog.sample_code(s, "US") or "036000291452"
+            codes = catalog.sample_codes(s, "US")
     finally:
         db.dispose()
+    keys = f"{_cli_command()} keys create --name me --plan pro"
+    lines = [
+        f"sellerkit on {base}   (API docs: {base}/docs)",
+        f"data dir: {settings.data_dir}",
+        "Get an API key (in another terminal): " + (f"make key   or   {keys}" if _under_make() else keys),
+    ]
+    if not codes:
+        return lines + [f"The US catalog is empty: add products with `{_cli_command()} catalog import FILE`, "
+                        "or start without --no-demo and SELLERKIT_DEMO=0 to load the demo catalog."]
+    names = {"upc": "UPC", "ean": "EAN", "isbn": "ISBN", "asin": "ASIN"}
+    lines.append("Codes in the US catalog to try: " + "   ".join(
+        f"{names[kind]} {' '.join(values)}" for kind, values in codes.items()))
+    auth = "-H 'Authorization: Bearer <key>'"
+    post = f"curl {auth} -H 'Content-Type: application/json'"
+    ids = [values[0] for kind, values in codes.items() if kind != "asin"]
+    asins = codes.get("asin", [])
+    lines.append("First requests (put your key for <key>):")
+    if ids:
+        lines.append(f"""  {post} -d '{{"marketplace":"US","ids":{json.dumps(ids, separators=(",", ":"))}}}' {base}/api/v3/convert""")
+    if "upc" in codes:
+        lines.append(f"  curl '{base}/products/lookup?key=<key>&upc={','.join(codes['upc'])}'")
+    if asins:
+        lines += [
+            f"  curl '{base}/products/lookup?key=<key>&asin={','.join(asins)}'",
+            f"""  {post} -d '{{"marketplace":"US","asins":{json.dumps(asins, separators=(",", ":"))}}}' {base}/api/v3/asin-convert""",
+            f"  curl {auth} '{base}/api/v3/inbound-eligibility?asins={','.join(asins)}&marketplace=US'",
+            f"""  {post} -d '{{"marketplace":"US","asin":"{asins[0]}","cost":5}}' {base}/api/v3/calculate""",
+        ]
+    return lines
+
+
+def _cli_command() -> str:
+    """This sellerkit as the user's shell can run it: `make run` leaves .venv/bin off the PATH."""
+    script = Path(sys.executable).parent / "sellerkit"
+    if not script.is_file():
+        return f"{sys.executable} -m sellerkit.cli"
+    on_path = shutil.which("sellerkit")
+    if on_path and Path(on_path).resolve() == script.resolve():
+        return "sellerkit"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
+
+
+def _under_make() -> bool:
+    """Started by `make run` in the checkout, where `make key` works too."""
+    return "MAKELEVEL" in os.environ and (Path.cwd() / "Makefile").is_file()
 
 
 # ---- keys -------------------------------------------------------------------------------------
@@ -138,10 +183,13 @@ def keys_create(
             issued = keys.create(s, name=name, plan=plan, account=account)
     except SellerkitError as exc:
         _fail(exc.message)
+    data_dir = str(get_settings().data_dir)
     if as_json:
-        print(json.dumps(issued.as_dict()))
+        print(json.dumps({**issued.as_dict(), "data_dir": data_dir}))
     else:
         err.print(f"partner id: {issued.partner_id}  account: {issued.account_id}  plan: {issued.plan}")
+        err.print(f"data dir: {data_dir}  (a server on another data dir will not know this key)",
+                  soft_wrap=True, highlight=False, markup=False)
         err.print("secret key (shown once, store it now):")
         print(issued.key)
 
@@ -502,12 +550,13 @@ def lookup(
     try:
         query = lookups.query(asin, upc, ean, domain)
         with db.reader() as reader:
-            items = lookups.items(reader, query)
+            codes, items = lookups.found(reader, query)
     except SellerkitError as exc:
         _fail(exc.message, 2)
         return
     print(json.dumps(items, ensure_ascii=False, indent=2))
-    err.print(f"{len(items)} of {query.cost} codes found in {query.marketplace.domain}")
+    err.print(f"{len(codes)} of {len(query.codes)} codes found in {query.marketplace.domain}, "
+              f"{len(items)} item{'' if len(items) == 1 else 's'}", highlight=False)
 
 
 # ---- db ---------------------------------------------------------------------------------------

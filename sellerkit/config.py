@@ -6,16 +6,31 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_data_dir(package_dir: Path = PACKAGE_DIR) -> Path:
+    """Never the current directory: a key made from elsewhere must land in the server's database.
+    A source checkout (`make run`) keeps its data in the checkout's `data`; an installed package
+    in the user's data directory."""
+    checkout = package_dir.parent
+    if (checkout / "pyproject.toml").is_file():
+        return checkout / "data"
+    return Path(platformdirs.user_data_dir("sellerkit", appauthor=False))
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SELLERKIT_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(
-        Path("data"),
-        description="Where the embedded database, uploads and exports live.",
+        default_factory=default_data_dir,
+        description="Where the embedded database, uploads and exports live; default: `data` in "
+        "the source checkout sellerkit runs from, else the user's data directory (platformdirs). "
+        "A relative path is taken from the current directory and made absolute.",
     )
     database_url: str | None = Field(
         None,
@@ -45,6 +60,21 @@ class Settings(BaseSettings):
         "(`sellerkit keys set-limit`); a burst of one second's worth is allowed.",
         gt=0,
     )
+    account_rate_limit_rps: int = Field(
+        1200,
+        description="Requests a second all the keys of one account may make together (a burst of "
+        "one second's worth), so that minting keys does not multiply an account's rate. Never "
+        "below SELLERKIT_RATE_LIMIT_RPS, and a key given a higher limit of its own (`sellerkit "
+        "keys set-limit`) may use the account's bucket up to that: one key at its limit is never "
+        "slowed by its account. 429 naming the account beyond it.",
+        gt=0,
+    )
+    max_keys_per_account: int = Field(
+        25,
+        description="Live (not revoked) API keys one account may hold; `POST /account/keys` and "
+        "`sellerkit keys create --account` answer 409 past it (revoke one first).",
+        gt=0,
+    )
     quota_flush_seconds: float = Field(
         2.0,
         description="How often the in-memory daily token counters are written to the database "
@@ -64,8 +94,14 @@ class Settings(BaseSettings):
     results_cache_mb: int = Field(1536, description="Memory for finished scans' results kept ready for pages.")
     scan_chunk_rows: int = Field(100_000, description="Rows a scan processes between progress saves.")
     scan_stale_seconds: int = Field(
-        60, description="A running scan with no progress saved for this long is resumed elsewhere."
+        60, description="A running scan with no progress saved for this long is resumed elsewhere (at once "
+                        "when the process holding it ran on this host and is gone)."
     )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
 
     @property
     def runs_embedded_worker(self) -> bool:

@@ -46,8 +46,9 @@ async def get_account(who: CurrentPrincipal, session: ReadSession):
 
 
 @router.post("/keys", response_model=IssuedKeyOut, status_code=201, summary="Issue another key")
-async def create_key(body: NewKeyRequest, who: CurrentPrincipal, session: WriteSession):
-    return keys.create(session, name=body.name, plan=None, account=str(who.account_id)).as_dict()
+async def create_key(request: Request, body: NewKeyRequest, who: CurrentPrincipal, session: WriteSession):
+    cap = request.app.state.settings.max_keys_per_account
+    return keys.create(session, name=body.name, plan=None, account=str(who.account_id), max_keys=cap).as_dict()
 
 
 @router.post(

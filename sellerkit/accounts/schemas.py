@@ -31,7 +31,8 @@ class IssuedKeyOut(BaseModel):
 
 class NewKeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(description="A label for the key: 1 to 64 printable characters once leading and "
+                      "trailing spaces are trimmed (400 naming `name` otherwise).")
 
 
 class TokensReply(BaseModel):

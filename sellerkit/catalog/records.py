@@ -63,6 +63,10 @@ PRODUCT_FIELDS: dict[str, str] = {
     "monthly_sold": "int",
     "updated_at": "timestamp",
 }
+# sellerkit's own extra fields (the spec keeps extras): typed like spec fields, so a CSV cell
+# `true` comes back as the boolean it was and a CSV export carries the column. `"demo": true`
+# labels the demo generator's products.
+LABEL_FIELDS: dict[str, str] = {"demo": "bool"}
 OBSERVATION_FIELDS: dict[str, str] = {
     "marketplace": "str",
     "asin": "str",
@@ -317,7 +321,8 @@ def _canonical_type() -> type:
         ("type", Literal["product"], None),  # an observation line takes the general path
     ]
     fields += [
-        (n, types[t], None) for n, t in PRODUCT_FIELDS.items() if n not in ("marketplace", "asin", "title")
+        (n, types[t], None) for n, t in {**PRODUCT_FIELDS, **LABEL_FIELDS}.items()
+        if n not in ("marketplace", "asin", "title")
     ]
     return msgspec.defstruct("CanonicalProduct", fields)
 
@@ -392,7 +397,7 @@ def normalise_product(raw: dict, line: int) -> ProductRecord:
     warnings: list[str] = []
     index: list[IndexEntry] = []
     for name, value in raw.items():
-        tag = PRODUCT_FIELDS.get(name)
+        tag = PRODUCT_FIELDS.get(name) or LABEL_FIELDS.get(name)
         if tag is None:
             record[name] = value  # unknown extra fields are kept as they came, never an error
         elif name in record or value is None or value == "":
@@ -580,3 +585,4 @@ for _name, _tag in PRODUCT_FIELDS.items():
         CSV_COLUMNS += [f"{_name}.{f}" for f in IDENTIFIER_FAMILIES]
     else:
         CSV_COLUMNS.append(_name)
+CSV_COLUMNS += LABEL_FIELDS

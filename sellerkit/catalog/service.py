@@ -215,8 +215,27 @@ class CatalogService:
                         obs[name] = getattr(row, name)
                 yield obs
 
-    def sample_code(self, session: Session, marketplace_code: str) -> str | None:
-        return repo.first_code(session, resolve_marketplace(marketplace_code), "upc")
+    def sample_codes(self, session: Session, marketplace_code: str, per_kind: int = 3) -> dict[str, list[str]]:
+        """Codes really in the catalog, a few of each kind, for a new user's first requests:
+        `{"upc": [...], "ean": [...], "isbn": [...], "asin": [...]}` (ASINs of those UPCs);
+        kinds the catalog lacks are left out."""
+        mp = resolve_marketplace(marketplace_code)
+
+        def sample(family: str, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+            first: dict[str, str] = {}
+            for value, asin in repo.sample_identifiers(session, mp, family, per_kind * 4, skip):
+                first.setdefault(value, asin)  # multipacks share their unit's codes
+            return list(first.items())[:per_kind]
+
+        upcs = sample("upc")
+        found = {
+            "upc": [value for value, _ in upcs],
+            # an EAN of its own, not a UPC with a leading 0 nor a Bookland ISBN-13
+            "ean": [value for value, _ in sample("ean", ("0", "978", "979"))],
+            "isbn": [value for value, _ in sample("isbn", ("978", "979"))],
+            "asin": list(dict.fromkeys(asin for _, asin in upcs)),
+        }
+        return {kind: values for kind, values in found.items() if values}
 
     def count(self, session: Session) -> int:
         return repo.count_products(session)

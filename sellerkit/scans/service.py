@@ -28,7 +28,6 @@ SAMPLE_ROWS = 200  # rows read at upload to check the mapping
 XLSX_NOW_ROWS = 20_000  # larger XLSX downloads are prepared as a job (XlsxWriter: ~5 us a cell)
 MEDIA = {"csv": "text/csv", "json": "application/json",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-FINAL = ("Success", "Error", "Cancelled")
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -100,6 +99,9 @@ class ScanService:
                 100.0 if scan.status == "Success" else 0.0),
             "speed": round(scan.processed / minutes) if minutes > 0 else 0,
             "message": scan.message,
+            "results_status": scan.results_status,
+            "results_finished_at": _iso(scan.results_finished_at),
+            "results_from_previous_run": scan.run_version != scan.results_version,
             "mapping": orjson.loads(scan.mapping),
             "options": orjson.loads(scan.options),
             "created_at": _iso(scan.created_at),
@@ -109,10 +111,11 @@ class ScanService:
         }
 
     def rows(self, scan: Scan, data_dir: Path, table: str) -> pl.DataFrame:
-        """All of a scan's rows of one table (products or errors), as far as it has got."""
+        """All of a scan's rows of one table (products or errors) in the version readers see: as
+        far as a first run has got, or the whole previous version while a rerun runs."""
         store = ScanFiles(data_dir, scan.id)
         frame = results_cache.get(store, "results" if table == "products" else "errors", scan.results_version,
-                                  final=scan.status in FINAL)
+                                  final=scan.results_status is not None)
         return results.empty_table(table) if frame is None else frame
 
     def select(self, scan: Scan, data_dir: Path, query: ResultsQuery, table_param: str | None = None,
@@ -161,18 +164,18 @@ class ScanService:
         store.delete()
 
     def restart(self, session: Session, scan: Scan, data_dir: Path, recalculate: bool = False) -> Scan:
-        """Rerun from the source file (or, `recalculate`, re-price the results): a new results
-        version is written and replaces the old one when complete."""
+        """Rerun from the source file (or, `recalculate`, re-price the results): the run writes a
+        new version of results; readers keep the current one until the run succeeds."""
         if scan.status == "InProgress":
             raise Conflict(f"scan {scan.id} is still running; cancel it first or wait for it to end")
-        if recalculate and scan.status not in ("Success", "Cancelled"):
+        if recalculate and scan.results_status not in ("Success", "Cancelled"):
             raise Conflict(f"scan {scan.id} has no results to recalculate (status {scan.status})")
-        fields: dict[str, Any] = {"recalculate_from": scan.results_version} if recalculate else {
-            "results_version": scan.results_version + 1, "products": 0, "errors": 0, "lines": 0}
         repo.update(session, scan.id, status="InProgress", cancel_requested=False, runner=None,
-                    heartbeat_at=None, message=None, finished_at=None, started_at=None, processed=0, **fields)
-        if not recalculate:
-            ScanFiles(data_dir, scan.id).drop_version(scan.results_version)
+                    heartbeat_at=None, message=None, finished_at=None, started_at=None, processed=0,
+                    run_version=max(scan.results_version, scan.run_version) + 1,
+                    recalculate_from=scan.results_version if recalculate else None)
+        # the version the last successful rerun replaced was kept for readers still reading it
+        ScanFiles(data_dir, scan.id).drop_versions_but(scan.results_version)
         session.refresh(scan)
         return scan
 
