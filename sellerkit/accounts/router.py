@@ -45,7 +45,9 @@ async def get_account(who: CurrentPrincipal, session: ReadSession):
     return keys.account(session, who.account_id)
 
 
-@router.post("/keys", response_model=IssuedKeyOut, status_code=201, summary="Issue another key")
+@router.post("/keys", response_model=IssuedKeyOut, status_code=201, summary="Issue another key",
+             responses={409: {"description": "The account already holds as many live keys as it may "
+                                             "(`SELLERKIT_MAX_KEYS_PER_ACCOUNT`); revoke one first."}})
 async def create_key(request: Request, body: NewKeyRequest, who: CurrentPrincipal, session: WriteSession):
     cap = request.app.state.settings.max_keys_per_account
     return keys.create(session, name=body.name, plan=None, account=str(who.account_id), max_keys=cap).as_dict()

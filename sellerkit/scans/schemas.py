@@ -168,6 +168,11 @@ class ScanView(BaseModel):
     started_at: str | None
     finished_at: str | None
     updated_at: str | None
+    results_status: ScanStatus | None = Field(
+        description="How the run whose results are shown ended; null until a run has ended.")
+    results_finished_at: str | None = Field(description="When that run ended (ISO 8601, UTC).")
+    results_from_previous_run: bool = Field(
+        description="True while a rerun runs or after it failed: the results shown are the previous run's.")
 
 
 class PageMeta(BaseModel):

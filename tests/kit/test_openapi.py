@@ -234,13 +234,15 @@ def _wait(client, auth, url: str, timeout: float = 30) -> dict:
 
 @pytest.fixture
 def walk(sqlite_db, worker_settings):
-    """The real app with its job consumer, a small catalog imported and a key issued."""
+    """The real app with its job consumer, a small catalog imported, a key issued, and a cap of
+    3 keys an account (so the walk reaches it)."""
     from sellerkit.accounts.service import keys
 
     import_records(sqlite_db, CATALOG)
     with sqlite_db.session(write=True) as s:
         issued = keys.create(s, name="seller", plan="pro")
-    with make_client(sqlite_db, worker_settings) as client:
+    settings = worker_settings.model_copy(update={"max_keys_per_account": 3})
+    with make_client(sqlite_db, settings) as client:
         yield Conformance(client, issued.key), issued
 
 
@@ -259,6 +261,9 @@ class TestRepliesMatchTheSchema:
         c.call("POST", "/account/keys/{partner_id}/rotate", f"/account/keys/{pid}/rotate", expect=200)
         c.call("DELETE", "/account/keys/{partner_id}", f"/account/keys/{pid}", expect=204)
         c.call("DELETE", "/account/keys/{partner_id}", f"/account/keys/{pid}", expect=404)
+        c.call("POST", "/account/keys", json={"name": "third"}, expect=201)
+        c.call("POST", "/account/keys", json={"name": "fourth"}, expect=201)
+        c.call("POST", "/account/keys", json={"name": "fifth"}, expect=409)  # 3 live keys: the cap
 
         c.call("GET", "/products/lookup", params={"asin": "B000000001,B000000002"}, expect=200)
         c.call("GET", "/products/lookup", params={"upc": UPC_A, "domain": "com"}, expect=200)
