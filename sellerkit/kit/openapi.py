@@ -38,8 +38,8 @@ class Health(BaseModel):
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "bearer": {"type": "http", "scheme": "bearer",
-               "description": "`Authorization: Bearer <key>` (`Authorization: Token <key>` and a bare "
-                              "`Authorization: <key>` are accepted too)."},
+               "description": "`Authorization: Bearer <key>` (`Bearer: <key>`, `Token <key>` and a bare "
+                              "`<key>` as the Authorization value are accepted too)."},
     "tokenHeader": {"type": "apiKey", "in": "header", "name": "Token", "description": "`Token: <key>`."},
     "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-Api-Key", "description": "`X-Api-Key: <key>`."},
     "keyQuery": {"type": "apiKey", "in": "query", "name": "key",
