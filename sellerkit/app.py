@@ -14,6 +14,7 @@ from sellerkit.kit.db import Database
 from sellerkit.kit.connections import InFlight, Reaper
 from sellerkit.kit.http import (JSON, AccessLog, BodyGuard, RateLimitHeaders, access_log_on,
                                install_error_handlers)
+from sellerkit.kit.openapi import Health, install_openapi
 from sellerkit.kit.queue import Queue
 from sellerkit.kit.ratelimit import make_limits
 from sellerkit.scans.store import results_cache
@@ -49,11 +50,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app = FastAPI(
         title="sellerkit",
         version=__version__,
-        description="Self-hosted seller platform: RocketSource, ASINScope, SellerChamp and "
-        "Multicart compatible APIs over one catalog.",
+        description="Self-hosted seller platform: RocketSource-compatible scans, identifier conversion "
+        "and fee calculator, and ASINScope-compatible product look-ups, over one catalog. Every route "
+        "but `/health` takes an API key (see the security schemes); errors answer "
+        "`{\"message\", \"status\"}`, with `error` beside them on ASINScope's routes.",
         default_response_class=JSON,
         lifespan=lifespan,
+        docs_url=None,  # served from vendored assets by sellerkit.web.docs: no CDN
+        redoc_url=None,
     )
+    install_openapi(app)
     app.state.settings = settings
     app.state.db = db
     app.state.queue = queue
@@ -83,7 +89,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(calculator_router)
     app.include_router(scans_router)
 
-    @app.get("/health", tags=["meta"], summary="Liveness: answers without a key")
+    from sellerkit.web.docs import mount_docs
+
+    mount_docs(app)
+
+    @app.get("/health", tags=["meta"], summary="Liveness: answers without a key", response_model=Health)
     async def health():
         return {"status": "ok", "version": __version__}
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
-from sellerkit.accounts.dependencies import MAX_KEY_CHARS, CurrentPrincipal, TokensPrincipal
+from sellerkit.accounts.dependencies import CurrentPrincipal, TokensPrincipal
 from sellerkit.accounts.schemas import AccountInfo, IssuedKeyOut, NewKeyRequest, TokensReply
 from sellerkit.accounts.service import keys
+from sellerkit.catalog.schemas import NO_PLAN
 from sellerkit.kit.http import JSON, DialectErrorRoute, ReadSession, WriteSession
 
 router = APIRouter(prefix="/account", tags=["Account and keys"])
@@ -22,11 +23,11 @@ PartnerId = Annotated[str, Path(min_length=1, max_length=64, description="The ke
     "/account/tokens",
     response_model=TokensReply,
     summary="Tokens left and the plan's limits, consuming none",
+    responses={403: {"description": NO_PLAN}},
 )
 async def account_tokens(
     request: Request,
     who: TokensPrincipal,
-    key: Annotated[str | None, Query(max_length=MAX_KEY_CHARS, description="Your API key (or send it in an Authorization header).")] = None,
 ):
     status = request.app.state.quotas.status(who)
     return JSON({
@@ -44,7 +45,9 @@ async def get_account(who: CurrentPrincipal, session: ReadSession):
     return keys.account(session, who.account_id)
 
 
-@router.post("/keys", response_model=IssuedKeyOut, status_code=201, summary="Issue another key")
+@router.post("/keys", response_model=IssuedKeyOut, status_code=201, summary="Issue another key",
+             responses={409: {"description": "The account already holds as many live keys as it may "
+                                             "(`SELLERKIT_MAX_KEYS_PER_ACCOUNT`); revoke one first."}})
 async def create_key(request: Request, body: NewKeyRequest, who: CurrentPrincipal, session: WriteSession):
     cap = request.app.state.settings.max_keys_per_account
     return keys.create(session, name=body.name, plan=None, account=str(who.account_id), max_keys=cap).as_dict()
@@ -59,7 +62,7 @@ async def rotate_key(partner_id: PartnerId, who: CurrentPrincipal, session: Writ
     return keys.rotate(session, partner_id, account_id=who.account_id).as_dict()
 
 
-@router.delete("/keys/{partner_id}", status_code=204, summary="Revoke a key")
+@router.delete("/keys/{partner_id}", status_code=204, summary="Revoke a key", response_class=Response)
 async def revoke_key(partner_id: PartnerId, who: CurrentPrincipal, session: WriteSession):
     keys.revoke(session, partner_id, account_id=who.account_id)
     return Response(status_code=204)

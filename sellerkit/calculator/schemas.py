@@ -67,3 +67,93 @@ class CalculateRequest(BaseModel):
     multipack_prep_cost: MultipackPrepCost | None = None
     inbound_shipping_per_lb: Decimal = Field(Decimal(0), ge=0, le=100, description="dollars per pound")
     storage_months: int = Field(1, ge=0, le=36)
+
+
+# ---- the reply: cents and basis points ----------------------------------------------------------
+
+
+class CalculatedInputs(BaseModel):
+    cost: int = Field(description="Supplier cost of one supplier pack, cents.")
+    supplier_pack_quantity: int
+    amazon_pack_quantity: int
+    discount_cost: int = Field(description="Cents.")
+    total_cogs: int = Field(description="Cost of goods per Amazon unit, cents.")
+
+
+class Financials(BaseModel):
+    """Per Amazon unit sold, cents; margin and ROI in basis points (3000 = 30%)."""
+
+    profit: int | None
+    margin: int | None
+    roi: int | None
+    net_revenue: int | None
+    discount_cost: int | None
+    total_cogs: int | None
+    prep_cost: int | None
+    inbound_shipping: int | None
+    fba_storage_fees: int | None
+
+
+class AmazonFees(BaseModel):
+    """Cents; null where the fee does not apply."""
+
+    referral_fee: int
+    fba_fees: int
+    per_item_fee: int | None
+    variable_closing_fee: int | None
+    inbound_placement_fee: int | None
+    error: str | None
+
+
+class FeeBreakdown(BaseModel):
+    """Every fee component in minor units of `currency`, with what decided it."""
+
+    schedule: str = Field(description="The fee schedule used (marketplace and effective date).")
+    card: str | None
+    currency: str
+    confidence: str | None
+    size_tier: str
+    price_band: str
+    shipping_weight_lb: float
+    dimensional_weight_lb: float | None
+    unit_weight_lb: float
+    weight_unit: Literal["lb", "g"]
+    shipping_weight: float
+    dimensional_weight: float | None
+    unit_weight: float
+    weight_steps: int
+    category: str
+    fba_fee_base: int
+    fuel_surcharge: int
+    fba_fee: int
+    referral_fee: int
+    variable_closing_fee: int
+    per_item_fee: int
+    inbound_placement_fee: int
+    monthly_storage_fee: int = Field(description="Per unit, for the month of the date.")
+    missing: list[str] = Field(description="Components the schedule does not know, counted as 0.")
+    total: int = Field(description="What Amazon deducts per unit sold.")
+
+
+class SalesEstimate(BaseModel):
+    units_per_month: int | None
+    low: int | None
+    high: int | None
+    method: Literal["amazon_monthly_sold", "rank_drops_30d", "bsr_catalog_fit", "none"]
+    detail: str = Field(description="How the figure was reached, in words.")
+
+
+class CalculateReply(BaseModel):
+    asin: str | None
+    marketplace: str
+    price: int = Field(description="Sale price used, cents.")
+    price_source: str = Field(description="`request`, or where the catalog's price came from.")
+    size_tier: str = Field(description="RocketSource's display form, e.g. `Small Standard`.")
+    inputs: CalculatedInputs
+    financials: Financials
+    amazon_fees: AmazonFees
+    fee_breakdown: FeeBreakdown
+    units_per_month: int | None
+    sales_per_month: int | None = Field(description="Cents.")
+    profit_per_month: int | None = Field(description="Cents: the seller's even share among the offers.")
+    sales_estimate: SalesEstimate

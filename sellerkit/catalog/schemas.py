@@ -41,6 +41,8 @@ class InboundEligibilityReply(BaseModel):
 
 # ---- ASINScope look-up -------------------------------------------------------------------------
 
+NO_PLAN = "The key's account has no plan, so no token allowance."
+
 
 class PackageDimensions(BaseModel):
     height: float | None

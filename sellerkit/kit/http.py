@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, iter_route_contexts
 import orjson
 from pydantic import BaseModel, BeforeValidator
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -29,13 +29,20 @@ from sellerkit.kit.db import Database, Reader
 log = logging.getLogger("sellerkit")
 
 
-class JSON(Response):
-    """orjson-rendered JSON: the reply class for every route (dialect shapes are plain dicts)."""
-
-    media_type = "application/json"
+class JSON(JSONResponse):
+    """orjson-rendered JSON: the reply class for every route (dialect shapes are plain dicts).
+    A JSONResponse, so the OpenAPI document shows each route's `response_model`; a handler that
+    returns one is not validated against that model (no cost on the hot routes)."""
 
     def render(self, content) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+class FileReply(Response):
+    """The `response_class` of routes that send a file: no JSON media type claimed for their
+    200 in the OpenAPI document (each lists its files' types in `responses`)."""
+
+    media_type = None
 
 
 def database(request: Request) -> Database:

@@ -15,10 +15,12 @@ from starlette.responses import FileResponse, StreamingResponse
 
 from sellerkit.accounts.dependencies import CurrentPrincipal, KeyFirstRoute
 from sellerkit.errors import Conflict, Invalid, PayloadTooLarge
-from sellerkit.kit.http import JSON, PathId, database, takes_upload, validation_errors_message
 from sellerkit.domain.filters import MAX_PAGE
 from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
-from sellerkit.scans.schemas import BrandBlocklist, ResultsQuery, UploadRequest
+from sellerkit.kit.http import JSON, FileReply, PathId, database, takes_upload, validation_errors_message
+from sellerkit.scans.schemas import (DOWNLOAD_REPLIES, EXPORT_FILE_REPLIES, SHEETS_ERRORS, BrandBlocklist,
+                                     ExportJob, ResultsPage, ResultsQuery, ScanDeleted, ScanList, ScanView,
+                                     SheetLink, UploadRequest, download_replies)
 from sellerkit.scans.service import MEDIA, XLSX_NOW_ROWS, scans
 from sellerkit.scans.store import ScanFiles
 from sellerkit.scans.tasks import EXPORT, RUN
@@ -88,14 +90,15 @@ async def _save_upload(request: Request, upload: UploadFile) -> Path:
     return await run_in_threadpool(_copy_limited, upload.file, folder, limit)
 
 
-@router.get("/scans", summary="Your scans, newest first")
+@router.get("/scans", summary="Your scans, newest first", response_model=ScanList)
 async def list_scans(request: Request, who: CurrentPrincipal, page: int = Query(1, ge=0, le=MAX_PAGE),
                      per_page: int = Query(25, ge=1, le=100), perPage: int | None = Query(None, ge=1, le=100)):
     with database(request).session() as session:
         return JSON(scans.list(session, who.account_id, page, perPage or per_page))
 
 
-@router.post("/scans", summary="Upload a supplier file (CSV, TSV, TXT or XLSX) to scan")
+@router.post("/scans", summary="Upload a supplier file (CSV, TSV, TXT or XLSX) to scan", status_code=201,
+             response_model=ScanView, response_description="The scan, queued to run")
 @takes_upload  # its body may be as large as the upload limit; the key is checked before it is read
 async def upload_scan(
     request: Request,
@@ -120,13 +123,14 @@ async def upload_scan(
     return JSON(view, status_code=201)
 
 
-@router.get("/scans/{scan_id}", summary="A scan: status, counts, progress and speed")
+@router.get("/scans/{scan_id}", summary="A scan: status, counts, progress and speed", response_model=ScanView)
 async def get_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session() as session:
         return JSON(scans.view(scans.get(session, who.account_id, scan_id)))
 
 
-@router.post("/scans/{scan_id}", summary="Results: filter, sort and page products or errors")
+@router.post("/scans/{scan_id}", summary="Results: filter, sort and page products or errors",
+             response_model=ResultsPage)
 async def scan_results(request: Request, scan_id: PathId, who: CurrentPrincipal, body: ResultsQuery | None = None,
                        table_type: Literal["products", "errors"] | None = None):
     with database(request).session() as session:
@@ -137,14 +141,15 @@ async def scan_results(request: Request, scan_id: PathId, who: CurrentPrincipal,
     return JSON(scans.results(scan, data_dir, query, table_type))
 
 
-@router.delete("/scans/{scan_id}", summary="Delete a scan and its files")
+@router.delete("/scans/{scan_id}", summary="Delete a scan and its files", response_model=ScanDeleted)
 async def delete_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session(write=True) as session:
         scans.delete(session, scans.get(session, who.account_id, scan_id), _settings(request).data_dir)
     return JSON({"id": scan_id, "deleted": True})
 
 
-@router.get("/scans/{scan_id}/cancel", summary="Cancel a running scan (it stops within 2 s, keeping what is done)")
+@router.get("/scans/{scan_id}/cancel", summary="Cancel a running scan (it stops within 2 s, keeping what is done)",
+            response_model=ScanView)
 async def cancel_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session(write=True) as session:
         scan = scans.request_cancel(session, scans.get(session, who.account_id, scan_id))
@@ -152,10 +157,12 @@ async def cancel_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
 
 
 router.add_api_route("/scans/{scan_id}/cancel", cancel_scan, methods=["POST"], operation_id="cancel_scan_post",
-                     summary="Cancel a running scan (the client's form)")
+                     summary="Cancel a running scan (the client's form)", response_model=ScanView)
 
 
-@router.post("/scans/{scan_id}/rerun", summary="Scan the same file again (matching and prices anew)")
+@router.post("/scans/{scan_id}/rerun", summary="Scan the same file again (matching and prices anew)",
+             status_code=202, response_model=ScanView, response_description="The scan, queued to run again",
+             responses={409: {"description": "The scan is still running."}})
 async def rerun_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session(write=True) as session:
         scan = scans.restart(session, scans.get(session, who.account_id, scan_id), _settings(request).data_dir)
@@ -165,7 +172,9 @@ async def rerun_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
 
 
 @router.post("/scans/{scan_id}/fees-recalculate",
-             summary="Recompute fees and financials with today's schedule, without re-matching")
+             summary="Recompute fees and financials with today's schedule, without re-matching",
+             status_code=202, response_model=ScanView, response_description="The scan, queued to re-price",
+             responses={409: {"description": "The scan is still running, or has no results to re-price."}})
 async def recalculate_fees(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session(write=True) as session:
         scan = scans.restart(session, scans.get(session, who.account_id, scan_id), _settings(request).data_dir,
@@ -219,7 +228,8 @@ def _read_then_delete(path: Path, block: int = 1 << 20):
         path.unlink(missing_ok=True)
 
 
-@router.post("/scans/{scan_id}/download", summary="Download results as CSV, XLSX or JSON (filter/sort/page body)")
+@router.post("/scans/{scan_id}/download", summary="Download results as CSV, XLSX or JSON (filter/sort/page body)",
+             response_class=FileReply, responses=DOWNLOAD_REPLIES)
 async def download(request: Request, scan_id: PathId, who: CurrentPrincipal, body: ResultsQuery | None = None,
                    type: ExportType = Query("csv", description="csv, xlsx or json"),  # noqa: A002
                    table_type: Literal["products", "errors"] | None = None, background: bool = False):
@@ -235,7 +245,8 @@ def _download_as(fmt: str):
 
 for _fmt in ("csv", "xlsx", "json"):
     router.add_api_route(f"/scans/{{scan_id}}/{_fmt}", _download_as(_fmt), methods=["POST"],
-                         operation_id=f"download_{_fmt}", summary=f"Download results as {_fmt.upper()}")
+                         operation_id=f"download_{_fmt}", summary=f"Download results as {_fmt.upper()}",
+                         response_class=FileReply, responses=download_replies(_fmt))
 
 
 async def _gsheet(request: Request, scan_id: PathId, who, body: ResultsQuery | None, table_type: str | None):
@@ -247,23 +258,27 @@ async def _gsheet(request: Request, scan_id: PathId, who, body: ResultsQuery | N
     return JSON({"url": url})
 
 
-@router.post("/scans/{scan_id}/export", summary="Export results to a new Google spreadsheet; answers {url}")
+@router.post("/scans/{scan_id}/export", summary="Export results to a new Google spreadsheet; answers {url}",
+             response_model=SheetLink, responses=SHEETS_ERRORS)
 async def export_gsheet(request: Request, scan_id: PathId, who: CurrentPrincipal, body: ResultsQuery | None = None,
                         table_type: Literal["products", "errors"] | None = None):
     return await _gsheet(request, scan_id, who, body, table_type)
 
 
 router.add_api_route("/scans/{scan_id}/gsheet", export_gsheet, methods=["POST"], operation_id="export_gsheet_alias",
-                     summary="Export results to Google Sheets (the client's path)")
+                     summary="Export results to Google Sheets (the client's path)", response_model=SheetLink,
+                     responses=SHEETS_ERRORS)
 
 
-@router.get("/exports/{export_id}", summary="A download being prepared: status and progress")
+@router.get("/exports/{export_id}", summary="A download being prepared: status and progress",
+            response_model=ExportJob)
 async def get_export(request: Request, export_id: PathId, who: CurrentPrincipal):
     with database(request).session() as session:
         return JSON(scans.export_view(scans.get_export(session, who.account_id, export_id)))
 
 
-@router.get("/exports/{export_id}/file", summary="The prepared download")
+@router.get("/exports/{export_id}/file", summary="The prepared download", response_class=FileReply,
+            responses=EXPORT_FILE_REPLIES)
 async def export_file(request: Request, export_id: PathId, who: CurrentPrincipal):
     with database(request).session() as session:
         job = scans.get_export(session, who.account_id, export_id)
@@ -273,13 +288,14 @@ async def export_file(request: Request, export_id: PathId, who: CurrentPrincipal
     return FileResponse(path, media_type=MEDIA[job.format], filename=f"scan-{job.scan_id}-{job.table}.{job.format}")
 
 
-@router.get("/brand-blocklist", summary="Brands you do not buy (flagged in scan results)")
+@router.get("/brand-blocklist", summary="Brands you do not buy (flagged in scan results)",
+            response_model=BrandBlocklist)
 async def get_blocklist(request: Request, who: CurrentPrincipal):
     with database(request).session() as session:
         return JSON({"brands": scans.blocked_brands(session, who.account_id)})
 
 
-@router.put("/brand-blocklist", summary="Replace your brand blocklist")
+@router.put("/brand-blocklist", summary="Replace your brand blocklist", response_model=BrandBlocklist)
 async def put_blocklist(request: Request, who: CurrentPrincipal, body: BrandBlocklist):
     with database(request).session(write=True) as session:
         return JSON({"brands": scans.set_blocked_brands(session, who.account_id, body.brands)})

@@ -139,3 +139,119 @@ class BrandBlocklist(BaseModel):
     model_config = ConfigDict(extra="forbid")
     brands: list[Annotated[str, Field(max_length=BRAND_CHARS)]] = Field(
         max_length=MAX_BRANDS, description=f"Brand names (case-insensitive), at most {MAX_BRANDS:,}.")
+
+
+# ---- replies (documentation of what the service's views hold; the routes send those as they are) --
+
+ScanStatus = Literal["InProgress", "Success", "Error", "Cancelled"]
+ExportStatus = Literal["InProgress", "Success", "Error"]
+
+
+class ScanView(BaseModel):
+    """A scan as RocketSource shows it."""
+
+    id: int
+    name: str
+    marketplace: str = Field(description="Marketplace code, e.g. US.")
+    status: ScanStatus
+    file_name: str
+    lines: int = Field(description="Data rows in the file (0 until counted).")
+    processed: int = Field(description="Rows done so far.")
+    products: int = Field(description="Result rows (matched products).")
+    errors: int = Field(description="Rows that could not be scanned (see the errors table).")
+    progress: float = Field(ge=0, le=100, description="Percent of the rows done.")
+    speed: int = Field(description="Rows a minute.")
+    message: str | None = Field(description="Why a scan failed or was cancelled.")
+    mapping: dict[str, Any] = Field(description="The column mapping it was uploaded with (`Mapping`).")
+    options: dict[str, Any] = Field(description="The options it was uploaded with (`Options`).")
+    created_at: str | None = Field(description="ISO 8601, UTC.")
+    started_at: str | None
+    finished_at: str | None
+    updated_at: str | None
+    results_status: ScanStatus | None = Field(
+        description="How the run whose results are shown ended; null until a run has ended.")
+    results_finished_at: str | None = Field(description="When that run ended (ISO 8601, UTC).")
+    results_from_previous_run: bool = Field(
+        description="True while a rerun runs or after it failed: the results shown are the previous run's.")
+
+
+class PageMeta(BaseModel):
+    page: int
+    per_page: int
+    total: int
+
+
+class ScanList(BaseModel):
+    count: int = Field(description="Scans of the account.")
+    data: list[ScanView]
+    meta: PageMeta
+
+
+class ResultsMeta(PageMeta):
+    table_type: Literal["products", "errors"]
+    status: ScanStatus = Field(description="The scan's status: results grow while it is InProgress.")
+
+
+class ResultsPage(BaseModel):
+    """One page of a scan's products (RocketSource's nested product objects) or error rows."""
+
+    count: int = Field(description="Rows that match the filter.")
+    data: list[dict[str, Any]] = Field(description="The page's rows.")
+    meta: ResultsMeta
+    options: dict[str, Any] = Field(description="The scan's options.")
+
+
+class ScanDeleted(BaseModel):
+    id: int
+    deleted: bool
+
+
+class ExportJob(BaseModel):
+    """A download being prepared in the background (or a Google Sheets export)."""
+
+    id: int
+    scan_id: int
+    type: Literal["csv", "xlsx", "json", "gsheet"]
+    table_type: Literal["products", "errors"]
+    status: ExportStatus
+    rows: int
+    done: int
+    progress: float = Field(ge=0, le=100)
+    url: str | None = Field(description="Where to fetch the file once `status` is Success (the sheet's URL for gsheet).")
+    message: str | None
+    created_at: str | None
+    finished_at: str | None
+
+
+class SheetLink(BaseModel):
+    url: str = Field(description="The new Google spreadsheet.")
+
+
+EXPORT_MEDIA = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "json": "application/json"}
+_FILE = {"type": "string", "format": "binary"}
+_JSON_ROWS = {"type": "array", "items": {"type": "object"},
+              "description": "Product objects (as in the results), or error rows with table_type=errors."}
+
+
+def _file_content(formats) -> dict:
+    return {EXPORT_MEDIA[f]: {"schema": _JSON_ROWS if f == "json" else _FILE} for f in formats}
+
+
+def download_replies(*formats: str) -> dict:
+    """A download's replies: the file now (200), or a background job to poll (202)."""
+    formats = formats or tuple(EXPORT_MEDIA)
+    return {
+        200: {"description": "The file, as an attachment (`Content-Disposition`).", "content": _file_content(formats)},
+        202: {"model": ExportJob, "description": "Too large to send now (or `background=true`): a job to poll "
+                                                 "at `/api/v3/exports/{id}`; its `url` gives the file when done."},
+    }
+
+
+DOWNLOAD_REPLIES = download_replies()
+EXPORT_FILE_REPLIES = {
+    200: {"description": "The prepared file.", "content": _file_content(EXPORT_MEDIA)},
+    409: {"description": "The export has no file (still running, failed, or a Google Sheet)."},
+}
+SHEETS_ERRORS = {400: {"description": "Google Sheets is not set up on this server, or bad input."},
+                 502: {"description": "Google refused or failed the export; the message has Google's reason."}}

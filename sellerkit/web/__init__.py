@@ -1,0 +1,1 @@
+"""Pages served beside the API: the API documentation, from vendored assets."""
