@@ -3,7 +3,7 @@ route's parameters, body and reply model; it cannot see what the app's own plumb
 this adds it from the routes themselves: the four key styles (`accounts.dependencies`) on every
 route that takes a key, and the errors each route gives in the error shape of its dialect
 (`kit.http.error_response`): 400 for bad input (never FastAPI's 422), 401 and 429 where a key is
-checked, 404 where a path names an object, 413 where a body is read. Errors that only some
+checked, 404 where a path names an object, 408 and 413 where a body is read. Errors that only some
 routes give (409, 422 ...) are declared on the route with a description; their body is filled
 in here."""
 
@@ -63,6 +63,8 @@ _GENERIC = {
     "400": _BAD_INPUT,
     "401": "No key, or a key that was never issued, was rotated or was revoked.",
     "404": "No such object for the calling account (another account's objects are 404 too).",
+    "408": "The request body did not arrive in time (SELLERKIT_BODY_READ_TIMEOUT in all, "
+           "SELLERKIT_BODY_IDLE_TIMEOUT between parts); the connection is closed.",
     "413": "Request body larger than the route's limit; the connection is closed.",
     "429": "Over the key's request rate or the plan's tokens; wait `Retry-After` seconds.",
 }
@@ -121,7 +123,7 @@ def _document_route(route, dialect: bool, op: dict, method: str) -> None:
     if "{" in route.path_format:
         codes.append("404")
     if method in ("POST", "PUT", "PATCH"):
-        codes.append("413")
+        codes += ["408", "413"]
     for code in codes:
         entry = responses.setdefault(code, {})
         if not entry.get("description"):

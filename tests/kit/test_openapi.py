@@ -103,6 +103,11 @@ class TestPublishedDocument:
             if "{" in path:
                 assert "404" in op["responses"], f"{method} {path}"
 
+    def test_routes_with_a_body_document_408_and_413(self, doc):
+        for method, path, op in _operations(doc):
+            if method.upper() in ("POST", "PUT"):
+                assert {"408", "413"} <= set(op["responses"]), f"{method} {path}"
+
     def test_parameter_constraints_are_published(self, doc):
         params = {p["name"]: p["schema"] for p in doc["paths"]["/api/v3/scans"]["get"]["parameters"]}
         assert params["per_page"]["maximum"] == 100 and params["per_page"]["minimum"] == 1
