@@ -35,3 +35,8 @@ class TestReadme:
         assert len(used) >= 6
         missing = {c for c in used if (c if c.startswith("B0") else parse(c).key) not in demo_codes}
         assert missing == set()
+
+    def test_every_setting_is_in_the_configuration_table(self):
+        text = README.read_text()
+        missing = [name for name in Settings.model_fields if f"SELLERKIT_{name.upper()}" not in text]
+        assert missing == []
