@@ -35,7 +35,7 @@ def scanned(tmp_path_factory, request):
     rows = [f"{r['asin']},{(r.get('buybox_price') or 900) * 0.3 / 100:.2f},{1 + i % 3}" for i, r in enumerate(records)]
     path = folder / "s.csv"
     path.write_text("\n".join(rows) + "\n")
-    chunk = files.read(path, "csv").with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
+    chunk = next(files.Source(path, "csv", files.Limits(max_rows=10_000, max_xml_bytes=1 << 20)).chunks(10_000))
     ctx = pipeline.ScanContext(mp, catalog, schedule_for(mp, WHEN), WHEN,
                                {"id": 0, "cost": 1, "supplier_pack_quantity": 2}, cost_options=OPTIONS)
     out, errors = pipeline.process(chunk, ctx)
