@@ -205,7 +205,7 @@ class Workbook:
     def rows(self, width: int | None = None, max_rows: int | None = None
              ) -> Iterator[list[tuple[int, list[str | None]]]]:
         """Batches of (line, cells) in sheet order, as the XML is inflated; cells are text (numbers
-        as Excel stored them, `TRUE`/`FALSE`, error codes as shown), None where empty. Columns past
+        as Excel stored them, `true`/`false` as calamine gives them, error codes as shown), None where empty. Columns past
         `width` are dropped; past `max_rows` rows, TooLarge.
 
         Only element starts and text are handled (a Python call per event is most of the cost): a
@@ -265,7 +265,7 @@ class Workbook:
             elif kind == "inlineStr":  # rich text: runs of <t>, joined
                 value = data if col >= len(cells) or cells[col] is None else cells[col] + data
             elif kind == "b":
-                value = "TRUE" if data == "1" else "FALSE" if data == "0" else data
+                value = "true" if data == "1" else "false" if data == "0" else data
                 taking = False
             elif kind == "rPh":
                 return
