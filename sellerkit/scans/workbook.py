@@ -21,7 +21,7 @@ from pathlib import Path
 from xml.parsers import expat
 
 BLOCK = 1 << 20
-_CELL_REF = re.compile(r"([A-Za-z]{1,3})(\d+)$")
+_LETTERS = re.compile(r"[A-Za-z]{1,3}$")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}(\d+))?\"")
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
 
@@ -214,6 +214,7 @@ class Workbook:
         buffer, offsets = self.shared_strings()
         out: list[tuple[int, list[str | None]]] = []
         names: dict[str, str] = {}
+        columns: dict[str, int] = {}  # column letters -> index, worked out once each
         line = seen = 0
         col = -1
         kind = "n"
@@ -231,25 +232,34 @@ class Workbook:
 
         def start(tag: str, attrs: dict[str, str]) -> None:
             nonlocal line, col, kind, cells, taking
-            name = names.get(tag)
-            if name is None:
-                name = names[tag] = _local(tag)
-            if name == "c":
+            if tag == "c":
                 ref = attrs.get("r")
-                found = _CELL_REF.match(ref) if ref else None
-                col = column_index(found.group(1)) if found else col + 1
+                if ref is None:
+                    col += 1
+                else:
+                    letters = ref.rstrip("0123456789")
+                    found = columns.get(letters)
+                    if found is None:
+                        found = columns[letters] = column_index(letters) if _LETTERS.match(letters) else col + 1
+                    col = found
                 kind = attrs.get("t", "n")
                 taking = False
-            elif name == "v" or name == "t":
+            elif tag == "v" or tag == "t":
                 taking = col < limit
-            elif name == "row":
+            elif tag == "row":
                 if cells is not None:
                     finish_row()
                 number = attrs.get("r")
                 line = int(number) if number and number.isdigit() else line + 1
                 col, cells = -1, []
-            elif name == "rPh":
+            elif tag == "rPh":
                 kind = "rPh"  # the rest of this cell is its reading, not its text
+            else:  # a prefixed name (`x:c`) is handled as its local name
+                name = names.get(tag)
+                if name is None:
+                    name = names[tag] = _local(tag)
+                if name != tag:
+                    start(name, attrs)
 
         def text(data: str) -> None:
             nonlocal taking
