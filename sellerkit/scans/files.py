@@ -17,7 +17,7 @@ import polars as pl
 
 from sellerkit.config import Settings
 from sellerkit.domain import identifiers as ids
-from sellerkit.domain.money import quantise_float
+from sellerkit.domain import numbers
 from sellerkit.errors import Invalid
 from sellerkit.scans import workbook
 
@@ -146,9 +146,10 @@ def prepare(path: Path, name: str, limits: Limits) -> str:
     return fmt
 
 
-def read(path: Path, fmt: str, limits: Limits, n_rows: int, name: str | None = None) -> pl.DataFrame:
+def read(path: Path, fmt: str, limits: Limits, n_rows: int, name: str | None = None, decimal: str = "."
+         ) -> pl.DataFrame:
     """The first `n_rows` rows as text columns `c0`, `c1`, ... (header included), without `line`."""
-    source = Source(path, fmt, limits, name=name)
+    source = Source(path, fmt, limits, name=name, decimal=decimal)
     if fmt != "xlsx":
         return source._csv(n_rows)
     return next(source.chunks(n_rows, first=True)).drop("line")
@@ -159,8 +160,10 @@ class Source:
     1) and text columns `c0`, `c1`, ... A workbook is streamed (one chunk in memory at a time); a
     CSV, already bounded by the upload limit, is read once by polars. Past the row limit: 413."""
 
-    def __init__(self, path: Path, fmt: str, limits: Limits, width: int | None = None, name: str | None = None):
+    def __init__(self, path: Path, fmt: str, limits: Limits, width: int | None = None, name: str | None = None,
+                 decimal: str = "."):
         self.path, self.fmt, self.limits, self.width = path, fmt, limits, width
+        self.decimal = decimal  # an XLSX's number cells are written with it, as its text cells are
         self.name = name or path.name
         self._frame: pl.DataFrame | None = None
 
@@ -228,7 +231,7 @@ class Source:
         to_skip = skip + start * size
         index = start
         with _workbook(self.path, self.limits) as book:
-            batches = book.rows(width=self.width, max_rows=self.limits.max_rows)
+            batches = book.rows(width=self.width, max_rows=self.limits.max_rows, decimal=self.decimal)
             while True:
                 batch = _xlsx_call(lambda: next(batches, None))
                 if batch is None:
@@ -275,7 +278,7 @@ def _xlsx_call(call):
         raise SourceError(f"file: cannot be read as XLSX ({exc})") from None
 
 
-def looks_like_header(frame: pl.DataFrame, id_col: int, cost_col: int) -> bool:
+def looks_like_header(frame: pl.DataFrame, id_col: int, cost_col: int, decimal: str = ".") -> bool:
     """Row 1 is a header when neither its identifier nor its cost cell reads as data."""
     if frame.height == 0:
         return False
@@ -287,7 +290,7 @@ def looks_like_header(frame: pl.DataFrame, id_col: int, cost_col: int) -> bool:
         return False
     except ids.InvalidIdentifier:
         pass
-    return cost is not None and parse_costs(pl.Series([cost]))[0] is None
+    return cost is not None and parse_costs(pl.Series([cost]), decimal)[0] is None
 
 
 def check_mapping(frame: pl.DataFrame, columns: dict[str, int], header: bool, name: str) -> None:
@@ -306,22 +309,17 @@ def check_mapping(frame: pl.DataFrame, columns: dict[str, int], header: bool, na
 _MONEY_JUNK = r"[\s$£€¥￥]|^(USD|GBP|EUR|CAD|JPY)|(USD|GBP|EUR|CAD|JPY)$"
 
 
-def money_cents(text: pl.Expr) -> pl.Expr:
-    """Money cells (`$12.50`, `1,234.50`, `12,5`, ` 3 `) -> cents; null where unreadable.
-
-    A comma is a decimal separator only when it is the one separator and two digits or fewer
-    follow it (`12,5`, `3,99`); otherwise commas group thousands. The number is rounded at the
-    cent half away from zero, as `money.quantise` rounds its decimal text."""
-    t = text.str.replace_all(_MONEY_JUNK, "")
-    t = pl.when(t.str.contains(r"^-?\d+,\d{1,2}$")).then(t.str.replace(",", ".")).otherwise(t.str.replace_all(",", ""))
-    return number(t, 100)
+def money_text(text: pl.Expr) -> pl.Expr:
+    """A money cell without its currency sign, code and spaces (`$1,234.50` -> `1,234.50`)."""
+    return text.str.replace_all(_MONEY_JUNK, "")
 
 
-def number(text: pl.Expr, scale: int) -> pl.Expr:
-    """A numeric cell as whole 1/scale units (null for text, NaN and infinities)."""
-    value = text.cast(pl.Float64, strict=False)
-    return pl.when(value.is_finite()).then(quantise_float(value, scale))
+def money_cents(text: pl.Expr, decimal: str = ".") -> pl.Expr:
+    """Money cells (`$12.50`, `1.234,50` with decimal `,`) -> cents; null where unreadable or
+    ambiguous (`numbers` has the rule). Rounded at the cent half away from zero, exactly on the
+    text, as `money.quantise` rounds."""
+    return numbers.units(numbers.normalised(money_text(text), decimal)[0], 2)
 
 
-def parse_costs(text: pl.Series) -> pl.Series:
-    return pl.DataFrame({"t": text.cast(pl.String)}).select(money_cents(pl.col("t")).alias("cost")).to_series()
+def parse_costs(text: pl.Series, decimal: str = ".") -> pl.Series:
+    return pl.DataFrame({"t": text.cast(pl.String)}).select(money_cents(pl.col("t"), decimal).alias("cost")).to_series()

@@ -23,6 +23,7 @@ from sellerkit.catalog.snapshot import CatalogFrame, snapshots
 from sellerkit.config import Settings
 from sellerkit.domain import sales
 from sellerkit.domain.fees import FeeError, FeeOptions, schedule_for
+from sellerkit.domain.marketplaces import marketplace
 from sellerkit.domain.money import cents, quantise
 from sellerkit.domain.profit import CostError, CostOptions, MultipackPrep
 from sellerkit.kit.db import Database, utcnow
@@ -124,7 +125,7 @@ class Runner:
             return self._recalculate(scan, store, ctx, target)
         # a workbook is streamed, one chunk of rows in memory at a time
         source = files.Source(store.source(scan.file_format), scan.file_format, files.Limits.of(self.settings),
-                              width=max(mapping.columns().values()) + 1, name=scan.file_name)
+                              width=max(mapping.columns().values()) + 1, name=scan.file_name, decimal=ctx.decimal)
         skip = 1 if options.header else 0
         lines = max(source.rows() - skip, 0)
         size = self.settings.scan_chunk_rows
@@ -205,6 +206,7 @@ class Runner:
             custom_count=len(mapping.custom_columns), blocked_brands=blocked,
             rank_models=rank_models(catalog), historical=historical,
             checked_at=int(datetime.now(UTC).timestamp()),
+            decimal=options.decimal or marketplace(scan.marketplace).decimal,
         )
 
     def _historical(self, marketplace: str) -> pl.DataFrame:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sellerkit.catalog.service import resolve_marketplace
 from sellerkit.config import get_settings
 from sellerkit.domain import filters, results
+from sellerkit.domain.marketplaces import marketplace as marketplace_of
 from sellerkit.errors import Conflict, Invalid, NotFound
 from sellerkit.scans import exports, files
 from sellerkit.scans import repository as repo
@@ -49,14 +50,15 @@ class ScanService:
         marketplace = resolve_marketplace(request.options.marketplace_id)
         limits = limits or files.Limits.of(get_settings())
         fmt = files.prepare(upload, file_name, limits)
-        sample = files.read(upload, fmt, limits, n_rows=SAMPLE_ROWS, name=file_name)
+        decimal = request.options.decimal or marketplace_of(marketplace).decimal
+        sample = files.read(upload, fmt, limits, n_rows=SAMPLE_ROWS, name=file_name, decimal=decimal)
         mapping = request.mapping
         header = request.options.header
         if header is None:
-            header = files.looks_like_header(sample, mapping.id, mapping.cost)
+            header = files.looks_like_header(sample, mapping.id, mapping.cost, decimal)
         files.check_mapping(sample, mapping.columns(), header, file_name)
         options = request.options.model_dump(mode="json")
-        options.update(header=header, marketplace_id=marketplace)
+        options.update(header=header, marketplace_id=marketplace, decimal=decimal)
         scan = repo.add(
             session, account_id=account_id, name=request.options.name or Path(file_name).stem or "Scan",
             marketplace=marketplace, status="InProgress", file_name=file_name[:300], file_format=fmt,

@@ -202,11 +202,12 @@ class Workbook:
             count -= len(_ROW_TAG.findall(tail))  # counted again with the next block
         return count
 
-    def rows(self, width: int | None = None, max_rows: int | None = None
+    def rows(self, width: int | None = None, max_rows: int | None = None, decimal: str = "."
              ) -> Iterator[list[tuple[int, list[str | None]]]]:
         """Batches of (line, cells) in sheet order, as the XML is inflated; cells are text (numbers
         as Excel stored them, `true`/`false` as calamine gives them, error codes as shown), None where empty. Columns past
-        `width` are dropped; past `max_rows` rows, TooLarge.
+        `width` are dropped; past `max_rows` rows, TooLarge. Number cells are written with `decimal`
+        (`12,5` for `,`), so they read as the file's text cells do.
 
         Only element starts and text are handled (a Python call per event is most of the cost): a
         row ends when the next one starts, a cell's text is the `<v>` or `<t>` text that follows
@@ -221,6 +222,7 @@ class Workbook:
         cells: list[str | None] | None = None
         taking = False  # the next text is the current cell's
         limit = width if width is not None else 1 << 30
+        comma = decimal == ","
 
         def finish_row() -> None:
             nonlocal seen
@@ -279,6 +281,9 @@ class Workbook:
                 taking = False
             elif kind == "rPh":
                 return
+            elif comma and kind == "n":
+                value = data.replace(".", ",")
+                taking = False
             else:
                 value = data
                 taking = False

@@ -1,0 +1,129 @@
+"""Numbers as suppliers write them, read by the file's decimal separator: one rule, two paths.
+
+`decimal` is the file's decimal separator, `.` (US, UK, JP ...) or `,` (DE, FR, IT ...); the other
+one groups thousands. After currency signs and spaces are gone, a cell is read as:
+
+| form (decimal `,` shown; swap `.` and `,` for decimal `.`) | reads as |
+|---|---|
+| `1234`, `1234,5`, `,5` | the number |
+| `1.234`, `1.234.567`, `1.234,50` (groups of exactly three digits) | thousands grouped: 1234, 1234567, 1234.50 |
+| `12.5`, `3.99`, `1234.5678` (the other separator once, not before exactly three digits) | that separator is the decimal one: 12.5, 3.99 (what Excel's numbers and mixed files hold) |
+| anything else (`1,234.50` under `,`, `12.34.5`, `1.23,4.5`) | not a number |
+
+One case is ambiguous and never guessed: under decimal `.`, one comma before exactly three digits
+and no decimal point (`1,234`, `-2,500`) is 1234 to a US file and 1.234 to a German one. It is
+refused with a reason that says so. Under decimal `,` the same shape (`2.500`) is thousands: a
+file whose locale writes decimal commas writes 2.5 as `2,5`.
+
+`parse` reads one value (the catalog import, anything reading a single cell); `normalised` is the
+same rule as polars expressions over a whole column (scans). Property tests hold them equal.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import polars as pl
+
+DECIMALS = (".", ",")
+MAX_WHOLE_DIGITS = 15  # past a trillion dollars a cell is not a price; Int64 cents stay exact
+
+
+class NumberError(ValueError):
+    """A cell that is not a number under the file's decimal separator."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        super().__init__(reason)
+        self.text = text
+        self.reason = reason
+
+
+def other(decimal: str) -> str:
+    if decimal not in DECIMALS:
+        raise ValueError(f"decimal: expected '.' or ',', got {decimal!r}")
+    return "," if decimal == "." else "."
+
+
+def _patterns(decimal: str) -> dict[str, str | None]:
+    d, g = re.escape(decimal), re.escape(other(decimal))
+    return {
+        "plain": rf"^[-+]?(\d+({d}\d*)?|{d}\d+)([eE][-+]?\d+)?$",
+        "ambiguous": rf"^[-+]?\d{{1,3}}{g}\d{{3}}$" if decimal == "." else None,
+        "grouped": rf"^[-+]?\d{{1,3}}({g}\d{{3}})+({d}\d*)?$",
+        "other": rf"^[-+]?\d*{g}\d+$",
+    }
+
+
+_COMPILED = {d: {k: re.compile(v) for k, v in _patterns(d).items() if v} for d in DECIMALS}
+_TOO_LARGE = 10.0 ** MAX_WHOLE_DIGITS
+
+
+def ambiguous_suffix(decimal: str) -> str:
+    """What follows the cell in an ambiguous value's reason (only decimal `.` has them)."""
+    return (f" is ambiguous with decimal '{decimal}' (thousands, or a decimal comma?); write it without "
+            f"the comma or with decimals (1,234.00), or set the file's decimal to ','")
+
+
+def ambiguous_reason(text: str, decimal: str) -> str:
+    return text + ambiguous_suffix(decimal)
+
+
+def parse(text: str, decimal: str = ".") -> Decimal:
+    """One cell (currency signs and spaces already removed) as a Decimal; NumberError when it is
+    not a number or is ambiguous, with the reason."""
+    g = other(decimal)
+    p = _COMPILED[decimal]
+    if p["plain"].match(text):
+        canonical = text.replace(decimal, ".")
+    elif "ambiguous" in p and p["ambiguous"].match(text):
+        raise NumberError(text, ambiguous_reason(text, decimal))
+    elif p["grouped"].match(text):
+        canonical = text.replace(g, "").replace(decimal, ".")
+    elif p["other"].match(text):
+        canonical = text.replace(g, ".")
+    else:
+        raise NumberError(text, f"cannot read {text} as a number with decimal '{decimal}'")
+    if "e" in canonical.lower():
+        too_large = not abs(float(canonical)) < _TOO_LARGE
+    else:
+        too_large = len(canonical.lstrip("+-").split(".")[0]) > MAX_WHOLE_DIGITS
+    if too_large:
+        raise NumberError(text, f"{text} is too large: more than {MAX_WHOLE_DIGITS} digits before the decimals")
+    return Decimal(canonical)
+
+
+def normalised(text: pl.Expr, decimal: str = ".") -> tuple[pl.Expr, pl.Expr]:
+    """`parse` over a String column: (the number as plain text with a decimal point, null where
+    unreadable or ambiguous; true where ambiguous)."""
+    p = _patterns(decimal)
+    g = other(decimal)
+    ambiguous = text.str.contains(p["ambiguous"]).fill_null(False) if p["ambiguous"] else pl.lit(False)
+    canonical = (
+        pl.when(text.str.contains(p["plain"])).then(text.str.replace(decimal, ".", literal=True))
+        .when(ambiguous).then(pl.lit(None, pl.String))
+        .when(text.str.contains(p["grouped"]))
+        .then(text.str.replace_all(g, "", literal=True).str.replace(decimal, ".", literal=True))
+        .when(text.str.contains(p["other"])).then(text.str.replace(g, ".", literal=True))
+    )
+    exponent = canonical.str.contains("[eE]")
+    fits = pl.when(exponent).then(canonical.cast(pl.Float64, strict=False).abs() < _TOO_LARGE) \
+        .otherwise(canonical.str.extract(r"^[-+]?(\d*)", 1).str.len_chars() <= MAX_WHOLE_DIGITS)
+    return pl.when(fits).then(canonical), ambiguous
+
+
+def units(canonical: pl.Expr, digits: int) -> pl.Expr:
+    """Plain decimal text (`-12.345`) as whole 10^-digits units, rounded half away from zero
+    exactly on the text (as `Decimal.quantize(ROUND_HALF_UP)`); exponent forms go through a
+    float, as Excel writes only tiny or huge numbers that way."""
+    from sellerkit.domain.money import quantise_float
+
+    parts = canonical.str.extract_groups(r"^([-+]?)(\d*)(?:\.(\d*))?$")
+    sign = pl.when(parts.struct.field("1") == "-").then(-1).otherwise(1)
+    whole = parts.struct.field("2").replace("", "0").cast(pl.Int64, strict=False)
+    frac = parts.struct.field("3").fill_null("") + "0" * (digits + 1)
+    kept = frac.str.slice(0, digits).cast(pl.Int64, strict=False) if digits else pl.lit(0, pl.Int64)
+    up = (frac.str.slice(digits, 1).cast(pl.Int64, strict=False) >= 5).cast(pl.Int64)
+    exact = sign * (whole * 10 ** digits + kept + up)
+    approx = quantise_float(canonical.cast(pl.Float64, strict=False), 10 ** digits)
+    return pl.when(parts.struct.field("2").is_not_null()).then(exact).otherwise(approx)
