@@ -371,3 +371,38 @@ class TestSupplierFileLimits:
         assert (done["status"], done["lines"], done["products"], done["errors"]) == ("Success", 7, 5, 3), done
         rows = app_client.post(f"/api/v3/scans/{done['id']}", headers=key, json={"sort": "id"}).json()["data"]
         assert rows[0]["inputs"]["supplier_sku"] == "A-1" and rows[0]["inputs"]["cost"] == 800
+
+
+class TestDecimalOption:
+    """Issue 15 item 7: a scan reads numbers by its decimal option, defaulting from the marketplace."""
+
+    DE_FILE = "EAN;Preis\n5012345678900;1.234,50\n5012345678900;2.500\n"
+
+    def _scan(self, client, key, db, text, **options):
+        import_records(db, [product("B0DE000001", marketplace="DE", buybox_price=199999,
+                                    identifiers={"ean": ["5012345678900"]})])
+        attributes = {"mapping": {"id": 0, "cost": 1}, "options": {"marketplace_id": "DE", **options}}
+        r = client.post("/api/v3/scans", headers=key, files={"file": ("s.csv", text.encode(), "text/csv")},
+                        data={"attributes": orjson.dumps(attributes).decode()})
+        assert r.status_code == 201, r.text
+        return wait(client, key, r.json()["id"])
+
+    def test_a_de_scan_reads_decimal_commas_and_thousands(self, app_client, key, db):
+        done = self._scan(app_client, key, db, self.DE_FILE)
+        assert (done["status"], done["products"], done["errors"]) == ("Success", 2, 0), done
+        assert done["options"]["decimal"] == ","
+        rows = app_client.post(f"/api/v3/scans/{done['id']}", headers=key, json={"sort": "id"}).json()["data"]
+        assert [r["inputs"]["cost"] for r in rows] == [123450, 250000]
+
+    def test_the_decimal_option_overrides_the_marketplace_and_ambiguity_is_an_error(self, app_client, key, db):
+        done = self._scan(app_client, key, db, "EAN,Price\n5012345678900,\"1,234\"\n5012345678900,2.50\n",
+                          decimal=".")
+        assert (done["status"], done["products"], done["errors"]) == ("Success", 1, 1), done
+        errors = app_client.post(f"/api/v3/scans/{done['id']}", headers=key, json={"tableType": "errors"}).json()
+        assert errors["data"][0]["reason"].startswith("cost: 1,234 is ambiguous with decimal '.'")
+
+    def test_an_unknown_decimal_is_a_400(self, client, key):
+        attributes = {"mapping": {"id": 0, "cost": 1}, "options": {"decimal": ";"}}
+        r = client.post("/api/v3/scans", headers=key, files={"file": ("s.csv", FILE.encode(), "text/csv")},
+                        data={"attributes": orjson.dumps(attributes).decode()})
+        assert r.status_code == 400 and "attributes.options.decimal" in r.json()["message"]

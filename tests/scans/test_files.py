@@ -166,3 +166,13 @@ class TestEncodings:
         path.write_bytes(b"\x00\x01\x02garbage")
         with pytest.raises(files.SourceError, match="binary content"):
             files.prepare(path, "s.csv", LIMITS)
+
+
+class TestXlsxNumbersByDecimal:
+    def test_number_cells_are_written_with_the_files_decimal(self, tmp_path):
+        row = ('<row r="1"><c r="A1" t="inlineStr"><is><t>1.234,50</t></is></c><c r="B1"><v>12.5</v></c>'
+               '<c r="C1"><v>2500</v></c></row>')
+        path = sheets.write(tmp_path / "s.xlsx", [row])
+        assert files.read(path, "xlsx", LIMITS, n_rows=1, decimal=",").row(0) == ("1.234,50", "12,5", "2500")
+        assert files.parse_costs(files.read(path, "xlsx", LIMITS, n_rows=1, decimal=",").row(0), ",").to_list() \
+            == [123450, 1250, 250000]
