@@ -174,5 +174,5 @@ class TestXlsxNumbersByDecimal:
                '<c r="C1"><v>2500</v></c></row>')
         path = sheets.write(tmp_path / "s.xlsx", [row])
         assert files.read(path, "xlsx", LIMITS, n_rows=1, decimal=",").row(0) == ("1.234,50", "12,5", "2500")
-        assert files.parse_costs(files.read(path, "xlsx", LIMITS, n_rows=1, decimal=",").row(0), ",").to_list() \
+        assert files.parse_costs(pl.Series(files.read(path, "xlsx", LIMITS, n_rows=1, decimal=",").row(0)), ",").to_list() \
             == [123450, 1250, 250000]
