@@ -390,9 +390,9 @@ class TestDecimalOption:
     def test_a_de_scan_reads_decimal_commas_and_thousands(self, app_client, key, db):
         done = self._scan(app_client, key, db, self.DE_FILE)
         assert (done["status"], done["products"], done["errors"]) == ("Success", 2, 0), done
-        assert done["options"]["decimal"] == ","
         rows = app_client.post(f"/api/v3/scans/{done['id']}", headers=key, json={"sort": "id"}).json()["data"]
         assert [r["inputs"]["cost"] for r in rows] == [123450, 250000]
+        assert done["options"]["decimal"] == ","
 
     def test_the_decimal_option_overrides_the_marketplace_and_ambiguity_is_an_error(self, app_client, key, db):
         done = self._scan(app_client, key, db, "EAN,Price\n5012345678900,\"1,234\"\n5012345678900,2.50\n",
