@@ -8,6 +8,7 @@ shared strings (kept as one UTF-8 buffer and offsets, not a Python object each).
 The ZIP's central directory says how large each part inflates to without inflating anything;
 `zipfile` never yields more than that size, so a part is bounded by what its directory entry
 declares, and a workbook whose parts declare more than the limit is refused before any inflating.
+expat (2.4 and later) refuses entity expansion bombs itself and never fetches external entities.
 """
 
 from __future__ import annotations
@@ -168,12 +169,10 @@ class Workbook:
         self._shared = (buffer, offsets)
         return self._shared
 
-    def _feed(self, parser, name: str, on_block=None) -> None:
+    def _feed(self, parser, name: str) -> None:
         try:
             for block in self._stream(name):
                 parser.Parse(block, False)
-                if on_block is not None:
-                    on_block()
             parser.Parse(b"", True)
         except expat.ExpatError as exc:
             raise WorkbookError(f"malformed XML in {name} ({exc})") from None
@@ -181,7 +180,8 @@ class Workbook:
     # ---- rows ----------------------------------------------------------------------------------
 
     def declared_rows(self) -> int | None:
-        """The last row number of the sheet's `<dimension>`, read from its first 64 KB only."""
+        """The last row number of the sheet's `<dimension>`, from the sheet's first block (1 MB
+        inflated) only; None when it has none. It may lie: for progress and a cheap early no."""
         head = b""
         for block in self._stream(self.sheet):
             head += block
@@ -205,9 +205,9 @@ class Workbook:
     def rows(self, width: int | None = None, max_rows: int | None = None, decimal: str = "."
              ) -> Iterator[list[tuple[int, list[str | None]]]]:
         """Batches of (line, cells) in sheet order, as the XML is inflated; cells are text (numbers
-        as Excel stored them, `true`/`false` as calamine gives them, error codes as shown), None where empty. Columns past
-        `width` are dropped; past `max_rows` rows, TooLarge. Number cells are written with `decimal`
-        (`12,5` for `,`), so they read as the file's text cells do.
+        as Excel stored them, `true`/`false` as calamine gives them, error codes as shown), None
+        where empty. Columns past `width` are dropped; past `max_rows` rows, TooLarge. Number
+        cells are written with `decimal` (`12,5` for `,`), so they read as text cells do.
 
         Only element starts and text are handled (a Python call per event is most of the cost): a
         row ends when the next one starts, a cell's text is the `<v>` or `<t>` text that follows

@@ -176,3 +176,22 @@ class TestXlsxNumbersByDecimal:
         assert files.read(path, "xlsx", LIMITS, n_rows=1, decimal=",").row(0) == ("1.234,50", "12,5", "2500")
         assert files.parse_costs(pl.Series(files.read(path, "xlsx", LIMITS, n_rows=1, decimal=",").row(0)), ",").to_list() \
             == [123450, 1250, 250000]
+
+
+class TestXlsxHostileXml:
+    def test_an_entity_expansion_bomb_is_a_400(self, tmp_path):
+        entities = '<!ENTITY a0 "xxxxxxxxxx">' + "".join(
+            f'<!ENTITY a{i} "{("&a" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
+        path = tmp_path / "s.xlsx"
+        sheets.write(path, ['<row r="1"><c r="A1" t="inlineStr"><is><t>&a9;</t></is></c></row>'])
+        with zipfile.ZipFile(path) as z:  # the same workbook with a DTD in front of its sheet
+            parts = {n: z.read(n) for n in z.namelist()}
+        parts["xl/worksheets/data.xml"] = parts["xl/worksheets/data.xml"].replace(
+            b"?>", f"?><!DOCTYPE worksheet [{entities}]>".encode(), 1)
+        with zipfile.ZipFile(path, "w") as z:
+            for name, data in parts.items():
+                z.writestr(name, data)
+        started = time.perf_counter()
+        with pytest.raises(files.SourceError, match="malformed XML"):
+            files.read(path, "xlsx", LIMITS, n_rows=5)
+        assert time.perf_counter() - started < 1
