@@ -100,26 +100,23 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
         verdicts.get_column("kind").alias("_kind"),
         verdicts.get_column("error").alias("_id_error"),
     )
-    read = {  # cell -> its number as plain text, and whether it is ambiguous
-        "_cost_text": numbers.normalised(money_text(pl.col("_cost_text")), ctx.decimal),
-        "_map_text": numbers.normalised(money_text(pl.col("_map_text")), ctx.decimal),
-        "_pack_text": numbers.normalised(pl.col("_pack_text"), ctx.decimal),
-        "_stock_text": numbers.normalised(pl.col("_stock_text"), ctx.decimal),
-        "_discount_text": numbers.normalised(pl.col("_discount_text").str.replace_all(r"[%\s]", ""), ctx.decimal),
-    }
+    for text, outputs, clean in (  # each cell -> its value, once per distinct cell
+        ("_cost_text", {"inputs.cost": lambda n: numbers.units(n, 2)}, money_text),
+        ("_map_text", {"inputs.map": lambda n: numbers.units(n, 2)}, money_text),
+        ("_pack_text", {"_pack": _whole}, None),
+        ("_stock_text", {"inputs.stock": _whole}, None),
+        ("_discount_text", {"discount_per_product_bp": lambda n: numbers.units(n, 2)},
+         lambda t: t.str.replace_all(r"[%\s]", "")),
+    ):
+        typed = numbers.read_cells(typed, text, ctx.decimal, outputs, clean)
     typed = typed.with_columns(
-        *(ambiguous.alias(f"_ambiguous{text}") for text, (_, ambiguous) in read.items()),
-        numbers.units(read["_cost_text"][0], 2).alias("inputs.cost"),
         pl.when(pl.col("_pack_text").is_null() | (pl.col("_pack_text") == "")).then(1)
-        .otherwise(_whole(read["_pack_text"][0])).alias("inputs.supplier_pack_quantity"),
-        numbers.units(read["_map_text"][0], 2).alias("inputs.map"),
-        _whole(read["_stock_text"][0]).alias("inputs.stock"),
-        numbers.units(read["_discount_text"][0], 2).alias("discount_per_product_bp"),
+        .otherwise(pl.col("_pack")).alias("inputs.supplier_pack_quantity"),
     )
     suffix = numbers.ambiguous_suffix(ctx.decimal)
 
     def ambiguous(text: str, field: str) -> pl.Expr:
-        return pl.when(pl.col(f"_ambiguous{text}")).then(pl.lit(f"{field}: ") + pl.col(text) + pl.lit(suffix))
+        return pl.when(pl.col(f"{text}_ambiguous")).then(pl.lit(f"{field}: ") + pl.col(text) + pl.lit(suffix))
 
     def unreadable(text: str, value: str, field: str, wanted: str, bad: pl.Expr) -> pl.Expr:
         """An optional mapped cell that holds something, but nothing usable."""
@@ -149,8 +146,8 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
     bad = typed.filter(pl.col("reason").is_not_null()).select(
         "line", pl.col("inputs.identifier").alias("identifier"), pl.col("_cost_text").alias("cost"), "reason")
     good = typed.filter(pl.col("reason").is_null()).drop(
-        "reason", "_id_error", "_pack_text", "_map_text", "_discount_text", "_stock_text",
-        *(f"_ambiguous{text}" for text in read),
+        "reason", "_id_error", "_pack_text", "_map_text", "_discount_text", "_stock_text", "_pack",
+        *(f"{text}_ambiguous" for text in ("_cost_text", "_map_text", "_pack_text", "_stock_text", "_discount_text")),
     ).with_columns(pl.col("discount_per_product_bp").fill_null(0))
     return good, bad
 
