@@ -1,26 +1,40 @@
 # The two set-up commands: `make run` and `make test`. Only python3 (3.11+) and make are needed.
+# One venv; `make run` installs what running needs, `make test` adds the test extra (one stamp each).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+KEY_NAME ?= me
+KEY_PLAN ?= pro
 
-.PHONY: run test bench install clean
+.PHONY: run key test bench install clean
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	@touch $(STAMP)
+	@touch $@
 
-install: $(STAMP)
+install: $(RUN_STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/sellerkit serve
 
-test: $(STAMP)
+# An API key for the server `make run` starts (same data dir from any directory): make key [KEY_NAME=me] [KEY_PLAN=pro]
+key: $(RUN_STAMP)
+	$(BIN)/sellerkit keys create --name '$(KEY_NAME)' --plan '$(KEY_PLAN)'
+
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: $(RUN_STAMP)
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1; } || \
 	  echo "wrk is not installed: the HTTP benchmarks will say SKIPPED"

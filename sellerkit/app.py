@@ -11,7 +11,9 @@ from sellerkit.accounts.quotas import Quotas
 from sellerkit.catalog.spapi import SpApiClient
 from sellerkit.config import Settings, get_settings
 from sellerkit.kit.db import Database
-from sellerkit.kit.http import JSON, RateLimitHeaders, RefuseOversized, install_error_handlers
+from sellerkit.kit.connections import InFlight, Reaper
+from sellerkit.kit.http import (JSON, AccessLog, BodyGuard, RateLimitHeaders, access_log_on,
+                               install_error_handlers)
 from sellerkit.kit.queue import Queue
 from sellerkit.kit.ratelimit import make_limits
 from sellerkit.scans.store import results_cache
@@ -25,10 +27,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     queue = Queue(settings, db)
     quotas = Quotas(make_limits(settings.redis_url, settings.limits_redis_prefix),
-                    default_rps=settings.rate_limit_rps, flush_seconds=settings.quota_flush_seconds)
+                    default_rps=settings.rate_limit_rps, flush_seconds=settings.quota_flush_seconds,
+                    account_rps=settings.account_rate_limit_rps)
+
+    reaper = Reaper(settings.header_read_timeout, settings.keep_alive_timeout)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        reaper.start()  # in a server worker: closes connections idle past their timeouts
         db.migrate()  # cheap when already at head; `sellerkit serve` has run it before forking
         quotas.start(db)  # today's token counters, read once; written back every few seconds
         if settings.runs_embedded_worker:
@@ -38,6 +44,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         quotas.stop()  # the token counters used since the last write
         await app.state.spapi.aclose()
         db.dispose()
+        reaper.stop()
 
     app = FastAPI(
         title="sellerkit",
@@ -54,8 +61,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     results_cache.budget = settings.results_cache_mb * 2**20
     app.state.spapi = SpApiClient.from_settings(settings)  # unconfigured unless SELLERKIT_SPAPI_* are set
     install_error_handlers(app)
-    app.add_middleware(RefuseOversized, limit_mb=settings.upload_limit_mb)
-    app.add_middleware(RateLimitHeaders)  # outermost of ours: sees every reply, errors included
+    # Last added runs first: the access log sees every reply, BodyGuard's 413s and 408s included.
+    app.add_middleware(BodyGuard, json_limit_kb=settings.json_body_limit_kb, upload_limit_mb=settings.upload_limit_mb,
+                       idle_timeout=settings.body_idle_timeout, read_timeout=settings.body_read_timeout)
+    app.add_middleware(RateLimitHeaders)  # sees every reply, errors included
+    app.add_middleware(InFlight)  # requests in flight, which the reaper leaves alone
+    if access_log_on(settings.access_log, settings.log_level):
+        app.add_middleware(AccessLog)
 
     from sellerkit.accounts.router import router as accounts_router
     from sellerkit.accounts.router import tokens_router

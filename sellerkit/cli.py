@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -36,7 +38,9 @@ def _db() -> Database:
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}")
+    from rich.markup import escape
+
+    err.print(f"[red]error:[/red] {escape(message)}")  # messages quote user input: never markup
     raise typer.Exit(code)
 
 
@@ -52,6 +56,7 @@ def serve(
 ):
     """Run the API server (Granian, HTTP/1.1 and HTTP/2 on one port)."""
     from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.http import HTTP1Settings
     from granian.server import Server
 
     settings = get_settings()
@@ -65,34 +70,54 @@ def serve(
         if report:
             err.print(f"demo data: {report.inserted} products loaded (labelled demo)")
     db.dispose()
-    base = f"http://{host}:{port}"
-    sample = _sample_code(settings) if settings.demo and not no_demo else "036000291452"
     if (workers or settings.workers) > 1 and not settings.redis_url:
         err.print(f"note: without SELLERKIT_REDIS_URL each of the {workers or settings.workers} worker processes "
                   "keeps its own request-rate and token buckets (daily token counts are shared through the "
                   "database every few seconds); set SELLERKIT_REDIS_URL for limits exact across processes",
                   soft_wrap=True, highlight=False, markup=False)
-    for line in (
-        f"sellerkit on {base}   (API docs: {base}/docs)",
-        "Get an API key:  sellerkit keys create --name me --plan pro --json",
-        "First request:   curl -H 'Authorization: Bearer <key>' -H 'Content-Type: application/json' "
-        f"-d '{{\"marketplace\":\"US\",\"ids\":[\"{sample}\"]}}' {base}/api/v3/convert",
-        f"Look-up:         curl '{base}/products/lookup?key=<key>&upc={sample}'",
-    ):
+    for line in _banner(settings, f"http://{host}:{port}"):
         err.print(line, soft_wrap=True, highlight=False, markup=False)
+    workers = workers or settings.workers
+    connections = _open_files_for(settings.max_connections)
     Server(
         "sellerkit.app:create_app",
         address=host,
         port=port,
         interface=Interfaces.ASGI,
-        workers=workers or settings.workers,
+        workers=workers,
         http=HTTPModes.auto,
         loop=Loops.auto,  # uvloop where installed
         respawn_failed_workers=True,
         factory=True,
         log_level=settings.log_level,
-        backlog=2048,
+        backlog=settings.backlog,
+        backpressure=connections,  # Granian's cap on the connections a worker serves at once
+        http1_settings=HTTP1Settings(header_read_timeout=int(settings.header_read_timeout * 1000)),
     ).serve()
+
+
+def _open_files_for(connections: int) -> int:
+    """Raise the open-files limit (of this process and the workers it starts) to the hard limit:
+    each connection is a file descriptor and a soft limit of 1,024 is common. The connections a
+    worker serves are capped to what the limit allows."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):
+            pass
+    spare = 256  # database, files, the queue
+    fits = max(64, soft - spare)
+    if connections > fits:
+        err.print(f"note: the open-files limit ({soft:,}) allows {fits:,} connections a worker, not "
+                  f"SELLERKIT_MAX_CONNECTIONS={connections:,}; raise it with `ulimit -n` or in the service unit",
+                  soft_wrap=True, highlight=False, markup=False)
+        return fits
+    return connections
 
 
 @app.command()
@@ -108,16 +133,65 @@ def worker(threads: Annotated[Optional[int], typer.Option(help="Consumer threads
     queue.start_consumer(threads or settings.job_threads, signals=True).run()
 
 
-def _sample_code(settings) -> str:
-    """A UPC that is really in the (demo) catalog, so the first request shows a match."""
+def _banner(settings, base: str) -> list[str]:
+    """What a new user needs next: where the data is, a key command that works from their shell,
+    and a first request per surface with codes really in the catalog."""
     from sellerkit.catalog.service import catalog
 
     db = Database(settings.resolved_database_url)
     try:
         with db.session() as s:
-            return catalog.sample_code(s, "US") or "036000291452"
+            codes = catalog.sample_codes(s, "US")
     finally:
         db.dispose()
+    keys = f"{_cli_command()} keys create --name me --plan pro"
+    lines = [
+        f"sellerkit on {base}   (API docs: {base}/docs)",
+        f"data dir: {settings.data_dir}",
+        "Get an API key (in another terminal): " + (f"make key   or   {keys}" if _under_make() else keys),
+    ]
+    if not codes:
+        return lines + [f"The US catalog is empty: add products with `{_cli_command()} catalog import FILE`, "
+                        "or start without --no-demo and SELLERKIT_DEMO=0 to load the demo catalog."]
+    names = {"upc": "UPC", "ean": "EAN", "isbn": "ISBN", "asin": "ASIN"}
+    lines.append("Codes in the US catalog to try: " + "   ".join(
+        f"{names[kind]} {' '.join(values)}" for kind, values in codes.items()))
+    auth = "-H 'Authorization: Bearer <key>'"
+    post = f"curl {auth} -H 'Content-Type: application/json'"
+    ids = [values[0] for kind, values in codes.items() if kind != "asin"]
+    asins = codes.get("asin", [])
+    lines.append("First requests (put your key for <key>):")
+    if ids:
+        lines.append(f"""  {post} -d '{{"marketplace":"US","ids":{json.dumps(ids, separators=(",", ":"))}}}' {base}/api/v3/convert""")
+    if "upc" in codes:
+        lines.append(f"  curl '{base}/products/lookup?key=<key>&upc={','.join(codes['upc'])}'")
+    if asins:
+        lines += [
+            f"  curl '{base}/products/lookup?key=<key>&asin={','.join(asins)}'",
+            f"""  {post} -d '{{"marketplace":"US","asins":{json.dumps(asins, separators=(",", ":"))}}}' {base}/api/v3/asin-convert""",
+            f"  curl {auth} '{base}/api/v3/inbound-eligibility?asins={','.join(asins)}&marketplace=US'",
+            f"""  {post} -d '{{"marketplace":"US","asin":"{asins[0]}","cost":5}}' {base}/api/v3/calculate""",
+        ]
+    return lines
+
+
+def _cli_command() -> str:
+    """This sellerkit as the user's shell can run it: `make run` leaves .venv/bin off the PATH."""
+    script = Path(sys.executable).parent / "sellerkit"
+    if not script.is_file():
+        return f"{sys.executable} -m sellerkit.cli"
+    on_path = shutil.which("sellerkit")
+    if on_path and Path(on_path).resolve() == script.resolve():
+        return "sellerkit"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
+
+
+def _under_make() -> bool:
+    """Started by `make run` in the checkout, where `make key` works too."""
+    return "MAKELEVEL" in os.environ and (Path.cwd() / "Makefile").is_file()
 
 
 # ---- keys -------------------------------------------------------------------------------------
@@ -138,10 +212,13 @@ def keys_create(
             issued = keys.create(s, name=name, plan=plan, account=account)
     except SellerkitError as exc:
         _fail(exc.message)
+    data_dir = str(get_settings().data_dir)
     if as_json:
-        print(json.dumps(issued.as_dict()))
+        print(json.dumps({**issued.as_dict(), "data_dir": data_dir}))
     else:
         err.print(f"partner id: {issued.partner_id}  account: {issued.account_id}  plan: {issued.plan}")
+        err.print(f"data dir: {data_dir}  (a server on another data dir will not know this key)",
+                  soft_wrap=True, highlight=False, markup=False)
         err.print("secret key (shown once, store it now):")
         print(issued.key)
 
@@ -507,12 +584,13 @@ def lookup(
     try:
         query = lookups.query(asin, upc, ean, domain)
         with db.reader() as reader:
-            items = lookups.items(reader, query)
+            codes, items = lookups.found(reader, query)
     except SellerkitError as exc:
         _fail(exc.message, 2)
         return
     print(json.dumps(items, ensure_ascii=False, indent=2))
-    err.print(f"{len(items)} of {query.cost} codes found in {query.marketplace.domain}")
+    err.print(f"{len(codes)} of {len(query.codes)} codes found in {query.marketplace.domain}, "
+              f"{len(items)} item{'' if len(items) == 1 else 's'}", highlight=False)
 
 
 # ---- db ---------------------------------------------------------------------------------------

@@ -6,16 +6,31 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_data_dir(package_dir: Path = PACKAGE_DIR) -> Path:
+    """Never the current directory: a key made from elsewhere must land in the server's database.
+    A source checkout (`make run`) keeps its data in the checkout's `data`; an installed package
+    in the user's data directory."""
+    checkout = package_dir.parent
+    if (checkout / "pyproject.toml").is_file():
+        return checkout / "data"
+    return Path(platformdirs.user_data_dir("sellerkit", appauthor=False))
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SELLERKIT_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(
-        Path("data"),
-        description="Where the embedded database, uploads and exports live.",
+        default_factory=default_data_dir,
+        description="Where the embedded database, uploads and exports live; default: `data` in "
+        "the source checkout sellerkit runs from, else the user's data directory (platformdirs). "
+        "A relative path is taken from the current directory and made absolute.",
     )
     database_url: str | None = Field(
         None,
@@ -45,6 +60,21 @@ class Settings(BaseSettings):
         "(`sellerkit keys set-limit`); a burst of one second's worth is allowed.",
         gt=0,
     )
+    account_rate_limit_rps: int = Field(
+        1200,
+        description="Requests a second all the keys of one account may make together (a burst of "
+        "one second's worth), so that minting keys does not multiply an account's rate. Never "
+        "below SELLERKIT_RATE_LIMIT_RPS, and a key given a higher limit of its own (`sellerkit "
+        "keys set-limit`) may use the account's bucket up to that: one key at its limit is never "
+        "slowed by its account. 429 naming the account beyond it.",
+        gt=0,
+    )
+    max_keys_per_account: int = Field(
+        25,
+        description="Live (not revoked) API keys one account may hold; `POST /account/keys` and "
+        "`sellerkit keys create --account` answer 409 past it (revoke one first).",
+        gt=0,
+    )
     quota_flush_seconds: float = Field(
         2.0,
         description="How often the in-memory daily token counters are written to the database "
@@ -61,6 +91,60 @@ class Settings(BaseSettings):
     )
     job_threads: int = Field(2, description="Consumer threads of a worker (or of the server).")
     upload_limit_mb: int = Field(100, description="Largest supplier file accepted, in MB (413 above).")
+
+    # Request bodies, connections and timeouts (docs/limits.md). Enforced before the key is
+    # checked and before a body is read whole.
+    json_body_limit_kb: int = Field(
+        1_000,
+        description="Largest request body of a JSON route, in KB of 1,000 bytes (413 above, the "
+        "connection closed); the scan upload takes upload_limit_mb instead.",
+        gt=0,
+    )
+    body_read_timeout: float = Field(
+        300.0,
+        description="Seconds a client may take to send a whole request body (408 past it, the "
+        "connection closed): a body trickled a byte at a time is cut off.",
+        gt=0,
+    )
+    body_idle_timeout: float = Field(
+        30.0,
+        description="Seconds a request body may pause between two of its chunks (408 past it, the "
+        "connection closed).",
+        gt=0,
+    )
+    header_read_timeout: float = Field(
+        10.0,
+        description="Seconds a client may take to send a request's headers, counted from the "
+        "connection's start or the previous reply; past it the connection is closed. A connection "
+        "that sends nothing at all is closed after the same time.",
+        gt=0,
+    )
+    keep_alive_timeout: float = Field(
+        60.0,
+        description="Seconds a connection (HTTP/1.1 or HTTP/2) with no request in flight may stay "
+        "open without sending anything before it is closed. HTTP/1.1 connections are also "
+        "closed when the next request's headers do not arrive within header_read_timeout.",
+        gt=0,
+    )
+    max_connections: int = Field(
+        10_000,
+        description="Connections one server worker process serves at once; more wait in the "
+        "backlog until one closes. `sellerkit serve` raises the open-files limit to fit.",
+        gt=0,
+    )
+    backlog: int = Field(
+        2048,
+        description="Connections the kernel queues for the server beyond max_connections (the "
+        "listen backlog; at most net.core.somaxconn); past it new connections are refused.",
+        ge=128,
+    )
+    access_log: str = Field(
+        "info",
+        description="Level of the access log, one JSON line per request on standard output "
+        "(time, method, path without the query string, status, ms, partner id, client): debug, "
+        "info or warning, shown when at or above log_level; off turns it off.",
+        pattern="^(off|debug|info|warning)$",
+    )
     results_cache_mb: int = Field(1536, description="Memory for finished scans' results kept ready for pages.")
     scan_chunk_rows: int = Field(100_000, description="Rows a scan processes between progress saves.")
     scan_max_rows: int = Field(
@@ -76,8 +160,14 @@ class Settings(BaseSettings):
         gt=0,
     )
     scan_stale_seconds: int = Field(
-        60, description="A running scan with no progress saved for this long is resumed elsewhere."
+        60, description="A running scan with no progress saved for this long is resumed elsewhere (at once "
+                        "when the process holding it ran on this host and is gone)."
     )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
 
     @property
     def runs_embedded_worker(self) -> bool:

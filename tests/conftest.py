@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -14,8 +15,25 @@ import sqlalchemy as sa
 from sellerkit.config import Settings
 from sellerkit.kit.db import Database, import_all_models
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# Outside reference data, read in place: ../shared next to the checkout (SELLERKIT_TEST_SHARED
+# points elsewhere, e.g. at a missing folder to see what a clone without it collects).
+SHARED = Path(os.environ.get("SELLERKIT_TEST_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 FIXTURES = SHARED / "fixtures" / "external"
+
+
+def shared_cases(path: Path, cases: Callable[[], Iterable[Any]], *, recorded: int,
+                 ids: Callable[[Any], str]) -> list:
+    """Parameters read from a file under ../shared at collection time, marked `shared`.
+
+    Without the file, `recorded` cases (as many as the file gave when the test was written) are
+    collected all the same, each skipped with the reason, so a clone without ../shared reports
+    them as skipped instead of silently collecting fewer tests. tests/test_shared_cases.py holds
+    `recorded` to the files."""
+    if not path.exists():
+        skip = pytest.mark.skip(reason=f"shared fixture not found: {path}")
+        return [pytest.param(None, id=f"missing-{n}", marks=(pytest.mark.shared, skip))
+                for n in range(1, recorded + 1)]
+    return [pytest.param(case, id=ids(case), marks=pytest.mark.shared) for case in cases()]
 PG_ADMIN_URL = os.environ.get(
     "SELLERKIT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

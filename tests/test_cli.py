@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -15,8 +16,9 @@ def run(tmp_path):
     env = {**os.environ, "SELLERKIT_DATA_DIR": str(tmp_path / "data")}
     env.pop("SELLERKIT_DATABASE_URL", None)
 
-    def sellerkit(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([sys.executable, "-m", "sellerkit.cli", *args], env=env,
+    def sellerkit(*args: str, check: bool = True, **settings: str) -> subprocess.CompletedProcess:
+        """`settings`: extra environment, e.g. SELLERKIT_MAX_KEYS_PER_ACCOUNT="2"."""
+        proc = subprocess.run([sys.executable, "-m", "sellerkit.cli", *args], env={**env, **settings},
                               capture_output=True, text=True, timeout=120)
         if check and proc.returncode != 0:
             raise AssertionError(f"sellerkit {' '.join(args)} failed: {proc.stderr}")
@@ -28,8 +30,13 @@ def run(tmp_path):
 class TestKeysCli:
     def test_create_json_contract(self, run, tmp_path):
         out = json.loads(run("keys", "create", "--name", "shop", "--plan", "pro", "--json").stdout)
-        assert set(out) == {"key", "partner_id", "account_id", "plan"} and out["plan"] == "pro"
-        assert (tmp_path / "data" / "sellerkit.db").exists()
+        assert set(out) == {"key", "partner_id", "account_id", "plan", "data_dir"} and out["plan"] == "pro"
+        assert out["data_dir"] == str(tmp_path / "data") and (tmp_path / "data" / "sellerkit.db").exists()
+
+    def test_create_says_where_the_key_is_stored(self, run, tmp_path):
+        proc = run("keys", "create", "--name", "shop")
+        assert f"data dir: {tmp_path / 'data'}" in proc.stderr
+        assert proc.stdout.strip().startswith("sk_") and len(proc.stdout.splitlines()) == 1
 
     def test_rotate_json_keeps_partner_id(self, run):
         made = json.loads(run("keys", "create", "--name", "shop", "--json").stdout)
@@ -50,6 +57,23 @@ class TestKeysCli:
         assert proc.returncode == 1 and "unknown plan" in proc.stderr
 
 
+    def test_create_past_the_accounts_key_cap_fails_naming_the_setting(self, run):
+        cap = {"SELLERKIT_MAX_KEYS_PER_ACCOUNT": "2"}
+        for name in ("one", "two"):
+            run("keys", "create", "--name", name, "--account", "acme", **cap)
+        proc = run("keys", "create", "--name", "three", "--account", "acme", check=False, **cap)
+        assert proc.returncode == 1 and "SELLERKIT_MAX_KEYS_PER_ACCOUNT" in proc.stderr
+
+    def test_name_with_control_characters_fails_naming_the_field(self, run):
+        proc = run("keys", "create", "--name", "shop\x1b]0;pwned\x07", check=False)
+        assert proc.returncode == 1 and "name:" in proc.stderr and "printable" in proc.stderr
+
+
+    def test_rejected_name_is_quoted_not_read_as_markup(self, run):
+        proc = run("keys", "create", "--name", "\x07[/red] x", check=False)
+        assert proc.returncode == 1 and "[/red]" in proc.stderr and "Traceback" not in proc.stderr
+
+
 class TestCatalogCli:
     def test_import_then_export_round_trip(self, run, tmp_path):
         src = tmp_path / "in.jsonl"
@@ -59,6 +83,20 @@ class TestCatalogCli:
         assert summary["inserted"] == 1
         exported = run("catalog", "export", "--marketplace", "US").stdout.splitlines()
         assert json.loads(exported[0])["asin"] == "B000000001"
+
+    def test_csv_round_trip_keeps_the_demo_flag(self, run, tmp_path):
+        demo = tmp_path / "demo.jsonl"
+        run("catalog", "demo", "--products", "5", "--seed", "1", "--out", str(demo))
+        run("catalog", "import", str(demo))
+        exported = tmp_path / "out.csv"
+        run("catalog", "export", "--format", "csv", "--out", str(exported))
+        header, *rows = exported.read_text().splitlines()
+        assert "demo" in header.split(",") and rows
+        exported.rename(tmp_path / "again.csv")
+        (tmp_path / "data").rename(tmp_path / "first")  # a fresh catalog for the CSV
+        run("catalog", "import", str(tmp_path / "again.csv"))
+        records = [json.loads(line) for line in run("catalog", "export").stdout.splitlines()]
+        assert len(records) == len(rows) and all(r["demo"] is True for r in records)
 
     def test_import_rejects_unknown_file_type(self, run, tmp_path):
         bad = tmp_path / "x.txt"
@@ -156,6 +194,16 @@ class TestLookupCli:
         items = json.loads(run("lookup", "--upc", "793610399007").stdout)
         assert [(i["asin"], i["ean"]) for i in items] == [("B088H39PXX", "0793610399007")]
 
+    def test_counts_codes_found_apart_from_items(self, run, tmp_path):
+        records = tmp_path / "c.jsonl"
+        records.write_text("".join(json.dumps({"marketplace": "US", "asin": asin, "title": "Dart",
+                                               "identifiers": {"upc": ["793610399007"]}}) + "\n"
+                                   for asin in ("B088H39PXX", "B088H39PX2")))
+        run("catalog", "import", str(records))
+        proc = run("lookup", "--upc", "793610399007,036000291452")
+        assert len(json.loads(proc.stdout)) == 2
+        assert "1 of 2 codes found in amazon.com, 2 items" in proc.stderr
+
     def test_bad_query_fails_naming_the_parameter(self, run):
         proc = run("lookup", "--asin", "B088H39PXX", "--domain", "zz", check=False)
         assert proc.returncode == 2 and "domain: unknown domain" in proc.stderr
@@ -182,3 +230,62 @@ class TestCatalogImportDecimal:
         src.write_text("marketplace,asin,title\nUS,B000000001,Thing\n")
         proc = run("catalog", "import", str(src), "--decimal", ";", check=False)
         assert proc.returncode == 2 and "--decimal: expected '.' or ','" in proc.stderr
+
+
+class TestServeBanner:
+    """What `sellerkit serve` tells a new user to do next, checked by doing it."""
+
+    @pytest.fixture
+    def banner(self, db, settings):
+        from sellerkit.catalog.tasks import load_demo_if_empty
+        from sellerkit.cli import _banner
+
+        load_demo_if_empty(db, 200, 1)
+        settings.database_url = db.url
+        return _banner(settings, "http://127.0.0.1:8000")
+
+    @staticmethod
+    def codes(banner: list[str]) -> dict[str, list[str]]:
+        line = next(x for x in banner if x.startswith("Codes in the US catalog to try: "))
+        found = re.findall(r"(UPC|EAN|ISBN|ASIN) ((?:[0-9A-Z]{10,13} ?)+)", line.split(": ", 1)[1])
+        return {kind: values.split() for kind, values in found}
+
+    def test_key_command_runs_from_a_shell_without_the_venv_on_its_path(self, banner, tmp_path):
+        line = next(x for x in banner if x.startswith("Get an API key"))
+        command = line.split(": ", 1)[1].split("   or   ")[-1]
+        shell = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120,
+                               env={"PATH": "/usr/bin:/bin", "SELLERKIT_DATA_DIR": str(tmp_path / "keys"),
+                                    **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}})
+        assert shell.returncode == 0, shell.stderr
+        assert shell.stdout.startswith("sk_") and f"data dir: {tmp_path / 'keys'}" in shell.stderr
+
+    def test_names_the_data_dir(self, banner, settings):
+        assert f"data dir: {settings.data_dir}" in banner
+
+    def test_offers_several_codes_of_each_kind(self, banner):
+        codes = self.codes(banner)
+        assert set(codes) == {"UPC", "EAN", "ISBN", "ASIN"}
+        assert all(len(values) >= 2 for values in codes.values())
+
+    def test_every_code_offered_is_found(self, banner, client, new_key):
+        codes, auth = self.codes(banner), {"Authorization": f"Bearer {new_key().key}"}
+        ids = codes["UPC"] + codes["EAN"] + codes["ISBN"]
+        converted = client.post("/api/v3/convert", json={"marketplace": "US", "ids": ids}, headers=auth).json()
+        assert sorted(converted) == sorted(ids)
+        for kind in ("upc", "ean", "asin"):
+            got = client.get("/products/lookup", params={kind: ",".join(codes[kind.upper()])}, headers=auth).json()
+            assert len(got["items"]) >= len(codes[kind.upper()]), kind
+
+    def test_shows_a_request_for_each_surface(self, banner):
+        requests = "\n".join(x for x in banner if x.startswith("  curl"))
+        for route in ("/api/v3/convert", "/api/v3/asin-convert", "/products/lookup?key=<key>&upc=",
+                      "/products/lookup?key=<key>&asin=", "/api/v3/inbound-eligibility", "/api/v3/calculate"):
+            assert route in requests
+        assert requests.count("-d '") == 3  # every POST shows its body
+
+    def test_empty_catalog_says_how_to_fill_it(self, db, settings):
+        from sellerkit.cli import _banner
+
+        settings.database_url = db.url
+        banner = _banner(settings, "http://127.0.0.1:8000")
+        assert "catalog import FILE" in banner[-1] and not any(x.startswith("  curl") for x in banner)

@@ -6,16 +6,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 
 from sellerkit.accounts.service import Principal, keys
 from sellerkit.errors import Invalid, SellerkitError, Unauthorized
-from sellerkit.kit.http import RATE_LIMIT_SCOPE_KEY, DbReader
+from sellerkit.kit.http import RATE_LIMIT_SCOPE_KEY, DbReader, database
 
 _MISSING = (
     "missing API key: send it as `Authorization: Bearer <key>`, a `Token: <key>` or "
     "`X-Api-Key: <key>` header, or the `key` query parameter"
 )
 _INVALID = "invalid API key: it was never issued, was rotated or was revoked"
+MAX_KEY_CHARS = 200  # keys are about 50; a longer one is refused before it is hashed
 
 
 def key_from_request(request: Request) -> str | None:
@@ -41,7 +43,7 @@ def authenticate(request: Request, reader, missing: type[SellerkitError] = Unaut
     secret = key_from_request(request)
     if secret is None:
         raise missing(_MISSING)
-    principal = keys.authenticate(reader, secret)
+    principal = keys.authenticate(reader, secret) if len(secret) <= MAX_KEY_CHARS else None
     if principal is None:
         raise Unauthorized(_INVALID)
     request.state.principal = principal
@@ -51,7 +53,27 @@ def authenticate(request: Request, reader, missing: type[SellerkitError] = Unaut
 
 
 async def require_principal(request: Request, reader: DbReader) -> Principal:
-    return authenticate(request, reader)
+    already = getattr(request.state, "principal", None)  # checked before the body (KeyFirstRoute)
+    return already if already is not None else authenticate(request, reader)
+
+
+class KeyFirstRoute(APIRoute):
+    """Routes whose body is an upload (`kit.http.takes_upload`) check the key from the headers
+    before the body is read: FastAPI parses a form before it resolves dependencies, so a request
+    without a valid key would otherwise have its whole file read (and spooled to disk) first.
+    The key's request is counted once: `require_principal` then takes the principal found here."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+        if not getattr(self.endpoint, "takes_upload", False):
+            return handler
+
+        async def route(request: Request):
+            with database(request).reader() as reader:
+                authenticate(request, reader)
+            return await handler(request)
+
+        return route
 
 
 async def require_principal_400(request: Request, reader: DbReader) -> Principal:

@@ -2,7 +2,10 @@
 
 - Request rate (the API principles): each request with a key takes one token from that key's
   bucket of `rate_limit_rps` (the key's own limit, `sellerkit keys set-limit`, or the default
-  600) refilled at that rate: 429 with `Retry-After` and `X-RateLimit-*` beyond it.
+  600) refilled at that rate, and one from its account's bucket of `account_rate_limit_rps`
+  (default 1,200; never below the calling key's own limit, so one key alone is never slowed by
+  its account): 429 with `Retry-After` and `X-RateLimit-*` (the tighter bucket's figures) beyond
+  either, the message naming the one that refused.
 - Tokens (ASINScope): each identifier looked up costs a token of the account's plan, paid from a
   daily allowance and a bucket (`sellerkit.domain.quotas`). Tokens belong to the account (its
   subscription), so every key of an account draws on the same allowance.
@@ -42,9 +45,10 @@ def date_day(value: date) -> int:
 
 class Quotas:
     def __init__(self, limits: MemoryLimits | RedisLimits, default_rps: int = 600,
-                 flush_seconds: float = 2.0) -> None:
+                 flush_seconds: float = 2.0, account_rps: int = 1200) -> None:
         self.limits = limits
         self.default_rps = default_rps
+        self.account_rps = max(account_rps, default_rps)
         self.flush_seconds = flush_seconds
         self._db: Database | None = None
         self._stop = threading.Event()
@@ -54,18 +58,30 @@ class Quotas:
     # ---- per request ---------------------------------------------------------------------------
 
     def check_rate(self, who: Principal) -> q.RateDecision:
-        """One request of `who` against its key's requests/s limit; 429 beyond it."""
+        """One request of `who` against its key's and its account's requests/s limits; 429 beyond
+        either."""
         rps = who.rate_limit_rps or self.default_rps
-        decision = self.limits.hit(who.key_id, rps)
+        # A key the operator raised above its account's limit may draw on the account's bucket up
+        # to its own limit; the account's other keys still share the account's limit.
+        account_rps = rps if rps > self.account_rps else self.account_rps
+        decision = self.limits.hit(who.key_id, rps, who.account_id, account_rps)
         if not decision.allowed:
             wait_ms = max(1, int(decision.retry_after * 1000 + 0.999))
-            raise QuotaExceeded(
-                f"too many requests: key {who.partner_id} may make {rps} requests a second; wait "
-                f"{wait_ms} ms (Retry-After) and send them more slowly, or ask the operator for a "
-                f"higher limit (sellerkit keys set-limit {who.partner_id} --rps N)",
-                decision.retry_after,
-                headers={k.decode(): v.decode() for k, v in decision.headers()},
-            )
+            if decision.scope == "account":
+                message = (
+                    f"too many requests: account {who.account_id} may make {account_rps} requests a second "
+                    f"with all its keys together (key {who.partner_id} is one of them); wait {wait_ms} ms "
+                    f"(Retry-After) and send them more slowly, or ask the operator for a higher limit "
+                    f"(SELLERKIT_ACCOUNT_RATE_LIMIT_RPS)"
+                )
+            else:
+                message = (
+                    f"too many requests: key {who.partner_id} may make {rps} requests a second; wait "
+                    f"{wait_ms} ms (Retry-After) and send them more slowly, or ask the operator for a "
+                    f"higher limit (sellerkit keys set-limit {who.partner_id} --rps N)"
+                )
+            raise QuotaExceeded(message, decision.retry_after,
+                                headers={k.decode(): v.decode() for k, v in decision.headers()})
         return decision
 
     def charge(self, who: Principal, cost: int) -> q.Charge:

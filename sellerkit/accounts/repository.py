@@ -34,6 +34,19 @@ def key_by_partner_id(session: Session, partner_id: str) -> ApiKey | None:
     return session.scalars(sa.select(ApiKey).where(ApiKey.partner_id == partner_id)).first()
 
 
+def lock_account(session: Session, account_id: int) -> None:
+    """Hold the account's row until the transaction ends (PostgreSQL: `FOR UPDATE`), so that
+    checks of its keys and the writes they allow are one step for concurrent requests. SQLite
+    needs nothing: write transactions begin IMMEDIATE and run one at a time."""
+    session.execute(sa.select(Account.id).where(Account.id == account_id).with_for_update())
+
+
+def live_key_count(session: Session, account_id: int) -> int:
+    """Keys of the account that authenticate (revoked ones do not count)."""
+    return session.scalar(sa.select(sa.func.count()).select_from(ApiKey)
+                          .where(ApiKey.account_id == account_id, ApiKey.revoked_at.is_(None)))
+
+
 def list_keys(session: Session, account_id: int | None = None) -> list[tuple[ApiKey, Account]]:
     stmt = sa.select(ApiKey, Account).join(Account).order_by(ApiKey.id)
     if account_id is not None:

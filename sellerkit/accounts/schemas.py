@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class KeyInfo(BaseModel):
@@ -30,7 +30,9 @@ class IssuedKeyOut(BaseModel):
 
 
 class NewKeyRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(description="A label for the key: 1 to 64 printable characters once leading and "
+                      "trailing spaces are trimmed (400 naming `name` otherwise).")
 
 
 class TokensReply(BaseModel):

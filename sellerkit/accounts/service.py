@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from sellerkit.accounts import repository as repo
 from sellerkit.accounts.models import Account, ApiKey
+from sellerkit.config import get_settings
 from sellerkit.domain.plans import plan as get_plan
-from sellerkit.errors import Invalid, NotFound
+from sellerkit.domain.quoting import quote
+from sellerkit.errors import Conflict, Invalid, NotFound
 from sellerkit.kit.db import Reader, utcnow
 
 
@@ -49,17 +51,45 @@ def _new_secret() -> str:
     return "sk_" + secrets.token_urlsafe(32)
 
 
+KEY_NAME_MAX = 64
+
+
+def key_name(value: str) -> str:
+    """A key's name, trimmed: 1 to 64 printable characters. Names are shown in listings and
+    terminals, where control characters (escape sequences, new lines) could forge output."""
+    name = value.strip()
+    if not name or len(name) > KEY_NAME_MAX or not name.isprintable():
+        raise Invalid(f"name: a key's name must be 1 to {KEY_NAME_MAX} printable characters after trimming "
+                      f"spaces (no control characters); got {quote(value)}")
+    return name
+
+
 class KeyService:
     def create(
-        self, session: Session, name: str, plan: str | None = "basic", account: str | None = None
+        self, session: Session, name: str, plan: str | None = "basic", account: str | None = None,
+        max_keys: int | None = None,
     ) -> IssuedKey:
-        """Issue a key; `account` is an existing account's id or name, or a new account's name."""
+        """Issue a key; `account` is an existing account's id or name, or a new account's name.
+        An account holds at most `max_keys` live keys (default: the `max_keys_per_account`
+        setting): 409 past it. The account's row is locked first, so two requests at the cap
+        cannot both pass the count."""
+        name = key_name(name)
         if plan is not None:
             try:
                 get_plan(plan)
             except ValueError as exc:
                 raise Invalid(str(exc)) from None
+        if max_keys is None:
+            max_keys = get_settings().max_keys_per_account
         acct = self.find_or_create_account(session, account or name, plan)
+        repo.lock_account(session, acct.id)
+        live = repo.live_key_count(session, acct.id)
+        if live >= max_keys:
+            raise Conflict(
+                f"too many keys: account {acct.id} holds {live} live keys and may hold {max_keys} "
+                f"(SELLERKIT_MAX_KEYS_PER_ACCOUNT); revoke one it no longer needs (DELETE "
+                f"/account/keys/{{partner_id}} or sellerkit keys revoke) or ask the operator for a higher cap"
+            )
         secret = _new_secret()
         key = ApiKey(
             account_id=acct.id,
@@ -137,7 +167,7 @@ class KeyService:
         key = repo.key_by_partner_id(session, partner_id)
         # Another account's key is "not found", never "forbidden": existence is not confirmed.
         if key is None or key.revoked_at is not None or account_id not in (None, key.account_id):
-            raise NotFound(f"partner_id: no active key {partner_id!r}")
+            raise NotFound(f"partner_id: no active key {quote(partner_id)}")
         return key
 
 

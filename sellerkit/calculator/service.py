@@ -18,6 +18,7 @@ from sellerkit.domain.fees import (APPAREL_CATEGORIES, FeeBreakdown, FeeError, F
                                    schedule_for, tier_title)
 from sellerkit.domain.money import cents, quantise
 from sellerkit.domain.profit import CostError, CostOptions, MultipackPrep, financials, sale_price
+from sellerkit.domain.quoting import quote
 from sellerkit.errors import Invalid, NotFound
 from sellerkit.kit.db import Reader
 
@@ -34,12 +35,20 @@ UNITS = ("imperial", "metric")  # inches and pounds (the catalog's units), or ce
 def package_of(dims: dict, field: str = "package_dimensions", units: str = "imperial") -> Package:
     missing = [k for k in ("length", "width", "height", "weight") if dims.get(k) is None]
     if missing:
-        raise Invalid(f"{field}: missing {', '.join(missing)}", 422)
+        raise Invalid(f"{field}: missing {', '.join(missing)}")
     make = Package.metric if units == "metric" else Package.of
     try:
         return make(dims["length"], dims["width"], dims["height"], dims["weight"])
     except (FeeError, ValueError) as exc:
-        raise Invalid(f"{field}: {exc}", 422) from None
+        raise Invalid(f"{field}: {exc}") from None
+
+
+def _missing_message(missing: list[str], asin: str | None) -> str:
+    """Every input the calculation lacks, named at once (`{}` names them all)."""
+    names, them = ", ".join(missing), "it" if len(missing) == 1 else "them"
+    if asin:
+        return f"{names}: required (the catalog has none for {quote(asin)}); send {them}"
+    return f"{names}: required without an asin; send {them}, or an asin the catalog holds"
 
 
 class Calculator:
@@ -60,7 +69,7 @@ class Calculator:
             return compute(schedule_for(resolve_marketplace(marketplace), when), package, price, category,
                            when, options)
         except FeeError as exc:
-            raise Invalid(str(exc), 422) from None
+            raise Invalid(str(exc)) from None
 
     def calculate(self, reader: Reader, req: CalculateRequest, now: datetime | None = None) -> dict:
         now = now or datetime.now(UTC)
@@ -70,25 +79,23 @@ class Calculator:
         if asin:
             record = repo.product(reader, mp, asin) or {}
             if not record:
-                raise NotFound(f"asin: {asin} is not in the {mp} catalog")
+                raise NotFound(f"asin: {quote(asin)} is not in the {mp} catalog")
         if req.price is not None:
             price, price_source = _cents(req.price), "request"
         else:
             price, price_source = sale_price(record)
-            if price is None:
-                raise Invalid("price: required (the catalog has no Buy Box or offer price for this product)", 422)
         dims = req.package_dimensions.model_dump() if req.package_dimensions else record.get("package_dimensions")
-        if not dims:
-            raise Invalid("package_dimensions: required (the catalog has none for this product)", 422)
         category = req.category or record.get("category")
-        if not category:
-            raise Invalid("category: required (the catalog has none for this product)", 422)
+        missing = [name for name, value in (("price", price), ("package_dimensions", dims), ("category", category))
+                   if not value and value != 0]
+        if missing:
+            raise Invalid(_missing_message(missing, asin))
         when = req.date or now.date()
         try:
             schedule = schedule_for(mp, when)
             slug = schedule.category(category).slug
         except FeeError as exc:
-            raise Invalid(str(exc), 422) from None
+            raise Invalid(str(exc)) from None
         apparel = req.apparel if req.apparel is not None else slug in APPAREL_CATEGORIES
         dangerous = req.dangerous_goods if req.dangerous_goods is not None else bool(record.get("is_hazmat"))
         fee_options = FeeOptions(
@@ -101,7 +108,7 @@ class Calculator:
         try:
             breakdown = compute(schedule, package, price, slug, when, fee_options)
         except FeeError as exc:
-            raise Invalid(str(exc), 422) from None
+            raise Invalid(str(exc)) from None
         mp_prep = req.multipack_prep_cost
         try:
             cost_options = CostOptions(
@@ -122,7 +129,7 @@ class Calculator:
                 discount_per_product_bp=quantise(req.discount_per_product, 100, "discount_per_product"),
             )
         except CostError as exc:
-            raise Invalid(str(exc), 422) from None
+            raise Invalid(str(exc)) from None
         history = repo.rank_history(reader, mp, asin, now - sales.WINDOW) if asin else []
         rank = record.get("rank")
         model = self.rank_model(reader, mp, category) if rank and not record.get("monthly_sold") else None

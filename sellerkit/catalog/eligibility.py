@@ -25,6 +25,7 @@ from sellerkit.catalog.spapi import SpApiClient, SpApiError, SpApiInvalidInput, 
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain.eligibility import inbound_eligibility as estimate
 from sellerkit.domain.marketplaces import Marketplace, UnknownMarketplace, marketplace
+from sellerkit.domain.quoting import quote
 from sellerkit.errors import Invalid
 from sellerkit.kit.db import Reader, utcnow
 
@@ -52,10 +53,13 @@ class EligibilityService:
             if not item:
                 continue
             count += 1
+            if len(item) > ids.MAX_CODE_CHARS:
+                raise Invalid(f"asins[{i}]: {len(item):,} characters; an ASIN has 10 (at most "
+                              f"{ids.MAX_CODE_CHARS} as written)")
             try:
                 asin = ids.parse_asin(item)
             except ids.InvalidIdentifier as exc:
-                raise Invalid(f"asins[{i}]: {item!r} is not an ASIN: {exc.reason}") from None
+                raise Invalid(f"asins[{i}]: {quote(item)} is not an ASIN: {exc.reason}") from None
             if asin not in out:
                 out.append(asin)
         if not 1 <= count <= MAX_ASINS:

@@ -148,7 +148,8 @@ def write_jsonl(out: IO[bytes], records: Iterable[dict]) -> int:
 
 
 def write_csv(out: IO[str], records: Iterable[dict]) -> int:
-    """Spec fields only, in the spec's order (JSON Lines is the lossless format)."""
+    """Spec fields in the spec's order, then sellerkit's labels such as `demo` (JSON Lines is
+    the lossless format: other extra fields stay out of CSV)."""
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     count = 0

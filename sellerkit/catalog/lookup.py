@@ -34,17 +34,23 @@ class LookupService:
     def items(self, reader: Reader, query: LookupQuery) -> list[dict]:
         """Items of the codes found (none for codes the catalog does not have); a UPC or EAN
         that several ASINs carry gives each of them, in ASIN order."""
+        return self.found(reader, query)[1]
+
+    def found(self, reader: Reader, query: LookupQuery) -> tuple[list[str], list[dict]]:
+        """The codes asked for that the catalog has (as normalised in the query), and the items:
+        a code may give several items, so the two counts differ."""
         mp = query.marketplace.code
         if query.family == "asin":
-            asins = list(query.codes)
+            by_code = {code: [code] for code in query.codes}
         else:
-            by_key: dict[str, list[str]] = {}
+            by_code: dict[str, list[str]] = {}
             for key, asin in repo.asins_for_keys(reader, mp, query.codes):
-                by_key.setdefault(key, []).append(asin)
-            asins = list(dict.fromkeys(a for key in query.codes for a in sorted(by_key.get(key, ()))))
+                by_code.setdefault(key, []).append(asin)
+        asins = list(dict.fromkeys(a for code in query.codes for a in sorted(by_code.get(code, ()))))
         texts = repo.record_texts(reader, mp, asins)
         market = query.marketplace
-        return [item(orjson.loads(texts[a]), market) for a in asins if a in texts]
+        codes = [code for code in query.codes if any(a in texts for a in by_code.get(code, ()))]
+        return codes, [item(orjson.loads(texts[a]), market) for a in asins if a in texts]
 
 
 lookups = LookupService()

@@ -6,15 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from sellerkit.accounts.dependencies import CurrentPrincipal
+from sellerkit.accounts.dependencies import MAX_KEY_CHARS, CurrentPrincipal
 from sellerkit.catalog.lookup import lookups
 from sellerkit.catalog.schemas import LookupReply
-from sellerkit.domain.lookup import MAX_CODES
+from sellerkit.domain.lookup import MAX_CODES, MAX_QUERY_CHARS
 from sellerkit.domain.marketplaces import ASINSCOPE_DOMAINS
 from sellerkit.kit.http import JSON, DbReader, DialectErrorRoute
 
 router = APIRouter(tags=["ASINScope: products"], route_class=DialectErrorRoute)
 
+MAX_DOMAIN_CHARS = 10
 _CODES = f"Comma-separated list of 1 to {MAX_CODES} codes; send only one of asin, upc and ean."
 
 
@@ -27,11 +28,11 @@ async def products_lookup(
     request: Request,
     who: CurrentPrincipal,
     reader: DbReader,
-    asin: Annotated[str | None, Query(description="ASINs. " + _CODES)] = None,
-    upc: Annotated[str | None, Query(description="UPC codes (a lost leading zero is restored). " + _CODES)] = None,
-    ean: Annotated[str | None, Query(description="EAN codes. " + _CODES)] = None,
-    domain: Annotated[str, Query(description=f"Amazon marketplace: {', '.join(ASINSCOPE_DOMAINS)}.")] = "com",
-    key: Annotated[str | None, Query(description="Your API key (or send it in an Authorization header).")] = None,
+    asin: Annotated[str | None, Query(max_length=MAX_QUERY_CHARS, description="ASINs. " + _CODES)] = None,
+    upc: Annotated[str | None, Query(max_length=MAX_QUERY_CHARS, description="UPC codes (a lost leading zero is restored). " + _CODES)] = None,
+    ean: Annotated[str | None, Query(max_length=MAX_QUERY_CHARS, description="EAN codes. " + _CODES)] = None,
+    domain: Annotated[str, Query(max_length=MAX_DOMAIN_CHARS, description=f"Amazon marketplace: {', '.join(ASINSCOPE_DOMAINS)}.")] = "com",
+    key: Annotated[str | None, Query(max_length=MAX_KEY_CHARS, description="Your API key (or send it in an Authorization header).")] = None,
 ):
     charge, items = lookups.lookup(reader, request.app.state.quotas, who, asin=asin, upc=upc, ean=ean, domain=domain)
     return JSON({

@@ -18,6 +18,7 @@ import orjson
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain import numbers
 from sellerkit.domain.marketplaces import MARKETPLACES, UnknownMarketplace, marketplace
+from sellerkit.domain.quoting import quote
 
 # field -> type tag, in the spec's order (also the CSV column order).
 PRODUCT_FIELDS: dict[str, str] = {
@@ -65,6 +66,10 @@ PRODUCT_FIELDS: dict[str, str] = {
     "monthly_sold": "int",
     "updated_at": "timestamp",
 }
+# sellerkit's own extra fields (the spec keeps extras): typed like spec fields, so a CSV cell
+# `true` comes back as the boolean it was and a CSV export carries the column. `"demo": true`
+# labels the demo generator's products.
+LABEL_FIELDS: dict[str, str] = {"demo": "bool"}
 OBSERVATION_FIELDS: dict[str, str] = {
     "marketplace": "str",
     "asin": "str",
@@ -127,8 +132,8 @@ def _number(v: str, decimal: str, wanted: str) -> Decimal:
         return numbers.parse(re.sub(r"\s", "", v), decimal)
     except numbers.NumberError as exc:
         if "ambiguous" in exc.reason:
-            raise _Drop(f"expected {wanted}, got {exc.reason}") from None
-        raise _Drop(f"expected {wanted}, got {v!r}") from None
+            raise _Drop(quote(v) + numbers.ambiguous_suffix(decimal)) from None
+        raise _Drop(f"expected {wanted}, got {quote(v)}") from None
 
 
 def _int(v: Any, decimal: str = ".") -> int:
@@ -142,7 +147,7 @@ def _int(v: Any, decimal: str = ".") -> int:
         d = _number(v, decimal, "a whole number")
         if d == d.to_integral_value():
             return int(d)
-    raise _Drop(f"expected a whole number, got {v!r}")
+    raise _Drop(f"expected a whole number, got {quote(v)}")
 
 
 def _float(v: Any, decimal: str = ".") -> float:
@@ -152,7 +157,7 @@ def _float(v: Any, decimal: str = ".") -> float:
         return v
     if isinstance(v, str):
         return float(_number(v, decimal, "a number"))
-    raise _Drop(f"expected a number, got {v!r}")
+    raise _Drop(f"expected a number, got {quote(v)}")
 
 
 _TRUE = {"true", "1", "yes", "y", "t"}
@@ -170,7 +175,7 @@ def _bool(v: Any) -> bool:
             return True
         if s in _FALSE:
             return False
-    raise _Drop(f"expected true or false, got {v!r}")
+    raise _Drop(f"expected true or false, got {quote(v)}")
 
 
 def _strs(v: Any) -> list[str]:
@@ -178,7 +183,7 @@ def _strs(v: Any) -> list[str]:
         return [s.strip() for s in v.split(LIST_SEPARATOR) if s.strip()]
     if isinstance(v, list) and all(isinstance(s, str) for s in v):
         return v
-    raise _Drop(f"expected a list of strings, got {v!r}")
+    raise _Drop(f"expected a list of strings, got {quote(v)}")
 
 
 def parse_timestamp(v: Any) -> datetime:
@@ -188,11 +193,11 @@ def parse_timestamp(v: Any) -> datetime:
         try:
             dt = datetime.fromisoformat(v.strip())
         except ValueError:
-            raise _Drop(f"expected an ISO 8601 timestamp, got {v!r}") from None
+            raise _Drop(f"expected an ISO 8601 timestamp, got {quote(v)}") from None
     else:
-        raise _Drop(f"expected an ISO 8601 timestamp, got {v!r}")
+        raise _Drop(f"expected an ISO 8601 timestamp, got {quote(v)}")
     if dt.tzinfo is None:
-        raise _Drop(f"timestamp {v!r} has no offset; add Z or +00:00")
+        raise _Drop(f"timestamp {quote(v)} has no offset; add Z or +00:00")
     return dt.astimezone(UTC)
 
 
@@ -206,7 +211,7 @@ def _coerce(tag: str, v: Any, decimal: str = ".") -> Any:
             return v.strip()
         if isinstance(v, int | float) and not isinstance(v, bool):
             return str(v)
-        raise _Drop(f"expected text, got {v!r}")
+        raise _Drop(f"expected text, got {quote(v)}")
     if tag == "int":
         return _int(v, decimal)
     if tag == "bool":
@@ -225,10 +230,10 @@ def _coerce(tag: str, v: Any, decimal: str = ".") -> Any:
                 return date.fromisoformat(v.strip()[:10]).isoformat()
             except ValueError:
                 pass
-        raise _Drop(f"expected a date YYYY-MM-DD, got {v!r}")
+        raise _Drop(f"expected a date YYYY-MM-DD, got {quote(v)}")
     if tag == "dims":
         if not isinstance(v, dict):
-            raise _Drop(f"expected {{length, width, height, weight}}, got {v!r}")
+            raise _Drop(f"expected {{length, width, height, weight}}, got {quote(v)}")
         out = {}
         for k in DIMENSIONS:
             if v.get(k) not in (None, ""):
@@ -242,13 +247,13 @@ def _coerce(tag: str, v: Any, decimal: str = ".") -> Any:
             try:
                 v = orjson.loads(v)
             except orjson.JSONDecodeError:
-                raise _Drop(f"expected a JSON list of {{rank, title}}, got {v!r}") from None
+                raise _Drop(f"expected a JSON list of {{rank, title}}, got {quote(v)}") from None
         if not isinstance(v, list):
-            raise _Drop(f"expected a list of {{rank, title}}, got {v!r}")
+            raise _Drop(f"expected a list of {{rank, title}}, got {quote(v)}")
         out = []
         for item in v:
             if not isinstance(item, dict) or "rank" not in item:
-                raise _Drop(f"expected {{rank, title}}, got {item!r}")
+                raise _Drop(f"expected {{rank, title}}, got {quote(item)}")
             out.append({"rank": _int(item["rank"], decimal), "title": str(item.get("title", ""))})
         return out
     raise AssertionError(tag)
@@ -266,7 +271,7 @@ def _required_text(raw: dict, name: str, line: int) -> str:
     if v is None or (isinstance(v, str) and not v.strip()):
         raise RecordRejected(line, f"missing required field {name!r}")
     if not isinstance(v, str):
-        raise RecordRejected(line, f"field {name!r} must be text, got {v!r}")
+        raise RecordRejected(line, f"field {name!r} must be text, got {quote(v)}")
     return v.strip()
 
 
@@ -322,7 +327,8 @@ def _canonical_type() -> type:
         ("type", Literal["product"], None),  # an observation line takes the general path
     ]
     fields += [
-        (n, types[t], None) for n, t in PRODUCT_FIELDS.items() if n not in ("marketplace", "asin", "title")
+        (n, types[t], None) for n, t in {**PRODUCT_FIELDS, **LABEL_FIELDS}.items()
+        if n not in ("marketplace", "asin", "title")
     ]
     return msgspec.defstruct("CanonicalProduct", fields)
 
@@ -399,7 +405,7 @@ def normalise_product(raw: dict, line: int, decimal: str | None = None) -> Produ
     warnings: list[str] = []
     index: list[IndexEntry] = []
     for name, value in raw.items():
-        tag = PRODUCT_FIELDS.get(name)
+        tag = PRODUCT_FIELDS.get(name) or LABEL_FIELDS.get(name)
         if tag is None:
             record[name] = value  # unknown extra fields are kept as they came, never an error
         elif name in record or value is None or value == "":
@@ -440,7 +446,7 @@ def _identifiers(
                 ident = ids.parse(code, hint=family)
             except ids.InvalidIdentifier as exc:
                 warnings.append(
-                    f"line {line}: {asin}: identifiers.{family} {code!r} dropped: {exc.reason}"
+                    f"line {line}: {asin}: identifiers.{family} {quote(code)} dropped: {exc.reason}"
                 )
                 continue
             if ident.value not in kept:
@@ -591,3 +597,4 @@ for _name, _tag in PRODUCT_FIELDS.items():
         CSV_COLUMNS += [f"{_name}.{f}" for f in IDENTIFIER_FAMILIES]
     else:
         CSV_COLUMNS.append(_name)
+CSV_COLUMNS += LABEL_FIELDS

@@ -142,9 +142,15 @@ def count_products(session: Session) -> int:
     return session.execute(sa.select(sa.func.count()).select_from(P)).scalar_one()
 
 
-def first_code(session: Session, marketplace: str, family: str) -> str | None:
-    stmt = sa.select(I.c.value).where(I.c.marketplace == marketplace, I.c.family == family).limit(1)
-    return session.execute(stmt).scalar()
+def sample_identifiers(
+    session: Session, marketplace: str, family: str, limit: int, skip_prefixes: tuple[str, ...] = ()
+) -> list[tuple[str, str]]:
+    """`(value, asin)` of up to `limit` identifiers of a family, without those starting with one
+    of `skip_prefixes` (an EAN that is only a UPC with a leading 0, or an ISBN)."""
+    stmt = sa.select(I.c.value, I.c.asin).where(I.c.marketplace == marketplace, I.c.family == family)
+    for prefix in skip_prefixes:
+        stmt = stmt.where(sa.not_(I.c.value.startswith(prefix, autoescape=True)))
+    return [tuple(row) for row in session.execute(stmt.limit(limit))]
 
 
 def bump_revision(session: Session, marketplace: str) -> None:

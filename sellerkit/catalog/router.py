@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -11,18 +12,32 @@ from sellerkit.accounts.dependencies import CurrentPrincipal
 from sellerkit.catalog.eligibility import MAX_ASINS, eligibility
 from sellerkit.catalog.schemas import AsinConvertRequest, ConvertRequest, InboundEligibilityReply
 from sellerkit.catalog.service import catalog
+from sellerkit.domain.identifiers import MAX_CODE_CHARS
+from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
 from sellerkit.kit.http import JSON, DbReader, WriteSession
 
 router = APIRouter(prefix="/api/v3", tags=["RocketSource: identifiers"])
 
 
+NOT_CONVERTED = "X-Not-Converted"
+
+
 @router.post(
     "/convert",
     summary="UPC, EAN or ISBN to ASINs and other identifiers (ASIN first)",
+    description="Codes that convert are in the body, as the reference has it; those that do not are left "
+    f"out of it, and the `{NOT_CONVERTED}` header says why for each: a JSON object (ASCII) of code -> "
+    "reason, e.g. `{\"0385086955\": \"not a valid code: check digit is 5, expected 4 (ISBN-10)\"}`.",
     response_model=dict[str, list[str]],
+    responses={200: {"headers": {NOT_CONVERTED: {
+        "description": "Only when some code was not converted: a JSON object (ASCII) of code -> why.",
+        "schema": {"type": "string"}}}}},
 )
 async def convert(body: ConvertRequest, _who: CurrentPrincipal, reader: DbReader):
-    return JSON(catalog.convert(reader, body.marketplace, body.ids))
+    found, why_not = catalog.conversion(reader, body.marketplace, body.ids)
+    # A header, not a body key: the reference's clients read the body as `{code: [ids...]}`.
+    headers = {NOT_CONVERTED: json.dumps(why_not, ensure_ascii=True)} if why_not else None
+    return JSON(found, headers=headers)
 
 
 @router.post(
@@ -45,8 +60,10 @@ async def inbound_eligibility(
     _who: CurrentPrincipal,
     reader: DbReader,
     session: WriteSession,
-    asins: Annotated[str, Query(description=f"1 to {MAX_ASINS} comma-separated ASINs.")],
-    marketplace: Annotated[str, Query(description="Marketplace code, e.g. US, UK, DE.")] = "US",
+    asins: Annotated[str, Query(max_length=MAX_ASINS * (MAX_CODE_CHARS + 1),
+                                description=f"1 to {MAX_ASINS} comma-separated ASINs.")],
+    marketplace: Annotated[str, Query(max_length=MARKETPLACE_CHARS,
+                                      description="Marketplace code, e.g. US, UK, DE.")] = "US",
 ):
     settings = request.app.state.settings
     return JSON(await eligibility.inbound_eligibility(

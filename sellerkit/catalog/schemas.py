@@ -1,16 +1,27 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sellerkit.domain.identifiers import MAX_CODE_CHARS
+from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
+
+Code = Annotated[str, Field(max_length=MAX_CODE_CHARS)]
 
 
 class ConvertRequest(BaseModel):
-    marketplace: str = Field(description="Marketplace code, e.g. US, UK, DE.")
-    ids: list[str] = Field(min_length=1, max_length=20, description="1 to 20 UPC, EAN or ISBN values.")
+    model_config = ConfigDict(extra="forbid")
+    marketplace: str = Field(max_length=MARKETPLACE_CHARS, description="Marketplace code, e.g. US, UK, DE.")
+    ids: list[Code] = Field(min_length=1, max_length=20, description=f"1 to 20 UPC, EAN or ISBN values, each at "
+                            f"most {MAX_CODE_CHARS} characters.")
 
 
 class AsinConvertRequest(BaseModel):
-    marketplace: str = Field(description="Marketplace code, e.g. US, UK, DE.")
-    asins: list[str] = Field(min_length=1, max_length=1000, description="1 to 1,000 ASINs.")
+    model_config = ConfigDict(extra="forbid")
+    marketplace: str = Field(max_length=MARKETPLACE_CHARS, description="Marketplace code, e.g. US, UK, DE.")
+    asins: list[Code] = Field(min_length=1, max_length=1000, description=f"1 to 1,000 ASINs, each at most "
+                              f"{MAX_CODE_CHARS} characters.")
 
 
 class InboundEligibilityReply(BaseModel):

@@ -24,6 +24,7 @@ from sellerkit.catalog.records import (
 )
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain.marketplaces import UnknownMarketplace, marketplace
+from sellerkit.domain.quoting import quote
 from sellerkit.errors import Invalid
 from sellerkit.kit.db import Reader
 
@@ -151,6 +152,9 @@ def _family_order(family_value: tuple[str, str]) -> tuple[int, str]:
     return IDENTIFIER_FAMILIES.index(family_value[0]), family_value[1]
 
 
+_LABEL = {"upc": "UPC", "ean": "EAN", "isbn": "ISBN", "gtin": "GTIN", "jan": "JAN", "asin": "ASIN"}
+
+
 class CatalogService:
     def import_batch(self, session: Session, items: list[tuple[int, Any]]) -> ImportReport:
         """Validate and upsert one batch of raw records (the caller owns the transaction)."""
@@ -212,23 +216,50 @@ class CatalogService:
                         obs[name] = getattr(row, name)
                 yield obs
 
-    def sample_code(self, session: Session, marketplace_code: str) -> str | None:
-        return repo.first_code(session, resolve_marketplace(marketplace_code), "upc")
+    def sample_codes(self, session: Session, marketplace_code: str, per_kind: int = 3) -> dict[str, list[str]]:
+        """Codes really in the catalog, a few of each kind, for a new user's first requests:
+        `{"upc": [...], "ean": [...], "isbn": [...], "asin": [...]}` (ASINs of those UPCs);
+        kinds the catalog lacks are left out."""
+        mp = resolve_marketplace(marketplace_code)
+
+        def sample(family: str, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+            first: dict[str, str] = {}
+            for value, asin in repo.sample_identifiers(session, mp, family, per_kind * 4, skip):
+                first.setdefault(value, asin)  # multipacks share their unit's codes
+            return list(first.items())[:per_kind]
+
+        upcs = sample("upc")
+        found = {
+            "upc": [value for value, _ in upcs],
+            # an EAN of its own, not a UPC with a leading 0 nor a Bookland ISBN-13
+            "ean": [value for value, _ in sample("ean", ("0", "978", "979"))],
+            "isbn": [value for value, _ in sample("isbn", ("978", "979"))],
+            "asin": list(dict.fromkeys(asin for _, asin in upcs)),
+        }
+        return {kind: values for kind, values in found.items() if values}
 
     def count(self, session: Session) -> int:
         return repo.count_products(session)
 
     def convert(self, reader: Reader, marketplace_code: str, codes: list[str]) -> dict[str, list[str]]:
         """UPC/EAN/ISBN -> `[ASIN..., other identifiers...]`; codes with no match are omitted."""
+        return self.conversion(reader, marketplace_code, codes)[0]
+
+    def conversion(self, reader: Reader, marketplace_code: str, codes: list[str]
+                   ) -> tuple[dict[str, list[str]], dict[str, str]]:
+        """(the reference's reply: each converted code -> `[ASIN..., other identifiers...]`,
+        each code that was not converted -> why: not a valid code and what is wrong with it, or
+        no product with it in the marketplace's catalog)."""
         mp = resolve_marketplace(marketplace_code)
         parsed: dict[str, ids.Identifier] = {}
+        why_not: dict[str, str] = {}
         for code in codes:
             try:
                 parsed[code] = ids.parse(code)
-            except ids.InvalidIdentifier:
-                continue  # cannot match anything; the reference omits unmatched inputs
+            except ids.InvalidIdentifier as exc:
+                why_not[code] = f"not a valid code: {exc.reason}"
         if not parsed:
-            return {}
+            return {}, why_not
         keys = {p.key for p in parsed.values()}
         asins_by_key: dict[str, set[str]] = {}
         values_by_asin: dict[str, list[tuple[str, str]]] = {}
@@ -240,6 +271,7 @@ class CatalogService:
         for code, ident in parsed.items():
             asins = sorted(asins_by_key.get(ident.key, ()))
             if not asins:
+                why_not[code] = f"no product with this {_LABEL.get(ident.family, ident.family)} in the {mp} catalog"
                 continue
             others: list[str] = []
             for asin in asins:
@@ -247,7 +279,7 @@ class CatalogService:
                     if value != ident.value and value not in others and value not in asins:
                         others.append(value)
             out[code] = asins + others
-        return out
+        return out, why_not
 
     def asin_convert(
         self, reader: Reader, marketplace_code: str, asins: list[str]
@@ -259,7 +291,7 @@ class CatalogService:
             try:
                 normalised.append(ids.parse_asin(raw))
             except ids.InvalidIdentifier as exc:
-                raise Invalid(f"asins[{i}]: {raw!r} is not an ASIN: {exc.reason}") from None
+                raise Invalid(f"asins[{i}]: {quote(raw)} is not an ASIN: {exc.reason}") from None
         out: dict[str, dict[str, list[str]]] = {}
         for asin, family, value in sorted(repo.identifiers_for_asins(reader, mp, set(normalised))):
             entry = out.setdefault(asin, {f: [] for f in IDENTIFIER_FAMILIES})

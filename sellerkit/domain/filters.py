@@ -26,7 +26,6 @@ Semantics worth knowing:
 from __future__ import annotations
 
 import difflib
-import json
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 import polars as pl
 
 from sellerkit.domain.money import BP
+from sellerkit.domain.quoting import quote
 from sellerkit.domain.results import (
     ALL_PRODUCT_FIELDS,
     ERROR_FIELDS,
@@ -46,6 +46,12 @@ from sellerkit.domain.results import (
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100  # the reference's limit; the caller enforces it
+MAX_PAGE = 1_000_000  # with 100 a page, 100 million rows: past any scan
+# Caps on what a client sends, checked before any work (a 400 naming the field and the limit):
+MAX_FILTERS = 50  # filter items in one query
+MAX_NAME_CHARS = 100  # a field name, a sort, an operator
+MAX_TEXT_CHARS = 1_000  # a text value (it becomes a search pattern)
+MAX_VALUES = 1_000  # values of one `in` / `not_in` list
 
 OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "contains", "not_contains", "in", "not_in",
              "is_empty", "is_not_empty")
@@ -58,6 +64,7 @@ _OPERATOR_ALIASES = {
 }
 _NEGATIVE = {"!=": "=", "not_contains": "contains", "not_in": "in", "is_not_empty": "is_empty"}
 _NO_VALUE = {"is_empty", "is_not_empty"}
+_ITEM_KEYS = {"name", "field", "operator", "value"}  # `field`: the sort's word, accepted for the name
 _LISTS = {"in", "not_in"}
 _NUMBER_OPS = ("=", "!=", ">", ">=", "<", "<=", "in", "not_in", "is_empty", "is_not_empty")
 ALLOWED: dict[Kind, tuple[str, ...]] = {
@@ -91,6 +98,7 @@ class Filter:
     operator: str
     value: object = None  # cents, basis points, int, float, bool, lower-case str, or a tuple
     position: int = 0
+    where: str = "filter"  # the body key the client sent its filters under (`filter`, `filters`)
 
     def expr(self) -> pl.Expr:
         """True where the row passes; never null, so filters combine and negate safely."""
@@ -106,6 +114,7 @@ class Sort:
     column: str
     kind: Kind
     descending: bool = False
+    where: str = "sort"  # the body path the client sent it under
 
     def key(self) -> pl.Expr:
         return _comparable(pl.col(self.column), self.kind)
@@ -115,37 +124,46 @@ class Sort:
 
 
 def parse_filters(items: object, table: str = "products",
-                  columns: Collection[str] | None = None) -> list[Filter]:
-    """The client's filter array -> checked filters (AND). `columns`: the frame's, when known."""
+                  columns: Collection[str] | None = None, key: str = "filter") -> list[Filter]:
+    """The client's filter array -> checked filters (AND). `columns`: the frame's, when known;
+    `key`: the body key the array came under, so messages name the path the client wrote."""
     if items is None:
         return []
     if isinstance(items, Mapping):
         items = [items]
     if not isinstance(items, Sequence) or isinstance(items, str):
-        raise FilterError(f"filter: expected a list of filter objects, got {_show(items)}")
-    return [parse_filter(item, i, table, columns) for i, item in enumerate(items)]
+        raise FilterError(f"{key}: expected a list of filter objects, got {quote(items)}")
+    if len(items) > MAX_FILTERS:
+        raise FilterError(f"{key}: {len(items)} filters; send at most {MAX_FILTERS}")
+    return [parse_filter(item, i, table, columns, key) for i, item in enumerate(items)]
 
 
 def parse_filter(item: object, position: int = 0, table: str = "products",
-                 columns: Collection[str] | None = None) -> Filter:
+                 columns: Collection[str] | None = None, key: str = "filter") -> Filter:
     """One `{name, operator, value}` item; `position` is its index, for the messages."""
-    where = f"filter[{position}]"
+    where = f"{key}[{position}]"
     if not isinstance(item, Mapping):
         raise FilterError(f"{where}: expected an object with name, operator and value, "
-                          f"got {_show(item)}")
+                          f"got {quote(item)}")
+    for key_sent in item:
+        if key_sent not in _ITEM_KEYS:
+            shown = key_sent if len(str(key_sent)) <= 40 else quote(key_sent)
+            raise FilterError(f"{where}.{shown}: unknown field; a filter takes name, operator and value")
     column, kind = _field(item.get("name", item.get("field")), f"{where}.name", table, columns)
     operator = _operator(item.get("operator"), f"{where}.operator")
     if operator not in ALLOWED[kind]:
         raise FilterError(f"{where}.operator: {operator} does not apply to {column}, "
                           f"{_KIND_WORDS[kind]} field; use one of {', '.join(ALLOWED[kind])}")
     if operator in _NO_VALUE:
-        return Filter(column, kind, operator, None, position)
+        return Filter(column, kind, operator, None, position, key)
     raw = item.get("value")
     if raw is None:
         raise FilterError(f"{where}.value: missing value for {column} {operator}; "
                           "to match rows without a value use is_empty")
     if operator in _LISTS:
         values = _as_list(raw, f"{where}.value")
+        if len(values) > MAX_VALUES:
+            raise FilterError(f"{where}.value: {len(values):,} values; send at most {MAX_VALUES:,}")
         value: object = tuple(_convert(v, kind, column, f"{where}.value[{i}]")
                               for i, v in enumerate(values))
     else:
@@ -153,30 +171,33 @@ def parse_filter(item: object, position: int = 0, table: str = "products",
             raise FilterError(f"{where}.value: expected a single value for {column} {operator}, "
                               f"got a list; use in for a list")
         value = _convert(raw, kind, column, f"{where}.value")
-    return Filter(column, kind, operator, value, position)
+    return Filter(column, kind, operator, value, position, key)
 
 
 def parse_sort(sort: object, table: str = "products",
-               columns: Collection[str] | None = None) -> Sort | None:
-    """`"profit"`, `"-profit"` or `{field, direction}` -> a checked sort; None for no sort."""
+               columns: Collection[str] | None = None, key: str = "sort") -> Sort | None:
+    """`"profit"`, `"-profit"` or `{field, direction}` -> a checked sort; None for no sort.
+    `key`: the body key it came under (`sort`, or the client's `sorting`), for the messages."""
     if sort is None or sort == "":
         return None
     if isinstance(sort, str):
         name = sort.strip()
         descending = name.startswith("-")
         name = name.lstrip("+-")
+        where = key
     elif isinstance(sort, Mapping):
         name = sort.get("field", sort.get("name"))
         direction = sort.get("direction") or "asc"
         if not isinstance(direction, str) or direction.strip().lower() not in _ASC:
-            raise FilterError(f"sort.direction: expected asc or desc, got {_show(direction)}")
+            raise FilterError(f"{key}.direction: expected asc or desc, got {quote(direction)}")
         descending = _ASC[direction.strip().lower()]
+        where = f"{key}.field"
     else:
-        raise FilterError(f"sort: expected a field name or {{field, direction}}, got {_show(sort)}")
-    column, kind = _field(name, "sort", table, columns)
+        raise FilterError(f"{key}: expected a field name or {{field, direction}}, got {quote(sort)}")
+    column, kind = _field(name, where, table, columns)
     if kind is Kind.TEXTS:
-        raise FilterError(f"sort: {column} is a list field and cannot be sorted")
-    return Sort(column, kind, descending)
+        raise FilterError(f"{where}: {column} is a list field and cannot be sorted")
+    return Sort(column, kind, descending, where)
 
 
 def _field(name: object, where: str, table: str,
@@ -184,11 +205,14 @@ def _field(name: object, where: str, table: str,
     if name is None or name == "":
         raise FilterError(f"{where}: missing field name")
     if not isinstance(name, str) or not name.strip():
-        raise FilterError(f"{where}: expected a field name, got {_show(name)}")
+        raise FilterError(f"{where}: expected a field name, got {quote(name)}")
+    if len(name) > MAX_NAME_CHARS:
+        raise FilterError(f"{where}: {quote(name)} is longer than any field name "
+                          f"(at most {MAX_NAME_CHARS} characters)")
     try:
         column, kind = resolve(name, table)
     except KeyError:
-        raise FilterError(f"{where}: unknown field {_show(name)}{_suggest(name, table)}") from None
+        raise FilterError(f"{where}: unknown field {quote(name)}{_suggest(name, table)}") from None
     if columns is not None:
         _require(column, columns, where)
     return column, kind
@@ -204,24 +228,26 @@ def _require(column: str, columns: Collection[str], where: str) -> None:
 def _suggest(name: str, table: str) -> str:
     names = [*ALL_PRODUCT_FIELDS, *PRODUCT_ALIASES] if table == "products" else [*ERROR_FIELDS]
     close = difflib.get_close_matches(name.strip().lower(), names, n=1)
-    return f"; did you mean {_show(close[0])}?" if close else ""
+    return f"; did you mean {quote(close[0])}?" if close else ""
 
 
 def _operator(raw: object, where: str) -> str:
     if raw is None or raw == "":
         raise FilterError(f"{where}: missing operator; use one of {', '.join(OPERATORS)}")
-    if not isinstance(raw, str):
-        raise FilterError(f"{where}: expected an operator, got {_show(raw)}; "
+    if not isinstance(raw, str) or len(raw) > MAX_NAME_CHARS:
+        raise FilterError(f"{where}: expected an operator, got {quote(raw)}; "
                           f"use one of {', '.join(OPERATORS)}")
     key = raw.strip().lower().replace(" ", "_").replace("-", "_")
     key = _OPERATOR_ALIASES.get(key, key)
     if key not in OPERATORS:
-        raise FilterError(f"{where}: unknown operator {_show(raw)}; "
+        raise FilterError(f"{where}: unknown operator {quote(raw)}; "
                           f"use one of {', '.join(OPERATORS)}")
     return key
 
 
 def _as_list(raw: object, where: str) -> list:
+    if isinstance(raw, str) and len(raw) > MAX_TEXT_CHARS:
+        raise FilterError(f"{where}: {len(raw):,} characters; a value has at most {MAX_TEXT_CHARS:,}")
     if isinstance(raw, str):
         values: list = [part.strip() for part in raw.split(",") if part.strip()]
     elif isinstance(raw, (list, tuple)):
@@ -235,30 +261,32 @@ def _as_list(raw: object, where: str) -> list:
 
 def _convert(raw: object, kind: Kind, column: str, where: str) -> object:
     """A client's value -> the column's stored units, or a FilterError naming what was expected."""
+    if isinstance(raw, str) and len(raw) > MAX_TEXT_CHARS:
+        raise FilterError(f"{where}: {len(raw):,} characters; a value has at most {MAX_TEXT_CHARS:,}")
     if kind in (Kind.TEXT, Kind.TEXTS):
         if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
-            raise FilterError(f"{where}: expected text for {column}, got {_show(raw)}")
+            raise FilterError(f"{where}: expected text for {column}, got {quote(raw)}")
         return (raw if isinstance(raw, str) else str(raw)).lower()
     if kind is Kind.BOOL:
         flag = _boolean(raw)
         if flag is None:
-            raise FilterError(f"{where}: expected true or false for {column}, got {_show(raw)}")
+            raise FilterError(f"{where}: expected true or false for {column}, got {quote(raw)}")
         return flag
     expected = {Kind.MONEY: "a number of dollars", Kind.RATIO: "a decimal ratio (0.25 = 25%)",
                 Kind.INT: "a whole number", Kind.FLOAT: "a number"}[kind]
     number = _decimal(raw)
     if number is None:
-        raise FilterError(f"{where}: expected {expected} for {column}, got {_show(raw)}")
+        raise FilterError(f"{where}: expected {expected} for {column}, got {quote(raw)}")
     if kind is Kind.FLOAT:
         if not math.isfinite(float(number)):
-            raise FilterError(f"{where}: {_show(raw)} is out of range for {column}")
+            raise FilterError(f"{where}: {quote(raw)} is out of range for {column}")
         return float(number)
     scale = {Kind.MONEY: 100, Kind.RATIO: BP, Kind.INT: 1}[kind]
     units = number * scale
     if kind is Kind.INT and units != units.to_integral_value():
-        raise FilterError(f"{where}: expected {expected} for {column}, got {_show(raw)}")
+        raise FilterError(f"{where}: expected {expected} for {column}, got {quote(raw)}")
     if abs(units) >= _INT64:
-        raise FilterError(f"{where}: {_show(raw)} is out of range for {column}")
+        raise FilterError(f"{where}: {quote(raw)} is out of range for {column}")
     return int(units.quantize(Decimal(1), rounding=ROUND_HALF_UP))  # half away from zero
 
 
@@ -284,12 +312,6 @@ def _decimal(raw: object) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _show(value: object) -> str:
-    """A value as the client wrote it: JSON, so `"abc"`, `5`, `true`, `null`."""
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
 
 
 # --------------------------------------------------------------------------- expressions
@@ -367,15 +389,15 @@ def select_page(frame: pl.DataFrame | pl.LazyFrame, filters: Sequence[Filter] = 
     capped here: the caller holds it to MAX_PER_PAGE.
     """
     if isinstance(page, bool) or not isinstance(page, int) or page < 0:
-        raise FilterError(f"page: expected a whole number from 0, got {_show(page)}")
+        raise FilterError(f"page: expected a whole number from 0, got {quote(page)}")
     if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 1:
-        raise FilterError(f"per_page: expected a whole number from 1, got {_show(per_page)}")
+        raise FilterError(f"per_page: expected a whole number from 1, got {quote(per_page)}")
     lazy = frame.lazy()
     columns = lazy.collect_schema().names()
     for f in filters:
-        _require(f.column, columns, f"filter[{f.position}].name")
+        _require(f.column, columns, f"{f.where}[{f.position}].name")
     if sort is not None:
-        _require(sort.column, columns, "sort")
+        _require(sort.column, columns, sort.where)
 
     start = first_row(page, per_page)
     tie = pl.col("id") if "id" in columns else pl.col(_ROW)

@@ -36,10 +36,13 @@ from stdnum import ean as _std_ean
 from stdnum import isbn as _std_isbn
 from stdnum.exceptions import ValidationError
 
+from sellerkit.domain.quoting import quote
+
 if TYPE_CHECKING:  # polars is imported lazily by keys_frame(); parse() never pays for it
     import polars as pl
 
 __all__ = [
+    "MAX_CODE_CHARS",
     "IdKind",
     "Identifier",
     "InvalidIdentifier",
@@ -53,6 +56,11 @@ __all__ = [
 ]
 
 
+# The longest text a client may send as one code where codes are asked for by the API (convert,
+# look-ups): a GTIN-14 is 14 characters, and a spelled-out one ("ISBN-13: 978-0-13-595705-0",
+# `="0036000291452"`) a little more. Longer is refused before parsing, naming the limit.
+MAX_CODE_CHARS = 64
+
 # --------------------------------------------------------------------------- check digits
 
 
@@ -63,7 +71,7 @@ def gtin_check_digit(payload: str) -> str:
     3, 1, 3, ... start from the right. `payload` must be ASCII digits.
     """
     if not (payload.isdigit() and payload.isascii()):
-        raise ValueError(f"GTIN payload must be ASCII digits, got {payload!r}")
+        raise ValueError(f"GTIN payload must be ASCII digits, got {quote(payload)}")
     total = 3 * sum(map(int, payload[::-2])) + sum(map(int, payload[-2::-2]))
     return str(-total % 10)
 
@@ -71,7 +79,7 @@ def gtin_check_digit(payload: str) -> str:
 def isbn10_check_digit(payload: str) -> str:
     """ISBN-10 mod-11 check character (`X` for ten) for the first nine digits."""
     if not (len(payload) == 9 and payload.isdigit() and payload.isascii()):
-        raise ValueError(f"ISBN-10 payload must be 9 ASCII digits, got {payload!r}")
+        raise ValueError(f"ISBN-10 payload must be 9 ASCII digits, got {quote(payload)}")
     check = -_isbn10_weighted_sum(payload) % 11
     return "X" if check == 10 else str(check)
 
@@ -260,7 +268,7 @@ class InvalidIdentifier(ValueError):
     def __init__(self, raw: object, reason: str) -> None:
         self.raw = _as_text(raw)
         self.reason = reason
-        super().__init__(f"{self.raw!r}: {reason}")
+        super().__init__(f"{quote(self.raw)}: {reason}")
 
 
 def _as_text(raw: object) -> str:
@@ -353,7 +361,7 @@ def _normalise_hint(hint: str | None) -> str | None:
         return _HINTS[hint.lower()]
     except (KeyError, AttributeError):
         known = ", ".join(sorted(_HINTS))
-        raise ValueError(f"unknown identifier hint {hint!r}; expected one of {known}") from None
+        raise ValueError(f"unknown identifier hint {quote(hint)}; expected one of {known}") from None
 
 
 def parse(raw: str | int | float | None, hint: str | None = None) -> Identifier:
@@ -418,7 +426,7 @@ def _parse_messy(raw: object, hint: str | None) -> Identifier:
         lead, fraction, sign, exponent = sci.group(1, 2, 3, 4)
         fraction = fraction or ""
         if sign == "-" or len(fraction) > int(exponent):
-            raise _reject(raw, f"scientific notation {text} is not a whole number")
+            raise _reject(raw, f"scientific notation {quote(text)} is not a whole number")
         if len(fraction) < int(exponent):
             raise _reject(
                 raw,
@@ -431,7 +439,7 @@ def _parse_messy(raw: object, hint: str | None) -> Identifier:
         decimal = _DECIMAL_RE.match(text)
         if decimal:
             if decimal.group(2).strip("0"):
-                raise _reject(raw, f"is a decimal number ({text}), not a product code")
+                raise _reject(raw, f"is a decimal number ({quote(text)}), not a product code")
             corrections += (f"read the number {text} as {decimal.group(1)}",)
             text = decimal.group(1)
 
@@ -439,8 +447,7 @@ def _parse_messy(raw: object, hint: str | None) -> Identifier:
     if not code:
         raise _reject(raw, "empty")
     if not code.isascii():
-        odd = " ".join(sorted({repr(ch) for ch in code if not ch.isascii()}))
-        raise _reject(raw, f"contains characters that are not plain digits: {odd}",
+        raise _reject(raw, f"contains characters that are not plain digits: {_odd(code, str.isascii)}",
                       _std_ean.validate, code)
     code = code.upper()
     if code.isdigit():
@@ -457,9 +464,15 @@ def _parse_messy(raw: object, hint: str | None) -> Identifier:
         raise _reject(raw, "contains letters: a UPC, EAN or ISBN has only digits (an ISBN-10 "
                       "may end in X) and an ASIN is 10 characters starting with B0",
                       _std_ean.validate, code)
-    odd = " ".join(sorted({repr(ch) for ch in code if not ch.isalnum()}))
-    raise _reject(raw, f"contains characters that are not plain digits: {odd}",
+    raise _reject(raw, f"contains characters that are not plain digits: {_odd(code, str.isalnum)}",
                   _std_ean.validate, code)
+
+
+def _odd(code: str, fits: Callable[[str], bool], shown: int = 5) -> str:
+    """The first few distinct characters of `code` that do not fit, for a reason (bounded)."""
+    odd = sorted({ch for ch in code if not fits(ch)})
+    more = f" and {len(odd) - shown} more" if len(odd) > shown else ""
+    return " ".join(repr(ch) for ch in odd[:shown]) + more
 
 
 def _from_digits(

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain.marketplaces import ASINSCOPE_DOMAINS, Marketplace, marketplace
+from sellerkit.domain.quoting import quote
 
 MAX_CODES = 10
+MAX_QUERY_CHARS = MAX_CODES * (ids.MAX_CODE_CHARS + 1)  # the codes and their commas
 FAMILIES = ("asin", "upc", "ean")
 
 
@@ -38,6 +40,9 @@ def parse_query(asin: str | None, upc: str | None, ean: str | None, domain: str 
         raise InvalidLookup(f"{' and '.join(given)}: send one identifier type per request, not {len(given)}")
     (family, raw), = given.items()
     market = resolve_domain(domain)
+    if len(raw) > MAX_QUERY_CHARS:
+        raise InvalidLookup(f"{family}: {len(raw):,} characters; send at most {MAX_CODES} codes of at most "
+                            f"{ids.MAX_CODE_CHARS} characters ({MAX_QUERY_CHARS} in all)")
     parts = [p.strip() for p in raw.split(",")]
     parts = [p for p in parts if p]
     if not parts:
@@ -45,7 +50,10 @@ def parse_query(asin: str | None, upc: str | None, ean: str | None, domain: str 
     if len(parts) > MAX_CODES:
         raise InvalidLookup(f"{family}: {len(parts)} codes given; send at most {MAX_CODES} per request")
     codes: list[str] = []
-    for part in parts:
+    for i, part in enumerate(parts):
+        if len(part) > ids.MAX_CODE_CHARS:
+            raise InvalidLookup(f"{family}: code {i + 1} is {len(part):,} characters; a code has at most "
+                                f"{ids.MAX_CODE_CHARS}")
         code = _normalise(family, part)
         if code not in codes:
             codes.append(code)
@@ -55,7 +63,7 @@ def parse_query(asin: str | None, upc: str | None, ean: str | None, domain: str 
 def resolve_domain(domain: str | None) -> Marketplace:
     value = "com" if domain is None or not domain.strip() else domain.strip().lower()
     if value not in ASINSCOPE_DOMAINS:
-        raise InvalidLookup(f"domain: unknown domain {domain!r}; expected one of {', '.join(ASINSCOPE_DOMAINS)}")
+        raise InvalidLookup(f"domain: unknown domain {quote(domain)}; expected one of {', '.join(ASINSCOPE_DOMAINS)}")
     return marketplace(value)
 
 
@@ -67,7 +75,7 @@ def _normalise(family: str, code: str) -> str:
     except ids.InvalidIdentifier as exc:
         raise InvalidLookup(f"{family}: {exc}") from None
     if ident.kind in (ids.IdKind.ASIN, ids.IdKind.ISBN_10) and family != "asin":
-        raise InvalidLookup(f"{family}: {code!r} is an ASIN or ISBN-10; send it as asin=")
+        raise InvalidLookup(f"{family}: {quote(code)} is an ASIN or ISBN-10; send it as asin=")
     return ident.key
 
 

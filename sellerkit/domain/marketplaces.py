@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sellerkit.domain.quoting import quote
+
+
+MARKETPLACE_CHARS = 32  # the longest marketplace text a client may send: a code (US) or an SP-API id
+
 
 class UnknownMarketplace(ValueError):
     """A marketplace code that no Amazon marketplace answers to."""
@@ -16,7 +21,7 @@ class UnknownMarketplace(ValueError):
         self.code = code
         self.field = field
         known = ", ".join(MARKETPLACES)
-        super().__init__(f"{field}: unknown marketplace {code!r}; expected one of {known}")
+        super().__init__(f"{field}: unknown marketplace {quote(code)}; expected one of {known}")
 
 
 @dataclass(frozen=True, slots=True)

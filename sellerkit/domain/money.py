@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from sellerkit.domain.quoting import quote
+
 BP = 10_000  # basis points in 1
 
 
@@ -30,14 +32,14 @@ def quantise(value: object, scale: int, field: str) -> int:
     Floats go through their shortest repr, so 24.99 is 2499 cents, not 2498.
     """
     if isinstance(value, bool):
-        raise ValueError(f"{field}: expected a number, got {value!r}")
+        raise ValueError(f"{field}: expected a number, got {quote(value)}")
     try:
         d = value if isinstance(value, Decimal) else Decimal(str(value).strip())
         units = (d * scale).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError, TypeError):
-        raise ValueError(f"{field}: expected a number, got {value!r}") from None
+        raise ValueError(f"{field}: expected a number, got {quote(value)}") from None
     if not d.is_finite():
-        raise ValueError(f"{field}: expected a finite number, got {value!r}")
+        raise ValueError(f"{field}: expected a finite number, got {quote(value)}")
     return int(units)
 
 

@@ -67,7 +67,7 @@ def ambiguous_suffix(decimal: str) -> str:
 
 
 def ambiguous_reason(text: str, decimal: str) -> str:
-    return text + ambiguous_suffix(decimal)
+    return f'"{text}"' + ambiguous_suffix(decimal)
 
 
 def parse(text: str, decimal: str = ".") -> Decimal:

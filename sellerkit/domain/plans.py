@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sellerkit.domain.quoting import quote
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
@@ -24,4 +26,4 @@ def plan(name: str) -> Plan:
     try:
         return PLANS[name]
     except KeyError:
-        raise ValueError(f"plan: unknown plan {name!r}; expected one of {', '.join(PLANS)}") from None
+        raise ValueError(f"plan: unknown plan {quote(name)}; expected one of {', '.join(PLANS)}") from None

@@ -5,7 +5,9 @@ Two kinds of limit use it:
   allowance that resets at 00:00 UTC and a bucket that refills continuously at its plan's rate.
   A request that cannot be paid in full is refused whole and costs nothing.
 - **request rate** (the API principles'): each request to any route costs one token from a
-  per-key bucket holding one second's worth of the key's requests/s and refilling at that rate.
+  per-key bucket holding one second's worth of the key's requests/s and refilling at that rate,
+  and one from its account's bucket (the same shape at the account's requests/s), so minting more
+  keys does not multiply what an account may send. A request is paid from both or from neither.
 
 Pure functions over plain numbers: `now` is wall-clock seconds (Unix time) passed in by the
 caller, so the in-memory store, the Redis scripts (which implement the same steps in Lua) and the
@@ -161,23 +163,38 @@ def charge(state: QuotaState, limits: TokenLimits, cost: int, now: float) -> Cha
 
 @dataclass(frozen=True, slots=True)
 class RateDecision:
-    """One request against a key's requests/s bucket (capacity: one second's worth)."""
+    """One request against a requests/s bucket (capacity: one second's worth). With a key's and
+    its account's buckets together, the figures are the binding bucket's (`scope`): the one that
+    refused, or the one with fewer requests left."""
 
     allowed: bool
     limit: int  # requests per second
     remaining: int  # whole requests left in the bucket now
     retry_after: float  # seconds until one more request is allowed (0 when allowed)
     reset_in: float  # seconds until the bucket is full again
+    scope: str = "key"  # "key" or "account": whose limit these figures are
 
     def headers(self) -> list[tuple[bytes, bytes]]:
-        """`X-RateLimit-Limit`, `-Remaining` and `-Reset` (seconds until the bucket is full) as raw
-        ASGI header pairs."""
-        out = [
+        """`X-RateLimit-Limit`, `-Remaining`, `-Reset` (seconds until the bucket is full) and
+        `-Scope` (`key` or `account`) as raw ASGI header pairs."""
+        return [
             (b"x-ratelimit-limit", str(self.limit).encode()),
             (b"x-ratelimit-remaining", str(self.remaining).encode()),
             (b"x-ratelimit-reset", str(math.ceil(self.reset_in)).encode()),
+            (b"x-ratelimit-scope", self.scope.encode()),
         ]
-        return out
+
+
+def bucket_decision(allowed: bool, level: float, rps: int, scope: str = "key") -> RateDecision:
+    """The verdict on a bucket left at `level` (after paying, when allowed)."""
+    return RateDecision(
+        allowed=allowed,
+        limit=rps,
+        remaining=math.floor(level + 1e-9),
+        retry_after=0.0 if allowed else wait_for(level, 1, rps),
+        reset_in=wait_for(level, rps, rps),
+        scope=scope,
+    )
 
 
 def take_request(tokens: float, at: float, now: float, rps: int) -> tuple[float, RateDecision]:
@@ -186,10 +203,32 @@ def take_request(tokens: float, at: float, now: float, rps: int) -> tuple[float,
     allowed = level >= 1
     if allowed:
         level -= 1
-    return level, RateDecision(
-        allowed=allowed,
-        limit=rps,
-        remaining=math.floor(level + 1e-9),
-        retry_after=0.0 if allowed else wait_for(level, 1, rps),
-        reset_in=wait_for(level, rps, rps),
-    )
+    return level, bucket_decision(allowed, level, rps)
+
+
+def take_requests(key: tuple[float, float], key_rps: int, account: tuple[float, float], account_rps: int,
+                  now: float) -> tuple[float, float, RateDecision]:
+    """One request from a key's bucket and its account's (each `(tokens, at)`): allowed only when
+    both hold a token, and then paid from both; a refusal costs neither. The buckets' new levels
+    and the verdict (`pair_decision`)."""
+    key_level = refill(key[0], key[1], now, key_rps, key_rps)
+    account_level = refill(account[0], account[1], now, account_rps, account_rps)
+    allowed = key_level >= 1 and account_level >= 1
+    if allowed:
+        key_level -= 1
+        account_level -= 1
+    return key_level, account_level, pair_decision(allowed, key_level, key_rps, account_level, account_rps)
+
+
+def pair_decision(allowed: bool, key_level: float, key_rps: int, account_level: float,
+                  account_rps: int) -> RateDecision:
+    """The binding bucket's verdict: when refused, the bucket that makes the client wait longer;
+    when allowed, the one with fewer whole requests left (the key's on a tie). Its figures are the
+    truth for the pair: no more requests fit now than it says, nor sooner."""
+    if allowed:
+        account_binds = math.floor(account_level + 1e-9) < math.floor(key_level + 1e-9)
+    else:
+        account_binds = wait_for(account_level, 1, account_rps) > wait_for(key_level, 1, key_rps)
+    if account_binds:
+        return bucket_decision(allowed, account_level, account_rps, "account")
+    return bucket_decision(allowed, key_level, key_rps, "key")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sellerkit.domain.quoting import quote
+
 
 def event_time(value: str | datetime | None, now: datetime | None = None, field: str = "timestamp") -> datetime:
     """`value` as an aware UTC datetime, or `now` (the server's time) when there is none.
@@ -21,8 +23,8 @@ def event_time(value: str | datetime | None, now: datetime | None = None, field:
         try:
             at = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
         except ValueError:
-            raise ValueError(f"{field}: {value!r} is not an ISO 8601 date and time; "
+            raise ValueError(f"{field}: {quote(value)} is not an ISO 8601 date and time; "
                              "send e.g. 2026-11-23T10:15:00Z") from None
     if at.tzinfo is None:
-        raise ValueError(f"{field}: {value!s} has no UTC offset; add Z or +HH:MM, e.g. 2026-11-23T10:15:00Z")
+        raise ValueError(f"{field}: {quote(str(value))} has no UTC offset; add Z or +HH:MM, e.g. 2026-11-23T10:15:00Z")
     return at.astimezone(UTC)

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import difflib
 import logging
+import sys
+import time
+import typing
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 import orjson
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator
 from starlette.responses import Response
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sellerkit.domain.quoting import quote
 from sellerkit.errors import SellerkitError
+from sellerkit.kit.connections import close_soon
 from sellerkit.kit.db import Database, Reader
 
 log = logging.getLogger("sellerkit")
@@ -65,7 +72,10 @@ def error_response(status: int, message: str, headers: dict | None = None, error
 
 
 def _location(loc: tuple) -> str:
-    parts = [str(p) for p in loc if p not in ("body",)] or ["body"]
+    """`filters[2].value` from pydantic's `("body", "filters", 2, "value")`; a client's key is
+    shown whole only when short."""
+    parts = [str(p) if isinstance(p, int) or len(str(p)) <= 40 else quote(str(p))
+             for p in loc if p not in ("body",)] or ["body"]
     text = parts[0]
     for p in parts[1:]:
         text += f"[{p}]" if p.isdigit() else f".{p}"
@@ -82,21 +92,89 @@ def validation_message(exc: RequestValidationError, request: Request | None = No
         ctype = request.headers.get("content-type", "")
         if "json" not in ctype:
             return (f"request body must be a JSON object sent with Content-Type: application/json "
-                    f"(got {ctype or 'no Content-Type'})")
+                    f"(got {quote(ctype) if ctype else 'no Content-Type'})")
         return "request body must be a JSON object"
-    return validation_errors_message(errors)
+    return validation_errors_message(errors, model=_body_model(request))
 
 
-def validation_errors_message(errors: list, prefix: str = "") -> str:
-    """pydantic's errors as one line naming each field at fault (`options.prep_cost: ...`)."""
+def _body_model(request: Request | None) -> type[BaseModel] | None:
+    """The pydantic model of the route's JSON body, to name the fields an unknown key could be."""
+    route = request.scope.get("route") if request is not None else None
+    field = getattr(route, "body_field", None)
+    return _model_in(getattr(getattr(field, "field_info", None), "annotation", None))
+
+
+def _model_in(annotation) -> type[BaseModel] | None:
+    """The model inside `Model`, `Model | None`, `list[Model]`, if there is one."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        if found := _model_in(arg):
+            return found
+    return None
+
+
+def _unknown_field(model: type[BaseModel] | None, loc: tuple) -> str:
+    """`unknown field`, and what the object at that place takes (the likely intended name first)."""
+    path = [p for p in loc[:-1] if p != "body" and not isinstance(p, int)]
+    for part in path:
+        info = model.model_fields.get(str(part)) if model is not None else None
+        model = _model_in(info.annotation) if info is not None else None
+    if model is None:
+        return "unknown field"
+    names = list(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]).lower()[:100], names, n=1)
+    hint = f"did you mean {close[0]}?" if close else f"expected one of {', '.join(names)}"
+    return f"unknown field; {hint}"
+
+
+def validation_errors_message(errors: list, prefix: str = "", model: type[BaseModel] | None = None,
+                              moved: dict[str, str] | None = None) -> str:
+    """pydantic's errors as one line naming each field at fault (`options.prep_cost: ...`,
+    `filters[2].value: ...`); an unknown key is named with what the object takes instead.
+    `moved`: top-level keys the client wrote elsewhere (`{"mapping": "options.mapping"}`)."""
     msgs = []
     for err in errors:
         if err.get("type") == "json_invalid":
             ctx = err.get("ctx", {}).get("error", "")
             return f"request body is not valid JSON ({ctx}); send Content-Type: application/json"
-        loc = _location(((prefix,) if prefix else ()) + tuple(err.get("loc", ())))
-        msgs.append(f"{loc}: {err.get('msg', 'invalid')}")
+        raw_loc = tuple(err.get("loc", ()))
+        shown = raw_loc
+        if moved and raw_loc and str(raw_loc[0]) in moved:
+            shown = (*moved[str(raw_loc[0])].split("."), *raw_loc[1:])
+        loc = _location(((prefix,) if prefix else ()) + shown)
+        if err.get("type") == "extra_forbidden":
+            msgs.append(f"{loc}: {_unknown_field(model, raw_loc)}")
+        else:
+            msgs.append(f"{loc}: {err.get('msg', 'invalid')}")
     return "; ".join(msgs) or "invalid request"
+
+
+MAX_ID = 2**31 - 1  # the largest id our id columns hold: INTEGER, 32 bits on PostgreSQL
+
+# Every route that names a stored object by its number takes it as a `PathId`: ids from 1 to
+# MAX_ID. Anything else (too large for any column, zero, negative, not a number) names nothing
+# stored, so it is the route's ordinary 404 (see `_path_not_found`), never a 500 from the driver.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description=f"A whole number from 1 to {MAX_ID}.")]
+
+
+def _path_not_found(errors: list) -> str | None:
+    """The 404 message when a path parameter failed validation: the URL names nothing."""
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
+        if loc[:1] == ("path",) and len(loc) > 1:
+            name = str(loc[1])
+            noun = name.removesuffix("_id").replace("_", " ")
+            return f"{noun} {quote(err.get('input'))} not found"
+    return None
+
+
+def validation_reply(exc: RequestValidationError, request: Request, dialect_error: bool = False) -> JSON:
+    """A request that failed validation: 404 when its path names nothing, else 400 saying what."""
+    errors = exc.errors()
+    missing = _path_not_found(errors)
+    status, message = (404, missing) if missing else (400, validation_message(exc, request))
+    return error_response(status, message, error=message if dialect_error else None)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -106,17 +184,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(req: Request, exc: RequestValidationError):
-        return error_response(400, validation_message(exc, req))
+        return validation_reply(exc, req)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(req: Request, exc: StarletteHTTPException):
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 404 and exc.detail == "Not Found":
-            message = f"no route {req.method} {req.url.path}; see /docs for the API"
+            message = f"no route {req.method} {quote(req.url.path)}; see /docs for the API"
         elif exc.status_code == 405:
-            message = f"method {req.method} is not allowed on {req.url.path}"
+            allow = ", ".join(allowed_methods(req))
+            if req.method == "OPTIONS":  # the path exists: say what it takes
+                return Response(status_code=204, headers={"Allow": allow})
+            message = f"method {req.method} is not allowed on {quote(req.url.path)}; it takes {allow}"
+            headers = {**(headers or {}), "Allow": allow}
         else:
             message = str(exc.detail)
-        return error_response(exc.status_code, message, getattr(exc, "headers", None))
+        return error_response(exc.status_code, message, headers)
 
     @app.exception_handler(Exception)
     async def _crash(req: Request, exc: Exception):
@@ -125,6 +208,20 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s (partner %s)", req.method, req.url.path,
                       who.partner_id if who else "-")
         return error_response(500, "internal server error; the failure was logged")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this path (routes of one path are declared apart, so
+    the one that refused the method knows only its own), and OPTIONS, which we answer here."""
+    path, root = request.scope["path"], request.scope.get("root_path", "")
+    if root and path.startswith(root):  # routes match the path below the app's mount point
+        path = path[len(root):]
+    methods = {"OPTIONS"}
+    for route in iter_route_contexts(request.app.routes):
+        regex, route_methods = getattr(route, "path_regex", None), route.methods
+        if regex is not None and route_methods and regex.match(path):
+            methods |= route_methods
+    return sorted(methods)
 
 
 class DialectErrorRoute(APIRoute):
@@ -140,8 +237,7 @@ class DialectErrorRoute(APIRoute):
             except SellerkitError as exc:
                 return error_response(exc.status_code, exc.message, exc.headers, error=exc.error or exc.message)
             except RequestValidationError as exc:
-                message = validation_message(exc, request)
-                return error_response(400, message, error=message)
+                return validation_reply(exc, request, dialect_error=True)
 
         return route
 
@@ -170,22 +266,189 @@ class RateLimitHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class RefuseOversized:
-    """413 before reading a body whose declared length is over the upload limit (plain ASGI:
-    no cost on other requests)."""
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
 
-    def __init__(self, app, limit_mb: int) -> None:
+
+def access_log_on(level: str, log_level: str) -> bool:
+    """Whether access lines of `level` ("off" for none) show at the server's `log_level`."""
+    threshold = logging.getLevelNamesMapping().get(log_level.upper(), logging.INFO)
+    return level != "off" and _LEVELS[level] >= threshold
+
+
+def _stdout_line(line: str) -> None:
+    out = sys.stdout  # of the moment: a test's capture replaces it
+    out.write(line)
+    out.flush()
+
+
+class AccessLog:
+    """One JSON line per request: time, method, path (never the query string: a key may be in
+    it), status, duration, the key's partner id and the client address. Plain ASGI, outermost of
+    ours so it sees every reply, the 413s and 408s of `BodyGuard` included. Written straight to
+    standard output: through `logging` a line cost about 20 microseconds, four times the rest."""
+
+    def __init__(self, app, write=_stdout_line) -> None:
         self.app = app
-        self.limit_mb = limit_mb
-        self.limit = limit_mb * 1_000_000 + 1_000_000  # the file plus its form fields
+        self.write = write
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http":
-            for name, value in scope["headers"]:
-                if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                    reply = error_response(413, f"request body larger than the upload limit of {self.limit_mb} MB")
-                    return await reply(scope, receive, send)
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = 500  # what the client gets when the app fails before it answers
+
+        async def send_noting_status(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            ms = (time.perf_counter() - started) * 1000
+            state = scope.get("state")
+            who = state.get("principal") if state else None
+            now = time.time()
+            client = scope.get("client")
+            self.write(orjson.dumps({
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z",
+                "method": scope["method"], "path": scope["path"], "status": status, "ms": round(ms, 2),
+                "partner": who.partner_id if who is not None else None,
+                "client": client[0] if client else None}).decode() + "\n")
+
+
+def takes_upload(endpoint):
+    """Declares, beside the route, that its body is an uploaded file: it may be as large as the
+    upload limit (every other route's body: the JSON limit). `accounts.dependencies.KeyFirstRoute`
+    also checks the key of such a route before its form is read."""
+    endpoint.takes_upload = True
+    return endpoint
+
+
+def _has_body(scope) -> tuple[bool, int | None]:
+    """Whether the request may carry a body, and its declared length."""
+    declared, chunked = None, False
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            declared = int(value) if value.isdigit() else None
+        elif name == b"transfer-encoding":
+            chunked = True
+    if declared == 0 and not chunked:
+        return False, 0
+    # HTTP/2 frames a body without either header.
+    return declared is not None or chunked or scope.get("http_version") == "2", declared
+
+
+class BodyGuard:
+    """Every request body bounded before anything reads it whole: the route's size limit (the JSON
+    limit, or the upload limit on routes marked `takes_upload`), for Content-Length and chunked
+    bodies alike, and the read timeouts that cut off a stalled or trickled body. Past either the
+    error goes out at once (413, 408) with `Connection: close`, and the app reads a disconnect.
+    Plain ASGI; a request without a body passes straight through."""
+
+    def __init__(self, app, json_limit_kb: int, upload_limit_mb: int, idle_timeout: float,
+                 read_timeout: float) -> None:
+        self.app = app
+        self.json_limit_kb = json_limit_kb
+        self.json_limit = json_limit_kb * 1000
+        self.upload_limit_mb = upload_limit_mb
+        self.upload_limit = upload_limit_mb * 1_000_000 + 1_000_000  # the file plus its form fields
+        self.idle_timeout = idle_timeout
+        self.read_timeout = read_timeout
+
+    def limit_of(self, scope) -> tuple[int, str]:
+        """The matched route's limit (known once routing has run) and how to say it."""
+        if getattr(scope.get("endpoint"), "takes_upload", False):
+            return self.upload_limit, f"the upload limit of {self.upload_limit_mb} MB"
+        return self.json_limit, f"this route's limit of {self.json_limit_kb:,} KB (a JSON body)"
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        has_body, declared = _has_body(scope)
+        if not has_body:
+            return await self.app(scope, receive, send)
+        await _GuardedBody(self, scope, receive, send, declared).run()
+
+
+class _GuardedBody:
+    """One request's body as `BodyGuard` lets the app read it."""
+
+    __slots__ = ("guard", "scope", "receive", "send", "declared", "limit", "said", "received", "deadline",
+                 "started", "replied", "complete")
+
+    def __init__(self, guard: BodyGuard, scope, receive, send, declared: int | None) -> None:
+        self.guard, self.scope, self.receive, self.send, self.declared = guard, scope, receive, send, declared
+        self.limit: int | None = None
+        self.said = ""
+        self.received = 0
+        self.deadline = asyncio.get_running_loop().time() + guard.read_timeout
+        self.started = self.replied = self.complete = False
+
+    async def run(self) -> None:
+        guard = self.guard
+        if self.declared is not None and self.declared > max(guard.json_limit, guard.upload_limit):
+            # Larger than any route takes: no need to know which route it is.
+            return await self.reply(413, f"request body of {self.declared:,} bytes is larger than the upload "
+                                         f"limit of {guard.upload_limit_mb} MB, the most any route takes")
+        try:
+            await guard.app(self.scope, self.read, self.write)
+        except Exception:
+            if not self.replied:
+                raise
+            # The app failed on the disconnect it read after our reply: nothing left to answer.
+
+    async def read(self):
+        if self.replied:
+            return {"type": "http.disconnect"}
+        if self.limit is None:  # the first read: routing has run, so the route is known
+            self.limit, self.said = self.guard.limit_of(self.scope)
+            if self.declared is not None and self.declared > self.limit:
+                return await self.refuse(413, f"request body of {self.declared:,} bytes is larger than {self.said}")
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        try:
+            async with asyncio.timeout_at(min(now + self.guard.idle_timeout, self.deadline)):
+                message = await self.receive()
+        except TimeoutError:
+            if loop.time() >= self.deadline:
+                why = f"not received within {self.guard.read_timeout:g} s (SELLERKIT_BODY_READ_TIMEOUT)"
+            else:
+                why = f"paused for more than {self.guard.idle_timeout:g} s (SELLERKIT_BODY_IDLE_TIMEOUT)"
+            return await self.refuse(408, f"request body {why}; send the body at once after the headers")
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit:
+                return await self.refuse(413, f"request body larger than {self.said}")
+            if not message.get("more_body", False):
+                self.complete = True
+        return message
+
+    async def refuse(self, status: int, message: str):
+        if not self.started:
+            await self.reply(status, message)
+        self.replied = True
+        return {"type": "http.disconnect"}
+
+    async def reply(self, status: int, message: str) -> None:
+        self.replied = True
+        if self.scope.get("http_version") == "2":
+            headers = None  # the stream ends; the connection's other streams go on
+        else:
+            headers = {"connection": "close"}
+            close_soon(self.scope.get("client"))
+        await error_response(status, message, headers)(self.scope, self.receive, self.send)
+
+    async def write(self, message) -> None:
+        if self.replied:
+            return  # the app's answer to the disconnect after our 413/408
+        if message["type"] == "http.response.start":
+            self.started = True
+            if not self.complete and self.scope.get("http_version") != "2":
+                # Answered before the body was read (a 401, a 404...): close rather than read on.
+                message["headers"] = [*message.get("headers", ()), (b"connection", b"close")]
+        await self.send(message)
 
 
 def _event_time(value):

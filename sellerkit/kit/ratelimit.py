@@ -1,9 +1,10 @@
 """Where limit state lives: process memory (embedded default) or Redis (scaled out).
 
 Both stores answer the same two questions with the arithmetic of `sellerkit.domain.quotas`:
-`hit` (one request against a key's requests/s bucket) and `charge` (tokens against an account's
-bucket and daily allowance). Neither reads the database: the memory store is a dict behind a
-lock; the Redis store runs one Lua script per question, atomic across every process sharing it.
+`hit` (one request against a key's requests/s bucket and its account's, both or neither paid) and
+`charge` (tokens against an account's bucket and daily allowance). Neither reads the database: the
+memory store is a dict behind a lock; the Redis store runs one Lua script per question, atomic
+across every process sharing it.
 
 The memory store's daily counters are persisted by the caller (`sellerkit.accounts.quotas`):
 it hands out what was used since the last write (`take_pending`) and takes back the totals every
@@ -37,16 +38,27 @@ class MemoryLimits:
         self.clock = clock
         self._lock = threading.Lock()
         self._rate: dict[int, list[float]] = {}  # key id -> [tokens, at]
+        self._account_rate: dict[int, list[float]] = {}  # account id -> [tokens, at]
         self._quota: dict[int, q.QuotaState] = {}  # account id -> state
         self._pending: dict[tuple[int, int], int] = {}  # (account, day) -> tokens not yet persisted
 
-    def hit(self, key_id: int, rps: int) -> q.RateDecision:
+    def hit(self, key_id: int, rps: int, account_id: int | None = None,
+            account_rps: int | None = None) -> q.RateDecision:
+        """One request of key `key_id` (`rps` a second) and, given `account_id`, of its account
+        (`account_rps` a second): paid from both buckets or from neither."""
         now = self.clock()
         with self._lock:
             bucket = self._rate.get(key_id)
             if bucket is None:
                 bucket = self._rate[key_id] = [float(rps), now]
-            level, decision = q.take_request(bucket[0], bucket[1], now, rps)
+            if account_id is None:
+                level, decision = q.take_request(bucket[0], bucket[1], now, rps)
+            else:
+                account = self._account_rate.get(account_id)
+                if account is None:
+                    account = self._account_rate[account_id] = [float(account_rps), now]
+                level, account_level, decision = q.take_requests(bucket, rps, account, account_rps, now)
+                account[0], account[1] = account_level, max(account[1], now)
             bucket[0], bucket[1] = level, max(bucket[1], now)
         return decision
 
@@ -95,19 +107,30 @@ class MemoryLimits:
         return q.utc_day(self.clock())
 
 
-# Lua versions of domain.quotas.take_request and domain.quotas.charge: same steps, same numbers.
+# Lua versions of domain.quotas.take_request(s) and domain.quotas.charge: same steps, same numbers.
+# _HIT takes the key's bucket (KEYS[1], ARGV[1] a second) and, when given, the account's (KEYS[2],
+# ARGV[3] a second) in one call: both paid, or neither.
 _HIT = """
-local rps = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
-local b = redis.call('HMGET', KEYS[1], 't', 'a')
-local tokens = tonumber(b[1]) or rps
-local at = tonumber(b[2]) or now
-if now > at then tokens = math.min(rps, tokens + (now - at) * rps) else tokens = math.min(tokens, rps) end
-local allowed = 0
-if tokens >= 1 then allowed = 1; tokens = tokens - 1 end
-redis.call('HSET', KEYS[1], 't', string.format('%.17g', tokens), 'a', string.format('%.17g', math.max(at, now)))
-redis.call('PEXPIRE', KEYS[1], 5000)
-return {allowed, string.format('%.17g', tokens)}
+local levels, ats, rates = {}, {}, {tonumber(ARGV[1]), tonumber(ARGV[3])}
+local allowed = 1
+for i = 1, #KEYS do
+  local rps = rates[i]
+  local b = redis.call('HMGET', KEYS[i], 't', 'a')
+  local tokens = tonumber(b[1]) or rps
+  local at = tonumber(b[2]) or now
+  if now > at then tokens = math.min(rps, tokens + (now - at) * rps) else tokens = math.min(tokens, rps) end
+  if tokens < 1 then allowed = 0 end
+  levels[i], ats[i] = tokens, math.max(at, now)
+end
+local out = {allowed}
+for i = 1, #KEYS do
+  if allowed == 1 then levels[i] = levels[i] - 1 end
+  redis.call('HSET', KEYS[i], 't', string.format('%.17g', levels[i]), 'a', string.format('%.17g', ats[i]))
+  redis.call('PEXPIRE', KEYS[i], 5000)
+  out[i + 1] = string.format('%.17g', levels[i])
+end
+return out
 """
 
 _CHARGE = """
@@ -185,21 +208,23 @@ class RedisLimits:
                                                    single_connection_client=True)
             return self._redis
 
-    def hit(self, key_id: int, rps: int) -> q.RateDecision:
+    def hit(self, key_id: int, rps: int, account_id: int | None = None,
+            account_rps: int | None = None) -> q.RateDecision:
+        """As `MemoryLimits.hit`, both buckets in one script call."""
         now = self.clock()
+        if account_id is None:
+            keys, args = [f"{self.prefix}:rate:{key_id}"], [rps, repr(now)]
+        else:
+            keys = [f"{self.prefix}:rate:{key_id}", f"{self.prefix}:account-rate:{account_id}"]
+            args = [rps, repr(now), account_rps]
         try:
-            allowed, level = self._eval(_HIT, [f"{self.prefix}:rate:{key_id}"], [rps, repr(now)])
+            allowed, *levels = self._eval(_HIT, keys, args)
         except self._errors as exc:
             raise LimitsUnavailable(f"rate limits unavailable: Redis did not answer ({type(exc).__name__}); "
                                     "retry shortly") from None
-        level = float(level)
-        return q.RateDecision(
-            allowed=bool(allowed),
-            limit=rps,
-            remaining=int(level + 1e-9),
-            retry_after=0.0 if allowed else q.wait_for(level, 1, rps),
-            reset_in=q.wait_for(level, rps, rps),
-        )
+        if account_id is None:
+            return q.bucket_decision(bool(allowed), float(levels[0]), rps)
+        return q.pair_decision(bool(allowed), float(levels[0]), rps, float(levels[1]), account_rps)
 
     def charge(self, account_id: int, limits: q.TokenLimits, cost: int) -> q.Charge:
         now = self.clock()

@@ -8,9 +8,25 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sellerkit.kit.db import Base, TimestampMixin
 
 
-class Scan(TimestampMixin, Base):
+class Leased:
+    """A job run under a lease: `runner` names the run holding it, renewed by `heartbeat_at`,
+    and the owner columns its process (`kit.process.Owner`), so that a sweep on the same host
+    sees at once that the holder is gone (`scans.tasks.release_dead_leases`)."""
+
+    runner: Mapped[str | None] = mapped_column(sa.String(80))  # the lease holder
+    runner_host: Mapped[str | None] = mapped_column(sa.String(200))  # its process (`kit.process.Owner`)
+    runner_pid: Mapped[int | None] = mapped_column()
+    runner_started: Mapped[int | None] = mapped_column(sa.BigInteger)
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+
+
+class Scan(TimestampMixin, Leased, Base):
     """A supplier file being matched and priced. Its rows live in the scan's files (see
-    `scans.store`); this row carries status, counts and the lease of whoever runs it."""
+    `scans.store`); this row carries status, counts and the lease of whoever runs it.
+
+    Readers see one results version (`results_version`); the latest run writes `run_version`.
+    The first run writes the version readers see, so its rows show as they come; a rerun or a
+    re-pricing writes the next one, which replaces the shown one only when the run succeeds."""
 
     __tablename__ = "scans"
     __table_args__ = (sa.Index("ix_scans_account_created", "account_id", "id"),
@@ -20,7 +36,7 @@ class Scan(TimestampMixin, Base):
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(sa.String(200))
     marketplace: Mapped[str] = mapped_column(sa.String(2))
-    status: Mapped[str] = mapped_column(sa.String(20))  # InProgress | Success | Error | Cancelled
+    status: Mapped[str] = mapped_column(sa.String(20))  # of the latest run: InProgress | Success | Error | Cancelled
     file_name: Mapped[str] = mapped_column(sa.String(300))
     file_format: Mapped[str] = mapped_column(sa.String(8))  # csv | xlsx
     file_size: Mapped[int] = mapped_column(sa.BigInteger)
@@ -28,14 +44,15 @@ class Scan(TimestampMixin, Base):
     options: Mapped[str] = mapped_column(sa.Text)  # JSON, as uploaded
     lines: Mapped[int] = mapped_column(default=0)  # data rows in the file
     processed: Mapped[int] = mapped_column(default=0)  # data rows read so far
-    products: Mapped[int] = mapped_column(default=0)  # result rows
-    errors: Mapped[int] = mapped_column(default=0)  # rows that could not be scanned
-    results_version: Mapped[int] = mapped_column(default=1)  # bumped when results are rewritten
+    products: Mapped[int] = mapped_column(default=0)  # result rows (of the shown version)
+    errors: Mapped[int] = mapped_column(default=0)  # rows that could not be scanned (of the shown version)
+    results_version: Mapped[int] = mapped_column(default=1)  # the version readers see
+    run_version: Mapped[int] = mapped_column(default=1, server_default="1")  # the version the latest run writes
+    results_status: Mapped[str | None] = mapped_column(sa.String(20))  # how the shown version's run ended
+    results_finished_at: Mapped[datetime | None] = mapped_column()  # when it ended
     recalculate_from: Mapped[int | None] = mapped_column()  # re-price this results version, no re-matching
     message: Mapped[str | None] = mapped_column(sa.Text)  # why a scan failed
     cancel_requested: Mapped[bool] = mapped_column(default=False)
-    runner: Mapped[str | None] = mapped_column(sa.String(80))  # the lease holder
-    heartbeat_at: Mapped[datetime | None] = mapped_column()
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime | None] = mapped_column()
@@ -50,8 +67,9 @@ class BlockedBrand(Base):
     brand: Mapped[str] = mapped_column(sa.String(200), primary_key=True)  # lower case
 
 
-class ScanExport(TimestampMixin, Base):
-    """A download prepared in the background (large XLSX, or any export asked for as a job)."""
+class ScanExport(TimestampMixin, Leased, Base):
+    """A download prepared in the background (large XLSX, or any export asked for as a job),
+    under a lease as a scan is."""
 
     __tablename__ = "scan_exports"
     __table_args__ = (sa.Index("ix_scan_exports_account", "account_id", "id"),)
@@ -67,5 +85,5 @@ class ScanExport(TimestampMixin, Base):
     done: Mapped[int] = mapped_column(default=0)
     url: Mapped[str | None] = mapped_column(sa.Text)  # Google Sheets
     message: Mapped[str | None] = mapped_column(sa.Text)
-    updated_at: Mapped[datetime | None] = mapped_column()  # progress saved: the job is alive
+    updated_at: Mapped[datetime | None] = mapped_column()  # progress saved
     finished_at: Mapped[datetime | None] = mapped_column()

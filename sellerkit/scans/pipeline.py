@@ -25,6 +25,7 @@ from sellerkit.domain.fees.schedule import LENGTH, WEIGHT
 from sellerkit.domain.money import quantise_float
 from sellerkit.domain.profit import PRICE_SOURCES, CostOptions, financial_frame
 from sellerkit.domain import numbers
+from sellerkit.domain.quoting import quote_expr
 from sellerkit.scans.files import money_text
 
 ERROR_SCHEMA = {"line": pl.Int64, "identifier": pl.String, "cost": pl.String, "reason": pl.String}
@@ -116,24 +117,26 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
     suffix = numbers.ambiguous_suffix(ctx.decimal)
 
     def ambiguous(text: str, field: str) -> pl.Expr:
-        return pl.when(pl.col(f"{text}_ambiguous")).then(pl.lit(f"{field}: ") + pl.col(text) + pl.lit(suffix))
+        return pl.when(pl.col(f"{text}_ambiguous")).then(pl.lit(f"{field}: ") + quote_expr(pl.col(text)) + pl.lit(suffix))
 
     def unreadable(text: str, value: str, field: str, wanted: str, bad: pl.Expr) -> pl.Expr:
         """An optional mapped cell that holds something, but nothing usable."""
         given = pl.col(text).is_not_null() & (pl.col(text) != "")
         return pl.when(given & (pl.col(value).is_null() | bad)) \
-            .then(pl.lit(f"{field}: cannot read ") + pl.col(text) + pl.lit(f" as {wanted}"))
+            .then(pl.lit(f"{field}: cannot read ") + quote_expr(pl.col(text)) + pl.lit(f" as {wanted}"))
 
     reason = pl.coalesce(
         pl.when(pl.col("_id_error").is_not_null()).then(pl.lit("identifier: ") + pl.col("_id_error")),
         pl.when(pl.col("_cost_text").is_null() | (pl.col("_cost_text") == "")).then(pl.lit("cost: missing")),
         ambiguous("_cost_text", "cost"),
         pl.when(pl.col("inputs.cost").is_null())
-        .then(pl.lit("cost: cannot read ") + pl.col("_cost_text") + pl.lit(f" as money with decimal '{ctx.decimal}'")),
+        .then(pl.lit("cost: cannot read ") + quote_expr(pl.col("_cost_text"))
+              + pl.lit(f" as money with decimal '{ctx.decimal}'")),
         pl.when(pl.col("inputs.cost") < 0).then(pl.lit("cost: negative")),
         ambiguous("_pack_text", "supplier_pack_quantity"),
         pl.when(pl.col("inputs.supplier_pack_quantity").is_null() | (pl.col("inputs.supplier_pack_quantity") < 1))
-        .then(pl.lit("supplier_pack_quantity: cannot read ") + pl.col("_pack_text") + pl.lit(" as a whole number of at least 1")),
+        .then(pl.lit("supplier_pack_quantity: cannot read ") + quote_expr(pl.col("_pack_text"))
+              + pl.lit(" as a whole number of at least 1")),
         ambiguous("_map_text", "map"),
         unreadable("_map_text", "inputs.map", "map", "money", pl.col("inputs.map") < 0),
         ambiguous("_stock_text", "stock_quantity"),

@@ -1,4 +1,4 @@
-"""All SQL about scans, their leases and the brand blocklist."""
+"""All SQL about scans, their exports, their leases and the brand blocklist."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from sellerkit.kit.db import utcnow
-from sellerkit.scans.models import BlockedBrand, Scan, ScanExport
+from sellerkit.kit.process import Owner
+from sellerkit.scans.models import BlockedBrand, Leased, Scan, ScanExport
 
 S = Scan.__table__
 B = BlockedBrand.__table__
@@ -46,34 +47,57 @@ def page(session: Session, account_id: int, offset: int, limit: int) -> tuple[in
 
 def update(session: Session, scan_id: int, runner: str | None = None, **fields) -> bool:
     """Update a scan; with `runner`, only while that runner holds its lease."""
-    stmt = S.update().where(S.c.id == scan_id).values(updated_at=utcnow(), **fields)
+    return _update(session, S, scan_id, runner, fields)
+
+
+def _update(session: Session, table: sa.Table, row_id: int, runner: str | None, fields: dict) -> bool:
+    stmt = table.update().where(table.c.id == row_id).values(updated_at=utcnow(), **fields)
     if runner is not None:
-        stmt = stmt.where(S.c.runner == runner)
+        stmt = stmt.where(table.c.runner == runner)
     return session.execute(stmt).rowcount == 1
 
 
-def claim(session: Session, scan_id: int, runner: str, stale_after: timedelta) -> bool:
-    """Take the lease of an unfinished scan nobody is running (or whose runner went quiet)."""
-    now = utcnow()
-    stmt = S.update().where(
-        S.c.id == scan_id, S.c.status == "InProgress",
-        sa.or_(S.c.runner.is_(None), S.c.heartbeat_at.is_(None), S.c.heartbeat_at < now - stale_after),
-    ).values(runner=runner, heartbeat_at=now, updated_at=now)
+# ---- leases of scans and exports (`models.Leased`) --------------------------------------------
+
+def _unheld(table: sa.Table, stale_after: timedelta, now):
+    """Nobody holds the lease, or its holder has gone quiet."""
+    return sa.or_(table.c.runner.is_(None), table.c.heartbeat_at.is_(None),
+                  table.c.heartbeat_at < now - stale_after)
+
+
+def claim(session: Session, model: type[Leased], row_id: int, runner: str, owner: Owner,
+          stale_after: timedelta) -> bool:
+    """Take the lease of an unfinished job nobody is running (or whose runner went quiet),
+    recording the process that holds it."""
+    table, now = model.__table__, utcnow()
+    stmt = table.update().where(
+        table.c.id == row_id, table.c.status == "InProgress", _unheld(table, stale_after, now),
+    ).values(runner=runner, runner_host=owner.host, runner_pid=owner.pid, runner_started=owner.started,
+             heartbeat_at=now, updated_at=now)
     return session.execute(stmt).rowcount == 1
 
 
-def release(session: Session, scan_id: int, runner: str) -> None:
-    """Give up the lease so the next sweep resumes the scan at once."""
-    session.execute(S.update().where(S.c.id == scan_id, S.c.runner == runner).values(runner=None, heartbeat_at=None))
+def release(session: Session, model: type[Leased], row_id: int, runner: str) -> None:
+    """Give up the lease so the next sweep resumes the job at once."""
+    table = model.__table__
+    session.execute(table.update().where(table.c.id == row_id, table.c.runner == runner)
+                    .values(runner=None, heartbeat_at=None))
 
 
-def stale(session: Session, stale_after: timedelta) -> list[int]:
-    """Unfinished scans that nobody holds, or whose runner has gone quiet."""
-    now = utcnow()
-    stmt = sa.select(S.c.id).where(
-        S.c.status == "InProgress",
-        sa.or_(S.c.runner.is_(None), S.c.heartbeat_at.is_(None), S.c.heartbeat_at < now - stale_after),
-    ).order_by(S.c.id)
+def leases_on(session: Session, model: type[Leased], host: str) -> list[tuple[int, str, Owner]]:
+    """(id, runner, owner) of the unfinished jobs held by processes of `host`."""
+    table = model.__table__
+    stmt = sa.select(table.c.id, table.c.runner, table.c.runner_pid, table.c.runner_started).where(
+        table.c.status == "InProgress", table.c.runner.is_not(None), table.c.runner_host == host,
+    ).order_by(table.c.id)
+    return [(i, runner, Owner(host, pid, started)) for i, runner, pid, started in session.execute(stmt)]
+
+
+def stale(session: Session, model: type[Leased], stale_after: timedelta) -> list[int]:
+    """Unfinished jobs that nobody holds, or whose runner has gone quiet."""
+    table = model.__table__
+    stmt = sa.select(table.c.id).where(table.c.status == "InProgress", _unheld(table, stale_after, utcnow())
+                                       ).order_by(table.c.id)
     return list(session.execute(stmt).scalars())
 
 
@@ -103,13 +127,6 @@ def get_export(session: Session, account_id: int | None, export_id: int) -> Scan
     return _owned(session, ScanExport, account_id, export_id)
 
 
-def update_export(session: Session, export_id: int, **fields) -> None:
-    session.execute(X.update().where(X.c.id == export_id).values(updated_at=utcnow(), **fields))
-
-
-def stale_exports(session: Session, stale_after: timedelta) -> list[int]:
-    cutoff = utcnow() - stale_after
-    stmt = sa.select(X.c.id).where(X.c.status == "InProgress",
-                                   sa.or_(X.c.updated_at.is_(None), X.c.updated_at < cutoff),
-                                   X.c.created_at < cutoff)
-    return list(session.execute(stmt).scalars())
+def update_export(session: Session, export_id: int, runner: str | None = None, **fields) -> bool:
+    """Update an export; with `runner`, only while that runner holds its lease."""
+    return _update(session, X, export_id, runner, fields)

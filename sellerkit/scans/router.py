@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -13,17 +13,20 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.responses import FileResponse, StreamingResponse
 
-from sellerkit.accounts.dependencies import CurrentPrincipal
+from sellerkit.accounts.dependencies import CurrentPrincipal, KeyFirstRoute
 from sellerkit.errors import Conflict, Invalid, PayloadTooLarge
-from sellerkit.kit.http import JSON, database, validation_errors_message
+from sellerkit.kit.http import JSON, PathId, database, takes_upload, validation_errors_message
+from sellerkit.domain.filters import MAX_PAGE
+from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
 from sellerkit.scans import files
-from sellerkit.scans.schemas import ResultsQuery, UploadRequest
+from sellerkit.scans.schemas import BrandBlocklist, ResultsQuery, UploadRequest
 from sellerkit.scans.service import MEDIA, XLSX_NOW_ROWS, scans
 from sellerkit.scans.store import ScanFiles
 from sellerkit.scans.tasks import EXPORT, RUN
 
-router = APIRouter(prefix="/api/v3", tags=["RocketSource: scans"])
+router = APIRouter(prefix="/api/v3", tags=["RocketSource: scans"], route_class=KeyFirstRoute)
 COPY_BLOCK = 4 << 20
+ATTRIBUTES_CHARS = 65_536  # the upload's JSON form fields: a mapping and options are a few hundred
 
 
 def _settings(request: Request):
@@ -57,7 +60,9 @@ def _upload_request(attributes: str | None, marketplace: str | None, options: st
     try:
         return UploadRequest.model_validate(body)
     except ValidationError as exc:
-        raise Invalid(validation_errors_message(exc.errors(), prefix=where if where == "attributes" else "")) from None
+        client_form = where == "options"  # the client's form: the mapping is inside options
+        raise Invalid(validation_errors_message(exc.errors(), prefix="" if client_form else where, model=UploadRequest,
+                                                moved={"mapping": "options.mapping"} if client_form else None)) from None
 
 
 def _copy_limited(source, folder: Path, limit: int) -> Path:
@@ -85,20 +90,23 @@ async def _save_upload(request: Request, upload: UploadFile) -> Path:
 
 
 @router.get("/scans", summary="Your scans, newest first")
-async def list_scans(request: Request, who: CurrentPrincipal, page: int = Query(1, ge=0),
+async def list_scans(request: Request, who: CurrentPrincipal, page: int = Query(1, ge=0, le=MAX_PAGE),
                      per_page: int = Query(25, ge=1, le=100), perPage: int | None = Query(None, ge=1, le=100)):
     with database(request).session() as session:
         return JSON(scans.list(session, who.account_id, page, perPage or per_page))
 
 
 @router.post("/scans", summary="Upload a supplier file (CSV, TSV, TXT or XLSX) to scan")
+@takes_upload  # its body may be as large as the upload limit; the key is checked before it is read
 async def upload_scan(
     request: Request,
     who: CurrentPrincipal,
     file: Annotated[UploadFile, File(description="CSV, TSV, TXT or XLSX")],
-    attributes: Annotated[str | None, Form(description="JSON {mapping, options} (UploadRequest)")] = None,
-    marketplace: Annotated[str | None, Form()] = None,
-    options: Annotated[str | None, Form(description="JSON options with the mapping inside (client form)")] = None,
+    attributes: Annotated[str | None, Form(max_length=ATTRIBUTES_CHARS,
+                                           description="JSON {mapping, options} (UploadRequest)")] = None,
+    marketplace: Annotated[str | None, Form(max_length=MARKETPLACE_CHARS)] = None,
+    options: Annotated[str | None, Form(max_length=ATTRIBUTES_CHARS,
+                                        description="JSON options with the mapping inside (client form)")] = None,
 ):
     spec = _upload_request(attributes, marketplace, options)
     path = await _save_upload(request, file)
@@ -119,28 +127,31 @@ async def upload_scan(
 
 
 @router.get("/scans/{scan_id}", summary="A scan: status, counts, progress and speed")
-async def get_scan(request: Request, scan_id: int, who: CurrentPrincipal):
+async def get_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session() as session:
         return JSON(scans.view(scans.get(session, who.account_id, scan_id)))
 
 
 @router.post("/scans/{scan_id}", summary="Results: filter, sort and page products or errors")
-async def scan_results(request: Request, scan_id: int, who: CurrentPrincipal, body: ResultsQuery | None = None,
+async def scan_results(request: Request, scan_id: PathId, who: CurrentPrincipal, body: ResultsQuery | None = None,
                        table_type: Literal["products", "errors"] | None = None):
     with database(request).session() as session:
         scan = scans.get(session, who.account_id, scan_id)
-    return JSON(scans.results(scan, _settings(request).data_dir, body or ResultsQuery(), table_type))
+    query, data_dir = body or ResultsQuery(), _settings(request).data_dir
+    if query.heavy():
+        return JSON(await run_in_threadpool(scans.results, scan, data_dir, query, table_type))
+    return JSON(scans.results(scan, data_dir, query, table_type))
 
 
 @router.delete("/scans/{scan_id}", summary="Delete a scan and its files")
-async def delete_scan(request: Request, scan_id: int, who: CurrentPrincipal):
+async def delete_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session(write=True) as session:
         scans.delete(session, scans.get(session, who.account_id, scan_id), _settings(request).data_dir)
     return JSON({"id": scan_id, "deleted": True})
 
 
 @router.get("/scans/{scan_id}/cancel", summary="Cancel a running scan (it stops within 2 s, keeping what is done)")
-async def cancel_scan(request: Request, scan_id: int, who: CurrentPrincipal):
+async def cancel_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session(write=True) as session:
         scan = scans.request_cancel(session, scans.get(session, who.account_id, scan_id))
         return JSON(scans.view(scan))
@@ -151,7 +162,7 @@ router.add_api_route("/scans/{scan_id}/cancel", cancel_scan, methods=["POST"], o
 
 
 @router.post("/scans/{scan_id}/rerun", summary="Scan the same file again (matching and prices anew)")
-async def rerun_scan(request: Request, scan_id: int, who: CurrentPrincipal):
+async def rerun_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session(write=True) as session:
         scan = scans.restart(session, scans.get(session, who.account_id, scan_id), _settings(request).data_dir)
         view = scans.view(scan)
@@ -161,7 +172,7 @@ async def rerun_scan(request: Request, scan_id: int, who: CurrentPrincipal):
 
 @router.post("/scans/{scan_id}/fees-recalculate",
              summary="Recompute fees and financials with today's schedule, without re-matching")
-async def recalculate_fees(request: Request, scan_id: int, who: CurrentPrincipal):
+async def recalculate_fees(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session(write=True) as session:
         scan = scans.restart(session, scans.get(session, who.account_id, scan_id), _settings(request).data_dir,
                              recalculate=True)
@@ -175,7 +186,7 @@ async def recalculate_fees(request: Request, scan_id: int, who: CurrentPrincipal
 ExportType = Literal["csv", "xlsx", "json"]
 
 
-async def _download(request: Request, scan_id: int, who, fmt: str, body: ResultsQuery | None,
+async def _download(request: Request, scan_id: PathId, who, fmt: str, body: ResultsQuery | None,
                     table_type: str | None, background: bool):
     """The file now, or (large XLSX, or `background=true`) a job to poll at its `url`."""
     data_dir = _settings(request).data_dir
@@ -215,14 +226,14 @@ def _read_then_delete(path: Path, block: int = 1 << 20):
 
 
 @router.post("/scans/{scan_id}/download", summary="Download results as CSV, XLSX or JSON (filter/sort/page body)")
-async def download(request: Request, scan_id: int, who: CurrentPrincipal, body: ResultsQuery | None = None,
+async def download(request: Request, scan_id: PathId, who: CurrentPrincipal, body: ResultsQuery | None = None,
                    type: ExportType = Query("csv", description="csv, xlsx or json"),  # noqa: A002
                    table_type: Literal["products", "errors"] | None = None, background: bool = False):
     return await _download(request, scan_id, who, type, body, table_type, background)
 
 
 def _download_as(fmt: str):
-    async def handler(request: Request, scan_id: int, who: CurrentPrincipal, body: ResultsQuery | None = None,
+    async def handler(request: Request, scan_id: PathId, who: CurrentPrincipal, body: ResultsQuery | None = None,
                       table_type: Literal["products", "errors"] | None = None, background: bool = False):
         return await _download(request, scan_id, who, fmt, body, table_type, background)
     return handler
@@ -233,7 +244,7 @@ for _fmt in ("csv", "xlsx", "json"):
                          operation_id=f"download_{_fmt}", summary=f"Download results as {_fmt.upper()}")
 
 
-async def _gsheet(request: Request, scan_id: int, who, body: ResultsQuery | None, table_type: str | None):
+async def _gsheet(request: Request, scan_id: PathId, who, body: ResultsQuery | None, table_type: str | None):
     settings = _settings(request)
     with database(request).session() as session:
         scan = scans.get(session, who.account_id, scan_id)
@@ -243,7 +254,7 @@ async def _gsheet(request: Request, scan_id: int, who, body: ResultsQuery | None
 
 
 @router.post("/scans/{scan_id}/export", summary="Export results to a new Google spreadsheet; answers {url}")
-async def export_gsheet(request: Request, scan_id: int, who: CurrentPrincipal, body: ResultsQuery | None = None,
+async def export_gsheet(request: Request, scan_id: PathId, who: CurrentPrincipal, body: ResultsQuery | None = None,
                         table_type: Literal["products", "errors"] | None = None):
     return await _gsheet(request, scan_id, who, body, table_type)
 
@@ -253,13 +264,13 @@ router.add_api_route("/scans/{scan_id}/gsheet", export_gsheet, methods=["POST"],
 
 
 @router.get("/exports/{export_id}", summary="A download being prepared: status and progress")
-async def get_export(request: Request, export_id: int, who: CurrentPrincipal):
+async def get_export(request: Request, export_id: PathId, who: CurrentPrincipal):
     with database(request).session() as session:
         return JSON(scans.export_view(scans.get_export(session, who.account_id, export_id)))
 
 
 @router.get("/exports/{export_id}/file", summary="The prepared download")
-async def export_file(request: Request, export_id: int, who: CurrentPrincipal):
+async def export_file(request: Request, export_id: PathId, who: CurrentPrincipal):
     with database(request).session() as session:
         job = scans.get_export(session, who.account_id, export_id)
     if job.status != "Success" or job.format == "gsheet":
@@ -275,9 +286,6 @@ async def get_blocklist(request: Request, who: CurrentPrincipal):
 
 
 @router.put("/brand-blocklist", summary="Replace your brand blocklist")
-async def put_blocklist(request: Request, who: CurrentPrincipal, body: dict[str, Any]):
-    brands = body.get("brands")
-    if not isinstance(brands, list) or not all(isinstance(b, str) for b in brands):
-        raise Invalid("brands: expected a list of brand names")
+async def put_blocklist(request: Request, who: CurrentPrincipal, body: BrandBlocklist):
     with database(request).session(write=True) as session:
-        return JSON({"brands": scans.set_blocked_brands(session, who.account_id, brands)})
+        return JSON({"brands": scans.set_blocked_brands(session, who.account_id, body.brands)})

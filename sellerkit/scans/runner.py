@@ -1,18 +1,20 @@
 """Running a scan: read the source once, then process it chunk by chunk, saving each chunk's
 rows as a part and the progress in the database.
 
-Whoever runs a scan holds its lease (`runner`, renewed by `heartbeat_at`). A worker that dies
-stops renewing it; the periodic sweep hands the scan to another run, which skips the parts
-already written. Cancel is a flag read between chunks; what is done is kept.
+Whoever runs a scan holds its lease (`runner`, renewed by `heartbeat_at`, and the process
+holding it). A worker that dies stops renewing it; the sweep hands the scan to another run (at
+once when the dead process was on the sweeper's own host), which skips the parts already
+written. Cancel is a flag read between chunks; what is done is kept.
+
+A first run writes the results version readers see. A rerun or a re-pricing writes the next
+version, and only a successful end makes it the one readers see: a cancelled or failed rerun
+leaves the previous results as they were (and deletes its own part-written ones).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -26,12 +28,13 @@ from sellerkit.domain.fees import FeeError, FeeOptions, schedule_for
 from sellerkit.domain.marketplaces import marketplace
 from sellerkit.domain.money import cents, quantise
 from sellerkit.domain.profit import CostError, CostOptions, MultipackPrep
+from sellerkit.kit import process
 from sellerkit.kit.db import Database, utcnow
 from sellerkit.scans import files, pipeline
 from sellerkit.scans import repository as repo
 from sellerkit.scans.models import Scan
 from sellerkit.scans.schemas import Mapping, Options
-from sellerkit.scans.store import ScanFiles
+from sellerkit.scans.store import ScanFiles, results_cache
 
 log = logging.getLogger("sellerkit.scans")
 _models: list[tuple[CatalogFrame, dict[str, sales.RankModel]]] = []
@@ -64,12 +67,17 @@ def cost_options(options: Options) -> CostOptions:
     )
 
 
+def _replacing(scan: Scan) -> bool:
+    """The run writes a new version of results, which replaces the shown one only on success."""
+    return scan.run_version != scan.results_version
+
+
 class Runner:
     def __init__(self, db: Database, settings: Settings, stopping: threading.Event | None = None) -> None:
         self.db = db
         self.settings = settings
         self.stopping = stopping or threading.Event()
-        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.name = process.lease_holder()
         self.stale_after = timedelta(seconds=settings.scan_stale_seconds)
 
     # ---- lease and bookkeeping -----------------------------------------------------------------
@@ -89,7 +97,7 @@ class Runner:
     def run(self, scan_id: int) -> str | None:
         """Run (or resume) a scan; returns its final status, or None if it is not ours to run."""
         with self.db.session(write=True) as session:
-            if not repo.claim(session, scan_id, self.name, self.stale_after):
+            if not repo.claim(session, Scan, scan_id, self.name, process.current(), self.stale_after):
                 return None
             scan = repo.get(session, None, scan_id)
             assert scan is not None
@@ -112,7 +120,7 @@ class Runner:
             return "Cancelled"
         if why == "shutting down":  # let the next start resume it at once
             with self.db.session(write=True) as session:
-                repo.release(session, scan.id, self.name)
+                repo.release(session, Scan, scan.id, self.name)
         return None
 
     def _run(self, scan: Scan) -> str:
@@ -120,7 +128,7 @@ class Runner:
         options = Options.model_validate(orjson.loads(scan.options))
         mapping = Mapping.model_validate_json(scan.mapping)
         ctx = self._context(scan, options, mapping)
-        target = scan.results_version + 1 if scan.recalculate_from is not None else scan.results_version
+        target = scan.run_version
         if scan.recalculate_from is not None:
             return self._recalculate(scan, store, ctx, target)
         # a workbook is streamed, one chunk of rows in memory at a time
@@ -131,7 +139,7 @@ class Runner:
         size = self.settings.scan_chunk_rows
         chunks = max(1, -(-lines // size))
         done, products, errors = store.part_counts(target)
-        self._checkpoint(scan.id, lines=lines, processed=min(done * size, lines), products=products, errors=errors)
+        self._checkpoint(scan.id, lines=lines, processed=min(done * size, lines), **self._counts(scan, products, errors))
         # each part is written by a second thread while the next chunk is computed (polars
         # releases the GIL); progress is saved only once a part is on disk
         with ThreadPoolExecutor(1, thread_name_prefix="scan-writer") as writer:
@@ -139,22 +147,28 @@ class Runner:
             for index, chunk in enumerate(source.chunks(size, skip=skip, start=done), start=done):
                 out, errs = pipeline.process(chunk, ctx)
                 if pending is not None:
-                    products, errors = self._saved(scan.id, pending, products, errors, size, lines)
+                    products, errors = self._saved(scan, pending, products, errors, size, lines)
                 pending = (writer.submit(store.write_part, target, index, out, errs), index, out.height, errs.height)
             if pending is not None:
-                products, errors = self._saved(scan.id, pending, products, errors, size, lines)
+                products, errors = self._saved(scan, pending, products, errors, size, lines)
         self._finish(scan, "Success")
         log.info("scan %s: %d lines in %d chunks, %d results, %d errors", scan.id, lines, chunks, products, errors)
         return "Success"
 
-    def _saved(self, scan_id: int, pending: tuple[Future, int, int, int], products: int, errors: int, size: int,
+    def _saved(self, scan: Scan, pending: tuple[Future, int, int, int], products: int, errors: int, size: int,
                lines: int) -> tuple[int, int]:
         """Once a part is on disk: count it and save the progress (the cancel point)."""
         write, index, out, errs = pending
         write.result()
         products, errors = products + out, errors + errs
-        self._checkpoint(scan_id, processed=min((index + 1) * size, lines), products=products, errors=errors)
+        self._checkpoint(scan.id, processed=min((index + 1) * size, lines), **self._counts(scan, products, errors))
         return products, errors
+
+    @staticmethod
+    def _counts(scan: Scan, products: int, errors: int) -> dict[str, int]:
+        """The counts to save: a first run's as they grow; a rerun's none, as the scan's counts
+        are those of the results readers see until the rerun replaces them."""
+        return {} if _replacing(scan) else {"products": products, "errors": errors}
 
     def _recalculate(self, scan: Scan, store: ScanFiles, ctx: pipeline.ScanContext, target: int) -> str:
         source = scan.recalculate_from
@@ -170,20 +184,31 @@ class Runner:
             out = pipeline.reprice(old, ctx) if old.height else old
             store.write_part(target, index, out, pl.read_ipc(err_path))
             self._checkpoint(scan.id, processed=min(scan.lines, (index + 1) * self.settings.scan_chunk_rows))
-        self._finish(scan, "Success", version=target)
-        store.drop_version(source)
+        self._finish(scan, "Success")
         return "Success"
 
-    def _finish(self, scan: Scan, status: str, message: str | None = None, version: int | None = None) -> None:
+    def _finish(self, scan: Scan, status: str, message: str | None = None) -> None:
+        """End the run. Its results become the ones readers see when it is a first run or it
+        succeeded: one update swaps them in, with their counts, so a reader sees the old
+        version or the new one. A rerun that did not succeed leaves the old ones and says so."""
         store = ScanFiles(self.settings.data_dir, scan.id)
-        fields: dict = {"status": status, "finished_at": utcnow(), "message": message, "runner": None,
+        now = utcnow()
+        fields: dict = {"status": status, "finished_at": now, "message": message, "runner": None,
                         "recalculate_from": None}
-        if version is not None:
-            fields["results_version"] = version
-        if status in ("Success", "Cancelled") and version is None:
-            _, fields["products"], fields["errors"] = store.part_counts(scan.results_version)
+        replacing = _replacing(scan)
+        if status == "Success" or not replacing:
+            _, fields["products"], fields["errors"] = store.part_counts(scan.run_version)
+            fields.update(results_version=scan.run_version, results_status=status, results_finished_at=now)
+        else:
+            what = "re-pricing" if scan.recalculate_from is not None else "rerun"
+            ended = f"{what} cancelled" if status == "Cancelled" else f"{message} ({what} not completed)"
+            fields["message"] = f"{ended}: the results are still those of the previous run"
         with self.db.session(write=True) as session:
             repo.update(session, scan.id, **fields)
+        if replacing and status != "Success":
+            store.drop_version(scan.run_version)
+        elif replacing:  # the old version stays on disk for readers already reading it (see restart)
+            results_cache.forget(store, version=scan.results_version)
 
     # ---- context ---------------------------------------------------------------------------------
 

@@ -4,37 +4,36 @@ forms the official TypeScript client sends (`filters`, `pagination`, `sorting`, 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sellerkit.calculator.schemas import MultipackPrepCost
+from sellerkit.calculator.schemas import MAX_DOLLARS, MultipackPrepCost
+from sellerkit.domain.filters import MAX_FILTERS, MAX_NAME_CHARS, MAX_PAGE, MAX_PER_PAGE
+from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
 
-MAX_PER_PAGE = 100
+HEAVY_FILTER_VALUES = 100  # filter values (list items, text characters) a page computes on the loop
+MAX_COLUMN = 16_383  # the last column of an XLSX sheet (XFD), 0-indexed
+MAX_CUSTOM_COLUMNS = 100
+Column = Annotated[int, Field(ge=0, le=MAX_COLUMN)]
+ColumnName = Annotated[str, Field(max_length=200)]
+FieldName = Annotated[str, Field(max_length=MAX_NAME_CHARS)]
 
 
 class Mapping(BaseModel):
     """Column numbers, 0-indexed."""
 
     model_config = ConfigDict(extra="forbid")
-    id: int = Field(ge=0)
-    cost: int = Field(ge=0)
-    supplier_sku: int | None = Field(None, ge=0)
-    supplier_image: int | None = Field(None, ge=0)
-    supplier_title: int | None = Field(None, ge=0)
-    supplier_pack_quantity: int | None = Field(None, ge=0)
-    map: int | None = Field(None, ge=0)
-    stock_quantity: int | None = Field(None, ge=0)
-    discount_per_product: int | None = Field(None, ge=0)
-    custom_columns: list[int] = Field(default_factory=list)
-
-    @field_validator("custom_columns")
-    @classmethod
-    def _non_negative(cls, v: list[int]) -> list[int]:
-        for i, col in enumerate(v):
-            if col < 0:
-                raise ValueError(f"custom_columns[{i}]: column numbers start at 0")
-        return v
+    id: Column
+    cost: Column
+    supplier_sku: Column | None = None
+    supplier_image: Column | None = None
+    supplier_title: Column | None = None
+    supplier_pack_quantity: Column | None = None
+    map: Column | None = None
+    stock_quantity: Column | None = None
+    discount_per_product: Column | None = None
+    custom_columns: list[Column] = Field(default_factory=list, max_length=MAX_CUSTOM_COLUMNS)
 
     def columns(self) -> dict[str, int]:
         """Every mapped input -> its column (custom columns as `custom_<i>`)."""
@@ -44,14 +43,16 @@ class Mapping(BaseModel):
 
 
 class Options(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    marketplace_id: str = "US"
+    """Unknown keys are refused by name: a misspelled option would silently change the scan."""
+
+    model_config = ConfigDict(extra="forbid")
+    marketplace_id: str = Field("US", max_length=MARKETPLACE_CHARS)
     name: str | None = Field(None, max_length=200)
     header: bool | None = Field(None, description="row 1 is a header; default: detected")
     discount_supplier: Decimal = Field(Decimal(0), ge=0, le=100, description="percent")
-    custom_columns: list[str] = Field(default_factory=list)
+    custom_columns: list[ColumnName] = Field(default_factory=list, max_length=MAX_CUSTOM_COLUMNS)
     multipack_prep_cost: MultipackPrepCost | None = None
-    prep_cost: Decimal = Field(Decimal(0), ge=0, description="dollars per Amazon unit")
+    prep_cost: Decimal = Field(Decimal(0), ge=0, le=MAX_DOLLARS, description="dollars per Amazon unit")
     multipack_override: bool = False
     multipack_override_quantity: int | None = Field(None, ge=1, le=1000)
     pull_historical_data: bool = False
@@ -70,34 +71,38 @@ class Options(BaseModel):
 
 
 class UploadRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
     mapping: Mapping
     options: Options = Field(default_factory=Options)
 
 
 class Sorting(BaseModel):
-    field: str
-    direction: str = "asc"
+    model_config = ConfigDict(extra="forbid")
+    field: FieldName
+    direction: str = Field("asc", max_length=10)
 
 
 class Pagination(BaseModel):
-    page: int = Field(1, ge=0)
+    model_config = ConfigDict(extra="forbid")
+    page: int = Field(1, ge=0, le=MAX_PAGE)
     per_page: int = Field(50, ge=1, le=MAX_PER_PAGE)
 
 
 class ResultsQuery(BaseModel):
-    """Both body forms; the client form wins where both are given."""
+    """Both body forms; the client form wins where both are given. Every key the reference and
+    the official client send is here; any other is refused by name (a misspelled filter key
+    would silently return every row)."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
     per_page: int = Field(50, ge=1, le=MAX_PER_PAGE)
     perPage: int | None = Field(None, ge=1, le=MAX_PER_PAGE)
-    page: int = Field(1, ge=0)
+    page: int = Field(1, ge=0, le=MAX_PAGE)
     tableType: Literal["products", "errors"] | None = None
     table_type: Literal["products", "errors"] | None = None
-    sort: str | None = None
+    sort: FieldName | None = None
     sorting: Sorting | None = None
-    filter: list[dict[str, Any]] = Field(default_factory=list)
-    filters: list[dict[str, Any]] | None = None
+    filter: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_FILTERS)
+    filters: list[dict[str, Any]] | None = Field(None, max_length=MAX_FILTERS)
     pagination: Pagination | None = None
 
     def table(self, query_table: str | None = None) -> str:
@@ -108,10 +113,31 @@ class ResultsQuery(BaseModel):
             return self.pagination.page, self.pagination.per_page
         return self.page, self.perPage or self.per_page
 
-    def sort_spec(self) -> str | dict | None:
+    def sort_spec(self) -> tuple[str | dict | None, str]:
+        """The sort and the body key it came under, for messages."""
         if self.sorting:
-            return self.sorting.model_dump()
-        return self.sort
+            return self.sorting.model_dump(), "sorting"
+        return self.sort, "sort"
 
-    def filter_items(self) -> list[dict[str, Any]]:
-        return self.filters if self.filters is not None else self.filter
+    def heavy(self) -> bool:
+        """Filters carrying many or long values (a big `in` list, a long `contains`): the page is
+        then computed on a worker thread, so one large query never holds the event loop."""
+        size = 0
+        for item in self.filter_items()[0]:
+            value = item.get("value")
+            size += len(value) if isinstance(value, (list, str)) else 1
+        return size > HEAVY_FILTER_VALUES
+
+    def filter_items(self) -> tuple[list[dict[str, Any]], str]:
+        """The filter items and the body key they came under, for messages."""
+        return (self.filters, "filters") if self.filters is not None else (self.filter, "filter")
+
+
+MAX_BRANDS = 1_000
+BRAND_CHARS = 200  # the brands table's column
+
+
+class BrandBlocklist(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    brands: list[Annotated[str, Field(max_length=BRAND_CHARS)]] = Field(
+        max_length=MAX_BRANDS, description=f"Brand names (case-insensitive), at most {MAX_BRANDS:,}.")

@@ -18,6 +18,7 @@ from sellerkit.catalog.service import resolve_marketplace
 from sellerkit.config import get_settings
 from sellerkit.domain import filters, results
 from sellerkit.domain.marketplaces import marketplace as marketplace_of
+from sellerkit.domain.quoting import quote
 from sellerkit.errors import Conflict, Invalid, NotFound
 from sellerkit.scans import exports, files
 from sellerkit.scans import repository as repo
@@ -29,7 +30,6 @@ SAMPLE_ROWS = 200  # rows read at upload to check the mapping
 XLSX_NOW_ROWS = 20_000  # larger XLSX downloads are prepared as a job (XlsxWriter: ~5 us a cell)
 MEDIA = {"csv": "text/csv", "json": "application/json",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-FINAL = ("Success", "Error", "Cancelled")
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -100,6 +100,9 @@ class ScanService:
                 100.0 if scan.status == "Success" else 0.0),
             "speed": round(scan.processed / minutes) if minutes > 0 else 0,
             "message": scan.message,
+            "results_status": scan.results_status,
+            "results_finished_at": _iso(scan.results_finished_at),
+            "results_from_previous_run": scan.run_version != scan.results_version,
             "mapping": orjson.loads(scan.mapping),
             "options": orjson.loads(scan.options),
             "created_at": _iso(scan.created_at),
@@ -109,10 +112,11 @@ class ScanService:
         }
 
     def rows(self, scan: Scan, data_dir: Path, table: str) -> pl.DataFrame:
-        """All of a scan's rows of one table (products or errors), as far as it has got."""
+        """All of a scan's rows of one table (products or errors) in the version readers see: as
+        far as a first run has got, or the whole previous version while a rerun runs."""
         store = ScanFiles(data_dir, scan.id)
         frame = results_cache.get(store, "results" if table == "products" else "errors", scan.results_version,
-                                  final=scan.status in FINAL)
+                                  final=scan.results_status is not None)
         return results.empty_table(table) if frame is None else frame
 
     def select(self, scan: Scan, data_dir: Path, query: ResultsQuery, table_param: str | None = None,
@@ -124,8 +128,10 @@ class ScanService:
         if not paged:
             page, per_page = 1, max(frame.height, 1)
         try:
-            chosen = filters.parse_filters(query.filter_items(), table, frame.columns)
-            order = filters.parse_sort(query.sort_spec(), table, frame.columns)
+            items, items_key = query.filter_items()
+            sort, sort_key = query.sort_spec()
+            chosen = filters.parse_filters(items, table, frame.columns, key=items_key)
+            order = filters.parse_sort(sort, table, frame.columns, key=sort_key)
             count, rows = filters.select_page(frame, chosen, order, page, per_page)
         except filters.FilterError as exc:
             raise Invalid(str(exc)) from None
@@ -159,18 +165,18 @@ class ScanService:
         store.delete()
 
     def restart(self, session: Session, scan: Scan, data_dir: Path, recalculate: bool = False) -> Scan:
-        """Rerun from the source file (or, `recalculate`, re-price the results): a new results
-        version is written and replaces the old one when complete."""
+        """Rerun from the source file (or, `recalculate`, re-price the results): the run writes a
+        new version of results; readers keep the current one until the run succeeds."""
         if scan.status == "InProgress":
             raise Conflict(f"scan {scan.id} is still running; cancel it first or wait for it to end")
-        if recalculate and scan.status not in ("Success", "Cancelled"):
+        if recalculate and scan.results_status not in ("Success", "Cancelled"):
             raise Conflict(f"scan {scan.id} has no results to recalculate (status {scan.status})")
-        fields: dict[str, Any] = {"recalculate_from": scan.results_version} if recalculate else {
-            "results_version": scan.results_version + 1, "products": 0, "errors": 0, "lines": 0}
         repo.update(session, scan.id, status="InProgress", cancel_requested=False, runner=None,
-                    heartbeat_at=None, message=None, finished_at=None, started_at=None, processed=0, **fields)
-        if not recalculate:
-            ScanFiles(data_dir, scan.id).drop_version(scan.results_version)
+                    heartbeat_at=None, message=None, finished_at=None, started_at=None, processed=0,
+                    run_version=max(scan.results_version, scan.run_version) + 1,
+                    recalculate_from=scan.results_version if recalculate else None)
+        # the version the last successful rerun replaced was kept for readers still reading it
+        ScanFiles(data_dir, scan.id).drop_versions_but(scan.results_version)
         session.refresh(scan)
         return scan
 
@@ -197,7 +203,7 @@ class ScanService:
                 path.write_bytes(orjson.dumps(frame.to_dicts()))
                 return frame.height
             return exports.write_json(frame, path, progress=progress, should_stop=should_stop)
-        raise Invalid(f"type: unknown export type {fmt!r}; use csv, xlsx or json")
+        raise Invalid(f"type: unknown export type {quote(fmt)}; use csv, xlsx or json")
 
     def export_gsheet(self, scan: Scan, frame: pl.DataFrame, table: str, settings, progress=None,
                       should_stop=None) -> str:

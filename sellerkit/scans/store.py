@@ -3,6 +3,8 @@
 Parts are Arrow IPC files written under a temporary name and renamed into place, so a part is
 either whole or absent: a scan interrupted anywhere resumes at the first missing part and ends
 with exactly one copy of every row. Result row ids are row numbers over the parts in order.
+Each version of results has its own folder (`v1`, `v2` ...): a rerun writes a new one beside the
+one readers see (see `Scan`).
 """
 
 from __future__ import annotations
@@ -68,6 +70,12 @@ class ScanFiles:
     def drop_version(self, version: int) -> None:
         shutil.rmtree(self.folder / f"v{version}", ignore_errors=True)
 
+    def drop_versions_but(self, keep: int) -> None:
+        """Every version of results but `keep`: those replaced, and any a run left unfinished."""
+        for path in self.folder.glob("v*"):
+            if path.is_dir() and path.name[1:].isdigit() and int(path.name[1:]) != keep:
+                shutil.rmtree(path, ignore_errors=True)
+
     def delete(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -92,6 +100,11 @@ class ResultCache:
         if final and frame is not None:
             frame = frame.rechunk()  # one chunk per column: a page's rows are then a cheap gather
             with self._lock:
+                others = [k for k in self._frames if k[:2] == key[:2]]
+                if any(k[2] > version for k in others):  # a late reader of a replaced version
+                    return frame
+                for older in others:
+                    del self._frames[older]
                 self._frames[key] = frame
                 while len(self._frames) > 1 and self._bytes() > self.budget:  # the newest always stays
                     self._frames.popitem(last=False)
@@ -100,9 +113,10 @@ class ResultCache:
     def _bytes(self) -> int:
         return sum(f.estimated_size() for f in self._frames.values() if f is not None)
 
-    def forget(self, files: ScanFiles) -> None:
+    def forget(self, files: ScanFiles, version: int | None = None) -> None:
+        """Drop a scan's frames (of one version of results, or all)."""
         with self._lock:
-            for key in [k for k in self._frames if k[0] == str(files.folder)]:
+            for key in [k for k in self._frames if k[0] == str(files.folder) and version in (None, k[2])]:
                 del self._frames[key]
 
 

@@ -1,9 +1,11 @@
-"""Scan jobs on the queue: run a scan, and a sweep that resumes scans whose runner died."""
+"""Scan jobs on the queue: run a scan, prepare an export, and a sweep that resumes those whose
+runner died."""
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -14,9 +16,12 @@ from huey import crontab
 from sellerkit.catalog.snapshot import snapshots
 from sellerkit.config import Settings
 from sellerkit.errors import SellerkitError
+from sellerkit.kit import process
 from sellerkit.kit.db import Database, utcnow
 from sellerkit.scans import repository as repo
-from sellerkit.scans.runner import Runner
+from sellerkit.scans.exports import ExportCancelled
+from sellerkit.scans.models import Scan, ScanExport
+from sellerkit.scans.runner import Runner, Stop
 from sellerkit.scans.schemas import ResultsQuery
 from sellerkit.scans.service import scans
 from sellerkit.scans.store import ScanFiles
@@ -31,11 +36,39 @@ SWEEP = "scans.sweep"
 PROGRESS_EVERY = 0.5  # seconds between saved progress of an export
 
 
+LEASED = {"scans": Scan, "exports": ScanExport}  # the jobs run under a lease, by the name logged
+
+
+def release_dead_leases(db: Database) -> dict[str, list[int]]:
+    """Free the leases of this host's processes that are gone (a killed worker, a restarted
+    server), so their scans and exports are resumed now rather than once the lease goes stale.
+    A lease of another host may belong to a live process this one cannot see: it waits to go
+    stale."""
+    here = process.host()
+    if here is None:
+        return {}
+    freed = {}
+    with db.session(write=True) as session:
+        for what, model in LEASED.items():
+            dead = [(row_id, runner) for row_id, runner, owner in repo.leases_on(session, model, here)
+                    if process.is_gone(owner)]
+            for row_id, runner in dead:
+                repo.release(session, model, row_id, runner)
+            if dead:
+                freed[what] = [i for i, _ in dead]
+    for what, ids in freed.items():
+        log.info("%s %s: their runner on this host is gone; resuming them", what, ids)
+    return freed
+
+
 def sweep(queue: Queue) -> list[int]:
-    """Enqueue every unfinished scan that nobody is running (a restart, a killed worker)."""
+    """Enqueue every unfinished scan and export that nobody is running (a restart, a killed
+    worker); the scans' ids."""
+    release_dead_leases(queue.db)
+    stale_after = timedelta(seconds=queue.settings.scan_stale_seconds)
     with queue.db.session() as session:
-        ids = repo.stale(session, timedelta(seconds=queue.settings.scan_stale_seconds))
-        exports = repo.stale_exports(session, timedelta(seconds=queue.settings.scan_stale_seconds))
+        ids = repo.stale(session, Scan, stale_after)
+        exports = repo.stale(session, ScanExport, stale_after)
     for scan_id in ids:
         queue.enqueue(RUN, scan_id)
     for export_id in exports:
@@ -49,42 +82,60 @@ def on_start(queue: Queue) -> None:
     sweep(queue)
 
 
-def run_export(db: Database, settings: Settings, export_id: int) -> None:
-    """Prepare a download (or a Google spreadsheet), saving its progress as it goes."""
-    with db.session() as session:
+def run_export(db: Database, settings: Settings, export_id: int,
+               stopping: threading.Event | None = None) -> None:
+    """Prepare a download (or a Google spreadsheet) under the export's lease, renewing it as
+    progress is saved. A run that loses its lease stops and leaves the export to its new
+    holder; one stopped by a shutdown gives it up, so the next start resumes it at once."""
+    holder = process.lease_holder()
+    with db.session(write=True) as session:
+        if not repo.claim(session, ScanExport, export_id, holder, process.current(),
+                          timedelta(seconds=settings.scan_stale_seconds)):
+            return
         job = repo.get_export(session, None, export_id)
-        scan = repo.get(session, None, job.scan_id) if job else None
-    if job is None or scan is None or job.status != "InProgress":
-        return
+        scan = repo.get(session, None, job.scan_id)
     last = [0.0]
 
     def progress(done: int, total: int) -> None:
         if time.monotonic() - last[0] >= PROGRESS_EVERY or done == total:
             last[0] = time.monotonic()
             with db.session(write=True) as session:
-                repo.update_export(session, export_id, done=done, rows=total)
+                if not repo.update_export(session, export_id, holder, done=done, rows=total,
+                                          heartbeat_at=utcnow()):
+                    raise Stop("lease lost")
 
     try:
         query = ResultsQuery.model_validate(orjson.loads(job.query))
         frame, table = scans.export_frame(scan, settings.data_dir, query, job.table)
+        should_stop = stopping.is_set if stopping is not None else None
         if job.format == "gsheet":
-            url = scans.export_gsheet(scan, frame, table, settings, progress=progress)
+            url = scans.export_gsheet(scan, frame, table, settings, progress=progress, should_stop=should_stop)
             fields = {"url": url}
         else:
             path = ScanFiles(settings.data_dir, scan.id).export(job.id, job.format)
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            scans.write_export(scan, frame, table, job.format, tmp, progress=progress)
+            # a file of this run's own: a run that lost the lease may still be writing its own
+            tmp = path.with_name(f"{path.name}.{holder.rsplit(':', 1)[1]}.tmp")
+            scans.write_export(scan, frame, table, job.format, tmp, progress=progress,
+                               should_stop=should_stop)
             os.replace(tmp, path)
             fields = {}
         status, message = "Success", None
+    except Stop:
+        log.info("export %s: lease lost; left to its new holder", export_id)
+        return
+    except ExportCancelled:  # only a shutdown stops an export
+        with db.session(write=True) as session:
+            repo.release(session, ScanExport, export_id, holder)
+        return
     except SellerkitError as exc:
         status, message, fields = "Error", exc.message, {}
     except Exception as exc:  # noqa: BLE001 - the job ends with its reason
         log.exception("export %s failed", export_id)
         status, message, fields = "Error", f"internal error: {type(exc).__name__}: {exc}", {}
     with db.session(write=True) as session:
-        repo.update_export(session, export_id, status=status, message=message, finished_at=utcnow(), **fields)
+        repo.update_export(session, export_id, holder, status=status, message=message,
+                           finished_at=utcnow(), **fields)
 
 
 def register(queue: Queue) -> None:
@@ -96,7 +147,7 @@ def register(queue: Queue) -> None:
 
     @queue.task(EXPORT)
     def export(export_id: int) -> None:
-        run_export(queue.db, queue.settings, export_id)
+        run_export(queue.db, queue.settings, export_id, stopping)
 
     @queue.periodic(SWEEP, crontab(minute="*"))
     def sweep_scans() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import make_client
 
 CONVERT = "/api/v3/convert"
@@ -49,6 +51,13 @@ class TestAuthFailures:
     def test_partner_id_is_not_a_key(self, client, new_key):
         issued = new_key()
         assert client.post(CONVERT, json=BODY, headers={"X-Api-Key": issued.partner_id}).status_code == 401
+
+    def test_key_longer_than_any_issued_is_refused_unhashed(self, client, monkeypatch):
+        from sellerkit.accounts.service import keys
+
+        monkeypatch.setattr(keys, "authenticate", lambda *a: pytest.fail("a 60 kB key was hashed"))
+        r = client.post(CONVERT, json=BODY, headers={"X-Api-Key": "k" * 60_000})
+        assert r.status_code == 401 and len(r.text) < 300
 
     def test_error_never_echoes_the_secret(self, client):
         r = client.post(CONVERT, json=BODY, headers={"X-Api-Key": "sk_secret-value-123"})
@@ -109,3 +118,41 @@ class TestTenantIsolation:
         mine = new_key("mine", account="acme")
         r = client.post("/account/keys", json={"name": "second"}, headers={"X-Api-Key": mine.key})
         assert r.status_code == 201 and r.json()["account_id"] == mine.account_id
+
+
+class TestKeyMinting:
+    def test_key_past_the_cap_is_409_naming_the_cap_and_setting(self, db, tmp_path, new_key):
+        from sellerkit.config import Settings
+
+        mine = new_key("mine", account="acme")
+        settings = Settings(data_dir=tmp_path, demo=False, embedded_worker=False, max_keys_per_account=3)
+        with make_client(db, settings) as c:
+            codes = [c.post("/account/keys", json={"name": f"k{i}"}, headers={"X-Api-Key": mine.key}).status_code
+                     for i in range(3)]
+            r = c.post("/account/keys", json={"name": "k3"}, headers={"X-Api-Key": mine.key})
+        assert codes == [201, 201, 409]
+        assert r.status_code == 409 and "may hold 3" in r.json()["message"]
+        assert "SELLERKIT_MAX_KEYS_PER_ACCOUNT" in r.json()["message"]
+
+    def test_revoking_a_key_frees_a_place_under_the_cap(self, db, tmp_path, new_key):
+        from sellerkit.config import Settings
+
+        mine = new_key("mine", account="acme")
+        settings = Settings(data_dir=tmp_path, demo=False, embedded_worker=False, max_keys_per_account=2)
+        with make_client(db, settings) as c:
+            other = c.post("/account/keys", json={"name": "other"}, headers={"X-Api-Key": mine.key}).json()
+            c.delete(f"/account/keys/{other['partner_id']}", headers={"X-Api-Key": mine.key})
+            r = c.post("/account/keys", json={"name": "again"}, headers={"X-Api-Key": mine.key})
+        assert r.status_code == 201
+
+    def test_name_with_control_characters_is_400_naming_the_field(self, client, new_key):
+        mine = new_key("mine")
+        r = client.post("/account/keys", json={"name": "evil\x1b[31m" + "x" * 5000}, headers={"X-Api-Key": mine.key})
+        assert r.status_code == 400
+        assert r.json()["message"].startswith("name: ") and "printable" in r.json()["message"]
+        assert "x" * 100 not in r.text
+
+    def test_name_longer_than_64_characters_is_400(self, client, new_key):
+        mine = new_key("mine")
+        r = client.post("/account/keys", json={"name": "x" * 65}, headers={"X-Api-Key": mine.key})
+        assert r.status_code == 400 and "1 to 64" in r.json()["message"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 
@@ -11,7 +12,7 @@ from sellerkit.accounts.quotas import Quotas
 from sellerkit.accounts.service import Principal, keys
 from sellerkit.config import Settings
 from sellerkit.kit.ratelimit import MemoryLimits
-from tests.conftest import make_client
+from tests.conftest import REDIS_SKIP, REDIS_URL, make_client
 
 CONVERT = "/api/v3/convert"
 BODY = {"marketplace": "US", "ids": ["036000291452"]}
@@ -120,6 +121,81 @@ class TestRequestRateLimit:
         with make_client(db, settings) as c:
             r = c.get("/account", headers={"X-Api-Key": new_key().key})
         assert r.headers["X-RateLimit-Limit"] == "1000"
+
+
+def limited_client(db, tmp_path, **limits):
+    return make_client(db, Settings(data_dir=tmp_path, demo=False, embedded_worker=False, **limits))
+
+
+class TestAccountRequestRate:
+    def test_minting_keys_does_not_multiply_the_accounts_rate(self, db, tmp_path, new_key):
+        minted = [new_key(f"k{i}", account="acme").key for i in range(3)]
+        with limited_client(db, tmp_path, rate_limit_rps=10, account_rate_limit_rps=15) as c:
+            freeze(c)
+            codes = [c.get("/account", headers={"X-Api-Key": k}).status_code for k in minted for _ in range(10)]
+        assert codes.count(200) == 15
+
+    def test_429_of_the_account_limit_names_the_account_and_its_setting(self, db, tmp_path, new_key):
+        first, second = new_key("a", account="acme"), new_key("b", account="acme")
+        with limited_client(db, tmp_path, rate_limit_rps=10, account_rate_limit_rps=10) as c:
+            freeze(c)
+            for _ in range(10):
+                c.get("/account", headers={"X-Api-Key": first.key})
+            r = c.get("/account", headers={"X-Api-Key": second.key})
+        assert (r.status_code, r.headers["X-RateLimit-Scope"], r.headers["X-RateLimit-Limit"]) == (429, "account", "10")
+        assert f"account {second.account_id}" in r.json()["message"]
+        assert "SELLERKIT_ACCOUNT_RATE_LIMIT_RPS" in r.json()["message"] and "Retry-After" in r.headers
+
+    def test_headers_show_the_tighter_of_key_and_account(self, db, tmp_path, new_key):
+        first, second = new_key("a", account="acme"), new_key("b", account="acme")
+        with limited_client(db, tmp_path, rate_limit_rps=10, account_rate_limit_rps=12) as c:
+            freeze(c)
+            for _ in range(8):
+                c.get("/account", headers={"X-Api-Key": first.key})
+            r = c.get("/account", headers={"X-Api-Key": second.key})
+        assert {h: r.headers[h] for h in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Scope")} == {
+            "X-RateLimit-Limit": "12", "X-RateLimit-Remaining": "3", "X-RateLimit-Scope": "account"}
+
+    def test_one_key_at_the_default_limit_is_never_slowed_by_its_account(self, db, tmp_path, new_key):
+        key = {"X-Api-Key": new_key().key}
+        with limited_client(db, tmp_path, rate_limit_rps=20, account_rate_limit_rps=5) as c:
+            freeze(c)
+            codes = [c.get("/account", headers=key).status_code for _ in range(21)]
+        assert (codes.count(200), codes[-1]) == (20, 429)
+
+    def test_key_raised_by_the_operator_is_not_slowed_by_its_account(self, db, tmp_path, new_key):
+        issued = new_key()
+        set_limit(db, issued.partner_id, 50)
+        with limited_client(db, tmp_path, rate_limit_rps=10, account_rate_limit_rps=20) as c:
+            freeze(c)
+            codes = [c.get("/account", headers={"X-Api-Key": issued.key}).status_code for _ in range(51)]
+        assert (codes.count(200), codes[-1]) == (50, 429)
+
+    def test_raised_key_does_not_raise_the_limit_its_account_keys_share(self, db, tmp_path, new_key):
+        raised = new_key("raised", account="acme")
+        first, second = new_key("a", account="acme"), new_key("b", account="acme")
+        set_limit(db, raised.partner_id, 50)
+        with limited_client(db, tmp_path, rate_limit_rps=10, account_rate_limit_rps=10) as c:
+            freeze(c)
+            for _ in range(5):
+                c.get("/account", headers={"X-Api-Key": raised.key})
+            for _ in range(10):
+                c.get("/account", headers={"X-Api-Key": first.key})
+            r = c.get("/account", headers={"X-Api-Key": second.key})
+        assert (r.status_code, r.headers["X-RateLimit-Scope"]) == (429, "account")
+
+
+    @pytest.mark.redis
+    def test_account_limit_holds_with_limits_on_redis(self, db, tmp_path, new_key):
+        if REDIS_SKIP:
+            pytest.skip(REDIS_SKIP)
+        minted = [new_key(f"k{i}", account="acme").key for i in range(3)]
+        with limited_client(db, tmp_path, rate_limit_rps=10, account_rate_limit_rps=15, redis_url=REDIS_URL,
+                            limits_redis_prefix=f"sellerkit-test:{uuid.uuid4().hex[:10]}") as c:
+            freeze(c)
+            replies = [c.get("/account", headers={"X-Api-Key": k}) for k in minted for _ in range(10)]
+        assert [r.status_code for r in replies].count(200) == 15
+        assert replies[-1].headers["X-RateLimit-Scope"] == "account"
 
 
 class TestDailyCounterPersistence:

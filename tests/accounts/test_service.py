@@ -4,7 +4,7 @@ import pytest
 
 from sellerkit.accounts.models import ApiKey
 from sellerkit.accounts.service import hash_secret, keys
-from sellerkit.errors import Invalid, NotFound
+from sellerkit.errors import Conflict, Invalid, NotFound
 
 
 class TestKeyService:
@@ -29,7 +29,7 @@ class TestKeyService:
         assert a.account_id == b.account_id and a.partner_id != b.partner_id
 
     def test_rejects_unknown_plan(self, db):
-        with db.session(write=True) as s, pytest.raises(Invalid, match="unknown plan 'gold'"):
+        with db.session(write=True) as s, pytest.raises(Invalid, match='unknown plan "gold"'):
             keys.create(s, name="shop", plan="gold")
 
     def test_rotate_keeps_partner_id_and_changes_secret(self, db):
@@ -58,3 +58,98 @@ class TestKeyService:
             issued = keys.create(s, name="shop")
             with pytest.raises(Invalid, match="at least 1"):
                 keys.set_limit(s, issued.partner_id, 0)
+
+
+class TestKeyNames:
+    @pytest.mark.parametrize("name", ["shop\x1b[2J", "a\nb", "tab\there", "", "   ", "x" * 65, "zero\u200bwidth"],
+                             ids=["escape", "newline", "tab", "empty", "spaces", "65-chars", "format-char"])
+    def test_rejects_names_that_are_not_1_to_64_printable_characters(self, db, name):
+        with db.session(write=True) as s, pytest.raises(Invalid, match=r"^name: .*1 to 64 printable"):
+            keys.create(s, name=name)
+
+    def test_trims_surrounding_spaces(self, db):
+        with db.session(write=True) as s:
+            keys.create(s, name="  shop  ", account="acme")
+            assert [k["name"] for k in keys.list(s)] == ["shop"]
+
+    def test_accepts_64_printable_characters_of_any_script(self, db):
+        with db.session(write=True) as s:
+            keys.create(s, name="Läden – 店 " + "x" * 54)
+            assert len(keys.list(s)[0]["name"]) == 64
+
+    def test_message_quotes_only_a_short_prefix(self, db):
+        with db.session(write=True) as s, pytest.raises(Invalid) as err:
+            keys.create(s, name="\x07" + "y" * 10_000)
+        assert len(err.value.message) < 300 and "10,001 characters" in err.value.message
+
+
+class TestKeyCap:
+    def test_refuses_a_key_past_the_cap_with_409_naming_cap_and_setting(self, db):
+        with db.session(write=True) as s:
+            for i in range(3):
+                keys.create(s, name=f"k{i}", account="acme", max_keys=3)
+            with pytest.raises(Conflict) as err:
+                keys.create(s, name="k3", account="acme", max_keys=3)
+        assert err.value.status_code == 409
+        assert "may hold 3" in err.value.message and "SELLERKIT_MAX_KEYS_PER_ACCOUNT" in err.value.message
+
+    def test_revoked_keys_do_not_count(self, db):
+        with db.session(write=True) as s:
+            made = [keys.create(s, name=f"k{i}", account="acme", max_keys=2) for i in range(2)]
+            keys.revoke(s, made[0].partner_id)
+            keys.create(s, name="k2", account="acme", max_keys=2)
+
+    def test_cap_is_per_account(self, db):
+        with db.session(write=True) as s:
+            keys.create(s, name="k0", account="acme", max_keys=1)
+            keys.create(s, name="k0", account="globex", max_keys=1)
+
+    def test_default_cap_is_the_setting(self, db, monkeypatch):
+        from sellerkit.config import get_settings
+
+        monkeypatch.setenv("SELLERKIT_MAX_KEYS_PER_ACCOUNT", "2")
+        get_settings.cache_clear()
+        try:
+            with db.session(write=True) as s:
+                keys.create(s, name="k0", account="acme")
+                keys.create(s, name="k1", account="acme")
+                with pytest.raises(Conflict):
+                    keys.create(s, name="k2", account="acme")
+        finally:
+            get_settings.cache_clear()
+
+    def test_create_at_the_cap_waits_for_one_in_flight_and_is_refused(self, db):
+        """The first create of the last slot has counted and added its key but not committed yet;
+        a second started meanwhile must see that key, not count past it."""
+        import threading
+        import time
+
+        with db.session(write=True) as s:
+            for i in range(4):
+                keys.create(s, name=f"k{i}", account="acme", max_keys=5)
+        added, outcomes = threading.Event(), {}
+
+        def first() -> None:
+            with db.session(write=True) as s:
+                keys.create(s, name="first", account="acme", max_keys=5)
+                added.set()
+                time.sleep(0.3)  # the second starts now, while this one is uncommitted
+            outcomes["first"] = "created"
+
+        def second() -> None:
+            added.wait(10)
+            try:
+                with db.session(write=True) as s:
+                    keys.create(s, name="second", account="acme", max_keys=5)
+                outcomes["second"] = "created"
+            except Conflict:
+                outcomes["second"] = "refused"
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with db.session() as s:
+            live = sum(not k["revoked"] for k in keys.list(s))
+        assert (outcomes, live) == ({"first": "created", "second": "refused"}, 5)

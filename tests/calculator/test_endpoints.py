@@ -100,16 +100,37 @@ class TestCalculate:
 
     def test_missing_dimensions_are_named(self, client, key):
         r = _post(client, key, asin="B000000003")
-        assert r.status_code == 422 and "package_dimensions" in r.json()["message"]
+        assert r.status_code == 400 and "package_dimensions" in r.json()["message"]
 
     def test_marketplace_without_a_schedule_says_so(self, client, key):
         r = _post(client, key, marketplace="BR", price=10, category="Toys & Games",
                   package_dimensions={"length": 10, "width": 8, "height": 3, "weight": 1})
-        assert r.status_code == 422 and "no fee schedule for BR" in r.json()["message"]
+        assert r.status_code == 400 and "no fee schedule for BR" in r.json()["message"]
 
     def test_unknown_field_is_rejected_by_name(self, client, key):
         r = _post(client, key, asin="B000000001", discount=5)
-        assert r.status_code in (400, 422) and "discount" in r.json()["message"]
+        assert r.status_code == 400 and "discount" in r.json()["message"]
+
+    def test_empty_body_names_every_missing_input_in_the_apis_error_shape(self, client, key):
+        r = client.post("/api/v3/calculate", json={}, headers=key)
+        assert r.status_code == 400 and r.json() == {
+            "message": "price, package_dimensions, category: required without an asin; send them, or an asin "
+                       "the catalog holds", "status": 400}
+
+    def test_asin_lacking_an_input_says_the_catalog_has_none(self, client, key):
+        r = _post(client, key, asin="B000000003")
+        assert r.status_code == 400 and r.json()["message"] == \
+            'package_dimensions: required (the catalog has none for "B000000003"); send it'
+
+    def test_out_of_range_money_is_a_400_naming_the_field_and_limit(self, client, key):
+        r = _post(client, key, asin="B000000001", price="1e999999999")
+        assert r.status_code == 400 and r.json()["message"] == "price: Input should be less than or equal to 1000000"
+
+    def test_misspelled_nested_field_names_its_path(self, client, key):
+        r = _post(client, key, price=10, category="Toys & Games",
+                  package_dimensions={"length": 10, "width": 8, "height": 3, "wieght": 1})
+        assert r.status_code == 400 and "package_dimensions.wieght: unknown field; did you mean weight?" in \
+            r.json()["message"]
 
     def test_needs_a_key(self, client, key):
         r = client.post("/api/v3/calculate", json={"asin": "B000000001"})

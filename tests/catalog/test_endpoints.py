@@ -46,6 +46,30 @@ class TestConvert:
         r = client.post("/api/v3/convert", json={"marketplace": "US", "ids": ["4006144577350", "123", UPC]}, headers=key)
         assert list(r.json()) == [UPC]
 
+    def test_says_why_each_code_was_not_converted_beside_the_references_body(self, client, key):
+        import json
+
+        r = client.post("/api/v3/convert", json={"marketplace": "US", "ids": [UPC, "0385086955", "4006144577350",
+                                                                             "12345678901234567890"]}, headers=key)
+        assert r.status_code == 200 and r.json() == {UPC: ["B000000001", "B000000006", "0" + UPC]}
+        assert json.loads(r.headers["X-Not-Converted"]) == {
+            "0385086955": "not a valid code: check digit is 5, expected 4 (ISBN-10)",
+            "4006144577350": "no product with this EAN in the US catalog",
+            "12345678901234567890": "not a valid code: 20 digits: too long for any product code (a GTIN-14 has 14 digits)",
+        }
+
+    def test_every_code_converted_sends_no_reasons(self, client, key):
+        r = client.post("/api/v3/convert", json={"marketplace": "US", "ids": [UPC]}, headers=key)
+        assert "X-Not-Converted" not in r.headers
+
+    def test_a_code_longer_than_any_spelling_is_400_naming_it_and_the_limit(self, client, key):
+        r = client.post("/api/v3/convert", json={"marketplace": "US", "ids": [UPC, "9" * 100_000]}, headers=key)
+        assert r.status_code == 400 and r.json()["message"] == "ids[1]: String should have at most 64 characters"
+
+    def test_unknown_body_key_is_400_naming_it(self, client, key):
+        r = client.post("/api/v3/convert", json={"marketplace": "US", "ids": [UPC], "id": ["x"]}, headers=key)
+        assert r.status_code == 400 and r.json()["message"] == "id: unknown field; did you mean ids?"
+
     def test_marketplaces_are_separate(self, client, key):
         r = client.post("/api/v3/convert", json={"marketplace": "UK", "ids": [UPC, "4006144577350"]}, headers=key)
         assert r.json() == {"4006144577350": ["B000000009"]}
@@ -60,7 +84,7 @@ class TestConvert:
 
     def test_unknown_marketplace_is_400_naming_it(self, client, key):
         r = client.post("/api/v3/convert", json={"marketplace": "ZZ", "ids": [UPC]}, headers=key)
-        assert r.status_code == 400 and "'ZZ'" in r.json()["message"]
+        assert r.status_code == 400 and '"ZZ"' in r.json()["message"]
 
     def test_body_that_is_not_json_is_400(self, client, key):
         r = client.post("/api/v3/convert", content=b"ids=1", headers={**key, "Content-Type": "application/json"})
@@ -139,6 +163,11 @@ class TestInboundEligibility:
         r = self._get(client, key, asins=",".join(f"B0000{i:05d}" for i in range(101)))
         assert r.status_code == 400 and "asins" in r.json()["message"] and "100" in r.json()["message"]
 
+    def test_an_asin_longer_than_any_spelling_is_400_naming_the_limit(self, client, key):
+        r = self._get(client, key, asins="B000000001," + "B" * 3000)
+        assert r.status_code == 400
+        assert r.json()["message"] == "asins[1]: 3,000 characters; an ASIN has 10 (at most 64 as written)"
+
     def test_no_asins_is_400(self, client, key):
         r = self._get(client, key, asins="")
         assert r.status_code == 400 and "asins" in r.json()["message"]
@@ -149,11 +178,11 @@ class TestInboundEligibility:
 
     def test_malformed_asin_is_400_naming_it(self, client, key):
         r = self._get(client, key, asins="B000000001,12AB")
-        assert r.status_code == 400 and "asins[1]" in r.json()["message"] and "'12AB'" in r.json()["message"]
+        assert r.status_code == 400 and "asins[1]" in r.json()["message"] and '"12AB"' in r.json()["message"]
 
     def test_unknown_marketplace_is_400_naming_it(self, client, key):
         r = self._get(client, key, asins="B000000001", marketplace="ZZ")
-        assert r.status_code == 400 and "'ZZ'" in r.json()["message"]
+        assert r.status_code == 400 and '"ZZ"' in r.json()["message"]
 
     def test_key_is_required(self, client, key):
         r = client.get("/api/v3/inbound-eligibility", params={"asins": "B000000001"})

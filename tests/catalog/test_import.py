@@ -51,7 +51,7 @@ class TestRejections:
 
     def test_unknown_marketplace_is_rejected_naming_it(self, db):
         report = import_records(db, [product("B000000001", marketplace="XX")])
-        assert report.rejected == 1 and "'XX'" in report.messages[0]
+        assert report.rejected == 1 and '"XX"' in report.messages[0]
 
     def test_invalid_identifier_is_dropped_with_warning(self, db):
         report = import_records(db, [product("B000000001", identifiers={"upc": [UPC, "036000291453"]})])

@@ -160,7 +160,15 @@ class TestLookupErrors:
 
     def test_malformed_code_is_400_naming_it(self, client, pro):
         r = lookup(client, pro, upc="12345")
-        assert r.status_code == 400 and r.json()["error"].startswith("upc: '12345'")
+        assert r.status_code == 400 and r.json()["error"].startswith('upc: "12345"')
+
+    def test_code_longer_than_any_spelling_is_400_naming_the_limit(self, client, pro):
+        r = lookup(client, pro, upc="036000291452," + "1" * 100)
+        assert (r.status_code, r.json()["error"]) == (400, "upc: code 2 is 100 characters; a code has at most 64")
+
+    def test_parameter_longer_than_ten_codes_is_400_naming_the_limit(self, client, pro):
+        r = lookup(client, pro, ean="4" * 60_000)
+        assert r.status_code == 400 and r.json()["error"] == "query.ean: String should have at most 650 characters"
 
     def test_asin_sent_as_upc_is_400(self, client, pro):
         assert lookup(client, pro, upc="B088H39PXX").status_code == 400

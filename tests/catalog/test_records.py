@@ -120,9 +120,9 @@ class TestNumbersByDecimal:
     def test_an_ambiguous_us_value_is_dropped_with_a_warning_that_says_so(self):
         rec = normalise_product(self.record("US", buybox_price="1,234"), 7)
         assert "buybox_price" not in rec.record
-        assert rec.warnings == ["line 7: B07N4M94X4: field 'buybox_price' dropped: expected a whole number, got "
-                                "1,234 is ambiguous with decimal '.' (thousands, or a decimal comma?); write it "
-                                "without the comma or with decimals (1,234.00), or set the file's decimal to ','"]
+        assert rec.warnings == ["line 7: B07N4M94X4: field 'buybox_price' dropped: \"1,234\" is ambiguous with "
+                                "decimal '.' (thousands, or a decimal comma?); write it without the comma or with "
+                                "decimals (1,234.00), or set the file's decimal to ','"]
 
     def test_the_decimal_option_overrides_the_marketplace(self):
         rec = normalise_product(self.record("US", package_dimensions={"length": "1.234,5"}), 1, decimal=",")

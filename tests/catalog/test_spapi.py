@@ -137,7 +137,7 @@ class TestItemEligibilityPreview:
             run(preview(amazon.client(FakeTime()), "B000000001"))
 
     def test_unknown_marketplace_is_invalid_input(self):
-        with pytest.raises(SpApiInvalidInput, match="'ZZ'"):
+        with pytest.raises(SpApiInvalidInput, match='"ZZ"'):
             run(preview(FakeAmazon().client(FakeTime()), "B000000001", "ZZ"))
 
     def test_calls_are_paced_one_a_second(self):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from datetime import date
 from fractions import Fraction
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -24,16 +23,15 @@ from sellerkit.domain.fees.engine import weight_scale
 from sellerkit.domain.fees.frame import fee_frame
 from sellerkit.domain.fees.schedule import G_PER_LB, IMPERIAL, METRIC
 from sellerkit.domain.profit import financial_frame, financials
+from tests.conftest import SHARED, shared_cases
 
-CASES = Path(__file__).resolve().parents[3] / "shared/fees/uk-cases-unconfirmed.jsonl"
+CASES = SHARED / "fees/uk-cases-unconfirmed.jsonl"
 needs_cases = pytest.mark.skipif(not CASES.exists(), reason=f"shared UK fee cases not found at {CASES}")
 WHEN = date(2026, 6, 1)
 UK = schedule_for("UK", WHEN)
 
 
 def _cases() -> list[dict]:
-    if not CASES.exists():
-        return []
     return [json.loads(line) for line in CASES.read_text().splitlines() if line.strip()]
 
 
@@ -47,7 +45,7 @@ def _value(expected: object) -> object:
 
 @needs_cases
 class TestSharedUkCases:
-    @pytest.mark.parametrize("case", _cases(), ids=lambda c: c["id"])
+    @pytest.mark.parametrize("case", shared_cases(CASES, _cases, recorded=3, ids=lambda c: c["id"]))
     def test_matches_case_to_the_penny(self, case):
         i, want = case["inputs"], case["expected"]
         p = i["package_cm"]

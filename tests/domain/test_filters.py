@@ -664,3 +664,29 @@ class TestAgreesWithReference:
         count, rows = select_page(data, filters, sort, page, per_page)
         assert count == matches.height
         assert rows["id"].to_list() == reference_page(matches, sort, page, per_page)
+
+
+class TestFilterLimits:
+    """Issue 15, items 3 and 11: what a client sends is capped where parsed, and errors name the
+    path the client wrote."""
+
+    def test_unknown_key_in_a_filter_item_is_named(self):
+        with pytest.raises(FilterError, match=r"^filters\[1\]\.vaule: unknown field; a filter takes name"):
+            parse_filters([{"name": "roi", "operator": ">", "value": 1},
+                           {"name": "roi", "operator": ">", "vaule": 1}], key="filters")
+
+    def test_more_filters_than_the_cap_is_refused(self):
+        with pytest.raises(FilterError, match=r"^filter: 51 filters; send at most 50"):
+            parse_filters([{"name": "roi", "operator": ">", "value": 1}] * 51)
+
+    def test_a_long_in_list_is_refused_naming_the_cap(self):
+        with pytest.raises(FilterError, match=r"^filter\[0\]\.value: 1,001 values; send at most 1,000"):
+            parse_filters([{"name": "brand", "operator": "in", "value": ["x"] * 1001}])
+
+    def test_a_huge_field_name_is_refused_before_suggestions_are_looked_for(self):
+        with pytest.raises(FilterError, match=r'longer than any field name \(at most 100 characters\)'):
+            parse_filters([{"name": "p" * 1_000_000, "operator": ">", "value": 1}])
+
+    def test_sort_errors_name_the_clients_key(self):
+        with pytest.raises(FilterError, match=r'^sorting\.field: unknown field "proft"'):
+            parse_sort({"field": "proft", "direction": "asc"}, key="sorting")

@@ -12,7 +12,6 @@ import csv
 import json
 import math
 import re
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -34,8 +33,9 @@ from sellerkit.domain.identifiers import (
     parse_asin,
     upce_to_upca,
 )
+from tests.conftest import SHARED, shared_cases
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared/fixtures/external/identifiers"
+FIXTURES = SHARED / "fixtures/external/identifiers"
 MISSING = f"identifier fixtures not found at {FIXTURES}"
 CSV_PATH = FIXTURES / "check_digit_vectors.csv"
 JSON_PATH = FIXTURES / "stdnum_ean_isbn_vectors.json"
@@ -73,21 +73,14 @@ HINTS = [None, "upc", "ean", "isbn", "asin", "gtin", "jan"]
 # --------------------------------------------------------------------------- fixture loading
 
 
-def _skip_param() -> list:
-    return [pytest.param(None, marks=pytest.mark.skip(reason=MISSING))]
-
-
-def csv_rows(
-    valid: bool | None = None, kinds: tuple[str, ...] | None = None, with_payload: bool = False
-) -> list:
+def _csv_data(valid: bool | None = None, kinds: tuple[str, ...] | None = None,
+              with_payload: bool = False) -> list[dict]:
     """Rows of check_digit_vectors.csv, optionally only valid/invalid ones, some kinds, or
     those that give the payload without its check digit."""
-    if not CSV_PATH.is_file():
-        return _skip_param()
     with CSV_PATH.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return [
-        pytest.param(row, id=f"{row['kind']}:{row['full_code']}")
+        row
         for row in rows
         if (valid is None or (row["valid"] == "True") == valid)
         and (kinds is None or row["kind"].startswith(kinds))
@@ -95,34 +88,40 @@ def csv_rows(
     ]
 
 
+def csv_rows(valid: bool | None = None, kinds: tuple[str, ...] | None = None, with_payload: bool = False,
+             *, recorded: int) -> list:
+    return shared_cases(CSV_PATH, lambda: _csv_data(valid, kinds, with_payload), recorded=recorded,
+                        ids=lambda row: f"{row['kind']}:{row['full_code']}")
+
+
 GS1_KINDS = ("EAN", "JAN", "GTIN", "ISBN-13", "UPC-A")
 
 
-def _json() -> dict | None:
-    if not JSON_PATH.is_file():
-        return None
+def _json() -> dict:
     return json.loads(JSON_PATH.read_text(encoding="utf-8"))
 
 
-def json_vectors(*functions: str, raises: bool | None = None) -> list:
-    data = _json()
-    if data is None:
-        return _skip_param()
-    picked = [
+def _vectors(*functions: str, raises: bool | None = None) -> list[dict]:
+    return [
         vector
-        for vector in data["vectors"]
+        for vector in _json()["vectors"]
         if vector.get("function") in functions
         and (raises is None or ("raises" in vector) == raises)
     ]
-    return [pytest.param(v, id=f"{v['function']}:{json.dumps(v['args'])}") for v in picked]
 
 
-def wild_isbns() -> list:
-    data = _json()
-    if data is None:
-        return _skip_param()
-    lists = [v for v in data["vectors"] if v.get("kind") == "valid_list"]
-    return [pytest.param(value, id=value) for vector in lists for value in vector["values"]]
+def json_vectors(*functions: str, raises: bool | None = None, recorded: int) -> list:
+    return shared_cases(JSON_PATH, lambda: _vectors(*functions, raises=raises), recorded=recorded,
+                        ids=lambda v: f"{v['function']}:{json.dumps(v['args'])}")
+
+
+def _wild() -> list[str]:
+    lists = [v for v in _json()["vectors"] if v.get("kind") == "valid_list"]
+    return [value for vector in lists for value in vector["values"]]
+
+
+def wild_isbns(*, recorded: int) -> list:
+    return shared_cases(JSON_PATH, _wild, recorded=recorded, ids=str)
 
 
 def _arg(vector: dict) -> str:
@@ -294,11 +293,11 @@ FRAME_SETTINGS = settings(
 
 
 class TestGtinCheckDigit:
-    @pytest.mark.parametrize("row", csv_rows(valid=True, kinds=GS1_KINDS))
+    @pytest.mark.parametrize("row", csv_rows(valid=True, kinds=GS1_KINDS, recorded=14))
     def test_matches_fixture_check_digit(self, row):
         assert gtin_check_digit(row["payload_without_check"]) == row["full_code"][-1]
 
-    @pytest.mark.parametrize("row", csv_rows(valid=False, with_payload=True))
+    @pytest.mark.parametrize("row", csv_rows(valid=False, with_payload=True, recorded=1))
     def test_disagrees_with_fixture_wrong_check_digit(self, row):
         assert gtin_check_digit(row["payload_without_check"]) != row["full_code"][-1]
 
@@ -316,7 +315,7 @@ class TestGtinCheckDigit:
 
 
 class TestIsbn10CheckDigit:
-    @pytest.mark.parametrize("row", csv_rows(valid=True, kinds=("ISBN-10",)))
+    @pytest.mark.parametrize("row", csv_rows(valid=True, kinds=("ISBN-10",), recorded=2))
     def test_matches_fixture_check_digit(self, row):
         assert isbn10_check_digit(row["payload_without_check"]) == row["full_code"][-1]
 
@@ -334,7 +333,7 @@ class TestIsbn10CheckDigit:
 
 
 class TestUpceToUpca:
-    @pytest.mark.parametrize("row", csv_rows(valid=True, kinds=("UPC-E",)))
+    @pytest.mark.parametrize("row", csv_rows(valid=True, kinds=("UPC-E",), recorded=1))
     def test_expands_fixture_upce(self, row):
         expected = re.search(r"expands to UPC-A (\d{12})", row["note"]).group(1)
         assert upce_to_upca(row["full_code"]) == expected
@@ -368,11 +367,11 @@ class TestParse:
     # ----------------------------------------------------------------- fixture vectors
     # Every validation/classification/conversion vector of the shared fixtures.
 
-    @pytest.mark.parametrize("row", csv_rows(valid=True))
+    @pytest.mark.parametrize("row", csv_rows(valid=True, recorded=17))
     def test_valid_csv_row_parses_to_its_kind(self, row):
         assert parse(row["full_code"]).kind is CSV_KINDS[row["kind"]]
 
-    @pytest.mark.parametrize("row", csv_rows(valid=True))
+    @pytest.mark.parametrize("row", csv_rows(valid=True, recorded=17))
     def test_valid_csv_row_parses_to_its_gtin_key(self, row):
         code, kind = row["full_code"], CSV_KINDS[row["kind"]]
         if kind is IdKind.ISBN_10:
@@ -383,35 +382,35 @@ class TestParse:
             expected = code.zfill(14)
         assert parse(row["full_code"]).key == expected
 
-    @pytest.mark.parametrize("row", csv_rows(valid=False))
+    @pytest.mark.parametrize("row", csv_rows(valid=False, recorded=4))
     def test_invalid_csv_row_raises_with_a_reason(self, row):
         assert _reason(row["full_code"])
 
     def test_sp_api_example_forms_share_one_key(self):
         if not CSV_PATH.is_file():
             pytest.skip(MISSING)
-        rows = [p.values[0] for p in csv_rows() if "B07N4M94X4" in p.values[0]["note"]]
+        rows = [row for row in _csv_data() if "B07N4M94X4" in row["note"]]
         assert {parse(r["full_code"]).key for r in rows} == {"00887276302195"}
         assert len(rows) == 3
 
     def test_every_validation_vector_is_exercised(self):
-        data = _json()
-        if data is None:
+        if not JSON_PATH.is_file():
             pytest.skip(MISSING)
+        data = _json()
         functions = {v["function"] for v in data["vectors"] if "function" in v}
         assert functions == COVERED_FUNCTIONS | NOT_EXPOSED_FUNCTIONS
 
-    @pytest.mark.parametrize("vector", json_vectors("ean.validate", raises=False))
+    @pytest.mark.parametrize("vector", json_vectors("ean.validate", raises=False, recorded=4))
     def test_accepts_what_stdnum_ean_validates(self, vector):
         ident = parse(_arg(vector))
         assert ident.value == vector["returns"]
         assert ident.key == vector["returns"].zfill(14)
 
-    @pytest.mark.parametrize("vector", json_vectors("ean.validate", raises=True))
+    @pytest.mark.parametrize("vector", json_vectors("ean.validate", raises=True, recorded=3))
     def test_rejects_what_stdnum_ean_rejects(self, vector):
         assert _reason(_arg(vector))
 
-    @pytest.mark.parametrize("vector", json_vectors("isbn.validate", raises=True))
+    @pytest.mark.parametrize("vector", json_vectors("isbn.validate", raises=True, recorded=8))
     def test_never_calls_an_isbn_what_stdnum_isbn_rejects(self, vector):
         try:
             ident = parse(_arg(vector), hint="isbn")
@@ -419,7 +418,7 @@ class TestParse:
             return
         assert ident.family != "isbn"  # e.g. a valid EAN-13 outside Bookland
 
-    @pytest.mark.parametrize("vector", json_vectors("isbn.validate", "isbn.compact", raises=False))
+    @pytest.mark.parametrize("vector", json_vectors("isbn.validate", "isbn.compact", raises=False, recorded=6))
     def test_normalises_like_stdnum_isbn(self, vector):
         ident = parse(_arg(vector))
         nested = isinstance(vector["args"][0], dict)
@@ -427,25 +426,25 @@ class TestParse:
         got = _isbn13(ident) if nested or convert else ident.value
         assert got == vector["returns"]
 
-    @pytest.mark.parametrize("vector", json_vectors("isbn.is_valid"))
+    @pytest.mark.parametrize("vector", json_vectors("isbn.is_valid", recorded=1))
     def test_accepts_what_stdnum_isbn_calls_valid(self, vector):
         assert parse(_arg(vector)).family == "isbn"
         assert vector["returns"] is True
 
-    @pytest.mark.parametrize("vector", json_vectors("isbn.isbn_type"))
+    @pytest.mark.parametrize("vector", json_vectors("isbn.isbn_type", recorded=2))
     def test_classifies_isbn_type_like_stdnum(self, vector):
         expected = {"ISBN10": IdKind.ISBN_10, "ISBN13": IdKind.ISBN_13}[vector["returns"]]
         assert parse(_arg(vector)).kind is expected
 
-    @pytest.mark.parametrize("vector", json_vectors("isbn.to_isbn13"))
+    @pytest.mark.parametrize("vector", json_vectors("isbn.to_isbn13", recorded=5))
     def test_converts_to_isbn13_like_stdnum(self, vector):
         assert _isbn13(parse(_arg(vector))) == _compact(vector["returns"])
 
-    @pytest.mark.parametrize("vector", json_vectors("isbn.to_isbn10", raises=False))
+    @pytest.mark.parametrize("vector", json_vectors("isbn.to_isbn10", raises=False, recorded=5))
     def test_converts_to_isbn10_like_stdnum(self, vector):
         assert _isbn10(parse(_arg(vector))) == _compact(vector["returns"])
 
-    @pytest.mark.parametrize("vector", json_vectors("isbn.to_isbn10", raises=True))
+    @pytest.mark.parametrize("vector", json_vectors("isbn.to_isbn10", raises=True, recorded=2))
     def test_offers_no_isbn10_where_stdnum_refuses_one(self, vector):
         try:
             ident = parse(_arg(vector))
@@ -453,7 +452,7 @@ class TestParse:
             return  # wrong check digit
         assert _isbn10(ident) is None  # 979 ISBNs have no ISBN-10
 
-    @pytest.mark.parametrize("value", wild_isbns())
+    @pytest.mark.parametrize("value", wild_isbns(recorded=200))
     def test_parses_every_isbn_found_in_the_wild(self, value):
         ident = parse(value)
         assert ident.family == "isbn"
@@ -707,7 +706,7 @@ class TestParse:
         with pytest.raises(InvalidIdentifier) as caught:
             parse(" 4006144577359 ")
         assert caught.value.raw == " 4006144577359 "
-        assert str(caught.value) == "' 4006144577359 ': check digit is 9, expected 0 (EAN-13)"
+        assert str(caught.value) == '" 4006144577359 ": check digit is 9, expected 0 (EAN-13)'
 
     # ----------------------------------------------------------------- agreement with stdnum
     # The clean-digit fast path (our own check digits) gives stdnum's verdicts.
@@ -930,8 +929,8 @@ class TestKeysFrame:
     def test_matches_parse_on_fixture_codes(self):
         if not (CSV_PATH.is_file() and JSON_PATH.is_file()):
             pytest.skip(MISSING)
-        values = [p.values[0]["full_code"] for p in csv_rows()]
-        values += [p.values[0] for p in wild_isbns()]
-        values += [_arg(p.values[0]) for p in json_vectors(*COVERED_FUNCTIONS)]
+        values = [row["full_code"] for row in _csv_data()]
+        values += _wild()
+        values += [_arg(v) for v in _vectors(*COVERED_FUNCTIONS)]
         for hint in HINTS:
             assert keys_frame(pl.Series(values), hint).rows() == [_verdict(v, hint) for v in values]

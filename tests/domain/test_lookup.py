@@ -47,7 +47,7 @@ class TestParseQuery:
             parse_query(None, None, None, None)
 
     def test_rejects_a_code_with_a_bad_check_digit_saying_why(self):
-        with pytest.raises(InvalidLookup, match="^ean: '4006381333932'"):
+        with pytest.raises(InvalidLookup, match='^ean: "4006381333932"'):
             parse_query(None, None, "4006381333932", None)
 
 

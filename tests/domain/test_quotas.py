@@ -132,4 +132,36 @@ class TestTakeRequest:
     def test_headers_name_limit_remaining_and_reset(self):
         _, d = q.take_request(10.0, NOON, NOON, 10)
         assert dict(d.headers()) == {b"x-ratelimit-limit": b"10", b"x-ratelimit-remaining": b"9",
-                                     b"x-ratelimit-reset": b"1"}
+                                     b"x-ratelimit-reset": b"1", b"x-ratelimit-scope": b"key"}
+
+
+class TestTakeRequests:
+    """A key's bucket and its account's together: both paid or neither."""
+
+    def test_allowed_pays_one_from_each_bucket(self):
+        key, account, d = q.take_requests((10.0, NOON), 10, (20.0, NOON), 20, NOON)
+        assert (key, account, d.allowed) == (9, 19, True)
+
+    def test_empty_account_bucket_refuses_a_key_with_tokens_left(self):
+        _, _, d = q.take_requests((10.0, NOON), 10, (0.0, NOON), 20, NOON)
+        assert (d.allowed, d.scope, d.limit) == (False, "account", 20)
+
+    def test_refusal_costs_neither_bucket(self):
+        key, account, _ = q.take_requests((10.0, NOON), 10, (0.5, NOON), 20, NOON)
+        assert (key, account) == (10, 0.5)
+
+    def test_refusal_waits_for_the_bucket_that_refills_last(self):
+        _, _, d = q.take_requests((0.0, NOON), 10, (0.0, NOON), 100, NOON)
+        assert (d.scope, d.retry_after) == ("key", pytest.approx(0.1))
+
+    def test_allowed_figures_are_the_bucket_with_fewer_requests_left(self):
+        _, _, d = q.take_requests((10.0, NOON), 10, (3.0, NOON), 20, NOON)
+        assert (d.scope, d.limit, d.remaining) == ("account", 20, 2)
+
+    def test_tie_reports_the_key(self):
+        _, _, d = q.take_requests((5.0, NOON), 10, (5.0, NOON), 20, NOON)
+        assert (d.scope, d.limit, d.remaining) == ("key", 10, 4)
+
+    def test_account_bucket_refills_at_its_own_rate(self):
+        _, account, d = q.take_requests((10.0, NOON), 10, (0.0, NOON), 20, NOON + 0.5)
+        assert (d.allowed, account) == (True, 9)

@@ -31,11 +31,11 @@ class TestEventTime:
         assert event_time(at) == datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
 
     def test_rejects_a_timestamp_without_offset_saying_what_to_add(self):
-        with pytest.raises(ValueError, match="timestamp: 2026-11-01T08:30:00 has no UTC offset; add Z"):
+        with pytest.raises(ValueError, match='timestamp: "2026-11-01T08:30:00" has no UTC offset; add Z'):
             event_time("2026-11-01T08:30:00")
 
     def test_rejects_text_that_is_no_date(self):
-        with pytest.raises(ValueError, match="timestamp: 'yesterday' is not an ISO 8601"):
+        with pytest.raises(ValueError, match='timestamp: "yesterday" is not an ISO 8601'):
             event_time("yesterday")
 
 

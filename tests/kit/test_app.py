@@ -6,7 +6,7 @@ from __future__ import annotations
 class TestApp:
     def test_unknown_route_is_json_404(self, client):
         r = client.get("/no/such/route")
-        assert r.status_code == 404 and r.json()["message"].startswith("no route GET /no/such/route")
+        assert r.status_code == 404 and r.json()["message"].startswith('no route GET "/no/such/route"')
 
     def test_wrong_method_is_json_405(self, client):
         r = client.get("/api/v3/convert")

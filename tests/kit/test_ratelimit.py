@@ -153,6 +153,55 @@ class TestRequestRate:
         assert store.hit(8, 10).allowed
 
 
+class TestAccountRequestRate:
+    """Every key of an account also draws on the account's bucket: minting keys does not
+    multiply the rate."""
+
+    def test_keys_of_one_account_share_its_limit_exactly_under_concurrency(self, stores):
+        shared = stores(4)
+        calls = [lambda s=shared[i % 4], k=i % 5: s.hit(k, 50, 1, 100) for i in range(300)]
+        assert sum(d.allowed for d in in_threads(calls)) == 100
+
+    def test_each_key_keeps_its_own_limit_under_the_accounts(self, stores):
+        shared = stores(4)
+        results = in_threads([lambda s=shared[i % 4]: s.hit(7, 50, 1, 100) for i in range(80)])
+        assert sum(d.allowed for d in results) == 50
+
+    def test_refusal_by_the_account_names_it_and_costs_the_key_nothing(self, stores):
+        (store,) = stores()
+        for _ in range(10):
+            store.hit(7, 10, 1, 10)
+        refused = store.hit(8, 10, 1, 10)
+        assert (refused.allowed, refused.scope, refused.retry_after) == (False, "account", pytest.approx(0.1))
+        assert store.hit(8, 10).remaining == 9  # key 8's bucket was never paid from
+
+    def test_refusal_by_the_key_costs_the_account_nothing(self, stores):
+        (store,) = stores()
+        for _ in range(3):
+            store.hit(7, 2, 1, 10)
+        assert store.hit(8, 10, 1, 10).remaining == 7  # the account paid 2, not 3
+
+    def test_account_bucket_refills_at_its_limit_per_second(self, stores):
+        (store,) = stores()
+        for k in range(10):
+            store.hit(k, 10, 1, 10)
+        stores.clock.now += 0.25
+        assert [store.hit(20, 10, 1, 10).allowed for _ in range(3)] == [True, True, False]
+
+    def test_accounts_have_their_own_request_buckets(self, stores):
+        (store,) = stores()
+        for k in range(10):
+            store.hit(k, 10, 1, 10)
+        assert store.hit(99, 10, 2, 10).allowed
+
+    def test_figures_are_the_tighter_buckets(self, stores):
+        (store,) = stores()
+        for k in range(8):
+            store.hit(k, 10, 1, 10)
+        d = store.hit(50, 10, 1, 10)
+        assert (d.scope, d.limit, d.remaining) == ("account", 10, 1)
+
+
 class TestMemoryCounterPersistence:
     def test_pending_is_what_was_paid_since_the_last_take(self):
         store = MemoryLimits(Clock())

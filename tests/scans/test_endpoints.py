@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import orjson
@@ -399,10 +400,115 @@ class TestDecimalOption:
                           decimal=".")
         assert (done["status"], done["products"], done["errors"]) == ("Success", 1, 1), done
         errors = app_client.post(f"/api/v3/scans/{done['id']}", headers=key, json={"tableType": "errors"}).json()
-        assert errors["data"][0]["reason"].startswith("cost: 1,234 is ambiguous with decimal '.'")
+        assert errors["data"][0]["reason"].startswith("cost: \"1,234\" is ambiguous with decimal '.'")
 
     def test_an_unknown_decimal_is_a_400(self, client, key):
         attributes = {"mapping": {"id": 0, "cost": 1}, "options": {"decimal": ";"}}
         r = client.post("/api/v3/scans", headers=key, files={"file": ("s.csv", FILE.encode(), "text/csv")},
                         data={"attributes": orjson.dumps(attributes).decode()})
         assert r.status_code == 400 and "attributes.options.decimal" in r.json()["message"]
+
+
+class TestStrictResultsBodies:
+    """Issue 15, item 11: a key the results query does not know is a 400, never silently ignored,
+    and errors inside nested JSON name the path the client wrote."""
+
+    @pytest.fixture
+    def scan_id(self, app_client, key):
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        wait(app_client, key, scan_id)
+        return scan_id
+
+    def test_misspelled_filter_key_is_a_400_naming_it(self, app_client, key, scan_id):
+        r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key,
+                            json={"filterz": [{"name": "roi", "operator": ">", "value": 100}]})
+        assert r.status_code == 400 and r.json()["message"] == "filterz: unknown field; did you mean filter?"
+
+    def test_filter_error_names_the_clients_key_and_position(self, app_client, key, scan_id):
+        body = {"filters": [{"name": "roi", "operator": ">", "value": 0}, {"name": "brand", "operator": "=",
+                            "value": "acme"}, {"name": "financials.profit", "operator": ">", "value": "lots"}]}
+        r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key, json=body)
+        assert r.status_code == 400 and r.json()["message"].startswith('filters[2].value: expected a number of dollars')
+
+    def test_sorting_error_names_sorting_field(self, app_client, key, scan_id):
+        r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key,
+                            json={"sorting": {"field": "proft", "direction": "desc"}})
+        assert r.status_code == 400 and r.json()["message"].startswith('sorting.field: unknown field "proft"')
+
+    def test_unknown_key_inside_pagination_is_named_with_its_path(self, app_client, key, scan_id):
+        r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key, json={"pagination": {"page": 1, "perpage": 5}})
+        assert r.status_code == 400 and r.json()["message"] == "pagination.perpage: unknown field; did you mean per_page?"
+
+    def test_the_official_clients_body_is_accepted(self, app_client, key, scan_id):
+        body = {"filters": [{"name": "roi", "operator": ">", "value": 0}], "pagination": {"page": 1, "per_page": 10},
+                "sorting": {"field": "profit", "direction": "desc"}, "table_type": "products"}
+        r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key, json=body, params={"table_type": "products"})
+        assert r.status_code == 200 and r.json()["count"] >= 1
+
+    def test_too_many_filters_is_a_400_naming_the_limit(self, app_client, key, scan_id):
+        r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key,
+                            json={"filter": [{"name": "roi", "operator": ">", "value": 0}] * 51})
+        assert r.status_code == 400 and r.json()["message"].startswith("filter: List should have at most 50 items")
+
+    def test_a_huge_filter_value_is_a_400_naming_the_limit(self, app_client, key, scan_id):
+        r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key,
+                            json={"filter": [{"name": "brand", "operator": "contains", "value": "x" * 500_000}]})
+        assert r.status_code == 400
+        assert r.json()["message"] == "filter[0].value: 500,000 characters; a value has at most 1,000"
+
+    def test_page_past_any_scan_is_a_400(self, app_client, key, scan_id):
+        r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key, json={"page": 10**20})
+        assert r.status_code == 400 and r.json()["message"].startswith("page: Input should be less than or equal to")
+
+
+class TestStrictUploads:
+    def test_unknown_option_is_a_400_naming_it(self, client, key):
+        r = upload(client, key, FILE, prep_costs=1)
+        assert r.status_code == 400
+        assert r.json()["message"] == "attributes.options.prep_costs: unknown field; did you mean prep_cost?"
+
+    def test_client_form_names_the_mapping_inside_options(self, client, key):
+        r = client.post("/api/v3/scans", headers=key, files={"file": ("s.csv", FILE.encode(), "text/csv")},
+                        data={"marketplace": "US", "options": orjson.dumps({"mapping": {"id": 0, "costt": 1}}).decode()})
+        assert r.status_code == 400 and "options.mapping.costt: unknown field; did you mean cost?" in r.json()["message"]
+
+    def test_column_past_the_last_xlsx_column_is_a_400(self, client, key):
+        r = client.post("/api/v3/scans", headers=key, files={"file": ("s.csv", FILE.encode(), "text/csv")},
+                        data={"attributes": json.dumps({"mapping": {"id": 0, "cost": 10**6}})})
+        assert r.status_code == 400 and r.json()["message"].startswith("attributes.mapping.cost: Input should be less")
+
+    def test_brand_blocklist_refuses_an_unknown_key(self, client, key):
+        r = client.put("/api/v3/brand-blocklist", headers=key, json={"brand": ["Acme"]})
+        assert r.status_code == 400 and "brand: unknown field; did you mean brands?" in r.json()["message"]
+
+
+class TestLargeQueriesOffTheLoop:
+    """Issue 15, item 3: a results query with many filter values is computed on a worker thread."""
+
+    @pytest.fixture
+    def threaded(self, monkeypatch):
+        from sellerkit.scans import router
+
+        calls = []
+
+        async def spy(func, *args, **kwargs):
+            calls.append(func.__name__)
+            return func(*args, **kwargs)
+
+        monkeypatch.setattr(router, "run_in_threadpool", spy)
+        return calls
+
+    def test_a_long_in_list_is_answered_off_the_event_loop(self, app_client, key, threaded):
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        wait(app_client, key, scan_id)
+        skus = [f"SKU-{i}" for i in range(500)] + ["A-1"]
+        r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key,
+                            json={"filter": [{"name": "inputs.supplier_sku", "operator": "in", "value": skus}]})
+        assert r.status_code == 200 and r.json()["count"] == 1 and "results" in threaded
+
+    def test_a_small_query_stays_on_the_loop(self, app_client, key, threaded):
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        wait(app_client, key, scan_id)
+        r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key,
+                            json={"filter": [{"name": "roi", "operator": ">", "value": 0}]})
+        assert r.status_code == 200 and "results" not in threaded

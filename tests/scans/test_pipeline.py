@@ -103,8 +103,8 @@ class TestUnreadableCells:
         ctx = replace(ctx, columns={"id": 0, "cost": 1, "map": 2, "stock_quantity": 3, "discount_per_product": 4})
         out, errors = pipeline.process(frame, ctx)
         reasons = dict(zip(errors["line"].to_list(), errors["reason"].to_list()))
-        assert reasons == {1: "map: cannot read abc as money", 2: "stock_quantity: cannot read lots as a whole number",
-                           3: "discount_per_product: cannot read 150 as a percent from 0 to 100"}
+        assert reasons == {1: "map: cannot read \"abc\" as money", 2: "stock_quantity: cannot read \"lots\" as a whole number",
+                           3: "discount_per_product: cannot read \"150\" as a percent from 0 to 100"}
         assert out.get_column("inputs.line").to_list() == [4]
 
 
@@ -131,9 +131,9 @@ class TestDecimalSeparator:
         out, errors = self._run(scanned, ".", ["1.234,50", "1,234", "2.500"])
         assert out.get_column("inputs.cost").to_list() == [250]
         reasons = dict(zip(errors["line"].to_list(), errors["reason"].to_list()))
-        assert reasons[1] == "cost: cannot read 1.234,50 as money with decimal '.'"
-        assert reasons[2].startswith("cost: 1,234 is ambiguous with decimal '.' (thousands, or a decimal comma?)")
+        assert reasons[1] == "cost: cannot read \"1.234,50\" as money with decimal '.'"
+        assert reasons[2].startswith("cost: \"1,234\" is ambiguous with decimal '.' (thousands, or a decimal comma?)")
 
     def test_an_ambiguous_optional_cell_names_its_column(self, scanned):
         _, errors = self._run(scanned, ".", ["3.00"], stock=["1,000"])
-        assert errors.get_column("reason").to_list()[0].startswith("stock_quantity: 1,000 is ambiguous")
+        assert errors.get_column("reason").to_list()[0].startswith("stock_quantity: \"1,000\" is ambiguous")

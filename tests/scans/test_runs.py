@@ -7,17 +7,27 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
 
+import polars as pl
 import pytest
+import sqlalchemy as sa
 
 from sellerkit.config import Settings
 from sellerkit.domain.identifiers import gtin_check_digit
-from sellerkit.scans.models import Scan
+from sellerkit.kit import process
+from sellerkit.kit.db import utcnow
+from sellerkit.kit.queue import Queue
+from sellerkit.scans import pipeline
+from sellerkit.scans.models import Scan, ScanExport
+from sellerkit.scans.runner import Runner
 from sellerkit.scans.schemas import ResultsQuery, UploadRequest
 from sellerkit.scans.service import scans
+from sellerkit.scans.store import ResultCache, ScanFiles
+from sellerkit.scans.tasks import run_export, sweep
 from tests.catalog.factories import product
 from tests.conftest import REDIS_SKIP, REDIS_URL, import_records, make_client
 from tests.scans.test_endpoints import upload, wait
@@ -31,8 +41,8 @@ def upc(n: int) -> str:
 
 
 def catalog(n: int) -> list[dict]:
-    return [product(f"B0{i:08d}", category="Toys & Games", buybox_price=1500 + i, package_dimensions=DIMS,
-                    identifiers={"upc": [upc(i)]}) for i in range(n)]
+    return [product(f"B0{i:08d}", category="Toys & Games", brand="Acme", buybox_price=1500 + i,
+                    package_dimensions=DIMS, identifiers={"upc": [upc(i)]}) for i in range(n)]
 
 
 def supplier(rows: int, products: int) -> str:
@@ -100,8 +110,10 @@ class TestKilledWorker:
     def test_a_killed_worker_loses_nothing_and_duplicates_nothing(self, db, tmp_path, new_key):
         import_records(db, catalog(50))
         account = new_key().account_id
+        # the lease would go stale only after a minute: the next worker on this host sees that
+        # the process holding it is gone and resumes the scan at once
         env = {**os.environ, "SELLERKIT_DATA_DIR": str(tmp_path), "SELLERKIT_DATABASE_URL": db.url,
-               "SELLERKIT_SCAN_CHUNK_ROWS": "100", "SELLERKIT_SCAN_STALE_SECONDS": "1", "SELLERKIT_DEMO": "0"}
+               "SELLERKIT_SCAN_CHUNK_ROWS": "100", "SELLERKIT_SCAN_STALE_SECONDS": "60", "SELLERKIT_DEMO": "0"}
         env.pop("SELLERKIT_REDIS_URL", None)
         rows = 6_000
         scan_id = _create(db, tmp_path, account, supplier(rows, 50))
@@ -111,13 +123,13 @@ class TestKilledWorker:
             os.killpg(first.pid, signal.SIGKILL)
             first.wait(10)
             assert _status(db, scan_id).status == "InProgress"
-            time.sleep(1.2)  # its lease goes stale, so the next worker's start-up sweep resumes it
+            assert _status(db, scan_id).runner_pid == first.pid
         finally:
             if first.poll() is None:
                 os.killpg(first.pid, signal.SIGKILL)
         second = _worker(env)
         try:
-            scan = _wait_for(lambda: (s := _status(db, scan_id)).status != "InProgress" and s, 120, "the resumed scan")
+            scan = _wait_for(lambda: (s := _status(db, scan_id)).status != "InProgress" and s, 30, "the resumed scan")
         finally:
             os.killpg(second.pid, signal.SIGTERM)
             second.wait(20)
@@ -158,3 +170,377 @@ class TestSeparateWorker:
             worker.wait(20)
             db.dispose()
         assert (done["status"], done["lines"], done["products"], done["errors"]) == ("Success", 500, 500, 0)
+
+
+# ---- reruns: the earlier results stay readable until a rerun has replaced them ------------------
+
+class Killed(BaseException):
+    """A runner's process dying mid-run: nothing of the runner's own clean-up runs."""
+
+
+class WatchedRunner(Runner):
+    """A real runner that lets the test act after its n-th saved checkpoint (the scan mid-run)."""
+
+    def __init__(self, db, settings, at: int, then) -> None:
+        super().__init__(db, settings)
+        self.at, self.then, self.saved = at, then, 0
+
+    def _checkpoint(self, scan_id: int, **fields) -> None:
+        super()._checkpoint(scan_id, **fields)
+        self.saved += 1
+        if self.saved == self.at:
+            self.then()
+
+
+def _settings(tmp_path: Path, **changes) -> Settings:
+    return Settings(**{"data_dir": tmp_path, "demo": False, "embedded_worker": False, "scan_chunk_rows": 50,
+                       **changes})
+
+
+def _rows(db, tmp_path: Path, account: int, scan_id: int, table: str = "products"):
+    with db.session() as session:
+        scan = scans.get(session, account, scan_id)
+    return scans.select(scan, tmp_path, ResultsQuery(table_type=table), paged=False)[1]
+
+
+def _view(db, scan_id: int) -> dict:
+    return scans.view(_status(db, scan_id))
+
+
+def _restart(db, tmp_path: Path, account: int, scan_id: int, recalculate: bool = False) -> None:
+    with db.session(write=True) as session:
+        scans.restart(session, scans.get(session, account, scan_id), tmp_path, recalculate=recalculate)
+
+
+def _block_acme(db, account: int) -> None:
+    with db.session(write=True) as session:
+        scans.set_blocked_brands(session, account, ["Acme"])
+
+
+@pytest.fixture
+def scanned(db, tmp_path, new_key):
+    """(account, scan id, its products, its errors): a scan run to the end, no brand blocked."""
+    import_records(db, catalog(50))
+    account = new_key().account_id
+    scan_id = _create(db, tmp_path, account, supplier(400, 60))  # lines of codes 50-59 match nothing
+    assert Runner(db, _settings(tmp_path)).run(scan_id) == "Success"
+    products, errors = _rows(db, tmp_path, account, scan_id), _rows(db, tmp_path, account, scan_id, "errors")
+    assert products.height > 0 and errors.height > 0
+    assert not products.get_column("is_brand_blocklisted").any()
+    return account, scan_id, products, errors
+
+
+class TestRerun:
+    def test_a_cancelled_rerun_leaves_the_earlier_results(self, db, tmp_path, scanned):
+        account, scan_id, products, errors = scanned
+        _restart(db, tmp_path, account, scan_id)
+
+        def cancel() -> None:
+            with db.session(write=True) as session:
+                scans.request_cancel(session, scans.get(session, account, scan_id))
+
+        assert WatchedRunner(db, _settings(tmp_path), at=3, then=cancel).run(scan_id) == "Cancelled"
+        assert _rows(db, tmp_path, account, scan_id).equals(products)
+        assert _rows(db, tmp_path, account, scan_id, "errors").equals(errors)
+        view = _view(db, scan_id)
+        assert (view["status"], view["products"], view["errors"]) == ("Cancelled", products.height, errors.height)
+        assert view["results_from_previous_run"] and view["results_status"] == "Success"
+        assert view["message"] == "rerun cancelled: the results are still those of the previous run"
+
+    def test_a_rerun_whose_file_vanished_leaves_the_earlier_results(self, db, tmp_path, scanned):
+        account, scan_id, products, errors = scanned
+        _restart(db, tmp_path, account, scan_id)
+        ScanFiles(tmp_path, scan_id).source("csv").unlink()
+        assert Runner(db, _settings(tmp_path)).run(scan_id) == "Error"
+        assert _rows(db, tmp_path, account, scan_id).equals(products)
+        assert _rows(db, tmp_path, account, scan_id, "errors").equals(errors)
+        view = _view(db, scan_id)
+        assert view["status"] == "Error" and view["results_from_previous_run"]
+        assert view["message"].endswith("(rerun not completed): the results are still those of the previous run")
+
+    def test_a_failed_re_pricing_leaves_the_earlier_results(self, db, tmp_path, scanned, monkeypatch):
+        account, scan_id, products, _ = scanned
+        _restart(db, tmp_path, account, scan_id, recalculate=True)
+
+        def fail(stored, ctx):
+            raise RuntimeError("forced")
+
+        monkeypatch.setattr(pipeline, "reprice", fail)
+        assert Runner(db, _settings(tmp_path)).run(scan_id) == "Error"
+        assert _rows(db, tmp_path, account, scan_id).equals(products)
+        assert "forced (re-pricing not completed)" in _view(db, scan_id)["message"]
+
+    def test_a_completed_rerun_replaces_them(self, db, tmp_path, scanned):
+        account, scan_id, products, errors = scanned
+        _rows(db, tmp_path, account, scan_id)  # the earlier version is in the results cache
+        _block_acme(db, account)
+        _restart(db, tmp_path, account, scan_id)
+        assert Runner(db, _settings(tmp_path)).run(scan_id) == "Success"
+        rerun = _rows(db, tmp_path, account, scan_id)
+        assert rerun.height == products.height and rerun.get_column("is_brand_blocklisted").all()
+        assert rerun.get_column("inputs.line").n_unique() == products.get_column("inputs.line").n_unique()
+        view = _view(db, scan_id)
+        assert not view["results_from_previous_run"] and view["results_status"] == "Success"
+        assert (view["products"], view["errors"], view["message"]) == (products.height, errors.height, None)
+
+    def test_a_completed_re_pricing_replaces_them(self, db, tmp_path, scanned):
+        account, scan_id, products, _ = scanned
+        _rows(db, tmp_path, account, scan_id)
+        _block_acme(db, account)
+        _restart(db, tmp_path, account, scan_id, recalculate=True)
+        assert Runner(db, _settings(tmp_path)).run(scan_id) == "Success"
+        repriced = _rows(db, tmp_path, account, scan_id)
+        assert repriced.height == products.height and repriced.get_column("is_brand_blocklisted").all()
+
+    def test_pages_and_downloads_during_a_rerun_show_the_earlier_results(self, db, tmp_path, scanned):
+        account, scan_id, products, _ = scanned
+        before = tmp_path / "before.csv"
+        with db.session() as session:
+            scan = scans.get(session, account, scan_id)
+        scans.write_export(scan, scans.export_frame(scan, tmp_path, None)[0], "products", "csv", before)
+        _block_acme(db, account)
+        _restart(db, tmp_path, account, scan_id)
+        seen = {}
+
+        def look() -> None:
+            with db.session() as session:
+                scan = scans.get(session, account, scan_id)
+            page = scans.results(scan, tmp_path, ResultsQuery(per_page=100, sort="-profit"))
+            seen["count"], seen["flags"] = page["count"], {p["is_brand_blocklisted"] for p in page["data"]}
+            during = tmp_path / "during.csv"
+            scans.write_export(scan, scans.export_frame(scan, tmp_path, None)[0], "products", "csv", during)
+            seen["download"] = during.read_bytes()
+            seen["view"] = scans.view(scan)
+
+        assert WatchedRunner(db, _settings(tmp_path), at=3, then=look).run(scan_id) == "Success"
+        assert (seen["count"], seen["flags"], seen["download"]) == (products.height, {False}, before.read_bytes())
+        assert seen["view"]["status"] == "InProgress" and seen["view"]["results_from_previous_run"]
+        assert _rows(db, tmp_path, account, scan_id).get_column("is_brand_blocklisted").all()
+
+    def test_a_rerun_killed_midway_keeps_the_earlier_results_and_resumes(self, db, tmp_path, scanned):
+        account, scan_id, products, _ = scanned
+        _block_acme(db, account)
+        _restart(db, tmp_path, account, scan_id)
+
+        def die() -> None:
+            raise Killed
+
+        with pytest.raises(Killed):
+            WatchedRunner(db, _settings(tmp_path), at=3, then=die).run(scan_id)
+        assert _rows(db, tmp_path, account, scan_id).equals(products)
+        assert _view(db, scan_id)["status"] == "InProgress"
+        assert Runner(db, _settings(tmp_path, scan_stale_seconds=0)).run(scan_id) == "Success"
+        rerun = _rows(db, tmp_path, account, scan_id)
+        assert rerun.height == products.height and rerun.get_column("is_brand_blocklisted").all()
+        assert rerun.get_column("inputs.line").to_list() == products.get_column("inputs.line").to_list()
+
+    def test_a_rerun_cancelled_through_the_api_keeps_the_earlier_results(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        issued = new_key()
+        key = {"Authorization": f"Bearer {issued.key}"}
+        account_scan = _create(db, tmp_path, issued.account_id, supplier(20_000, 50))
+        assert Runner(db, _settings(tmp_path, scan_chunk_rows=10_000)).run(account_scan) == "Success"
+        url = f"/api/v3/scans/{account_scan}"
+        settings = Settings(data_dir=tmp_path, demo=False, embedded_worker=True, job_threads=1, scan_chunk_rows=20)
+        with make_client(db, settings) as client:
+            before = client.post(url, headers=key, json={"per_page": 100, "sort": "-profit"}).json()
+            assert before["count"] == 20_000
+            assert client.post(f"{url}/rerun", headers=key).status_code == 202
+            _wait_for(lambda: client.get(url, headers=key).json()["processed"] > 0, 30, "the rerun to start")
+            during = client.post(url, headers=key, json={"per_page": 100, "sort": "-profit"}).json()
+            assert client.post(f"{url}/cancel", headers=key).status_code == 200
+            done = wait(client, key, account_scan, timeout=10)
+            after = client.post(url, headers=key, json={"per_page": 100, "sort": "-profit"}).json()
+        assert during["count"] == after["count"] == 20_000
+        assert during["data"] == before["data"] and after["data"] == before["data"]
+        assert (done["status"], done["products"], done["results_from_previous_run"]) == ("Cancelled", 20_000, True)
+
+
+# ---- leases: a restarted process resumes at once what a dead process of its host held -----------
+
+def _lease(db, row_id: int, owner: process.Owner, model: type[Scan | ScanExport] = Scan) -> None:
+    """The scan (or export) held, with a fresh heartbeat, by `owner`."""
+    with db.session(write=True) as session:
+        session.execute(sa.update(model).where(model.id == row_id).values(
+            runner=f"{owner.pid}:test", runner_host=owner.host, runner_pid=owner.pid, runner_started=owner.started,
+            heartbeat_at=utcnow()))
+    with db.session() as session:
+        assert session.get(model, row_id).runner == f"{owner.pid}:test"
+
+
+def _dead_owner() -> process.Owner:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    owner = process.Owner(process.host(), child.pid, process.started(child.pid))
+    child.kill()
+    child.wait()
+    return owner
+
+
+@pytest.mark.skipif(process.host() is None, reason="needs /proc (Linux) to tell whether a process runs")
+class TestDeadLeases:
+    def test_a_lease_of_a_dead_process_of_this_host_is_resumed_at_once_on_start(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        issued = new_key()
+        scan_id = _create(db, tmp_path, issued.account_id, supplier(500, 50))
+        _lease(db, scan_id, _dead_owner())
+        settings = Settings(data_dir=tmp_path, demo=False, embedded_worker=True, job_threads=1, scan_stale_seconds=60)
+        started = time.monotonic()
+        with make_client(db, settings) as client:
+            done = wait(client, {"Authorization": f"Bearer {issued.key}"}, scan_id, timeout=20)
+        assert (done["status"], done["products"]) == ("Success", 500)
+        assert time.monotonic() - started < 20
+
+    def test_a_fresh_lease_of_another_host_is_left_alone(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        scan_id = _create(db, tmp_path, new_key().account_id, supplier(10, 50))
+        dead = _dead_owner()
+        elsewhere = process.Owner("elsewhere/" + str(uuid.uuid4()), dead.pid, dead.started)
+        _lease(db, scan_id, elsewhere)
+        assert sweep(Queue(_settings(tmp_path, scan_stale_seconds=60), db)) == []
+        assert _status(db, scan_id).runner_host == elsewhere.host
+
+    def test_a_lease_of_a_live_process_of_this_host_is_left_alone(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        scan_id = _create(db, tmp_path, new_key().account_id, supplier(10, 50))
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            _lease(db, scan_id, process.Owner(process.host(), child.pid, process.started(child.pid)))
+            assert sweep(Queue(_settings(tmp_path, scan_stale_seconds=60), db)) == []
+            assert _status(db, scan_id).runner_pid == child.pid
+        finally:
+            child.kill()
+            child.wait()
+
+    def test_the_sweep_frees_a_dead_lease_of_this_host(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        scan_id = _create(db, tmp_path, new_key().account_id, supplier(10, 50))
+        _lease(db, scan_id, _dead_owner())
+        assert sweep(Queue(_settings(tmp_path, scan_stale_seconds=60), db)) == [scan_id]
+        assert _status(db, scan_id).runner is None
+
+
+def _export(db, tmp_path: Path, account_id: int) -> int:
+    """A CSV export of a finished scan's 500 results, not yet taken by a runner."""
+    scan_id = _create(db, tmp_path, account_id, supplier(500, 50))
+    assert Runner(db, _settings(tmp_path)).run(scan_id) == "Success"
+    with db.session(write=True) as session:
+        scan = scans.get(session, account_id, scan_id)
+        return scans.start_export(session, scan, "csv", "products", None, scan.products).id
+
+
+def _export_row(db, export_id: int) -> ScanExport:
+    with db.session() as session:
+        return session.get(ScanExport, export_id)
+
+
+def _elsewhere() -> process.Owner:
+    """A process of another host (its pid and start time those of a dead one of this host)."""
+    dead = _dead_owner()
+    return process.Owner("elsewhere/" + str(uuid.uuid4()), dead.pid, dead.started)
+
+
+@pytest.mark.skipif(process.host() is None, reason="needs /proc (Linux) to tell whether a process runs")
+class TestDeadExportLeases:
+    def test_an_export_lease_of_a_dead_process_of_this_host_is_resumed_at_once_on_start(self, db, tmp_path,
+                                                                                         new_key):
+        import_records(db, catalog(50))
+        issued = new_key()
+        export_id = _export(db, tmp_path, issued.account_id)
+        _lease(db, export_id, _dead_owner(), ScanExport)
+        settings = Settings(data_dir=tmp_path, demo=False, embedded_worker=True, job_threads=1, scan_stale_seconds=60)
+        key = {"Authorization": f"Bearer {issued.key}"}
+        with make_client(db, settings) as client:
+            def ended() -> dict | None:
+                job = client.get(f"/api/v3/exports/{export_id}", headers=key).json()
+                return job if job["status"] != "InProgress" else None
+
+            job = _wait_for(ended, 20, "the export to be resumed")
+            assert (job["status"], job["done"]) == ("Success", 500)
+            assert len(client.get(job["url"], headers=key).text.splitlines()) == 501
+
+    def test_an_export_lease_of_another_host_is_left_alone(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        export_id = _export(db, tmp_path, new_key().account_id)
+        elsewhere = _elsewhere()
+        _lease(db, export_id, elsewhere, ScanExport)
+        queue = Queue(_settings(tmp_path, scan_stale_seconds=60), db)
+        sweep(queue)
+        assert _export_row(db, export_id).runner_host == elsewhere.host
+        assert queue.huey.pending_count() == 0
+
+    def test_an_export_lease_of_a_live_process_of_this_host_is_left_alone(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        export_id = _export(db, tmp_path, new_key().account_id)
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            _lease(db, export_id, process.Owner(process.host(), child.pid, process.started(child.pid)), ScanExport)
+            queue = Queue(_settings(tmp_path, scan_stale_seconds=60), db)
+            sweep(queue)
+            assert _export_row(db, export_id).runner_pid == child.pid
+            assert queue.huey.pending_count() == 0
+        finally:
+            child.kill()
+            child.wait()
+
+    def test_the_sweep_frees_a_dead_export_lease_of_this_host_and_enqueues_it(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        export_id = _export(db, tmp_path, new_key().account_id)
+        _lease(db, export_id, _dead_owner(), ScanExport)
+        queue = Queue(_settings(tmp_path, scan_stale_seconds=60), db)
+        sweep(queue)
+        assert _export_row(db, export_id).runner is None
+        assert queue.huey.pending_count() == 1
+
+
+@pytest.mark.skipif(process.host() is None, reason="needs /proc (Linux) to tell whether a process runs")
+class TestExportLease:
+    def test_an_export_records_the_process_that_ran_it(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        export_id = _export(db, tmp_path, new_key().account_id)
+        run_export(db, _settings(tmp_path), export_id)
+        job = _export_row(db, export_id)
+        assert (job.status, job.done) == ("Success", 500)
+        assert (job.runner_host, job.runner_pid) == (process.host(), os.getpid())
+
+    def test_an_export_held_by_another_runner_is_not_run_twice(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        export_id = _export(db, tmp_path, new_key().account_id)
+        elsewhere = _elsewhere()
+        _lease(db, export_id, elsewhere, ScanExport)
+        run_export(db, _settings(tmp_path, scan_stale_seconds=60), export_id)
+        job = _export_row(db, export_id)
+        assert (job.status, job.done, job.runner_host) == ("InProgress", 0, elsewhere.host)
+
+    def test_an_export_stopped_by_a_shutdown_gives_up_its_lease(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        export_id = _export(db, tmp_path, new_key().account_id)
+        stopping = threading.Event()
+        stopping.set()
+        run_export(db, _settings(tmp_path), export_id, stopping)
+        job = _export_row(db, export_id)
+        assert (job.status, job.runner) == ("InProgress", None)
+        assert not list((tmp_path / "scans").rglob("exports/*"))
+
+
+class TestResultCache:
+    @staticmethod
+    def _versions(tmp_path: Path) -> ScanFiles:
+        """A scan's folder with results version 1 (one row) and version 2 (two rows)."""
+        files = ScanFiles(tmp_path, 1)
+        files.folder.mkdir(parents=True)
+        errors = pl.DataFrame(schema={"line": pl.Int64})
+        files.write_part(1, 0, pl.DataFrame({"line": [1]}), errors)
+        files.write_part(2, 0, pl.DataFrame({"line": [1, 2]}), errors)
+        return files
+
+    def test_caching_a_new_version_drops_the_one_it_replaced(self, tmp_path):
+        cache, files = ResultCache(), self._versions(tmp_path)
+        cache.get(files, "results", 1, final=True)
+        assert cache.get(files, "results", 2, final=True).height == 2
+        assert [key[2] for key in cache._frames] == [2]
+
+    def test_a_late_reader_of_a_replaced_version_leaves_the_new_one_cached(self, tmp_path):
+        cache, files = ResultCache(), self._versions(tmp_path)
+        cache.get(files, "results", 2, final=True)
+        assert cache.get(files, "results", 1, final=True).height == 1
+        assert [key[2] for key in cache._frames] == [2]

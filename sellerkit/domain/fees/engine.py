@@ -31,6 +31,7 @@ from sellerkit.domain.fees.schedule import (
     schedule_for,
 )
 from sellerkit.domain.money import BP, div_round, quantise
+from sellerkit.domain.quoting import quote
 
 MAX_SIDE, MAX_WEIGHT = LIMITS[IMPERIAL]  # keeps volume x rate products inside 64-bit integers (polars path)
 CUBIC_FOOT = 1_728 * LENGTH**3
@@ -78,7 +79,7 @@ class Package:
     @classmethod
     def checked(cls, longest: int, median: int, shortest: int, weight: int, units: str = IMPERIAL) -> Package:
         if units not in LIMITS:
-            raise FeeError(f"units: expected {IMPERIAL} or {METRIC}, got {units!r}")
+            raise FeeError(f"units: expected {IMPERIAL} or {METRIC}, got {quote(units)}")
         if shortest < 0 or weight < 0:
             raise FeeError("package dimensions and weight must not be negative")
         max_side, max_weight = LIMITS[units]
@@ -106,9 +107,9 @@ class FeeOptions:
 
     def __post_init__(self) -> None:
         if self.fulfilment not in FULFILMENT:
-            raise FeeError(f"fulfilment: expected one of {', '.join(FULFILMENT)}, got {self.fulfilment!r}")
+            raise FeeError(f"fulfilment: expected one of {', '.join(FULFILMENT)}, got {quote(self.fulfilment)}")
         if self.placement not in PLACEMENT:
-            raise FeeError(f"placement: expected one of {', '.join(PLACEMENT)}, got {self.placement!r}")
+            raise FeeError(f"placement: expected one of {', '.join(PLACEMENT)}, got {quote(self.placement)}")
         if self.shipping_charge < 0 or (self.placement_fee or 0) < 0:
             raise FeeError("shipping_charge and placement_fee must not be negative")
 

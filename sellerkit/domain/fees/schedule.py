@@ -24,6 +24,7 @@ from math import floor, gcd, lcm
 from pathlib import Path
 
 from sellerkit.domain.money import quantise
+from sellerkit.domain.quoting import quote
 
 SCHEDULES = Path(__file__).parent / "schedules"
 LENGTH = 100  # catalog (imperial) package length units per inch
@@ -230,7 +231,7 @@ class Schedule:
         """By slug or by Amazon's display name, case-insensitively."""
         found = self.category_index.get(name.strip().casefold())
         if found is None:
-            raise FeeError(f"category: unknown category {name!r}; expected an Amazon category name or one "
+            raise FeeError(f"category: unknown category {quote(name)}; expected an Amazon category name or one "
                            f"of {', '.join(sorted(self.categories))}")
         return found
 
@@ -242,7 +243,7 @@ class Schedule:
         found = self._measures.get(units)
         if found is None:
             if units not in PACKAGE_UNITS:
-                raise FeeError(f"units: expected one of {', '.join(PACKAGE_UNITS)}, got {units!r}")
+                raise FeeError(f"units: expected one of {', '.join(PACKAGE_UNITS)}, got {quote(units)}")
             found = self._measures[units] = _measure(self, units)
         return found
 
@@ -340,7 +341,7 @@ def _category(slug: str, c: dict) -> ReferralCategory:
     elif mode == "whole_then_portions":
         whole, portions = tuple((t["up_to"], t["rate_bp"]) for t in c["whole_price_tiers"]), tiers
     else:
-        raise FeeError(f"referral category {slug}: unknown mode {mode!r}")
+        raise FeeError(f"referral category {slug}: unknown mode {quote(mode)}")
     if portions[-1][0] is not None or any(up is None for up, _ in whole):
         raise FeeError(f"referral category {slug}: the last portion must be open and thresholds closed")
     return ReferralCategory(slug=slug, names=tuple(c["names"]), whole=whole, portions=portions,  # type: ignore[arg-type]

@@ -1,0 +1,68 @@
+"""Ids in paths (issue 15, item 1): an id no database column can hold names nothing, so every
+route that takes one answers its ordinary 404, never a 500 from the driver."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from fastapi.routing import iter_route_contexts
+
+from sellerkit.config import Settings
+from sellerkit.kit.db import Database
+
+OVER_64_BITS = "99999999999999999999"
+
+
+def _routes_with_ids() -> list[tuple[str, str]]:
+    """(method, path template) of every route of the real app that has a path parameter."""
+    from sellerkit.app import create_app
+
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app(Settings(data_dir=Path(folder), demo=False, embedded_worker=False),
+                         Database(f"sqlite:///{folder}/routes.db"))
+        return sorted((method, route.path) for route in iter_route_contexts(app.routes)
+                      if getattr(route, "dependant", None) and route.dependant.path_params
+                      for method in route.methods)
+
+
+ID_ROUTES = _routes_with_ids()
+
+
+def _fill(template: str, value: str) -> str:
+    for name in ("scan_id", "export_id", "partner_id"):
+        template = template.replace("{" + name + "}", value)
+    assert "{" not in template, f"a path parameter this test does not know: {template}"
+    return template
+
+
+@pytest.fixture
+def key(new_key):
+    return {"X-Api-Key": new_key().key}
+
+
+class TestPathIds:
+    def test_every_id_route_is_covered(self):
+        paths = {path for _, path in ID_ROUTES}
+        assert {"/api/v3/scans/{scan_id}", "/api/v3/exports/{export_id}/file",
+                "/account/keys/{partner_id}"} <= paths and len(ID_ROUTES) >= 15
+
+    @pytest.mark.parametrize(("method", "path"), ID_ROUTES, ids=[f"{m} {p}" for m, p in ID_ROUTES])
+    def test_id_over_64_bits_is_404(self, client, key, method, path):
+        r = client.request(method, _fill(path, OVER_64_BITS), headers=key)
+        assert r.status_code == 404, r.text
+        assert r.json()["status"] == 404 and r.json()["message"]
+
+    @pytest.mark.parametrize("value", ["2147483648", "9223372036854775808", "0", "-1", "abc", "1e3", "9" * 5000])
+    def test_ids_that_name_nothing_are_404(self, client, key, value):
+        r = client.get(f"/api/v3/scans/{value}", headers=key)
+        assert r.status_code == 404 and r.json()["message"].startswith("scan ")
+        assert len(r.json()["message"]) < 200  # a prefix of the id, never all of it
+
+    def test_largest_id_a_column_holds_is_an_ordinary_404(self, client, key):
+        r = client.get("/api/v3/scans/2147483647", headers=key)  # INTEGER: 32 bits on PostgreSQL
+        assert r.status_code == 404 and r.json()["message"] == "scan 2147483647 not found"
+
+    def test_without_a_key_it_is_still_401(self, client):
+        assert client.get(f"/api/v3/scans/{OVER_64_BITS}").status_code == 401
