@@ -294,12 +294,17 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
 def catalog_import(
     files: Annotated[list[Path], typer.Argument(help="JSONL, JSONL.gz or CSV files.", exists=True, dir_okay=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    decimal: Annotated[str | None, typer.Option(
+        "--decimal", help="Decimal separator of numbers written as text: '.' or ','; default: each "
+        "record's marketplace's (',' for DE, FR, IT, ES ...).")] = None,
 ):
     """Import catalog files (upsert by marketplace and ASIN)."""
     from sellerkit.catalog.files import CatalogFile
     from sellerkit.catalog.service import ImportReport
     from sellerkit.catalog.tasks import import_file
 
+    if decimal not in (None, ".", ","):
+        _fail(f"--decimal: expected '.' or ',', got {decimal!r}", 2)
     db = _db()
     total = ImportReport()
     for path in files:
@@ -316,7 +321,7 @@ def catalog_import(
                 bar.update(task, completed=source.bytes_read,
                            counts=f"{rep.inserted + rep.updated + rep.unchanged:,} products")
 
-            report = import_file(db, path, progress)
+            report = import_file(db, path, progress, decimal=decimal)
             bar.update(task, completed=path.stat().st_size)
         total.add(report)
     if as_json:

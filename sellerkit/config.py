@@ -147,6 +147,18 @@ class Settings(BaseSettings):
     )
     results_cache_mb: int = Field(1536, description="Memory for finished scans' results kept ready for pages.")
     scan_chunk_rows: int = Field(100_000, description="Rows a scan processes between progress saves.")
+    scan_max_rows: int = Field(
+        2_000_000,
+        description="Most rows a supplier file (CSV or XLSX, header included) may have; more is a "
+        "413 at upload, or the scan's error if only reading finds them.",
+        gt=0,
+    )
+    xlsx_max_xml_mb: int = Field(
+        1_000,
+        description="Most MB an XLSX workbook may inflate to (the sizes its ZIP directory declares, "
+        "all parts together); more is a 413 at upload, before anything is inflated.",
+        gt=0,
+    )
     scan_stale_seconds: int = Field(
         60, description="A running scan with no progress saved for this long is resumed elsewhere (at once "
                         "when the process holding it ran on this host and is gone)."

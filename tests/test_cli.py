@@ -217,6 +217,21 @@ class TestSetLimitCli:
         assert [k["rate_limit_rps"] for k in listed] == [50]
 
 
+class TestCatalogImportDecimal:
+    def test_decimal_option_reads_a_csv_by_it(self, run, tmp_path):
+        src = tmp_path / "in.csv"
+        src.write_text("marketplace,asin,title,buybox_price\nUS,B000000001,Thing,\"1.234\"\n")
+        assert json.loads(run("catalog", "import", str(src), "--decimal", ",", "--json").stdout)["warnings"] == 0
+        exported = run("catalog", "export", "--marketplace", "US").stdout.splitlines()
+        assert json.loads(exported[0])["buybox_price"] == 1234
+
+    def test_an_unknown_decimal_fails_clearly(self, run, tmp_path):
+        src = tmp_path / "in.csv"
+        src.write_text("marketplace,asin,title\nUS,B000000001,Thing\n")
+        proc = run("catalog", "import", str(src), "--decimal", ";", check=False)
+        assert proc.returncode == 2 and "--decimal: expected '.' or ','" in proc.stderr
+
+
 class TestServeBanner:
     """What `sellerkit serve` tells a new user to do next, checked by doing it."""
 

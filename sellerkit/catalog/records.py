@@ -6,14 +6,17 @@ valid record is, so JSONL, CSV, demo data and providers are all held to the same
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
 import orjson
 
 from sellerkit.domain import identifiers as ids
+from sellerkit.domain import numbers
 from sellerkit.domain.marketplaces import MARKETPLACES, UnknownMarketplace, marketplace
 from sellerkit.domain.quoting import quote
 
@@ -123,7 +126,17 @@ class _Drop(ValueError):
     pass
 
 
-def _int(v: Any) -> int:
+def _number(v: str, decimal: str, wanted: str) -> Decimal:
+    """A text cell by the file's decimal separator (`domain.numbers`, as scans read cells)."""
+    try:
+        return numbers.parse(re.sub(r"\s", "", v), decimal)
+    except numbers.NumberError as exc:
+        if "ambiguous" in exc.reason:
+            raise _Drop(quote(v) + numbers.ambiguous_suffix(decimal)) from None
+        raise _Drop(f"expected {wanted}, got {quote(v)}") from None
+
+
+def _int(v: Any, decimal: str = ".") -> int:
     if isinstance(v, bool):
         raise _Drop("expected a whole number, got true/false")
     if isinstance(v, int):
@@ -131,26 +144,19 @@ def _int(v: Any) -> int:
     if isinstance(v, float) and v.is_integer():
         return int(v)
     if isinstance(v, str):
-        s = v.strip().replace(",", "")
-        try:
-            f = float(s)
-        except ValueError:
-            raise _Drop(f"expected a whole number, got {quote(v)}") from None
-        if f.is_integer():
-            return int(f)
+        d = _number(v, decimal, "a whole number")
+        if d == d.to_integral_value():
+            return int(d)
     raise _Drop(f"expected a whole number, got {quote(v)}")
 
 
-def _float(v: Any) -> float:
+def _float(v: Any, decimal: str = ".") -> float:
     if isinstance(v, bool):
         raise _Drop("expected a number, got true/false")
     if isinstance(v, int | float):
         return v
     if isinstance(v, str):
-        try:
-            return float(v.strip())
-        except ValueError:
-            pass
+        return float(_number(v, decimal, "a number"))
     raise _Drop(f"expected a number, got {quote(v)}")
 
 
@@ -199,7 +205,7 @@ def format_timestamp(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _coerce(tag: str, v: Any) -> Any:
+def _coerce(tag: str, v: Any, decimal: str = ".") -> Any:
     if tag == "str":
         if isinstance(v, str):
             return v.strip()
@@ -207,7 +213,7 @@ def _coerce(tag: str, v: Any) -> Any:
             return str(v)
         raise _Drop(f"expected text, got {quote(v)}")
     if tag == "int":
-        return _int(v)
+        return _int(v, decimal)
     if tag == "bool":
         return _bool(v)
     if tag == "strs":
@@ -231,7 +237,7 @@ def _coerce(tag: str, v: Any) -> Any:
         out = {}
         for k in DIMENSIONS:
             if v.get(k) not in (None, ""):
-                value = _float(v[k])
+                value = _float(v[k], decimal)
                 if value < 0:
                     raise _Drop(f"{k} is negative ({value})")
                 out[k] = value
@@ -248,7 +254,7 @@ def _coerce(tag: str, v: Any) -> Any:
         for item in v:
             if not isinstance(item, dict) or "rank" not in item:
                 raise _Drop(f"expected {{rank, title}}, got {quote(item)}")
-            out.append({"rank": _int(item["rank"]), "title": str(item.get("title", ""))})
+            out.append({"rank": _int(item["rank"], decimal), "title": str(item.get("title", ""))})
         return out
     raise AssertionError(tag)
 
@@ -388,10 +394,12 @@ def _is_asin(code: str) -> bool:
         return False
 
 
-def normalise_product(raw: dict, line: int) -> ProductRecord:
+def normalise_product(raw: dict, line: int, decimal: str | None = None) -> ProductRecord:
     """Validate one product record field by field; bad optional fields are dropped with a
-    warning, and only a missing or invalid marketplace, ASIN or title rejects the record."""
+    warning, and only a missing or invalid marketplace, ASIN or title rejects the record.
+    Numbers written as text are read by `decimal`, by default the marketplace's."""
     mp, asin = _key_fields(raw, line)
+    decimal = decimal or marketplace(mp).decimal
     title = _required_text(raw, "title", line)
     record: dict[str, Any] = {"marketplace": mp, "asin": asin, "title": title}
     warnings: list[str] = []
@@ -408,7 +416,7 @@ def normalise_product(raw: dict, line: int) -> ProductRecord:
                 record[name] = cleaned
         else:
             try:
-                record[name] = _coerce(tag, value)
+                record[name] = _coerce(tag, value, decimal)
             except _Drop as exc:
                 warnings.append(f"line {line}: {asin}: field {name!r} dropped: {exc}")
     return ProductRecord(record, index, warnings)
@@ -512,8 +520,9 @@ def index_of(record: dict) -> list[IndexEntry]:
 # ---- observations -----------------------------------------------------------------------------
 
 
-def normalise_observation(raw: dict, line: int) -> tuple[dict, list[str]]:
+def normalise_observation(raw: dict, line: int, decimal: str | None = None) -> tuple[dict, list[str]]:
     mp, asin = _key_fields(raw, line)
+    decimal = decimal or marketplace(mp).decimal
     if not raw.get("observed_at"):
         raise RecordRejected(line, "observation: missing required field 'observed_at'")
     try:
@@ -528,7 +537,7 @@ def normalise_observation(raw: dict, line: int) -> tuple[dict, list[str]]:
         if raw.get(name) in (None, ""):
             continue
         try:
-            obs[name] = _coerce(OBSERVATION_FIELDS[name], raw[name])
+            obs[name] = _coerce(OBSERVATION_FIELDS[name], raw[name], decimal)
         except _Drop as exc:
             warnings.append(f"line {line}: {asin}: observation field {name!r} dropped: {exc}")
     return obs, warnings
@@ -558,8 +567,11 @@ def _cell(v: Any) -> str:
         if v and all(isinstance(x, str) for x in v):
             return LIST_SEPARATOR.join(v)
         return orjson.dumps(v).decode() if v else ""
-    if isinstance(v, float) and v.is_integer():
-        return str(v)
+    if isinstance(v, float):
+        text = str(v)
+        # exactly three decimals (`1.234`) would read as thousands in a decimal-comma import:
+        # a fourth digit keeps the same number unambiguous under either separator
+        return text + "0" if re.search(r"\.\d{3}$", text) else text
     return str(v)
 
 

@@ -83,8 +83,9 @@ class PreparedBatch:
         return sum(map(len, self.products.values())) + len(self.observations)
 
 
-def prepare_batch(items: list[tuple[int, Any]]) -> PreparedBatch:
-    """Parse and validate raw lines (bytes, dicts or rejections); no I/O."""
+def prepare_batch(items: list[tuple[int, Any]], decimal: str | None = None) -> PreparedBatch:
+    """Parse and validate raw lines (bytes, dicts or rejections); no I/O. Numbers written as
+    text are read by `decimal` (default: each record's marketplace's)."""
     report = ImportReport()
     products: dict[tuple[str, str], tuple[str, list[IndexEntry]]] = {}
     observations: list[dict] = []
@@ -101,11 +102,11 @@ def prepare_batch(items: list[tuple[int, Any]]) -> PreparedBatch:
                 elif isinstance(raw, RecordRejected):
                     raise raw
                 if is_observation(raw):
-                    obs, warnings = normalise_observation(raw, line)
+                    obs, warnings = normalise_observation(raw, line, decimal)
                     observations.append(obs)
                     key = None
                 else:
-                    rec = normalise_product(raw, line)
+                    rec = normalise_product(raw, line, decimal)
                     key, index, warnings = (rec.marketplace, rec.asin), rec.index, rec.warnings
                     data = orjson.dumps(rec.record).decode()
         except RecordRejected as exc:

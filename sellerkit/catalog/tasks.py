@@ -37,8 +37,8 @@ def _batches(items: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tuple
         yield batch
 
 
-def _prepare(batch: Batch) -> PreparedBatch:
-    return prepare_batch(batch if isinstance(batch, list) else list(batch.items()))
+def _prepare(batch: Batch, decimal: str | None = None) -> PreparedBatch:
+    return prepare_batch(batch if isinstance(batch, list) else list(batch.items()), decimal)
 
 
 def _start_worker() -> None:
@@ -59,18 +59,18 @@ def _keep_freed_memory() -> None:
         pass
 
 
-def _prepared(batches: Iterable[Batch], workers: int) -> Iterator[PreparedBatch]:
+def _prepared(batches: Iterable[Batch], workers: int, decimal: str | None = None) -> Iterator[PreparedBatch]:
     """The batches validated, in file order. Worker processes validate several at once while
     this process writes; a bounded number in flight keeps a huge file out of memory."""
     if workers <= 1:
-        yield from map(_prepare, batches)
+        yield from (_prepare(batch, decimal) for batch in batches)
         return
     _keep_freed_memory()  # for the blocks this process reads and the results it gets back
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(workers, _start_worker) as pool:
         pending: deque = deque()
         for batch in batches:
-            pending.append(pool.apply_async(_prepare, (batch,)))
+            pending.append(pool.apply_async(_prepare, (batch, decimal)))
             if len(pending) > workers:
                 yield pending.popleft().get()
         while pending:
@@ -102,8 +102,9 @@ def import_items(
     progress: Callable[[ImportReport], None] | None = None,
     batch_size: int = BATCH,
     workers: int = 1,
+    decimal: str | None = None,
 ) -> ImportReport:
-    return import_batches(db, _batches(items, batch_size), progress, workers)
+    return import_batches(db, _batches(items, batch_size), progress, workers, decimal)
 
 
 def import_batches(
@@ -111,12 +112,14 @@ def import_batches(
     batches: Iterable[Batch],
     progress: Callable[[ImportReport], None] | None = None,
     workers: int = 1,
+    decimal: str | None = None,
 ) -> ImportReport:
     """Stream batches into the catalog in file order, a transaction per TRANSACTION_ROWS or
     so (bounded memory, and a crash keeps every committed transaction; re-running the same
-    file only finishes the rest)."""
+    file only finishes the rest). `decimal`: how numbers written as text are read (`.` or `,`;
+    default: each record's marketplace's)."""
     report = ImportReport()
-    stream = _prepared(batches, workers)
+    stream = _prepared(batches, workers, decimal)
     with _no_cyclic_gc(), db.bulk_load() as load:
         prepared = next(stream, None)
         while prepared is not None:
@@ -139,12 +142,13 @@ def import_file(
     path: str | Path,
     progress: Callable[[CatalogFile, ImportReport], None] | None = None,
     workers: int | None = None,
+    decimal: str | None = None,
 ) -> ImportReport:
     source = CatalogFile(path)
     if workers is None:  # worker processes pay off from a few batches up
         workers = default_workers() if source.total_bytes > 20 * 2**20 else 1
     on_batch = (lambda rep: progress(source, rep)) if progress else None
-    return import_batches(db, source.batches(), on_batch, workers=workers)
+    return import_batches(db, source.batches(), on_batch, workers=workers, decimal=decimal)
 
 
 def load_demo_if_empty(db: Database, products: int, seed: int) -> ImportReport | None:

@@ -34,6 +34,12 @@ class Marketplace:
     currency_symbol: str
     metric: bool  # fee tables in cm/kg rather than inches/pounds
 
+    @property
+    def decimal(self) -> str:
+        """The decimal separator a seller's files in this marketplace most likely use: the
+        default of a scan's or an import's `decimal` option."""
+        return "," if self.code in DECIMAL_COMMA else "."
+
     def major_units(self, cents: int) -> float | int:
         """Minor units as a number in the currency's own unit: 2279 -> 22.79 (yen have no minor
         unit: 1980 -> 1980). Only for wire formats that want a number, such as ASINScope's."""
@@ -78,6 +84,10 @@ _ROWS = [
     ("AU", "A39IBJ37TRP1C6", "amazon.com.au", "au", "AUD", "A$", True),
     ("SG", "A19VAU5U5O7RUS", "amazon.sg", "sg", "SGD", "S$", True),
 ]
+
+# Where numbers are written 1.234,50: continental Europe, Turkey, Brazil. The others (US, UK,
+# IE, CA, MX, JP, IN, AU, SG and the Arabic-speaking marketplaces) write 1,234.50.
+DECIMAL_COMMA = frozenset({"DE", "FR", "IT", "ES", "NL", "BE", "SE", "PL", "TR", "BR"})
 
 MARKETPLACES: dict[str, Marketplace] = {r[0]: Marketplace(*r) for r in _ROWS}
 _BY_ALIAS: dict[str, Marketplace] = {}

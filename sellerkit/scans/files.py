@@ -7,22 +7,47 @@ and each row keeps its spreadsheet line number for the errors table.
 
 from __future__ import annotations
 
-import io
+import codecs
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from sellerkit.config import Settings
 from sellerkit.domain import identifiers as ids
-from sellerkit.domain.money import quantise_float
+from sellerkit.domain import numbers
 from sellerkit.errors import Invalid
+from sellerkit.scans import workbook
 
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
 _ZIP = b"PK\x03\x04"
 SNIFF_BYTES = 64 * 1024
+TRANSCODE_BLOCK = 1 << 20
+# Byte-order marks, longest first: FF FE 00 00 is UTF-32 LE, not UTF-16 LE then a NUL.
+BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 
 class SourceError(Invalid):
-    """A file that cannot be scanned at all (answered 400 at upload)."""
+    """A file that cannot be scanned at all (answered 400 at upload, 413 past a size limit)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How large a supplier file may be once unpacked (the upload limit bounds it packed)."""
+
+    max_rows: int
+    max_xml_bytes: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(max_rows=settings.scan_max_rows, max_xml_bytes=settings.xlsx_max_xml_mb * 1_000_000)
+
+    def too_many_rows(self, rows: str) -> SourceError:
+        return SourceError(f"file: {rows} rows, over the limit of {self.max_rows:,} rows a file "
+                           f"(SELLERKIT_SCAN_MAX_ROWS)", status_code=413)
 
 
 def file_format(name: str, head: bytes) -> str:
@@ -34,18 +59,59 @@ def file_format(name: str, head: bytes) -> str:
         raise SourceError(f"file: {name} is an Excel 97-2003 workbook (.xls); save it as XLSX or CSV")
     if FORMATS.get(suffix) == "xlsx":
         raise SourceError(f"file: {name} is named like an XLSX workbook but is not one")
-    if b"\x00" in head[:8192]:
+    if _bom(head) is None and b"\x00" in head[:8192]:
         raise SourceError(f"file: {name} is not a spreadsheet (binary content); send CSV, TSV, TXT or XLSX")
     return "csv"
 
 
-def _encoding(head: bytes) -> str:
+def _bom(head: bytes) -> tuple[bytes, str] | None:
+    return next(((bom, enc) for bom, enc in BOMS if head.startswith(bom)), None)
+
+
+def text_encoding(head: bytes) -> str:
+    """The encoding of a text file: its byte-order mark's (Excel's "Unicode text" is UTF-16 LE
+    with one), else UTF-8, else Windows-1252 as Excel writes CSV on Windows."""
+    found = _bom(head)
+    if found is not None:
+        return found[1]
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not just a character cut at the sample's end
             return "cp1252"  # what Excel writes on Windows
     return "utf-8"
+
+
+def to_utf8(path: Path) -> None:
+    """Rewrite a text file that is not UTF-8 (UTF-16/32 by its mark, or Windows-1252) as UTF-8
+    without a mark, a block at a time; a UTF-8 file is left as it is."""
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    encoding = text_encoding(head)
+    if encoding == "utf-8":
+        return
+    found = _bom(head)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    tmp = path.with_name(path.name + ".utf8")
+    done = 0
+    try:
+        with open(path, "rb") as src, open(tmp, "wb") as out:
+            if found is not None:
+                src.read(len(found[0]))
+                done = len(found[0])
+            while block := src.read(TRANSCODE_BLOCK):
+                try:
+                    out.write(decoder.decode(block).encode("utf-8"))
+                except UnicodeDecodeError as exc:
+                    raise SourceError(f"file: not valid {encoding.upper()} at byte {done + exc.start:,}") from None
+                done += len(block)
+            try:
+                out.write(decoder.decode(b"", final=True).encode("utf-8"))
+            except UnicodeDecodeError:
+                raise SourceError(f"file: not valid {encoding.upper()}: it ends inside a character") from None
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _separator(head: bytes, name: str) -> str:
@@ -57,41 +123,162 @@ def _separator(head: bytes, name: str) -> str:
     return best if counts[best] else ","
 
 
-def read(path: Path, fmt: str, n_rows: int | None = None) -> pl.DataFrame:
-    """The file as text columns `c0`, `c1`, ... (all rows, header included)."""
-    if fmt == "xlsx":
-        return _read_xlsx(path, n_rows)
+def prepare(path: Path, name: str, limits: Limits) -> str:
+    """At upload: the file's format, after the checks that are cheap before a scan runs. A text
+    file is rewritten as UTF-8 and its rows counted; a workbook's central directory gives how
+    large it inflates, and its sheet's `<dimension>` how many rows it claims, without inflating
+    the sheet."""
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
-    source: Path | io.BytesIO = path
-    if _encoding(head) == "cp1252":
-        source = io.BytesIO(path.read_bytes().decode("cp1252").encode("utf-8"))
+    if not head:
+        raise SourceError(f"file: {name} is empty")
+    fmt = file_format(name, head)
+    if fmt == "xlsx":
+        with _workbook(path, limits) as book:
+            declared = _xlsx_call(book.declared_rows)
+        if declared is not None and declared > limits.max_rows:
+            raise limits.too_many_rows(f"the workbook's sheet declares {declared:,}")
+        return fmt
+    to_utf8(path)
+    rows = Source(path, fmt, limits, name=name).count_csv_rows()
+    if rows > limits.max_rows:
+        raise limits.too_many_rows(f"{name} has {rows:,}")
+    return fmt
+
+
+def read(path: Path, fmt: str, limits: Limits, n_rows: int, name: str | None = None, decimal: str = "."
+         ) -> pl.DataFrame:
+    """The first `n_rows` rows as text columns `c0`, `c1`, ... (header included), without `line`."""
+    source = Source(path, fmt, limits, name=name, decimal=decimal)
+    if fmt != "xlsx":
+        return source._csv(n_rows)
+    return next(source.chunks(n_rows, first=True)).drop("line")
+
+
+class Source:
+    """A supplier file read in chunks of rows: each a frame of `line` (its line in the file, from
+    1) and text columns `c0`, `c1`, ... A workbook is streamed (one chunk in memory at a time); a
+    CSV, already bounded by the upload limit, is read once by polars. Past the row limit: 413."""
+
+    def __init__(self, path: Path, fmt: str, limits: Limits, width: int | None = None, name: str | None = None,
+                 decimal: str = "."):
+        self.path, self.fmt, self.limits, self.width = path, fmt, limits, width
+        self.decimal = decimal  # an XLSX's number cells are written with it, as its text cells are
+        self.name = name or path.name
+        self._frame: pl.DataFrame | None = None
+
+    def rows(self) -> int:
+        """Rows in the file, header included (an XLSX's `<dimension>` when it has one: for the
+        progress only; the rows read are what counts)."""
+        if self.fmt == "xlsx":
+            with _workbook(self.path, self.limits) as book:
+                return _xlsx_call(book.declared_rows) or _xlsx_call(book.count_rows)
+        return self._csv().height
+
+    def count_csv_rows(self) -> int:
+        """Rows of a CSV counted by polars without keeping them (quoted line breaks respected)."""
+        try:
+            return pl.scan_csv(self.path, **self._csv_options()).select(pl.len()).collect().item()
+        except pl.exceptions.PolarsError as exc:
+            raise SourceError(f"file: cannot be read as CSV ({str(exc).splitlines()[0][:200]})") from None
+
+    def chunks(self, size: int, skip: int = 0, start: int = 0, first: bool = False) -> Iterator[pl.DataFrame]:
+        """Chunks of `size` rows after the first `skip`, from chunk `start` on; at least one
+        (perhaps empty) when starting from the first; `first`: only the first chunk."""
+        if self.fmt == "xlsx":
+            yield from self._xlsx_chunks(size, skip, start, first)
+            return
+        data = self._csv().with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64)).slice(skip)
+        count = -(-data.height // size)
+        for index in range(start, max(count, 1) if start == 0 else count):
+            yield data.slice(index * size, size)
+            if first:
+                return
+
+    def _csv_options(self) -> dict:
+        with open(self.path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+        if text_encoding(head) != "utf-8":  # a file stored before uploads were transcoded
+            to_utf8(self.path)
+            with open(self.path, "rb") as fh:
+                head = fh.read(SNIFF_BYTES)
+        return {"has_header": False, "infer_schema": False, "separator": _separator(head, self.name),
+                "truncate_ragged_lines": True, "raise_if_empty": False}
+
+    def _csv(self, n_rows: int | None = None) -> pl.DataFrame:
+        """The whole CSV (kept for the chunks), or its first `n_rows` rows."""
+        if self._frame is not None:
+            return self._frame if n_rows is None else self._frame.head(n_rows)
+        limit = self.limits.max_rows + 1 if n_rows is None else n_rows
+        try:
+            frame = pl.read_csv(self.path, n_rows=limit, **self._csv_options())
+        except pl.exceptions.ComputeError as exc:
+            raise SourceError(f"file: cannot be read as CSV ({str(exc).splitlines()[0][:200]})") from None
+        if n_rows is None and frame.height > self.limits.max_rows:
+            raise self.limits.too_many_rows(f"{self.name} has more than {self.limits.max_rows:,}")
+        if frame.width and frame.height and frame.columns[0] == "column_1":
+            first = frame.get_column("column_1")
+            if first.dtype == pl.String:  # a UTF-8 byte-order mark Excel puts first
+                frame = frame.with_columns(first.str.strip_prefix("\ufeff"))
+        frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
+        if n_rows is None:
+            self._frame = frame
+        return frame
+
+    def _xlsx_chunks(self, size: int, skip: int, start: int, first: bool) -> Iterator[pl.DataFrame]:
+        lines: list[int] = []
+        rows: list[list[str | None]] = []
+        to_skip = skip + start * size
+        index = start
+        with _workbook(self.path, self.limits) as book:
+            batches = book.rows(width=self.width, max_rows=self.limits.max_rows, decimal=self.decimal)
+            while True:
+                batch = _xlsx_call(lambda: next(batches, None))
+                if batch is None:
+                    break
+                if to_skip:
+                    dropped = min(to_skip, len(batch))
+                    batch, to_skip = batch[dropped:], to_skip - dropped
+                for line, cells in batch:
+                    lines.append(line)
+                    rows.append(cells)
+                while len(rows) >= size:
+                    yield self._frame_of(lines[:size], rows[:size])
+                    if first:
+                        return
+                    del lines[:size], rows[:size]
+                    index += 1
+        if rows or index == 0:
+            yield self._frame_of(lines, rows)
+
+    def _frame_of(self, lines: list[int], rows: list[list[str | None]]) -> pl.DataFrame:
+        width = self.width if self.width is not None else max((len(r) for r in rows), default=0)
+        columns = list(zip(*(r + [None] * (width - len(r)) for r in rows))) if rows else [()] * width
+        return pl.DataFrame({"line": pl.Series(lines, dtype=pl.Int64),
+                             **{f"c{i}": pl.Series(col, dtype=pl.String) for i, col in enumerate(columns)}})
+
+
+def _workbook(path: Path, limits: Limits) -> workbook.Workbook:
     try:
-        frame = pl.read_csv(source, has_header=False, infer_schema=False, separator=_separator(head, path.name),
-                            truncate_ragged_lines=True, n_rows=n_rows,
-                            raise_if_empty=False)
-    except pl.exceptions.ComputeError as exc:
-        raise SourceError(f"file: cannot be read as CSV ({str(exc).splitlines()[0]})") from None
-    if frame.width and frame.height and frame.columns[0] == "column_1":
-        first = frame.get_column("column_1")
-        if first.dtype == pl.String:  # a UTF-8 byte-order mark Excel puts first
-            frame = frame.with_columns(first.str.strip_prefix("\ufeff"))
-    return frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
-
-
-def _read_xlsx(path: Path, n_rows: int | None) -> pl.DataFrame:
-    import fastexcel
-
-    try:
-        reader = fastexcel.read_excel(path.read_bytes())  # by content: uploads have no .xlsx name
-        sheet = reader.load_sheet(0, header_row=None, dtypes="string", n_rows=n_rows)
-        frame = sheet.to_polars()
-    except Exception as exc:  # noqa: BLE001 - calamine's errors are many; all mean "unreadable"
+        return workbook.Workbook(path, limits.max_xml_bytes)
+    except workbook.TooLarge as exc:
+        raise SourceError(f"file: {exc} (SELLERKIT_XLSX_MAX_XML_MB)", status_code=413) from None
+    except workbook.WorkbookError as exc:
         raise SourceError(f"file: cannot be read as XLSX ({exc})") from None
-    return frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
 
 
-def looks_like_header(frame: pl.DataFrame, id_col: int, cost_col: int) -> bool:
+def _xlsx_call(call):
+    """A workbook read, its errors as the scan's: limits are 413s naming their setting."""
+    try:
+        return call()
+    except workbook.TooLarge as exc:
+        raise SourceError(f"file: the sheet has {exc}, the most a file may have (SELLERKIT_SCAN_MAX_ROWS)",
+                          status_code=413) from None
+    except workbook.WorkbookError as exc:
+        raise SourceError(f"file: cannot be read as XLSX ({exc})") from None
+
+
+def looks_like_header(frame: pl.DataFrame, id_col: int, cost_col: int, decimal: str = ".") -> bool:
     """Row 1 is a header when neither its identifier nor its cost cell reads as data."""
     if frame.height == 0:
         return False
@@ -103,7 +290,7 @@ def looks_like_header(frame: pl.DataFrame, id_col: int, cost_col: int) -> bool:
         return False
     except ids.InvalidIdentifier:
         pass
-    return cost is not None and parse_costs(pl.Series([cost]))[0] is None
+    return cost is not None and parse_costs(pl.Series([cost]), decimal)[0] is None
 
 
 def check_mapping(frame: pl.DataFrame, columns: dict[str, int], header: bool, name: str) -> None:
@@ -122,22 +309,17 @@ def check_mapping(frame: pl.DataFrame, columns: dict[str, int], header: bool, na
 _MONEY_JUNK = r"[\s$£€¥￥]|^(USD|GBP|EUR|CAD|JPY)|(USD|GBP|EUR|CAD|JPY)$"
 
 
-def money_cents(text: pl.Expr) -> pl.Expr:
-    """Money cells (`$12.50`, `1,234.50`, `12,5`, ` 3 `) -> cents; null where unreadable.
-
-    A comma is a decimal separator only when it is the one separator and two digits or fewer
-    follow it (`12,5`, `3,99`); otherwise commas group thousands. The number is rounded at the
-    cent half away from zero, as `money.quantise` rounds its decimal text."""
-    t = text.str.replace_all(_MONEY_JUNK, "")
-    t = pl.when(t.str.contains(r"^-?\d+,\d{1,2}$")).then(t.str.replace(",", ".")).otherwise(t.str.replace_all(",", ""))
-    return number(t, 100)
+def money_text(text: pl.Expr) -> pl.Expr:
+    """A money cell without its currency sign, code and spaces (`$1,234.50` -> `1,234.50`)."""
+    return text.str.replace_all(_MONEY_JUNK, "")
 
 
-def number(text: pl.Expr, scale: int) -> pl.Expr:
-    """A numeric cell as whole 1/scale units (null for text, NaN and infinities)."""
-    value = text.cast(pl.Float64, strict=False)
-    return pl.when(value.is_finite()).then(quantise_float(value, scale))
+def money_cents(text: pl.Expr, decimal: str = ".") -> pl.Expr:
+    """Money cells (`$12.50`, `1.234,50` with decimal `,`) -> cents; null where unreadable or
+    ambiguous (`numbers` has the rule). Rounded at the cent half away from zero, exactly on the
+    text, as `money.quantise` rounds."""
+    return numbers.units(numbers.normalised(money_text(text), decimal)[0], 2)
 
 
-def parse_costs(text: pl.Series) -> pl.Series:
-    return pl.DataFrame({"t": text.cast(pl.String)}).select(money_cents(pl.col("t")).alias("cost")).to_series()
+def parse_costs(text: pl.Series, decimal: str = ".") -> pl.Series:
+    return pl.DataFrame({"t": text.cast(pl.String)}).select(money_cents(pl.col("t"), decimal).alias("cost")).to_series()

@@ -24,8 +24,9 @@ from sellerkit.domain.fees.frame import div_round, fee_frame
 from sellerkit.domain.fees.schedule import LENGTH, WEIGHT
 from sellerkit.domain.money import quantise_float
 from sellerkit.domain.profit import PRICE_SOURCES, CostOptions, financial_frame
+from sellerkit.domain import numbers
 from sellerkit.domain.quoting import quote_expr
-from sellerkit.scans.files import money_cents, number
+from sellerkit.scans.files import money_text
 
 ERROR_SCHEMA = {"line": pl.Int64, "identifier": pl.String, "cost": pl.String, "reason": pl.String}
 SMALL_LIGHT_MAX_WEIGHT = 3  # lb: the old Small and Light limit, kept for low-price FBA
@@ -50,6 +51,7 @@ class ScanContext:
     historical: pl.DataFrame | None = None  # asin + historical.* columns
     no_schedule: str | None = None
     checked_at: int = 0  # unix time of the scan: when its eligibility estimate was made
+    decimal: str = "."  # the file's decimal separator (`numbers` reads its cells by it)
 
     @cached_property
     def category_slugs(self) -> dict[str, str]:
@@ -70,14 +72,15 @@ def _col(ctx: ScanContext, name: str) -> pl.Expr:
     return pl.col(f"c{col}") if col is not None else pl.lit(None, dtype=pl.String)
 
 
-def _whole(text: pl.Expr) -> pl.Expr:
-    """A whole-number cell (`3`, `3.0`, ` 12 `) -> Int64, null otherwise."""
-    value = text.str.strip_chars().cast(pl.Float64, strict=False)
-    return pl.when(value == value.floor()).then(value).cast(pl.Int64, strict=False)
+def _whole(number: pl.Expr) -> pl.Expr:
+    """A number's plain text (`3`, `3.0`, `1234`) -> Int64 when it is whole, null otherwise."""
+    return pl.when(number.str.contains(r"^[-+]?\d+(\.0*)?$")).then(
+        number.str.extract(r"^([-+]?\d+)", 1).cast(pl.Int64, strict=False))
 
 
 def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The chunk's inputs typed, split into rows to match and rows that cannot be scanned."""
+    """The chunk's inputs typed, split into rows to match and rows that cannot be scanned.
+    Numbers are read by the file's decimal separator; an ambiguous one is an error that says so."""
     ident_text = chunk.get_column(f"c{ctx.columns['id']}")
     verdicts = ids.keys_frame(ident_text)
     custom = [_col(ctx, f"custom_{i}") for i in range(ctx.custom_count)]
@@ -97,14 +100,24 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
         verdicts.get_column("key").alias("_key"),
         verdicts.get_column("kind").alias("_kind"),
         verdicts.get_column("error").alias("_id_error"),
-    ).with_columns(
-        money_cents(pl.col("_cost_text")).alias("inputs.cost"),
-        pl.when(pl.col("_pack_text").is_null() | (pl.col("_pack_text") == "")).then(1)
-        .otherwise(_whole(pl.col("_pack_text"))).alias("inputs.supplier_pack_quantity"),
-        money_cents(pl.col("_map_text")).alias("inputs.map"),
-        _whole(pl.col("_stock_text")).alias("inputs.stock"),
-        number(pl.col("_discount_text").str.replace_all(r"[%\s]", ""), 100).alias("discount_per_product_bp"),
     )
+    for text, outputs, clean in (  # each cell -> its value, once per distinct cell
+        ("_cost_text", {"inputs.cost": lambda n: numbers.units(n, 2)}, money_text),
+        ("_map_text", {"inputs.map": lambda n: numbers.units(n, 2)}, money_text),
+        ("_pack_text", {"_pack": _whole}, None),
+        ("_stock_text", {"inputs.stock": _whole}, None),
+        ("_discount_text", {"discount_per_product_bp": lambda n: numbers.units(n, 2)},
+         lambda t: t.str.replace_all(r"[%\s]", "")),
+    ):
+        typed = numbers.read_cells(typed, text, ctx.decimal, outputs, clean)
+    typed = typed.with_columns(
+        pl.when(pl.col("_pack_text").is_null() | (pl.col("_pack_text") == "")).then(1)
+        .otherwise(pl.col("_pack")).alias("inputs.supplier_pack_quantity"),
+    )
+    suffix = numbers.ambiguous_suffix(ctx.decimal)
+
+    def ambiguous(text: str, field: str) -> pl.Expr:
+        return pl.when(pl.col(f"{text}_ambiguous")).then(pl.lit(f"{field}: ") + quote_expr(pl.col(text)) + pl.lit(suffix))
 
     def unreadable(text: str, value: str, field: str, wanted: str, bad: pl.Expr) -> pl.Expr:
         """An optional mapped cell that holds something, but nothing usable."""
@@ -115,14 +128,20 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
     reason = pl.coalesce(
         pl.when(pl.col("_id_error").is_not_null()).then(pl.lit("identifier: ") + pl.col("_id_error")),
         pl.when(pl.col("_cost_text").is_null() | (pl.col("_cost_text") == "")).then(pl.lit("cost: missing")),
+        ambiguous("_cost_text", "cost"),
         pl.when(pl.col("inputs.cost").is_null())
-        .then(pl.lit("cost: cannot read ") + quote_expr(pl.col("_cost_text")) + pl.lit(" as money")),
+        .then(pl.lit("cost: cannot read ") + quote_expr(pl.col("_cost_text"))
+              + pl.lit(f" as money with decimal '{ctx.decimal}'")),
         pl.when(pl.col("inputs.cost") < 0).then(pl.lit("cost: negative")),
+        ambiguous("_pack_text", "supplier_pack_quantity"),
         pl.when(pl.col("inputs.supplier_pack_quantity").is_null() | (pl.col("inputs.supplier_pack_quantity") < 1))
         .then(pl.lit("supplier_pack_quantity: cannot read ") + quote_expr(pl.col("_pack_text"))
               + pl.lit(" as a whole number of at least 1")),
+        ambiguous("_map_text", "map"),
         unreadable("_map_text", "inputs.map", "map", "money", pl.col("inputs.map") < 0),
+        ambiguous("_stock_text", "stock_quantity"),
         unreadable("_stock_text", "inputs.stock", "stock_quantity", "a whole number", pl.col("inputs.stock") < 0),
+        ambiguous("_discount_text", "discount_per_product"),
         unreadable("_discount_text", "discount_per_product_bp", "discount_per_product", "a percent from 0 to 100",
                    ~pl.col("discount_per_product_bp").is_between(0, 10_000)),
     )
@@ -130,7 +149,8 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
     bad = typed.filter(pl.col("reason").is_not_null()).select(
         "line", pl.col("inputs.identifier").alias("identifier"), pl.col("_cost_text").alias("cost"), "reason")
     good = typed.filter(pl.col("reason").is_null()).drop(
-        "reason", "_id_error", "_pack_text", "_map_text", "_discount_text", "_stock_text"
+        "reason", "_id_error", "_pack_text", "_map_text", "_discount_text", "_stock_text", "_pack",
+        *(f"{text}_ambiguous" for text in ("_cost_text", "_map_text", "_pack_text", "_stock_text", "_discount_text")),
     ).with_columns(pl.col("discount_per_product_bp").fill_null(0))
     return good, bad
 

@@ -21,6 +21,7 @@ from sellerkit.kit.http import JSON, FileReply, PathId, database, takes_upload, 
 from sellerkit.scans.schemas import (DOWNLOAD_REPLIES, EXPORT_FILE_REPLIES, SHEETS_ERRORS, BrandBlocklist,
                                      ExportJob, ResultsPage, ResultsQuery, ScanDeleted, ScanList, ScanView,
                                      SheetLink, UploadRequest, download_replies)
+from sellerkit.scans import files
 from sellerkit.scans.service import MEDIA, XLSX_NOW_ROWS, scans
 from sellerkit.scans.store import ScanFiles
 from sellerkit.scans.tasks import EXPORT, RUN
@@ -112,14 +113,19 @@ async def upload_scan(
 ):
     spec = _upload_request(attributes, marketplace, options)
     path = await _save_upload(request, file)
-    try:
+    settings = _settings(request)
+
+    def create() -> dict:  # reads, counts and transcodes the file: off the event loop
         with database(request).session(write=True) as session:
-            scan = scans.create(session, who.account_id, _settings(request).data_dir, path,
-                                file.filename or "upload.csv", spec)
-            view = scans.view(scan)
+            scan = scans.create(session, who.account_id, settings.data_dir, path, file.filename or "upload.csv",
+                                spec, files.Limits.of(settings))
+            return scans.view(scan)
+
+    try:
+        view = await run_in_threadpool(create)
     finally:
         path.unlink(missing_ok=True)  # moved into the scan's folder on success
-    _enqueue(request, scan.id)
+    _enqueue(request, view["id"])
     return JSON(view, status_code=201)
 
 

@@ -25,6 +25,7 @@ from sellerkit.catalog.snapshot import CatalogFrame, snapshots
 from sellerkit.config import Settings
 from sellerkit.domain import sales
 from sellerkit.domain.fees import FeeError, FeeOptions, schedule_for
+from sellerkit.domain.marketplaces import marketplace
 from sellerkit.domain.money import cents, quantise
 from sellerkit.domain.profit import CostError, CostOptions, MultipackPrep
 from sellerkit.kit import process
@@ -130,10 +131,11 @@ class Runner:
         target = scan.run_version
         if scan.recalculate_from is not None:
             return self._recalculate(scan, store, ctx, target)
-        raw = files.read(store.source(scan.file_format), scan.file_format)
-        data = raw.slice(1 if options.header else 0)
-        first_line = 2 if options.header else 1
-        lines = data.height
+        # a workbook is streamed, one chunk of rows in memory at a time
+        source = files.Source(store.source(scan.file_format), scan.file_format, files.Limits.of(self.settings),
+                              width=max(mapping.columns().values()) + 1, name=scan.file_name, decimal=ctx.decimal)
+        skip = 1 if options.header else 0
+        lines = max(source.rows() - skip, 0)
         size = self.settings.scan_chunk_rows
         chunks = max(1, -(-lines // size))
         done, products, errors = store.part_counts(target)
@@ -142,9 +144,7 @@ class Runner:
         # releases the GIL); progress is saved only once a part is on disk
         with ThreadPoolExecutor(1, thread_name_prefix="scan-writer") as writer:
             pending: tuple[Future, int, int, int] | None = None  # the previous part: write, index, counts
-            for index in range(done, chunks):
-                chunk = data.slice(index * size, size).with_row_index("line", offset=first_line + index * size) \
-                    .with_columns(pl.col("line").cast(pl.Int64))
+            for index, chunk in enumerate(source.chunks(size, skip=skip, start=done), start=done):
                 out, errs = pipeline.process(chunk, ctx)
                 if pending is not None:
                     products, errors = self._saved(scan, pending, products, errors, size, lines)
@@ -231,6 +231,7 @@ class Runner:
             custom_count=len(mapping.custom_columns), blocked_brands=blocked,
             rank_models=rank_models(catalog), historical=historical,
             checked_at=int(datetime.now(UTC).timestamp()),
+            decimal=options.decimal or marketplace(scan.marketplace).decimal,
         )
 
     def _historical(self, marketplace: str) -> pl.DataFrame:

@@ -60,6 +60,8 @@ class Options(BaseModel):
     storage_months: int = Field(1, ge=0, le=36)
     fulfilment: Literal["FBA", "FBM"] = "FBA"
     inbound_placement: Literal["none", "estimate"] = "none"
+    decimal: Literal[".", ","] | None = Field(
+        None, description="the file's decimal separator; default: the marketplace's (',' for DE, FR, IT, ES ...)")
 
     @model_validator(mode="after")
     def _override_needs_quantity(self) -> Options:

@@ -15,7 +15,9 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from sellerkit.catalog.service import resolve_marketplace
+from sellerkit.config import get_settings
 from sellerkit.domain import filters, results
+from sellerkit.domain.marketplaces import marketplace as marketplace_of
 from sellerkit.domain.quoting import quote
 from sellerkit.errors import Conflict, Invalid, NotFound
 from sellerkit.scans import exports, files
@@ -41,23 +43,22 @@ def _custom_names(scan: Scan, table: str) -> list[str]:
 
 class ScanService:
     def create(self, session: Session, account_id: int, data_dir: Path, upload: Path, file_name: str,
-               request: UploadRequest) -> Scan:
-        """Check the file can be scanned at all (400 with the reason if not), then record the
-        scan and keep the file. The caller commits, then enqueues the run."""
+               request: UploadRequest, limits: files.Limits | None = None) -> Scan:
+        """Check the file can be scanned at all (400 with the reason if not, 413 past a limit),
+        then record the scan and keep the file (a text file as UTF-8). The caller commits, then
+        enqueues the run."""
         marketplace = resolve_marketplace(request.options.marketplace_id)
-        with open(upload, "rb") as fh:
-            head = fh.read(files.SNIFF_BYTES)
-        if not head:
-            raise files.SourceError(f"file: {file_name} is empty")
-        fmt = files.file_format(file_name, head)
-        sample = files.read(upload, fmt, n_rows=SAMPLE_ROWS)
+        limits = limits or files.Limits.of(get_settings())
+        fmt = files.prepare(upload, file_name, limits)
+        decimal = request.options.decimal or marketplace_of(marketplace).decimal
+        sample = files.read(upload, fmt, limits, n_rows=SAMPLE_ROWS, name=file_name, decimal=decimal)
         mapping = request.mapping
         header = request.options.header
         if header is None:
-            header = files.looks_like_header(sample, mapping.id, mapping.cost)
+            header = files.looks_like_header(sample, mapping.id, mapping.cost, decimal)
         files.check_mapping(sample, mapping.columns(), header, file_name)
         options = request.options.model_dump(mode="json")
-        options.update(header=header, marketplace_id=marketplace)
+        options.update(header=header, marketplace_id=marketplace, decimal=decimal)
         scan = repo.add(
             session, account_id=account_id, name=request.options.name or Path(file_name).stem or "Scan",
             marketplace=marketplace, status="InProgress", file_name=file_name[:300], file_format=fmt,

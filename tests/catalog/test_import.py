@@ -189,11 +189,11 @@ class TestTransactions:
         calls = []
         real_prepare = tasks.prepare_batch
 
-        def failing(items):
+        def failing(items, decimal=None):
             calls.append(len(items))
             if len(calls) == 10:
                 raise RuntimeError("worker died")
-            return real_prepare(items)
+            return real_prepare(items, decimal)
 
         monkeypatch.setattr(tasks, "prepare_batch", failing)
         with pytest.raises(RuntimeError, match="worker died"):

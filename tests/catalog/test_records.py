@@ -103,3 +103,36 @@ def test_lines_needing_repair_take_the_general_path():
         {"marketplace": "US", "asin": "B07N4M94X4", "title": "Widget", "brand": None},
     ):
         assert canonical_product(orjson.dumps(raw)) is None, raw
+
+
+class TestNumbersByDecimal:
+    """Issue 15 item 7: numbers written as text read by the import's decimal separator."""
+
+    @staticmethod
+    def record(marketplace: str, **fields) -> dict:
+        return {"marketplace": marketplace, "asin": "B07N4M94X4", "title": "Thing", **fields}
+
+    def test_a_de_record_reads_thousands_and_decimal_commas(self):
+        rec = normalise_product(self.record("DE", buybox_price="1.234", package_dimensions={"weight": "1,25"}), 1)
+        assert rec.record["buybox_price"] == 1234 and rec.record["package_dimensions"] == {"weight": 1.25}
+        assert rec.warnings == []
+
+    def test_an_ambiguous_us_value_is_dropped_with_a_warning_that_says_so(self):
+        rec = normalise_product(self.record("US", buybox_price="1,234"), 7)
+        assert "buybox_price" not in rec.record
+        assert rec.warnings == ["line 7: B07N4M94X4: field 'buybox_price' dropped: \"1,234\" is ambiguous with "
+                                "decimal '.' (thousands, or a decimal comma?); write it without the comma or with "
+                                "decimals (1,234.00), or set the file's decimal to ','"]
+
+    def test_the_decimal_option_overrides_the_marketplace(self):
+        rec = normalise_product(self.record("US", package_dimensions={"length": "1.234,5"}), 1, decimal=",")
+        assert rec.record["package_dimensions"] == {"length": 1234.5}
+
+    def test_the_csv_export_of_three_decimals_reads_back_the_same_under_either_separator(self):
+        from sellerkit.catalog.records import flatten, unflatten
+
+        cells = flatten(self.record("DE", package_dimensions={"weight": 1.234, "length": 12.5}))
+        assert cells["package_dimensions.weight"] == "1.2340"
+        for decimal in (".", ","):
+            back = normalise_product(unflatten(cells), 1, decimal=decimal).record
+            assert back["package_dimensions"] == {"weight": 1.234, "length": 12.5}

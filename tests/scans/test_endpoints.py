@@ -311,6 +311,104 @@ class TestScanOptions:
         assert r.status_code == 400 and "attributes.mapping.cost" in r.json()["message"]
 
 
+class TestSupplierFileLimits:
+    """Issue 15 item 6: what a file unpacks to is bounded, and Excel's Unicode text is read."""
+
+    def test_a_zip_bomb_workbook_is_a_413_naming_the_limit(self, client, key, settings, tmp_path):
+        from tests.scans import sheets
+
+        settings.xlsx_max_xml_mb = 5
+        row = '<row><c t="inlineStr"><is><t>036000291452</t></is></c><c><v>1.00</v></c></row>'
+        path = sheets.write(tmp_path / "bomb.xlsx", [row * 1000] * 300)  # 23 MB of XML in 100 kB
+        r = upload(client, key, path.read_bytes(), name="bomb.xlsx")
+        assert r.status_code == 413, r.text
+        assert "over the limit of 5 MB (SELLERKIT_XLSX_MAX_XML_MB)" in r.json()["message"]
+
+    def test_a_workbook_declaring_more_rows_than_the_limit_is_a_413(self, client, key, settings, tmp_path):
+        from tests.scans import sheets
+
+        settings.scan_max_rows = 100
+        path = sheets.write(tmp_path / "s.xlsx", (sheets.row_xml(i, [UPC_A, "1.00"]) for i in range(1, 5)),
+                            dimension="A1:B3000000")
+        r = upload(client, key, path.read_bytes(), name="s.xlsx")
+        assert r.status_code == 413, r.text
+        assert "3,000,000 rows, over the limit of 100 rows a file (SELLERKIT_SCAN_MAX_ROWS)" in r.json()["message"]
+
+    def test_a_workbook_whose_first_rows_pass_the_limit_is_a_413(self, client, key, settings, tmp_path):
+        from tests.scans import sheets
+
+        settings.scan_max_rows = 100
+        path = sheets.write(tmp_path / "s.xlsx", (sheets.row_xml(i, [UPC_A, "1.00"]) for i in range(1, 201)))
+        r = upload(client, key, path.read_bytes(), name="s.xlsx")
+        assert r.status_code == 413, r.text
+        assert "more than 100 rows" in r.json()["message"]
+
+    def test_a_workbook_with_more_rows_than_it_declares_ends_in_error(self, app_client, key, worker_settings,
+                                                                      tmp_path):
+        from tests.scans import sheets
+
+        # the upload's sample reads the first MB of XML (about 9,000 rows): the limit is past it
+        worker_settings.scan_max_rows, worker_settings.scan_chunk_rows = 20_000, 100_000
+        path = sheets.write(tmp_path / "s.xlsx", (sheets.row_xml(i, [UPC_A, "1.00", "S"]) for i in range(1, 30_001)),
+                            dimension="A1:B2")
+        r = upload(app_client, key, path.read_bytes(), name="s.xlsx")
+        assert r.status_code == 201, r.text
+        done = wait(app_client, key, r.json()["id"])
+        assert done["status"] == "Error" and "more than 20,000 rows" in done["message"], done
+
+    def test_a_csv_with_more_rows_than_the_limit_is_a_413(self, client, key, settings):
+        settings.scan_max_rows = 100
+        r = upload(client, key, "".join(f"{UPC_A},1.00,S{i}\n" for i in range(101)))
+        assert r.status_code == 413, r.text
+        assert r.json()["message"] == ("file: supplier.csv has 101 rows, over the limit of 100 rows a file "
+                                       "(SELLERKIT_SCAN_MAX_ROWS)")
+
+    @pytest.mark.parametrize("encoding, bom", [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff")])
+    def test_excel_unicode_text_scans_like_csv(self, app_client, key, encoding, bom):
+        text = FILE.replace(",", "\t").replace("\n", "\r\n")
+        r = upload(app_client, key, bom + text.encode(encoding), name="supplier.txt")
+        assert r.status_code == 201, r.text
+        done = wait(app_client, key, r.json()["id"])
+        assert (done["status"], done["lines"], done["products"], done["errors"]) == ("Success", 7, 5, 3), done
+        rows = app_client.post(f"/api/v3/scans/{done['id']}", headers=key, json={"sort": "id"}).json()["data"]
+        assert rows[0]["inputs"]["supplier_sku"] == "A-1" and rows[0]["inputs"]["cost"] == 800
+
+
+class TestDecimalOption:
+    """Issue 15 item 7: a scan reads numbers by its decimal option, defaulting from the marketplace."""
+
+    DE_FILE = "EAN;Preis\n5012345678900;1.234,50\n5012345678900;2.500\n"
+
+    def _scan(self, client, key, db, text, **options):
+        import_records(db, [product("B0DE000001", marketplace="DE", buybox_price=199999,
+                                    identifiers={"ean": ["5012345678900"]})])
+        attributes = {"mapping": {"id": 0, "cost": 1}, "options": {"marketplace_id": "DE", **options}}
+        r = client.post("/api/v3/scans", headers=key, files={"file": ("s.csv", text.encode(), "text/csv")},
+                        data={"attributes": orjson.dumps(attributes).decode()})
+        assert r.status_code == 201, r.text
+        return wait(client, key, r.json()["id"])
+
+    def test_a_de_scan_reads_decimal_commas_and_thousands(self, app_client, key, db):
+        done = self._scan(app_client, key, db, self.DE_FILE)
+        assert (done["status"], done["products"], done["errors"]) == ("Success", 2, 0), done
+        rows = app_client.post(f"/api/v3/scans/{done['id']}", headers=key, json={"sort": "id"}).json()["data"]
+        assert [r["inputs"]["cost"] for r in rows] == [123450, 250000]
+        assert done["options"]["decimal"] == ","
+
+    def test_the_decimal_option_overrides_the_marketplace_and_ambiguity_is_an_error(self, app_client, key, db):
+        done = self._scan(app_client, key, db, "EAN,Price\n5012345678900,\"1,234\"\n5012345678900,2.50\n",
+                          decimal=".")
+        assert (done["status"], done["products"], done["errors"]) == ("Success", 1, 1), done
+        errors = app_client.post(f"/api/v3/scans/{done['id']}", headers=key, json={"tableType": "errors"}).json()
+        assert errors["data"][0]["reason"].startswith("cost: \"1,234\" is ambiguous with decimal '.'")
+
+    def test_an_unknown_decimal_is_a_400(self, client, key):
+        attributes = {"mapping": {"id": 0, "cost": 1}, "options": {"decimal": ";"}}
+        r = client.post("/api/v3/scans", headers=key, files={"file": ("s.csv", FILE.encode(), "text/csv")},
+                        data={"attributes": orjson.dumps(attributes).decode()})
+        assert r.status_code == 400 and "attributes.options.decimal" in r.json()["message"]
+
+
 class TestStrictResultsBodies:
     """Issue 15, item 11: a key the results query does not know is a 400, never silently ignored,
     and errors inside nested JSON name the path the client wrote."""

@@ -35,7 +35,7 @@ def scanned(tmp_path_factory, request):
     rows = [f"{r['asin']},{(r.get('buybox_price') or 900) * 0.3 / 100:.2f},{1 + i % 3}" for i, r in enumerate(records)]
     path = folder / "s.csv"
     path.write_text("\n".join(rows) + "\n")
-    chunk = files.read(path, "csv").with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
+    chunk = next(files.Source(path, "csv", files.Limits(max_rows=10_000, max_xml_bytes=1 << 20)).chunks(10_000))
     ctx = pipeline.ScanContext(mp, catalog, schedule_for(mp, WHEN), WHEN,
                                {"id": 0, "cost": 1, "supplier_pack_quantity": 2}, cost_options=OPTIONS)
     out, errors = pipeline.process(chunk, ctx)
@@ -106,3 +106,34 @@ class TestUnreadableCells:
         assert reasons == {1: "map: cannot read \"abc\" as money", 2: "stock_quantity: cannot read \"lots\" as a whole number",
                            3: "discount_per_product: cannot read \"150\" as a percent from 0 to 100"}
         assert out.get_column("inputs.line").to_list() == [4]
+
+
+class TestDecimalSeparator:
+    """Issue 15 item 7: numbers read by the file's decimal separator, ambiguity never guessed."""
+
+    @staticmethod
+    def _run(scanned, decimal: str, costs: list[str], stock: list[str] | None = None):
+        from dataclasses import replace
+
+        asin = next(iter(scanned[0]))
+        stock = stock or [""] * len(costs)
+        frame = pl.DataFrame({"c0": [asin] * len(costs), "c1": costs, "c2": stock}) \
+            .with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
+        ctx = replace(scanned[3], columns={"id": 0, "cost": 1, "stock_quantity": 2}, decimal=decimal)
+        return pipeline.process(frame, ctx)
+
+    def test_a_german_cost_with_thousands_is_its_full_value(self, scanned):
+        out, errors = self._run(scanned, ",", ["1.234,50", "2.500", "€ 3,99"])
+        assert errors.height == 0
+        assert out.get_column("inputs.cost").to_list() == [123450, 250000, 399]
+
+    def test_the_same_cells_under_the_decimal_point_are_errors_not_guesses(self, scanned):
+        out, errors = self._run(scanned, ".", ["1.234,50", "1,234", "2.500"])
+        assert out.get_column("inputs.cost").to_list() == [250]
+        reasons = dict(zip(errors["line"].to_list(), errors["reason"].to_list()))
+        assert reasons[1] == "cost: cannot read \"1.234,50\" as money with decimal '.'"
+        assert reasons[2].startswith("cost: \"1,234\" is ambiguous with decimal '.' (thousands, or a decimal comma?)")
+
+    def test_an_ambiguous_optional_cell_names_its_column(self, scanned):
+        _, errors = self._run(scanned, ".", ["3.00"], stock=["1,000"])
+        assert errors.get_column("reason").to_list()[0].startswith("stock_quantity: \"1,000\" is ambiguous")
