@@ -67,6 +67,14 @@ def bench_key(env: dict, plan: str = "unlimited", rps: int = 1_000_000) -> dict:
 
 @contextmanager
 def server(env: dict, workers: int = 1):
+    """A `sellerkit serve` on a free port: its base URL."""
+    with server_process(env, workers) as (base, _proc):
+        yield base
+
+
+@contextmanager
+def server_process(env: dict, workers: int = 1, settle: float = 0.5):
+    """A `sellerkit serve` on a free port, once it accepts connections: (base URL, process)."""
     port = free_port()
     proc = subprocess.Popen(
         [PY, "-m", "sellerkit.cli", "serve", "--port", str(port), "--workers", str(workers), "--no-demo"],
@@ -84,8 +92,8 @@ def server(env: dict, workers: int = 1):
                 time.sleep(0.2)
         else:
             raise RuntimeError("server did not start")
-        time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}"
+        time.sleep(settle)
+        yield f"http://127.0.0.1:{port}", proc
     finally:
         proc.terminate()
         try:

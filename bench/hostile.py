@@ -11,11 +11,10 @@ import os
 import resource
 import shutil
 import socket
-import subprocess
 import time
 from pathlib import Path
 
-from bench.common import DATA, PY, env_for, free_port, have_wrk, report, wrk
+from bench.common import DATA, env_for, have_wrk, report, server_process, wrk
 
 IDLE, TRICKLING, UPLOAD_BYTES = 2_000, 50, 1_000_000_000
 SECONDS = 15
@@ -153,21 +152,9 @@ def bench_hostile() -> None:
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
     env = env_for(data_dir)
-    port = free_port()
-    proc = subprocess.Popen([PY, "-m", "sellerkit.cli", "serve", "--port", str(port), "--no-demo"],
-                            env={**env, "SELLERKIT_LOG_LEVEL": "warning"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
     script = _health_script()
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        time.sleep(1)
+    with server_process(env, settle=1) as (base, proc):
+        port = int(base.rsplit(":", 1)[1])
         wrk(base, script, connections=4, seconds=3)  # warm-up
         quiet = wrk(base, script, connections=4, seconds=10)
         quiet_fresh = _fresh_connection_ms(port)
@@ -185,12 +172,6 @@ def bench_hostile() -> None:
         stats = out.get(timeout=SECONDS * 6)
         load.join()
         rss_peak = max(rss_peak, _rss_mib(proc.pid))
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
     def p99(times):
         return times[int(len(times) * 0.99) - 1]
