@@ -23,7 +23,7 @@ from xml.parsers import expat
 import polars as pl
 
 BLOCK = 1 << 20
-SHEET_BLOCK = 16 << 20  # XML taken apart at once: the memory a sheet costs, whatever its length
+SHEET_BLOCK = 4 << 20  # XML taken apart at once: the memory a sheet costs, whatever its length
 _LETTERS = re.compile(r"[A-Za-z]{1,3}$")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}(\d+))?\"")
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
@@ -296,20 +296,25 @@ class Workbook:
             "row", line=pl.col("tok").str.extract(_ROW_NUMBER, 1).cast(pl.Int64, strict=False))
         if rows.is_empty():
             return _frame([], [], width), line
-        cells = frame.filter(~pl.col("is_row") & (pl.col("row") >= 0)).select(
-            "row", "tok", start=pl.col("tok").str.extract_all(r"^<[^>]*>").list.first())
+        cells = frame.filter(~pl.col("is_row") & (pl.col("row") >= 0)).select("row", "tok")
         del frame
-        cells = cells.with_columns(letters=pl.col("start").str.extract(_CELL_REF, 1))
-        if rows.get_column("line").null_count() or cells.get_column("letters").null_count() or \
-                cells.get_column("tok").str.contains("<![CDATA[", literal=True).any():
+        tok = cells.get_column("tok")
+        start = tok.str.head(tok.str.find(">", literal=True) + 1)
+        # attributes found whole (a group costs ten times more), then read from their few values
+        refs = start.str.extract_all(_CELL_REF_WHOLE).list.first()
+        if rows.get_column("line").null_count() or refs.null_count() or \
+                tok.str.contains("<![CDATA[", literal=True).any():
             return self._block_by_events(data, shared, width, decimal, line)
-        letters = cells.get_column("letters").unique().to_list()
-        columns = {x: column_index(x) for x in letters}
-        cells = cells.with_columns(col=pl.col("letters").replace_strict(columns, return_dtype=pl.Int64))
+        columns = {ref: column_index(_ATTRIBUTE.sub("", ref)[:-1]) for ref in refs.unique().to_list()}
+        kinds = start.str.extract_all(_CELL_TYPE_WHOLE).list.first()
+        types = {kind: _ATTRIBUTE.sub("", kind) for kind in kinds.drop_nulls().unique().to_list()}
+        cells = cells.with_columns(col=refs.replace_strict(columns, return_dtype=pl.Int64),
+                                   kind=kinds.replace_strict(types, default="n", return_dtype=pl.String),
+                                   letters=refs.str.extract_all(r"[A-Za-z]+").list.last(),
+                                   rest=tok.str.slice(start.str.len_chars()))
+        del tok, start, refs, kinds
         if width is not None:
             cells = cells.filter(pl.col("col") < width)
-        cells = cells.with_columns(kind=pl.col("start").str.extract(_CELL_TYPE, 1).fill_null("n"),
-                                   rest=pl.col("tok").str.slice(pl.col("start").str.len_chars()))
         cells = cells.join(rows, on="row", how="left", maintain_order="left")
         values = self._values(cells, shared, decimal)
         last = rows.get_column("line")[-1]
@@ -327,10 +332,15 @@ class Workbook:
     def _values(self, cells: pl.DataFrame, shared: pl.Series, decimal: str) -> pl.DataFrame:
         """(row, col, value) of each cell: its `<v>` or inline text as calamine gives it."""
         rest, kind = cells.get_column("rest"), cells.get_column("kind")
-        v = _element_text(rest, "<v>", "</v></c>", lambda x: x.str.extract(_VALUE, 1))
         inline = kind == "inlineStr"
-        if inline.any():
-            v = _scatter(v, inline, _runs_text(rest.filter(inline), "<is>", "</is></c>"))
+        if not inline.any():
+            v = _element_text(rest, "<v>", "</v></c>", lambda x: x.str.extract(_VALUE, 1))
+        else:
+            v = _runs_text(rest, "<is>", "</is></c>")
+            if not inline.all():
+                others = ~inline
+                v = _scatter(v, others, _element_text(rest.filter(others), "<v>", "</v></c>",
+                                                      lambda x: x.str.extract(_VALUE, 1)))
         v = _unescape(v)
         frame = pl.DataFrame({"row": cells.get_column("row"), "col": cells.get_column("col"), "v": v, "kind": kind})
         value = pl.col("v")
@@ -368,8 +378,9 @@ class Workbook:
 _STRING_ITEM = r"(?s)<si\b[^>]*/>|<si\b.*?</si>"
 _TOKENS = r"(?s)<row\b[^>]*>|<c\b[^>]*/>|<c\b.*?</c>"  # in text without prefixes
 _ROW_NUMBER = r"""\sr\s*=\s*["'](\d+)["']"""  # in a row's start tag
-_CELL_REF = r"""\sr\s*=\s*["']([A-Za-z]{1,3})\d+["']"""  # in a cell's start tag
-_CELL_TYPE = r"""\st\s*=\s*["'](\w+)["']"""
+_CELL_REF_WHOLE = r"""\sr\s*=\s*["'][A-Za-z]{1,3}\d"""  # in a cell's start tag
+_CELL_TYPE_WHOLE = r"""\st\s*=\s*["']\w+"""
+_ATTRIBUTE = re.compile(r"""^\s*\w+\s*=\s*["']""")
 _VALUE = r"<v(?:\s[^>]*)?>([^<]*)</v>"
 _RUN = r"<t(?:\s[^>]*)?>([^<]*)</t>"
 _RUN_WHOLE = r"<t(?:\s[^>]*)?>[^<]*</t>"
@@ -385,10 +396,13 @@ def _scatter(into: pl.Series, mask: pl.Series, values: pl.Series) -> pl.Series:
     return into.scatter(mask.arg_true(), values) if len(values) else into
 
 
-def _element_text(rest: pl.Series, opening: str, closing: str, slow) -> pl.Series:
-    """What lies between `opening` and `closing` when a value is just that; `slow(rest)` for
-    the others (other elements, whitespace between them, attributes); null for nothing."""
-    fast = rest.str.strip_prefix(opening).str.strip_suffix(closing)
+def _element_text(rest: pl.Series, opening: str, closing: str, slow, also: str | None = None) -> pl.Series:
+    """What lies between `opening` (or `also`) and `closing` when a value is just that;
+    `slow(rest)` for the others (other elements, whitespace between them); null for nothing."""
+    fast = rest.str.strip_prefix(opening)
+    if also is not None:
+        fast = fast.str.strip_prefix(also)
+    fast = fast.str.strip_suffix(closing)
     odd = fast.str.contains("<", literal=True)
     fast = pl.DataFrame({"fast": fast, "rest": rest}).select(
         pl.when(pl.col("rest") != "").then(pl.col("fast"))).to_series()
@@ -405,7 +419,7 @@ def _runs_text(items: pl.Series, opening: str, closing: str) -> pl.Series:
         return (odd.str.replace_all(_PHONETIC, "").str.extract_all(_RUN_WHOLE)
                 .list.eval(pl.element().str.extract(_RUN, 1)).list.join(""))
 
-    return _element_text(items, opening + "<t>", "</t>" + closing, slow)
+    return _element_text(items, opening + "<t>", "</t>" + closing, slow, also=opening + '<t xml:space="preserve">')
 
 
 def _unescape(values: pl.Series) -> pl.Series:
