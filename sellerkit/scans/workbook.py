@@ -287,44 +287,44 @@ class Workbook:
         Literal string operations do the common shapes (`<v>12.5</v>`, `<is><t>text</t></is>`);
         regular expressions with groups, ten times slower, only the cells they do not fit."""
         text = _text(data, self.sheet)
-        tokens = pl.Series("tok", [text]).str.extract_all(_TOKENS).explode().drop_nulls()
+        whole = pl.Series("text", [text])
         del text
-        is_row = tokens.str.starts_with("<row")
-        frame = pl.DataFrame({"tok": tokens, "is_row": is_row, "row": is_row.cum_sum() - 1})
-        del tokens, is_row
-        rows = frame.filter("is_row").select(
-            "row", line=pl.col("tok").str.extract(_ROW_NUMBER, 1).cast(pl.Int64, strict=False))
-        if rows.is_empty():
+        starts = whole.str.extract_all(_ROW_TAG_WHOLE).explode().drop_nulls()
+        if starts.is_empty():
             return _frame([], [], width), line
-        cells = frame.filter(~pl.col("is_row") & (pl.col("row") >= 0)).select("row", "tok")
-        del frame
-        tok = cells.get_column("tok")
+        lines = _number(starts.str.extract_all(_ROW_NUMBER_WHOLE).list.first())
+        tok = whole.str.extract_all(_CELL_WHOLE).explode().drop_nulls()
+        del whole
         start = tok.str.head(tok.str.find(">", literal=True) + 1)
         # attributes found whole (a group costs ten times more), then read from their few values
         refs = start.str.extract_all(_CELL_REF_WHOLE).list.first()
-        if rows.get_column("line").null_count() or refs.null_count() or \
-                tok.str.contains("<![CDATA[", literal=True).any():
+        cell_lines = _number(refs)
+        if lines.null_count() or lines.is_duplicated().any() or refs.null_count() or \
+                not cell_lines.is_in(lines.implode()).all() or tok.str.contains("<![CDATA[", literal=True).any():
             return self._block_by_events(data, shared, width, decimal, line)
-        columns = {ref: column_index(_ATTRIBUTE.sub("", ref)[:-1]) for ref in refs.unique().to_list()}
+        letters = refs.str.strip_chars_end("0123456789")
+        columns = {ref: column_index(_ATTRIBUTE.sub("", ref)) for ref in letters.unique().to_list()}
+        col = letters.replace_strict(columns, return_dtype=pl.Int64)
+        if width is not None:
+            keep = col < width
+            if not keep.all():
+                tok, start, col, cell_lines, letters = (x.filter(keep) for x in (tok, start, col, cell_lines, letters))
         kinds = start.str.extract_all(_CELL_TYPE_WHOLE).list.first()
         types = {kind: _ATTRIBUTE.sub("", kind) for kind in kinds.drop_nulls().unique().to_list()}
-        cells = cells.with_columns(col=refs.replace_strict(columns, return_dtype=pl.Int64),
-                                   kind=kinds.replace_strict(types, default="n", return_dtype=pl.String),
-                                   letters=refs.str.extract_all(r"[A-Za-z]+").list.last(),
-                                   rest=tok.str.slice(start.str.len_chars()))
-        del tok, start, refs, kinds
-        if width is not None:
-            cells = cells.filter(pl.col("col") < width)
-        cells = cells.join(rows, on="row", how="left", maintain_order="left")
+        cells = pl.DataFrame({"line": cell_lines, "col": col,
+                              "kind": kinds.replace_strict(types, default="n", return_dtype=pl.String),
+                              "letters": letters, "rest": tok.str.slice(start.str.len_chars())})
+        del tok, start, refs, kinds, letters, col, cell_lines
+        rows = pl.DataFrame({"line": lines})
         values = self._values(cells, shared, decimal)
-        last = rows.get_column("line")[-1]
+        last = lines[-1]
         count = width if width is not None else (int(values.get_column("col").max()) + 1 if values.height else 0)
         if values.height:
-            wide = values.pivot(on="col", index="row", values="value", aggregate_function="last")
+            wide = values.pivot(on="col", index="line", values="value", aggregate_function="last")
         else:
-            wide = pl.DataFrame(schema={"row": pl.Int64})
-        wide = wide.rename({c: f"c{c}" for c in wide.columns if c != "row"})
-        out = rows.join(wide, on="row", how="left", maintain_order="left")
+            wide = pl.DataFrame(schema={"line": pl.Int64})
+        wide = wide.rename({c: f"c{c}" for c in wide.columns if c != "line"})
+        out = rows.join(wide, on="line", how="left", maintain_order="left")
         out = out.select("line", *(pl.col(f"c{i}") if f"c{i}" in out.columns else pl.lit(None, pl.String).alias(f"c{i}")
                                    for i in range(count)))
         return out, last
@@ -342,7 +342,7 @@ class Workbook:
                 v = _scatter(v, others, _element_text(rest.filter(others), "<v>", "</v></c>",
                                                       lambda x: x.str.extract(_VALUE, 1)))
         v = _unescape(v)
-        frame = pl.DataFrame({"row": cells.get_column("row"), "col": cells.get_column("col"), "v": v, "kind": kind})
+        frame = pl.DataFrame({"line": cells.get_column("line"), "col": cells.get_column("col"), "v": v, "kind": kind})
         value = pl.col("v")
         is_shared = kind == "s"
         if is_shared.any():
@@ -350,7 +350,8 @@ class Workbook:
             bad = is_shared & v.is_not_null() & (v != "") & (index.is_null() | (index < 0) | (index >= len(shared)))
             if bad.any():
                 at = int(bad.arg_true()[0])
-                raise WorkbookError(f"cell {cells['letters'][at]}{cells['line'][at]}: no shared string {v[at][:20]!r}")
+                letters = _ATTRIBUTE.sub("", cells["letters"][at])
+                raise WorkbookError(f"cell {letters}{cells['line'][at]}: no shared string {v[at][:20]!r}")
             looked = shared.gather(index.fill_null(0).clip(0, len(shared) - 1)) if len(shared) else v
             frame = frame.with_columns(index=index, shared=looked)
             value = pl.when(pl.col("kind") == "s").then(
@@ -361,7 +362,7 @@ class Workbook:
                  .when(pl.col("kind") == "n").then(
                      pl.col("v").str.replace_all(".", ",", literal=True) if decimal == "," else pl.col("v"))
                  .otherwise(value))
-        return frame.select("row", "col", value=pl.when(value != "").then(value))
+        return frame.select("line", "col", value=pl.when(value != "").then(value))
 
     def _block_by_events(self, data: bytes, shared: pl.Series, width: int | None, decimal: str, line: int
                          ) -> tuple[pl.DataFrame, int]:
@@ -376,9 +377,10 @@ class Workbook:
 
 
 _STRING_ITEM = r"(?s)<si\b[^>]*/>|<si\b.*?</si>"
-_TOKENS = r"(?s)<row\b[^>]*>|<c\b[^>]*/>|<c\b.*?</c>"  # in text without prefixes
-_ROW_NUMBER = r"""\sr\s*=\s*["'](\d+)["']"""  # in a row's start tag
-_CELL_REF_WHOLE = r"""\sr\s*=\s*["'][A-Za-z]{1,3}\d"""  # in a cell's start tag
+_ROW_TAG_WHOLE = r"<row\b[^>]*>"
+_ROW_NUMBER_WHOLE = r"""\sr\s*=\s*["']\d+"""  # in a row's start tag
+_CELL_WHOLE = r"(?s)<c\b[^>]*/>|<c\b.*?</c>"
+_CELL_REF_WHOLE = r"""\sr\s*=\s*["'][A-Za-z]{1,3}\d+"""  # in a cell's start tag
 _CELL_TYPE_WHOLE = r"""\st\s*=\s*["']\w+"""
 _ATTRIBUTE = re.compile(r"""^\s*\w+\s*=\s*["']""")
 _VALUE = r"<v(?:\s[^>]*)?>([^<]*)</v>"
@@ -389,6 +391,14 @@ _PREFIXED = re.compile(rb"</(\w+):")
 _FIRST_ROW = re.compile(rb"<(?:\w+:)?row\b")
 _SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
 _NUMERIC_REF = re.compile(r"&#(x[0-9A-Fa-f]+|[0-9]+);")
+
+
+def _number(found: pl.Series) -> pl.Series:
+    """The number that ends an attribute found whole (` r="B12` is 12)."""
+    return found.str.strip_chars_start(_NOT_DIGITS).cast(pl.Int64, strict=False)
+
+
+_NOT_DIGITS = " \t\r\n=\"'" + "".join(map(chr, range(65, 91))) + "".join(map(chr, range(97, 123)))
 
 
 def _scatter(into: pl.Series, mask: pl.Series, values: pl.Series) -> pl.Series:
