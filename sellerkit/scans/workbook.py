@@ -318,7 +318,11 @@ class Workbook:
         rows = pl.DataFrame({"line": lines})
         values = self._values(cells, shared, decimal)
         last = lines[-1]
-        count = width if width is not None else (int(values.get_column("col").max()) + 1 if values.height else 0)
+        if width is not None:
+            count = width
+        else:  # as wide as the last cell with a value, as the rows read by events are
+            found = values.filter(pl.col("value").is_not_null()).get_column("col").max()
+            count = 0 if found is None else int(found) + 1
         if values.height:
             wide = values.pivot(on="col", index="line", values="value", aggregate_function="last")
         else:
