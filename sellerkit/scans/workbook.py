@@ -380,21 +380,22 @@ class Workbook:
         return _frame([r[0] for r in rows], [r[1] for r in rows], width), line
 
 
-_STRING_ITEM = r"(?s)<si\b[^>]*/>|<si\b.*?</si>"
-_ROW_TAG_WHOLE = r"<row\b[^>]*>"
-_ROW_NUMBER_WHOLE = r"""\sr\s*=\s*["']\d+"""  # in a row's start tag
-_CELL_WHOLE = r"(?s)<c\b[^>]*/>|<c\b.*?</c>"
-_CELL_REF_WHOLE = r"""\sr\s*=\s*["'][A-Za-z]{1,3}\d+"""  # in a cell's start tag
-_CELL_TYPE_WHOLE = r"""\st\s*=\s*["']\w+"""
+# for polars (Rust regex): ASCII classes, which its fast engines take (a Unicode \b sends it to
+# the slowest); the whitespace of XML is these four
+_STRING_ITEM = r"(?s)<si(?-u:\b)[^>]*/>|<si(?-u:\b).*?</si>"
+_ROW_TAG_WHOLE = r"<row(?-u:\b)[^>]*>"
+_ROW_NUMBER_WHOLE = r"""[ \t\r\n]r[ \t\r\n]*=[ \t\r\n]*["'][0-9]+"""  # in a row's start tag
+_CELL_WHOLE = r"(?s)<c(?-u:\b)[^>]*/>|<c(?-u:\b).*?</c>"
+_CELL_REF_WHOLE = r"""[ \t\r\n]r[ \t\r\n]*=[ \t\r\n]*["'][A-Za-z]{1,3}[0-9]+"""  # in a cell's start tag
+_CELL_TYPE_WHOLE = r"""[ \t\r\n]t[ \t\r\n]*=[ \t\r\n]*["'][A-Za-z0-9_]+"""
 _ATTRIBUTE = re.compile(r"""^\s*\w+\s*=\s*["']""")
-_VALUE = r"<v(?:\s[^>]*)?>([^<]*)</v>"
-_RUN = r"<t(?:\s[^>]*)?>([^<]*)</t>"
-_RUN_WHOLE = r"<t(?:\s[^>]*)?>[^<]*</t>"
-_PHONETIC = r"(?s)<rPh\b.*?</rPh>"
+_VALUE = r"<v(?:[ \t\r\n][^>]*)?>([^<]*)</v>"
+_RUN = r"<t(?:[ \t\r\n][^>]*)?>([^<]*)</t>"
+_RUN_WHOLE = r"<t(?:[ \t\r\n][^>]*)?>[^<]*</t>"
+_PHONETIC = r"(?s)<rPh(?-u:\b).*?</rPh>"
 _PREFIXED = re.compile(rb"</(\w+):")
 _FIRST_ROW = re.compile(rb"<(?:\w+:)?row\b")
 _SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
-_NUMERIC_REF = re.compile(r"&#(x[0-9A-Fa-f]+|[0-9]+);")
 
 
 def _number(found: pl.Series) -> pl.Series:
