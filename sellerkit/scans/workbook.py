@@ -289,32 +289,35 @@ class Workbook:
         text = _text(data, self.sheet)
         whole = pl.Series("text", [text])
         del text
-        starts = whole.str.extract_all(_ROW_TAG_WHOLE).explode().drop_nulls()
-        if starts.is_empty():
+        tags = whole.str.count_matches(_ROW_OPENING)[0]
+        if not tags:
             return _frame([], [], width), line
-        lines = _number(starts.str.extract_all(_ROW_NUMBER_WHOLE).list.first())
         tok = whole.str.extract_all(_CELL_WHOLE).explode().drop_nulls()
-        del whole
         start = tok.str.head(tok.str.find(">", literal=True) + 1)
-        # attributes found whole (a group costs ten times more), then read from their few values
-        refs = start.str.extract_all(_CELL_REF_WHOLE).list.first()
-        cell_lines = _number(refs)
-        if lines.null_count() or lines.is_duplicated().any() or refs.null_count() or \
-                not cell_lines.is_in(lines.implode()).all() or tok.str.contains("<![CDATA[", literal=True).any():
-            return self._block_by_events(data, shared, width, decimal, line)
+        refs = _attribute(start, "r", _CELL_REF_WHOLE)
         letters = refs.str.strip_chars_end("0123456789")
-        columns = {ref: column_index(_ATTRIBUTE.sub("", ref)) for ref in letters.unique().to_list()}
+        cell_lines = refs.str.slice(letters.str.len_chars()).cast(pl.Int64, strict=False)
+        columns = {x: column_index(x) for x in letters.drop_nulls().unique().to_list() if _LETTERS.match(x)}
+        if cell_lines.null_count() or len(columns) < letters.n_unique() or \
+                tok.str.contains("<![CDATA[", literal=True).any():
+            return self._block_by_events(data, shared, width, decimal, line)
+        # each row's number from its cells when every row has some (the rows' tags are not read)
+        lines = cell_lines.unique(maintain_order=True)
+        if len(lines) != tags or (lines.diff().drop_nulls() <= 0).any():
+            lines = _number(whole.str.extract_all(_ROW_TAG_WHOLE).explode().drop_nulls()
+                            .str.extract_all(_ROW_NUMBER_WHOLE).list.first())
+            if lines.null_count() or lines.is_duplicated().any() or not cell_lines.is_in(lines.implode()).all():
+                return self._block_by_events(data, shared, width, decimal, line)
+        del whole
         col = letters.replace_strict(columns, return_dtype=pl.Int64)
         if width is not None:
             keep = col < width
             if not keep.all():
                 tok, start, col, cell_lines, letters = (x.filter(keep) for x in (tok, start, col, cell_lines, letters))
-        kinds = start.str.extract_all(_CELL_TYPE_WHOLE).list.first()
-        types = {kind: _ATTRIBUTE.sub("", kind) for kind in kinds.drop_nulls().unique().to_list()}
         cells = pl.DataFrame({"line": cell_lines, "col": col,
-                              "kind": kinds.replace_strict(types, default="n", return_dtype=pl.String),
+                              "kind": _attribute(start, "t", _CELL_TYPE_WHOLE).fill_null("n"),
                               "letters": letters, "rest": tok.str.slice(start.str.len_chars())})
-        del tok, start, refs, kinds, letters, col, cell_lines
+        del tok, start, refs, letters, col, cell_lines
         rows = pl.DataFrame({"line": lines})
         values = self._values(cells, shared, decimal)
         last = lines[-1]
@@ -354,7 +357,7 @@ class Workbook:
             bad = is_shared & v.is_not_null() & (v != "") & (index.is_null() | (index < 0) | (index >= len(shared)))
             if bad.any():
                 at = int(bad.arg_true()[0])
-                letters = _ATTRIBUTE.sub("", cells["letters"][at])
+                letters = cells["letters"][at]
                 raise WorkbookError(f"cell {letters}{cells['line'][at]}: no shared string {v[at][:20]!r}")
             looked = shared.gather(index.fill_null(0).clip(0, len(shared) - 1)) if len(shared) else v
             frame = frame.with_columns(index=index, shared=looked)
@@ -383,12 +386,12 @@ class Workbook:
 # for polars (Rust regex): ASCII classes, which its fast engines take (a Unicode \b sends it to
 # the slowest); the whitespace of XML is these four
 _STRING_ITEM = r"(?s)<si(?-u:\b)[^>]*/>|<si(?-u:\b).*?</si>"
+_ROW_OPENING = r"<row(?-u:\b)"
 _ROW_TAG_WHOLE = r"<row(?-u:\b)[^>]*>"
 _ROW_NUMBER_WHOLE = r"""[ \t\r\n]r[ \t\r\n]*=[ \t\r\n]*["'][0-9]+"""  # in a row's start tag
 _CELL_WHOLE = r"(?s)<c(?-u:\b)[^>]*/>|<c(?-u:\b).*?</c>"
 _CELL_REF_WHOLE = r"""[ \t\r\n]r[ \t\r\n]*=[ \t\r\n]*["'][A-Za-z]{1,3}[0-9]+"""  # in a cell's start tag
 _CELL_TYPE_WHOLE = r"""[ \t\r\n]t[ \t\r\n]*=[ \t\r\n]*["'][A-Za-z0-9_]+"""
-_ATTRIBUTE = re.compile(r"""^\s*\w+\s*=\s*["']""")
 _VALUE = r"<v(?:[ \t\r\n][^>]*)?>([^<]*)</v>"
 _RUN = r"<t(?:[ \t\r\n][^>]*)?>([^<]*)</t>"
 _RUN_WHOLE = r"<t(?:[ \t\r\n][^>]*)?>[^<]*</t>"
@@ -396,6 +399,19 @@ _PHONETIC = r"(?s)<rPh(?-u:\b).*?</rPh>"
 _PREFIXED = re.compile(rb"</(\w+):")
 _FIRST_ROW = re.compile(rb"<(?:\w+:)?row\b")
 _SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
+
+
+def _attribute(start: pl.Series, name: str, whole: str) -> pl.Series:
+    """An attribute's value in start tags: found literally in its usual form (` r="A1"`), by the
+    pattern `whole` (up to the value's end) in the others; null in a tag without it."""
+    at = start.str.find(f' {name}="', literal=True)
+    after = start.str.slice(at + len(name) + 3)
+    value = after.str.head(after.str.find('"', literal=True))
+    missing = value.is_null()
+    if missing.any():
+        found = start.filter(missing).str.extract_all(whole).list.first().str.replace(r"^[^\"']*[\"']", "")
+        value = _scatter(value, missing, found)
+    return value
 
 
 def _number(found: pl.Series) -> pl.Series:

@@ -130,6 +130,13 @@ class TestXlsxCells:
         path = sheets.write(tmp_path / "s.xlsx", rows)
         assert files.read(path, "xlsx", LIMITS, n_rows=5).rows() == [("a", "2", None, None), (None, None, "3", "4")]
 
+    def test_rows_without_cells_are_rows_with_their_lines(self, tmp_path):
+        rows = ['<row r="2"><c r="A2"><v>1</v></c></row>', '<row r="3"/>', '<row r="5" spans="1:2"></row>',
+                '<row r="6"><c r="B6" s="1"/></row>', '<row r="7"><c r="B7"><v>7</v></c></row>']
+        path = sheets.write(tmp_path / "s.xlsx", rows)
+        frame = rows_of(files.Source(path, "xlsx", LIMITS, width=2))
+        assert frame.rows() == [(2, "1", None), (3, None, None), (5, None, None), (6, None, None), (7, None, "7")]
+
     def test_entities_and_character_references_are_undone_once(self, tmp_path):
         row = ('<row r="1"><c r="A1" t="inlineStr"><is><t>&amp;lt; &#233;t&#xE9; &amp;#65; &quot;&apos;</t></is></c>'
                '</row>')
