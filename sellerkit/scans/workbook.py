@@ -397,8 +397,6 @@ _RUN = r"<t(?:[ \t\r\n][^>]*)?>([^<]*)</t>"
 _RUN_WHOLE = r"<t(?:[ \t\r\n][^>]*)?>[^<]*</t>"
 _PHONETIC = r"(?s)<rPh(?-u:\b).*?</rPh>"
 _PREFIXED = re.compile(rb"</(\w+):")
-# what a prefixed tag read here leaves (found by memchr, where the pattern tries every `<`)
-_PREFIX_MARKS = (b":row", b":c ", b":c>", b":c/", b":v>", b":is>", b":si", b":t>", b":t ", b":rPh")
 _FIRST_ROW = re.compile(rb"<(?:\w+:)?row\b")
 _SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
 
@@ -488,7 +486,7 @@ def _entity(found: re.Match) -> str:
 
 def _text(data: bytes, name: str) -> str:
     """The block as text, with namespace prefixes (`<x:c>`) taken off its tags."""
-    if any(mark in data for mark in _PREFIX_MARKS) and _PREFIXED.search(data):
+    if _PREFIXED.search(data):
         for prefix in set(_PREFIXED.findall(data)):
             data = data.replace(b"<" + prefix + b":", b"<").replace(b"</" + prefix + b":", b"</")
     try:
