@@ -119,11 +119,14 @@ class Workbook:
         except expat.ExpatError as exc:
             raise WorkbookError(f"malformed XML ({exc})") from None
 
-    def _stream(self, name: str, size: int = BLOCK) -> Iterator[bytes]:
+    def _stream(self, name: str, size: int = BLOCK, first: int | None = None) -> Iterator[bytes]:
+        """The part's inflated bytes in blocks of `size`, the first of `first` when given."""
         try:
             with self.zip.open(name) as part:
-                while block := part.read(size):
+                block = part.read(first or size)
+                while block:
                     yield block
+                    block = part.read(size)
         except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:  # CRC, truncation, encryption
             raise WorkbookError(f"cannot read its part {name} ({exc})") from None
 
@@ -256,7 +259,8 @@ class Workbook:
         check = _checker(self.sheet)
         pending = b""
         line = seen = 0
-        for block in self._stream(self.sheet, SHEET_BLOCK):
+        # a first block of 1 MB: a sample of the first rows (at upload) reads no more than it did
+        for block in self._stream(self.sheet, SHEET_BLOCK, first=BLOCK):
             check(block, False)
             data = pending + block if pending else block
             cut = _after_last(data, b"row>")
