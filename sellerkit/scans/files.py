@@ -226,37 +226,42 @@ class Source:
         return frame
 
     def _xlsx_chunks(self, size: int, skip: int, start: int, first: bool) -> Iterator[pl.DataFrame]:
-        lines: list[int] = []
-        rows: list[list[str | None]] = []
+        held: list[pl.DataFrame] = []
+        count = 0
         to_skip = skip + start * size
         index = start
         with _workbook(self.path, self.limits) as book:
-            batches = book.rows(width=self.width, max_rows=self.limits.max_rows, decimal=self.decimal)
+            frames = book.frames(width=self.width, max_rows=self.limits.max_rows, decimal=self.decimal)
             while True:
-                batch = _xlsx_call(lambda: next(batches, None))
-                if batch is None:
+                frame = _xlsx_call(lambda: next(frames, None))
+                if frame is None:
                     break
                 if to_skip:
-                    dropped = min(to_skip, len(batch))
-                    batch, to_skip = batch[dropped:], to_skip - dropped
-                for line, cells in batch:
-                    lines.append(line)
-                    rows.append(cells)
-                while len(rows) >= size:
-                    yield self._frame_of(lines[:size], rows[:size])
+                    dropped = min(to_skip, frame.height)
+                    frame, to_skip = frame.slice(dropped), to_skip - dropped
+                if frame.height:
+                    held.append(frame)
+                    count += frame.height
+                while count >= size:
+                    rows = self._joined(held)
+                    yield rows.slice(0, size)
                     if first:
                         return
-                    del lines[:size], rows[:size]
+                    held, count = [rows.slice(size)], count - size
                     index += 1
-        if rows or index == 0:
-            yield self._frame_of(lines, rows)
+        if count or index == 0:
+            yield self._joined(held)
 
-    def _frame_of(self, lines: list[int], rows: list[list[str | None]]) -> pl.DataFrame:
-        width = self.width if self.width is not None else max((len(r) for r in rows), default=0)
-        columns = list(zip(*(r + [None] * (width - len(r)) for r in rows))) if rows else [()] * width
-        return pl.DataFrame({"line": pl.Series(lines, dtype=pl.Int64),
-                             **{f"c{i}": pl.Series(col, dtype=pl.String) for i, col in enumerate(columns)}})
-
+    def _joined(self, frames: list[pl.DataFrame]) -> pl.DataFrame:
+        """Frames of a workbook's blocks as one (without a width, as wide as the widest)."""
+        frames = [f for f in frames if f.height] or frames[:1]
+        if not frames:
+            return pl.DataFrame({"line": pl.Series([], dtype=pl.Int64),
+                                 **{f"c{i}": pl.Series([], dtype=pl.String) for i in range(self.width or 0)}})
+        if len(frames) == 1:
+            return frames[0]
+        widest = max(frames, key=lambda f: f.width)
+        return pl.concat(frames, how="diagonal").select(widest.columns)
 
 def _workbook(path: Path, limits: Limits) -> workbook.Workbook:
     try:

@@ -8,7 +8,7 @@ import zipfile
 import polars as pl
 import pytest
 
-from sellerkit.scans import files
+from sellerkit.scans import files, workbook
 from tests.scans import sheets
 
 LIMITS = files.Limits(max_rows=1_000, max_xml_bytes=2_000_000)
@@ -92,6 +92,56 @@ class TestXlsxCells:
         ours = files.read(path, "xlsx", LIMITS, n_rows=10)
         theirs = fastexcel.read_excel(path).load_sheet(0, header_row=None, dtypes="string").to_polars()
         assert ours.rows() == theirs.rows()
+
+    def test_a_sheet_over_many_blocks_reads_as_calamine_reads_it(self, tmp_path, monkeypatch):
+        import fastexcel
+        import xlsxwriter
+
+        monkeypatch.setattr(workbook, "SHEET_BLOCK", 4096)  # rows cut across blocks, shared strings too
+        path = tmp_path / "s.xlsx"
+        book = xlsxwriter.Workbook(str(path))
+        sheet = book.add_worksheet()
+        texts = ["Café & crème", "<b>", " lead", "trail ", 'say "hi"', "漢字 😀", "a\nb"]
+        for r in range(600):
+            sheet.write_string(r, 0, texts[r % len(texts)] + str(r))
+            sheet.write_number(r, 1, r * 7)
+            if r % 3:
+                sheet.write_boolean(r, 2, r % 2 == 0)
+            sheet.write_rich_string(r, 3, "ri", book.add_format({"bold": True}), "ch")
+            if r % 5 == 0:
+                sheet.write_string(r, 5, texts[r % len(texts)])
+        book.close()
+        ours = files.read(path, "xlsx", LIMITS, n_rows=1_000)
+        theirs = fastexcel.read_excel(path).load_sheet(0, header_row=None, dtypes="string").to_polars()
+        assert ours.rows() == theirs.rows()
+
+    def test_whitespace_between_elements_is_not_cell_text(self, tmp_path):
+        import fastexcel
+
+        row = ('<row r="1">\n  <c r="A1" t="inlineStr">\n    <is>\n      <t>pretty</t>\n    </is>\n  </c>\n'
+               '  <c r="B1">\n    <v>1.5</v>\n  </c>\n</row>')
+        path = sheets.write(tmp_path / "s.xlsx", [row])
+        theirs = fastexcel.read_excel(path).load_sheet(0, header_row=None, dtypes="string").to_polars()
+        assert files.read(path, "xlsx", LIMITS, n_rows=5).rows() == theirs.rows() == [("pretty", "1.5")]
+
+    def test_cells_without_a_reference_are_placed_by_their_order(self, tmp_path):
+        rows = ['<row r="1"><c t="inlineStr"><is><t>a</t></is></c><c><v>2</v></c></row>',
+                '<row><c r="C2"><v>3</v></c><c><v>4</v></c></row>']
+        path = sheets.write(tmp_path / "s.xlsx", rows)
+        assert files.read(path, "xlsx", LIMITS, n_rows=5).rows() == [("a", "2", None, None), (None, None, "3", "4")]
+
+    def test_rows_without_cells_are_rows_with_their_lines(self, tmp_path):
+        rows = ['<row r="2"><c r="A2"><v>1</v></c></row>', '<row r="3"/>', '<row r="5" spans="1:2"></row>',
+                '<row r="6"><c r="B6" s="1"/></row>', '<row r="7"><c r="B7"><v>7</v></c></row>']
+        path = sheets.write(tmp_path / "s.xlsx", rows)
+        frame = rows_of(files.Source(path, "xlsx", LIMITS, width=2))
+        assert frame.rows() == [(2, "1", None), (3, None, None), (5, None, None), (6, None, None), (7, None, "7")]
+
+    def test_entities_and_character_references_are_undone_once(self, tmp_path):
+        row = ('<row r="1"><c r="A1" t="inlineStr"><is><t>&amp;lt; &#233;t&#xE9; &amp;#65; &quot;&apos;</t></is></c>'
+               '</row>')
+        path = sheets.write(tmp_path / "s.xlsx", [row])
+        assert files.read(path, "xlsx", LIMITS, n_rows=5).row(0) == ("&lt; été &#65; \"'",)
 
     def test_shared_rich_and_phonetic_strings_read_as_their_text(self, tmp_path):
         shared = ["plain", "<r><t>ri</t></r><r><t>ch</t></r>", "<t>漢字</t><rPh sb=\"0\" eb=\"2\"><t>カンジ</t></rPh>"]
