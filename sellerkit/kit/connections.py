@@ -90,10 +90,14 @@ def _tcp_info(sock: socket.socket) -> tuple[int, int, int, int] | None:
 def _sockets():
     """Every socket of this process, as a duplicate the caller closes (a duplicate keeps the
     socket it was taken from, whatever the server does with the original descriptor meanwhile).
-    Typed as TCP without asking (three system calls fewer a descriptor): `_tcp_info` fails on
-    anything else."""
+    Only sockets are ever duplicated: closing a duplicate of a file's descriptor would drop every
+    POSIX lock this process holds on that file, SQLite's included, and let another process write
+    the database at the same time (corrupting it). Typed as TCP without asking: `_tcp_info`
+    fails on any other socket."""
     for name in os.listdir("/proc/self/fd"):
         try:
+            if not os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
+                continue
             dup = os.dup(int(name))
         except OSError:
             continue
