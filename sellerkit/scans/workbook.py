@@ -148,22 +148,27 @@ class Workbook:
         return self._shared
 
     def _strings_by_blocks(self, name: str) -> list[pl.Series]:
-        parts: list[pl.Series] = []
+        return [self._strings(data, name) for data in self._whole_elements(name, b"si>")]
+
+    def _whole_elements(self, name: str, closing: bytes, first: int | None = None) -> Iterator[bytes]:
+        """The part's XML in blocks of `SHEET_BLOCK` (the first of `first`), each cut after its
+        last `</closing` so it holds whole elements, the rest carried to the next; every byte is
+        checked by expat on the way (malformed XML and any DTD refused)."""
         check = _checker(name)
         pending = b""
-        for block in self._stream(name, SHEET_BLOCK):
+        for block in self._stream(name, SHEET_BLOCK, first=first):
             check(block, False)
             data = pending + block if pending else block
-            cut = _after_last(data, b"si>")
+            cut = _after_last(data, closing)
             if cut is None:
                 pending = data
                 continue
             pending = data[cut:]
-            parts.append(self._strings(data[:cut], name))
+            yield data[:cut]
+            del data
         check(b"", True)
         if pending:
-            parts.append(self._strings(pending, name))
-        return parts
+            yield pending
 
     @staticmethod
     def _strings(data: bytes, name: str) -> pl.Series:
@@ -258,28 +263,11 @@ class Workbook:
         DTD (the way to an entity bomb; Excel never writes one) is refused. A block whose rows or
         cells lack their `r` attribute, or that holds CDATA, is read the old way, by expat events."""
         shared = self.shared_strings()
-        check = _checker(self.sheet)
-        pending = b""
         line = seen = 0
         # a first block of 1 MB: a sample of the first rows (at upload) reads no more than it did
-        for block in self._stream(self.sheet, SHEET_BLOCK, first=BLOCK):
-            check(block, False)
-            data = pending + block if pending else block
-            cut = _after_last(data, b"row>")
-            if cut is None:
-                pending = data
-                continue
-            pending = data[cut:]
-            frame, line = self._block(data[:cut], shared, width, decimal, line)
+        for data in self._whole_elements(self.sheet, b"row>", first=BLOCK):
+            frame, line = self._block(data, shared, width, decimal, line)
             del data
-            seen += frame.height
-            if max_rows is not None and seen > max_rows:
-                raise TooLarge(f"more than {max_rows:,} rows")
-            if frame.height:
-                yield frame
-        check(b"", True)
-        if pending:
-            frame, line = self._block(pending, shared, width, decimal, line)
             seen += frame.height
             if max_rows is not None and seen > max_rows:
                 raise TooLarge(f"more than {max_rows:,} rows")
