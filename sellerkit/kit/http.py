@@ -343,8 +343,9 @@ def _has_body(scope) -> tuple[bool, int | None]:
             chunked = True
     if declared == 0 and not chunked:
         return False, 0
-    # HTTP/2 frames a body without either header.
-    return declared is not None or chunked or scope.get("http_version") == "2", declared
+    # HTTP/2 frames a body without either header; a GET or HEAD without one is read by no route.
+    return declared is not None or chunked or (scope.get("http_version") == "2" and scope["method"] not in
+                                               ("GET", "HEAD")), declared
 
 
 class BodyGuard:
