@@ -191,6 +191,47 @@ class Settings(BaseSettings):
         description="SP-API base URL for every marketplace, overriding the regional endpoints "
         "(NA/EU/FE); e.g. https://sandbox.sellingpartnerapi-na.amazon.com for the sandbox.",
     )
+    spapi_seller_id: str | None = Field(
+        None,
+        description="SP-API: the seller's merchant token (seller id, e.g. A2EXAMPLE1234), needed "
+        "by Listings Restrictions and the listing operations. With SELLERKIT_SPAPI_REFRESH_TOKEN "
+        "it connects the default account (`sellerkit providers connect amazon` connects others).",
+    )
+    spapi_lwa_url: str = Field(
+        "https://api.amazon.com/auth/o2/token",
+        description="SP-API: the Login with Amazon token URL the refresh token is exchanged at.",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Key that encrypts provider credentials at rest (refresh tokens stored by "
+        "`sellerkit providers connect`); any long random text. Without it, credentials cannot be "
+        "stored (the SELLERKIT_SPAPI_* settings still connect the default account).",
+    )
+    keepa_key: SecretStr | None = Field(
+        None, description="Keepa API key: turns on Keepa product data (prices, ranks, history)."
+    )
+    keepa_endpoint: str = Field("https://api.keepa.com", description="Keepa API base URL.")
+    ttl_catalog: timedelta = Field(
+        timedelta(days=30),
+        description="How long live catalog data (identifiers to ASINs, title, brand, dimensions, "
+        "rank) is reused before a provider is asked again (seconds, or ISO 8601 such as P30D).",
+    )
+    ttl_pricing: timedelta = Field(
+        timedelta(hours=24), description="How long live prices (Buy Box, competitive prices) are reused."
+    )
+    ttl_fees: timedelta = Field(
+        timedelta(days=7), description="How long a marketplace's own fee estimate is reused."
+    )
+    ttl_offers: timedelta = Field(
+        timedelta(hours=24), description="How long live offers (lowest prices, offer counts) are reused."
+    )
+    ttl_restrictions: timedelta = Field(
+        timedelta(days=7), description="How long a listing restriction answer is reused."
+    )
+    ttl_misses: timedelta = Field(
+        timedelta(days=7),
+        description="How long a code no provider knows is remembered as unknown (not asked again).",
+    )
     spapi_timeout: float = Field(10.0, description="SP-API: seconds to wait for one reply.")
     spapi_max_retries: int = Field(
         3,
