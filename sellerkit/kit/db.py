@@ -29,7 +29,8 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-MODEL_MODULES = ("sellerkit.accounts.models", "sellerkit.catalog.models", "sellerkit.scans.models")
+MODEL_MODULES = ("sellerkit.accounts.models", "sellerkit.catalog.models", "sellerkit.catalog.providers.models",
+                 "sellerkit.scans.models")
 
 
 class UTCDateTime(TypeDecorator):

@@ -52,6 +52,7 @@ class Scan(TimestampMixin, Leased, Base):
     results_finished_at: Mapped[datetime | None] = mapped_column()  # when it ended
     recalculate_from: Mapped[int | None] = mapped_column()  # re-price this results version, no re-matching
     message: Mapped[str | None] = mapped_column(sa.Text)  # why a scan failed
+    enrichment: Mapped[str | None] = mapped_column(sa.Text)  # JSON: live-data stages, what waits on which quota
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
