@@ -172,3 +172,16 @@ class Budgets:
 
     def states(self, account_id: int | None = None) -> list[BudgetState]:
         return self.store.states(account_id)
+
+
+_shared: dict[str, Budgets] = {}
+_shared_lock = threading.Lock()
+
+
+def budgets_for(settings) -> Budgets:
+    """The process's budgets (one set per process, whichever thread or loop asks)."""
+    where = getattr(settings, "redis_url", None) or "memory"
+    with _shared_lock:
+        if where not in _shared:
+            _shared[where] = Budgets(MemoryBudgets())
+        return _shared[where]
