@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 
 from sellerkit.catalog.providers.base import KINDS
 from sellerkit.catalog.providers.models import ProviderConnection
-from sellerkit.domain.marketplaces import MARKETPLACES, UnknownMarketplace, marketplace
+from sellerkit.domain.marketplaces import UnknownMarketplace, marketplace
 from sellerkit.domain.quoting import quote
 from sellerkit.errors import Invalid, NotFound, SellerkitError
 from sellerkit.kit.db import Database, utcnow
@@ -290,16 +290,14 @@ class Connection:
     source: str  # "settings" or "stored"
 
 
-def _as_session(db: Database | Session):
-    @contextmanager
-    def opened() -> Iterator[Session]:
-        if isinstance(db, Session):
-            yield db
-        else:
-            with db.session() as session:
-                yield session
-
-    return opened()
+@contextmanager
+def _as_session(db: Database | Session) -> Iterator[Session]:
+    """The caller's open session, or a read session of the database for this call."""
+    if isinstance(db, Session):
+        yield db
+        return
+    with db.session() as session:
+        yield session
 
 
 # ---- repository: all SQL about provider_connections ---------------------------------------------
@@ -593,8 +591,9 @@ class Unavailable:
 
     @property
     def line(self) -> str:
-        tail = "" if self.partly else " (scans and look-ups use the local catalog)"
-        return f"live data: {self.what}{tail}; to turn it on, {self.turn_on}"
+        if self.partly:
+            return f"live data: {self.what}; to fix it, {self.turn_on}"
+        return f"live data: {self.what}; scans and look-ups use the local catalog; to turn it on, {self.turn_on}"
 
 
 connections = ConnectionService()
