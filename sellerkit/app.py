@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from sellerkit import __version__
 from sellerkit.accounts.quotas import Quotas
+from sellerkit.catalog.providers.connections import connections
 from sellerkit.catalog.spapi import SpApiClient
 from sellerkit.config import Settings, get_settings
 from sellerkit.kit.db import Database
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         reaper.start()  # in a server worker: closes connections idle past their timeouts
         db.migrate()  # cheap when already at head; `sellerkit serve` has run it before forking
         quotas.start(db)  # today's token counters, read once; written back every few seconds
+        connections.announce(db, settings, "server")  # which live data is unavailable, said once
         if settings.runs_embedded_worker:
             queue.start_consumer(settings.job_threads)
         yield
@@ -79,6 +81,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from sellerkit.accounts.router import tokens_router
     from sellerkit.calculator.router import router as calculator_router
     from sellerkit.catalog.lookup_router import router as lookup_router
+    from sellerkit.catalog.providers.connections_router import router as providers_router
     from sellerkit.catalog.router import router as catalog_router
     from sellerkit.scans.router import router as scans_router
 
@@ -87,6 +90,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(lookup_router)
     app.include_router(catalog_router)
     app.include_router(calculator_router)
+    app.include_router(providers_router)
     app.include_router(scans_router)
 
     from sellerkit.web.docs import mount_docs

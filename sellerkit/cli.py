@@ -1,4 +1,4 @@
-"""`sellerkit` command line: serve, keys, catalog, fees, db. Every command reaches the services."""
+"""`sellerkit` command line: serve, keys, catalog, providers, fees, db. Every command reaches the services."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from sellerkit.catalog.providers.commands import providers_app
 from sellerkit.config import get_settings
 from sellerkit.errors import SellerkitError
 from sellerkit.kit.db import Database
@@ -25,6 +26,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(db_app, name="db")
+app.add_typer(providers_app, name="providers")  # sellerkit/catalog/providers/commands.py
 
 err = Console(stderr=True)
 
@@ -77,6 +79,9 @@ def serve(
                   soft_wrap=True, highlight=False, markup=False)
     for line in _banner(settings, f"http://{host}:{port}"):
         err.print(line, soft_wrap=True, highlight=False, markup=False)
+    from sellerkit.catalog.providers.connections import ANNOUNCED_ENV
+
+    os.environ[ANNOUNCED_ENV] = "1"  # the banner said which live data is unavailable: the workers need not
     workers = workers or settings.workers
     connections = _open_files_for(settings.max_connections)
     Server(
@@ -130,18 +135,23 @@ def worker(threads: Annotated[Optional[int], typer.Option(help="Consumer threads
     queue = Queue(settings, _db())
     where = settings.redis_url or str(settings.data_dir / "queue.db")
     err.print(f"sellerkit worker: {threads or settings.job_threads} threads on {where}")
+    from sellerkit.catalog.providers.connections import connections
+
+    connections.announce(queue.db, settings, "worker")
     queue.start_consumer(threads or settings.job_threads, signals=True).run()
 
 
 def _banner(settings, base: str) -> list[str]:
     """What a new user needs next: where the data is, a key command that works from their shell,
     and a first request per surface with codes really in the catalog."""
+    from sellerkit.catalog.providers.connections import connections
     from sellerkit.catalog.service import catalog
 
     db = Database(settings.resolved_database_url)
     try:
         with db.session() as s:
             codes = catalog.sample_codes(s, "US")
+            unavailable = connections.unavailable(s, settings)
     finally:
         db.dispose()
     keys = f"{_cli_command()} keys create --name me --plan pro"
@@ -150,6 +160,8 @@ def _banner(settings, base: str) -> list[str]:
         f"data dir: {settings.data_dir}",
         "Get an API key (in another terminal): " + (f"make key   or   {keys}" if _under_make() else keys),
     ]
+    # Which live data is unavailable and what turns it on: one short line a provider.
+    lines += [note.short.replace("`sellerkit ", f"`{_cli_command()} ") for note in unavailable]
     if not codes:
         return lines + [f"The US catalog is empty: add products with `{_cli_command()} catalog import FILE`, "
                         "or start without --no-demo and SELLERKIT_DEMO=0 to load the demo catalog."]

@@ -30,6 +30,12 @@ def account_by_id(session: Session, account_id: int) -> Account | None:
     return session.get(Account, account_id)
 
 
+def default_account_id(session: Session) -> int | None:
+    """The install's default account: the first one made (lowest id), e.g. by `make key` or the
+    first `sellerkit keys create`. None before any account exists."""
+    return session.scalar(sa.select(sa.func.min(Account.id)))
+
+
 def key_by_partner_id(session: Session, partner_id: str) -> ApiKey | None:
     return session.scalars(sa.select(ApiKey).where(ApiKey.partner_id == partner_id)).first()
 

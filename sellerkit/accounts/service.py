@@ -113,6 +113,28 @@ class KeyService:
             acct.plan = plan
         return acct
 
+    def find_account(self, session: Session, ref: str | None) -> Account:
+        """An existing account by id or name, or the default account (`default_account_id`)
+        when `ref` is None; never creates one (a typo must not make a stray account)."""
+        if ref is None:
+            account_id = repo.default_account_id(session)
+            if account_id is None:
+                raise NotFound("account: there is no account yet; make one with `sellerkit keys create "
+                               "--name NAME` (the first account made is the default account)")
+            return repo.account_by_id(session, account_id)
+        ref = ref.strip()
+        acct = repo.account_by_id(session, int(ref)) if ref.isdigit() and len(ref) <= 9 else None
+        acct = acct or repo.account_by_name(session, ref)
+        if acct is None:
+            raise NotFound(f"account: no account {quote(ref)}; give an account id or name as "
+                           "`sellerkit keys list` shows them")
+        return acct
+
+    def default_account_id(self, session: Session) -> int | None:
+        """The install's default account: the first account made (lowest id). The
+        SELLERKIT_SPAPI_* and SELLERKIT_KEEPA_KEY settings connect it to live data."""
+        return repo.default_account_id(session)
+
     def rotate(self, session: Session, partner_id: str, account_id: int | None = None) -> IssuedKey:
         """A new secret for the same partner id; the old secret stops working at commit."""
         key = self._live_key(session, partner_id, account_id)

@@ -11,8 +11,8 @@ from sellerkit.kit.db import Base
 class ProviderConnection(Base):
     """One seller account's credentials for one provider (`sellerkit providers connect`).
 
-    `secret` is encrypted with SELLERKIT_SECRET_KEY (Fernet); it is never logged and never
-    returned by any route. `marketplaces` is a JSON list of marketplace codes it serves."""
+    `secret` is encrypted with SELLERKIT_SECRET_KEY (AES-GCM, `connections.Cipher`); it is never
+    logged and never returned by any route. `marketplaces` is a JSON list of marketplace codes it serves."""
 
     __tablename__ = "provider_connections"
     __table_args__ = (sa.UniqueConstraint("account_id", "provider"),)
