@@ -333,10 +333,15 @@ class TestStates:
     def test_figures_follow_the_reservations(self, budgets, stores):
         waits(budgets, stores.clock, CATALOG, 5)  # slots 0, 0, 0.5, 1, 1.5; paid back by 2.5
         s = state(budgets, CATALOG)
-        assert (s.available, s.queued_seconds, s.next_slot) == (approx(0), approx(1.5), approx(START + 2))
+        assert (s.available, s.queued_seconds, s.next_slot) == (approx(0), approx(2), approx(START + 2))
         stores.clock.now += 2.25
         s = state(budgets, CATALOG)
         assert (s.available, s.queued_seconds, s.next_slot) == (approx(1.5), 0, approx(START + 2.25))
+
+    def test_a_429_back_off_is_queued_time(self, budgets, stores):
+        budgets.throttled(*OFFERS, 1, retry_after=30)
+        s = state(budgets, OFFERS)
+        assert (s.available, s.queued_seconds, s.next_slot) == (approx(0), approx(30), approx(START + 30))
 
     def test_eta_is_the_slot_the_last_unit_would_get(self, budgets, stores):
         waits(budgets, stores.clock, RESTRICTIONS, 13)
@@ -482,6 +487,10 @@ class TestBudgetsFor:
     def test_memory_without_redis_one_set_per_process(self, settings):
         first = budgets_for(settings)
         assert first.kind == "memory" and budgets_for(settings) is first
+
+    def test_memory_sets_of_two_data_dirs_are_two_installations(self, settings, tmp_path):
+        other = settings.model_copy(update={"data_dir": tmp_path / "elsewhere"})
+        assert budgets_for(other) is not budgets_for(settings)
 
     def test_redis_when_configured(self, settings):
         on_redis = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0",

@@ -90,9 +90,9 @@ class BudgetState:
 
     @property
     def queued_seconds(self) -> float:
-        """How far ahead slots are already handed out: the slot of the last reservation (or a
-        429's back-off) is this many seconds from now; 0 when no call waits."""
-        return max(0.0, self.tat - self.now - self.burst / self.rate)
+        """How long a new call would queue behind the slots already reserved (and a 429's
+        back-off); 0 when a unit is available now."""
+        return self.next_slot - self.now
 
     @property
     def next_slot(self) -> float:
@@ -461,11 +461,12 @@ def make_budget_store(redis_url: str | None, prefix: str) -> MemoryBudgets | Red
 
 
 def budgets_for(settings) -> Budgets:
-    """The process's budgets (one set per process, whichever thread or loop asks): on Redis
-    when `SELLERKIT_REDIS_URL` is set (shared with every other process), else in memory."""
+    """The budgets of this process and installation (one set, whichever thread, loop or app
+    asks): on Redis when `SELLERKIT_REDIS_URL` is set (shared with every other process), else in
+    memory, one set per data directory (one installation's accounts; tests make many)."""
     url = getattr(settings, "redis_url", None)
     prefix = getattr(settings, "limits_redis_prefix", "sellerkit:limits")
-    where = f"{url} {prefix}" if url else "memory"
+    where = f"redis {url} {prefix}" if url else f"memory {getattr(settings, 'data_dir', '')}"
     with _shared_lock:
         if where not in _shared:
             _shared[where] = Budgets(make_budget_store(url, prefix))
