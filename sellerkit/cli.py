@@ -73,11 +73,14 @@ def serve(
     if (workers or settings.workers) > 1 and not settings.redis_url:
         err.print(f"note: without SELLERKIT_REDIS_URL each of the {workers or settings.workers} worker processes "
                   "keeps its own request-rate and token buckets (daily token counts are shared through the "
-                  "database every few seconds); set SELLERKIT_REDIS_URL for limits exact across processes",
+                  "database every few seconds) and its own provider budgets (each spends a seller's full SP-API "
+                  "and Keepa rate); set SELLERKIT_REDIS_URL for limits and budgets exact across processes",
                   soft_wrap=True, highlight=False, markup=False)
     for line in _banner(settings, f"http://{host}:{port}"):
         err.print(line, soft_wrap=True, highlight=False, markup=False)
     workers = workers or settings.workers
+    os.environ["SELLERKIT_WORKERS"] = str(workers)  # each worker's settings know their siblings (GET /api/v3/quotas)
+    get_settings.cache_clear()  # forked workers read the settings again
     connections = _open_files_for(settings.max_connections)
     Server(
         "sellerkit.app:create_app",

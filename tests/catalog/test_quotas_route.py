@@ -187,3 +187,19 @@ class TestQuotasCli:
         assert body["store"] == "redis" and body["note"] is None
         assert [(r["account_id"], r["state"], r["throttled"]) for r in fees] == [(made["account_id"], "waiting", 1)]
         assert "on Redis" in table.stdout and "waiting" in table.stdout and table.stderr == ""
+
+
+@pytest.mark.slow
+class TestServed:
+    def test_each_worker_of_a_server_without_redis_says_it_keeps_its_own_budgets(self, tmp_path):
+        """`sellerkit serve --workers 2`: the flag reaches the workers' settings."""
+        import httpx
+
+        from tests.served import env_for, new_key, serve
+
+        env = env_for(tmp_path / "data")
+        env.pop("SELLERKIT_REDIS_URL", None)
+        key = new_key(env, "shop")["key"]
+        with serve(env, workers=2) as base:
+            body = httpx.get(f"{base}/api/v3/quotas", headers={"X-Api-Key": key}, timeout=10).json()
+        assert body["store"] == "memory" and "2 processes" in body["note"]
