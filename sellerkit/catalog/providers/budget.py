@@ -413,7 +413,8 @@ class Budgets:
     def follow(self, provider: str, operation: str, account_id: int, rate: float,
                burst: float | None = None) -> None:
         """A reply told the real rate (x-amzn-RateLimit-Limit). What is already reserved stays
-        reserved, paid back at the new rate."""
+        reserved, paid back at the new rate. A 429 carrying the header: `follow` first, then
+        `throttled`, so the back-off is measured at the new rate."""
         if rate > 0 and math.isfinite(rate):
             self.store.set_rate(BudgetKey(provider, operation, account_id), rate, burst)
 
@@ -436,7 +437,8 @@ class Budgets:
         own replies correct the balance again."""
         rate = refill_rate_per_minute / 60 if refill_rate_per_minute > 0 else None
         if bucket is None:
-            per_minute = refill_rate_per_minute if refill_rate_per_minute > 0 else self.limits(provider, operation)[0] * 60
+            per_minute = (refill_rate_per_minute if refill_rate_per_minute > 0
+                          else self.limits(provider, operation)[0] * 60)
             bucket = per_minute * KEEPA_BUCKET_MINUTES
         bucket = max(float(bucket), float(tokens_left), 1.0)
         self.store.set_tokens(BudgetKey(provider, operation, account_id), float(tokens_left), rate, bucket,

@@ -22,7 +22,8 @@ class QuotaBudget(BaseModel):
 
     provider: str = Field(description="`spapi` (Amazon Selling Partner API) or `keepa`.")
     operation: str = Field(description="The provider's operation (Keepa: `tokens`, one budget for all calls).")
-    account_id: int | None = Field(description="The seller account; null for the documented limits every account starts from.")
+    account_id: int | None = Field(
+        description="The seller account; null for the documented limits every account starts from.")
     unit: Literal["calls", "tokens"] = Field(description="What the budget counts: calls, or Keepa tokens.")
     state: Literal["idle", "ready", "waiting"] = Field(
         description="`idle`: not used yet (or not for a day), at the documented limits; `ready`: a call may go now; "
