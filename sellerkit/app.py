@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sellerkit import __version__
 from sellerkit.accounts.quotas import Quotas
 from sellerkit.catalog.providers.connections import connections
+from sellerkit.catalog.providers.budget import budgets_for
 from sellerkit.catalog.spapi import SpApiClient
 from sellerkit.config import Settings, get_settings
 from sellerkit.kit.db import Database
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db
     app.state.queue = queue
     app.state.quotas = quotas
+    app.state.budgets = budgets_for(settings)  # provider budgets: Redis when configured, else this process's
     results_cache.budget = settings.results_cache_mb * 2**20
     app.state.spapi = SpApiClient.from_settings(settings)  # unconfigured unless SELLERKIT_SPAPI_* are set
     install_error_handlers(app)
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from sellerkit.calculator.router import router as calculator_router
     from sellerkit.catalog.lookup_router import router as lookup_router
     from sellerkit.catalog.providers.connections_router import router as providers_router
+    from sellerkit.catalog.quotas_router import router as quotas_router
     from sellerkit.catalog.router import router as catalog_router
     from sellerkit.scans.router import router as scans_router
 
@@ -92,6 +95,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(calculator_router)
     app.include_router(providers_router)
     app.include_router(scans_router)
+    app.include_router(quotas_router)
 
     from sellerkit.web.docs import mount_docs
 

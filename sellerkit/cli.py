@@ -75,7 +75,8 @@ def serve(
     if (workers or settings.workers) > 1 and not settings.redis_url:
         err.print(f"note: without SELLERKIT_REDIS_URL each of the {workers or settings.workers} worker processes "
                   "keeps its own request-rate and token buckets (daily token counts are shared through the "
-                  "database every few seconds); set SELLERKIT_REDIS_URL for limits exact across processes",
+                  "database every few seconds) and its own provider budgets (each spends a seller's full SP-API "
+                  "and Keepa rate); set SELLERKIT_REDIS_URL for limits and budgets exact across processes",
                   soft_wrap=True, highlight=False, markup=False)
     for line in _banner(settings, f"http://{host}:{port}"):
         err.print(line, soft_wrap=True, highlight=False, markup=False)
@@ -83,6 +84,8 @@ def serve(
 
     os.environ[ANNOUNCED_ENV] = "1"  # the banner said which live data is unavailable: the workers need not
     workers = workers or settings.workers
+    os.environ["SELLERKIT_WORKERS"] = str(workers)  # each worker's settings know their siblings (GET /api/v3/quotas)
+    get_settings.cache_clear()  # forked workers read the settings again
     connections = _open_files_for(settings.max_connections)
     Server(
         "sellerkit.app:create_app",
@@ -603,6 +606,65 @@ def lookup(
     print(json.dumps(items, ensure_ascii=False, indent=2))
     err.print(f"{len(codes)} of {len(query.codes)} codes found in {query.marketplace.domain}, "
               f"{len(items)} item{'' if len(items) == 1 else 's'}", highlight=False)
+
+
+# ---- quotas -------------------------------------------------------------------------------------
+
+
+@app.command()
+def quotas(
+    account: Annotated[Optional[str], typer.Option(help="Account id or name (default: every account with a budget in use).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON as GET /api/v3/quotas answers it.")] = False,
+):
+    """Provider budgets (SP-API operations, Keepa tokens) as GET /api/v3/quotas shows them. With
+    SELLERKIT_REDIS_URL: the live state every server and worker shares. Without: the documented
+    limits every budget starts from (the live state is in the server's memory: ask the route)."""
+    from sellerkit.accounts import repository
+    from sellerkit.catalog.providers.budget import budgets_for
+    from sellerkit.catalog.providers.quotas import quotas_reply
+
+    settings = get_settings()
+    account_id = None
+    if account is not None:
+        with _db().session() as s:
+            found = repository.account_by_id(s, int(account)) if account.isdigit() else None
+            found = found or repository.account_by_name(s, account)
+            if found is None:
+                _fail(f"--account: no account {account!r} (an account id or name, as `sellerkit keys list` shows)", 2)
+            account_id = found.id
+    budgets = budgets_for(settings)
+    note = None
+    if budgets.kind == "memory":
+        note = ("no SELLERKIT_REDIS_URL: each server process keeps its budgets in its own memory, which this "
+                "command cannot read, so these are the documented limits every budget starts from; "
+                "GET /api/v3/quotas shows the live state (or set SELLERKIT_REDIS_URL to share it)")
+    try:
+        body = quotas_reply(budgets, account_id, note)
+    except SellerkitError as exc:
+        _fail(exc.message)
+        return
+    if as_json:
+        print(json.dumps(body))
+        return
+    if note:
+        err.print(f"note: {note}", soft_wrap=True, highlight=False, markup=False)
+    accounts = {row["account_id"] for row in body["budgets"]}
+    several = len(accounts) > 1
+    when = body["now"][:19].replace("T", " ")
+    if body["store"] == "redis":
+        title = f"provider budgets on Redis at {when} UTC"
+    else:
+        title = "documented provider limits (the live state: GET /api/v3/quotas)"
+    if not several and None not in accounts:
+        title += f", account {next(iter(accounts))}"
+    table = Table(*(["account"] if several else []), "budget", "state", "rate/s", "burst", "available",
+                  "queued s", "next slot", "limit", "429s", title=title)
+    for row in body["budgets"]:
+        table.add_row(*([str(row["account_id"])] if several else []), f"{row['provider']} {row['operation']}",
+                      row["state"], f"{row['rate_per_second']:.3g}", f"{row['burst']:g}",
+                      f"{row['available_now']:g}" + (" tokens" if row["unit"] == "tokens" else ""), f"{row['queued_seconds']:g}",
+                      row["next_slot_at"][11:19], row["limit_source"], str(row["throttled"]))
+    Console().print(table)
 
 
 # ---- db ---------------------------------------------------------------------------------------

@@ -46,9 +46,10 @@ class Settings(BaseSettings):
     log_level: str = Field("info", description="Server log level.")
     redis_url: str | None = Field(
         None,
-        description="redis://host:6379/0 puts the job queue, the rate limits and the token quotas "
-        "on Redis, shared by every server and `sellerkit worker` process on any machine; unset "
-        "keeps the queue in <data_dir>/queue.db and the limits in each process's memory.",
+        description="redis://host:6379/0 puts the job queue, the rate limits, the token quotas and "
+        "the provider budgets on Redis, shared by every server and `sellerkit worker` process on any "
+        "machine; unset keeps the queue in <data_dir>/queue.db and the limits and budgets in each "
+        "process's memory.",
     )
     queue_name: str = Field("sellerkit", description="Name of the job queue (its keys on Redis).")
 
@@ -82,7 +83,7 @@ class Settings(BaseSettings):
         gt=0,
     )
     limits_redis_prefix: str = Field(
-        "sellerkit:limits", description="Prefix of the rate-limit and token keys on Redis."
+        "sellerkit:limits", description="Prefix of the rate-limit, token and provider-budget keys on Redis."
     )
     embedded_worker: bool | None = Field(
         None,

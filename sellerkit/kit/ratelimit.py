@@ -164,31 +164,27 @@ return {0, used, string.format('%.17g', tokens)}
 """
 
 
-class RedisLimits:
-    """Limits shared by every process using the same Redis: each question is one atomic script."""
+class RedisScripts:
+    """One Redis connection, made on first use (a server starts without Redis), running Lua
+    scripts by EVALSHA. Shared by the rate limits here and the provider budgets
+    (`sellerkit.catalog.providers.budget.RedisBudgets`)."""
 
-    kind = "redis"
-
-    def __init__(self, url: str, prefix: str = "sellerkit:limits", clock: Clock = time.time,
-                 timeout: float = 2.0) -> None:
+    def __init__(self, url: str, scripts: tuple[str, ...], timeout: float = 2.0) -> None:
         import redis
 
-        self.clock = clock
-        self.prefix = prefix
         self._url = url
         self._timeout = timeout
-        self._redis: redis.Redis | None = None  # connected on first use: a server starts without Redis
+        self._redis: redis.Redis | None = None
         self._connecting = threading.Lock()
-        self._scripts = {_HIT: hashlib.sha1(_HIT.encode()).hexdigest(),
-                         _CHARGE: hashlib.sha1(_CHARGE.encode()).hexdigest()}
+        self._scripts = {script: hashlib.sha1(script.encode()).hexdigest() for script in scripts}
         self._no_script = redis.exceptions.NoScriptError
-        self._errors = (redis.RedisError,)
+        self.errors: tuple[type[Exception], ...] = (redis.RedisError,)
 
-    def _eval(self, script: str, keys: list[str], args: list) -> list:
+    def eval(self, script: str, keys: list[str], args: list) -> list:
         """EVALSHA straight through the client (a third quicker than redis-py's Script
         objects), loading the script when Redis does not know it (first use, or after a
         restart or SCRIPT FLUSH)."""
-        client = self._redis or self._connect()
+        client = self.client()
         sha = self._scripts[script]
         try:
             return client.evalsha(sha, len(keys), *keys, *args)
@@ -196,7 +192,9 @@ class RedisLimits:
             client.script_load(script)
             return client.evalsha(sha, len(keys), *keys, *args)
 
-    def _connect(self):
+    def client(self):
+        if self._redis is not None:
+            return self._redis
         import redis
 
         with self._connecting:
@@ -207,6 +205,27 @@ class RedisLimits:
                                                    socket_connect_timeout=self._timeout,
                                                    single_connection_client=True)
             return self._redis
+
+    def close(self) -> None:
+        if self._redis is not None:
+            self._redis.close()
+            self._redis = None
+
+
+class RedisLimits:
+    """Limits shared by every process using the same Redis: each question is one atomic script."""
+
+    kind = "redis"
+
+    def __init__(self, url: str, prefix: str = "sellerkit:limits", clock: Clock = time.time,
+                 timeout: float = 2.0) -> None:
+        self.clock = clock
+        self.prefix = prefix
+        self._redis = RedisScripts(url, (_HIT, _CHARGE), timeout)
+        self._errors = self._redis.errors
+
+    def _eval(self, script: str, keys: list[str], args: list) -> list:
+        return self._redis.eval(script, keys, args)
 
     def hit(self, key_id: int, rps: int, account_id: int | None = None,
             account_rps: int | None = None) -> q.RateDecision:
@@ -276,9 +295,7 @@ class RedisLimits:
         return q.utc_day(self.clock())
 
     def close(self) -> None:
-        if self._redis is not None:
-            self._redis.close()
-            self._redis = None
+        self._redis.close()
 
 
 def make_limits(redis_url: str | None, prefix: str) -> MemoryLimits | RedisLimits:

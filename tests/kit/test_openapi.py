@@ -284,6 +284,8 @@ class TestRepliesMatchTheSchema:
         c.call("GET", "/api/v3/inbound-eligibility", params={"asins": "B000000001,B000000002"}, expect=200)
         c.call("GET", "/api/v3/providers", expect=200)
         c.call("GET", "/api/v3/providers", headers={}, expect=401)
+        c.call("GET", "/api/v3/quotas", expect=200)
+        c.call("GET", "/api/v3/quotas", headers={}, expect=401)
         c.call("POST", "/api/v3/calculate", json={"asin": "B000000001", "cost": 8}, expect=200)
         c.call("POST", "/api/v3/calculate", json={"marketplace": "US", "price": 10, "cost": 2,
                                                   "category": "Toys & Games",
