@@ -164,6 +164,23 @@ class Budgets:
         if rate > 0:
             self.store.set_rate(BudgetKey(provider, operation, account_id), rate, burst)
 
+    def sync_tokens(self, provider: str, operation: str, account_id: int, tokens_left: float,
+                    refill_rate_per_minute: float, refill_in_ms: float) -> None:
+        """A token-bucket reply (Keepa's `tokensLeft`, `refillRate`, `refillIn`): the budget
+        follows the real rate (a minute's refill a minute; up to an hour's worth held, as
+        Keepa's tokens expire after an hour), and with no token left nobody calls before the
+        next refill has covered the deficit.
+
+        Minimal version (keepa branch): the budgets branch replaces it with one that sets the
+        bucket's level from `tokens_left` exactly; the signature is the agreed one."""
+        if refill_rate_per_minute <= 0:
+            return
+        rate = refill_rate_per_minute / 60
+        self.follow(provider, operation, account_id, rate, max(1.0, refill_rate_per_minute * 60))
+        if tokens_left <= 0:
+            wait = max(0.0, refill_in_ms / 1000) + (-tokens_left) / rate
+            self.store.push_back(BudgetKey(provider, operation, account_id), wait)
+
     def throttled(self, provider: str, operation: str, account_id: int, retry_after: float | None) -> None:
         """A 429: nobody calls this operation again before Retry-After (or one interval)."""
         rate, _ = self.limits(provider, operation)
