@@ -51,6 +51,7 @@ _CURRENCY = re.compile(r"[€$£¥₹]|\b(?:EUR|USD|GBP|JPY|CAD|MXN|BRL|INR)\b|\
 MM_PER_INCH, CM_PER_INCH, G_PER_POUND = Decimal("25.4"), Decimal("2.54"), Decimal("453.59237")
 G_PER_OUNCE = G_PER_POUND / 16
 INCH_PLACES, POUND_PLACES = Decimal("0.000001"), Decimal("0.000000001")
+FRACTION_PLACES = Decimal("1e-10")
 
 
 def normalise_header(text: Any) -> str:
@@ -200,8 +201,8 @@ def _read(kind: str, cell: str, unit: str | None, decimal: str) -> Any:
         return whole(cell, decimal)
     if kind == "money":
         return money(cell, decimal)
-    if kind == "percent":
-        return _plain(fraction(cell, decimal) * 100)
+    if kind == "percent":  # Excel keeps 13.39% as the double 0.13390000000000002: 10 places undo that
+        return _plain(fraction(cell, decimal).quantize(FRACTION_PLACES, rounding=ROUND_HALF_EVEN) * 100)
     if kind == "availability":
         return "no amazon offer" not in cell.lower()
     if kind == "codes":
