@@ -358,7 +358,7 @@ def _import_keepa(files: list[Path], decimal: str | None, marketplace: str | Non
     total = ImportReport()
     for path in files:
         try:
-            export = KeepaExport(path, marketplace, decimal)
+            export = KeepaExport(path, marketplace, decimal, get_settings().xlsx_max_xml_mb * 1_000_000)
         except (ValueError, UnicodeDecodeError) as exc:
             _fail(f"{path.name}: cannot be read as a Keepa export ({exc})", 2)
         report = import_items(db, export.items())

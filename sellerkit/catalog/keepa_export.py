@@ -262,7 +262,9 @@ class Rows:
         self.observed = self.footer_time or sheet_time or file_time
 
 
-def read_xlsx(path: Path, max_xml_bytes: int = 2 << 30) -> Rows:
+def read_xlsx(path: Path, max_xml_bytes: int = 500_000_000) -> Rows:
+    """The first sheet; a workbook inflating to more than `max_xml_bytes` of XML is refused
+    (SELLERKIT_XLSX_MAX_XML_MB, as for scans) before anything is inflated."""
     from sellerkit.scans.workbook import Workbook
 
     with Workbook(path, max_xml_bytes) as book:
@@ -290,11 +292,11 @@ def _mtime(path: Path) -> datetime:
     return datetime.fromtimestamp(int(path.stat().st_mtime), UTC)
 
 
-def read(path: str | Path) -> Rows:
+def read(path: str | Path, max_xml_bytes: int = 500_000_000) -> Rows:
     path = Path(path)
     name = path.name.lower()
     if name.endswith(".xlsx"):
-        return read_xlsx(path)
+        return read_xlsx(path, max_xml_bytes)
     if name.endswith(".csv"):
         return read_csv(path)
     raise ValueError(f"{path.name}: a Keepa export is .xlsx or .csv")
@@ -322,9 +324,10 @@ class KeepaExport:
     cells are read by `decimal`, by default '.' in XLSX (Excel's numbers) and the row's
     marketplace's in CSV."""
 
-    def __init__(self, path: str | Path, marketplace_code: str | None = None, decimal: str | None = None) -> None:
+    def __init__(self, path: str | Path, marketplace_code: str | None = None, decimal: str | None = None,
+                 max_xml_bytes: int = 500_000_000) -> None:
         self.path = Path(path)
-        self.rows = read(self.path)
+        self.rows = read(self.path, max_xml_bytes)
         self.marketplace_code = marketplace_code
         self.decimal = decimal
         self.warnings: list[str] = []
