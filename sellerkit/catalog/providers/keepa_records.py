@@ -317,13 +317,13 @@ def product_record(product: Mapping[str, Any], replied_at: datetime, *, marketpl
         return value if value is not None else (_last(csv, index) if current is None else None)
 
     put("rank", now(SALES))
-    names = {e.get("catId"): _text(e.get("name")) for e in tree}
+    names = {str(e.get("catId")): _text(e.get("name")) for e in tree}
     main = product.get("salesRankReference")
     sub_ranks = []
     for cat, series in (product.get("salesRanks") or {}).items():
         rank = _value(series[-1]) if isinstance(series, list) and len(series) >= 2 else None
         if rank is not None and str(cat) != str(main):
-            sub_ranks.append({"rank": rank, "title": names.get(int(cat)) or str(cat)})
+            sub_ranks.append({"rank": rank, "title": names.get(str(cat)) or str(cat)})
     put("sales_ranks", sub_ranks)
     put("buybox_price", now(BUY_BOX_SHIPPING))
     put("buybox_price_used", now(BUY_BOX_USED_SHIPPING))
