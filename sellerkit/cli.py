@@ -307,11 +307,18 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
 
 @catalog_app.command("import")
 def catalog_import(
-    files: Annotated[list[Path], typer.Argument(help="JSONL, JSONL.gz or CSV files.", exists=True, dir_okay=False)],
+    files: Annotated[list[Path], typer.Argument(help="JSONL, JSONL.gz or CSV files (with --format keepa: "
+                                                "Keepa Product Viewer exports, XLSX or CSV).",
+                                                exists=True, dir_okay=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     decimal: Annotated[str | None, typer.Option(
         "--decimal", help="Decimal separator of numbers written as text: '.' or ','; default: each "
         "record's marketplace's (',' for DE, FR, IT, ES ...).")] = None,
+    fmt: Annotated[str, typer.Option(
+        "--format", help="catalog: the catalog exchange format (JSONL or CSV, by extension); keepa: "
+        "Keepa Product Viewer exports (XLSX or CSV).")] = "catalog",
+    marketplace: Annotated[Optional[str], typer.Option(
+        help="--format keepa: the marketplace of rows without a Locale column.")] = None,
 ):
     """Import catalog files (upsert by marketplace and ASIN)."""
     from sellerkit.catalog.files import CatalogFile
@@ -320,6 +327,12 @@ def catalog_import(
 
     if decimal not in (None, ".", ","):
         _fail(f"--decimal: expected '.' or ',', got {decimal!r}", 2)
+    if fmt not in ("catalog", "keepa"):
+        _fail(f"--format: expected catalog or keepa, got {fmt!r}", 2)
+    if fmt == "keepa":
+        total = _import_keepa(files, decimal, marketplace)
+        _print_import(total, as_json)
+        return
     db = _db()
     total = ImportReport()
     for path in files:
@@ -339,6 +352,41 @@ def catalog_import(
             report = import_file(db, path, progress, decimal=decimal)
             bar.update(task, completed=path.stat().st_size)
         total.add(report)
+    _print_import(total, as_json)
+
+
+def _import_keepa(files: list[Path], decimal: str | None, marketplace: str | None):
+    """Keepa Product Viewer exports: small files (an export holds a few thousand rows), read
+    whole, then imported like any catalog file."""
+    from sellerkit.catalog.keepa_export import KeepaExport
+    from sellerkit.catalog.service import ImportReport
+    from sellerkit.catalog.tasks import import_items
+    from sellerkit.domain.marketplaces import UnknownMarketplace
+    from sellerkit.domain.marketplaces import marketplace as resolve
+
+    if marketplace is not None:
+        try:
+            marketplace = resolve(marketplace, "--marketplace").code
+        except UnknownMarketplace as exc:
+            _fail(str(exc), 2)
+    db = _db()
+    total = ImportReport()
+    for path in files:
+        try:
+            export = KeepaExport(path, marketplace, decimal, get_settings().xlsx_max_xml_mb * 1_000_000)
+        except (ValueError, UnicodeDecodeError) as exc:
+            _fail(f"{path.name}: cannot be read as a Keepa export ({exc})", 2)
+        report = import_items(db, export.items())
+        report.warnings += len(export.warnings)
+        for w in export.warnings:
+            report.note(f"warning {w}")
+        if export.ignored:
+            report.note(f"{path.name}: columns with no catalog field, not imported: " + ", ".join(export.ignored))
+        total.add(report)
+    return total
+
+
+def _print_import(total, as_json: bool) -> None:
     if as_json:
         print(json.dumps(total.as_dict()))
         return

@@ -201,6 +201,19 @@ def observations_since(reader: Reader, marketplace: str, since) -> list[tuple]:
                        (marketplace, since.strftime("%Y-%m-%d %H:%M:%S") if reader.is_sqlite else since))
 
 
+def provided_stats(reader: Reader, marketplace: str, field: str = "keepa_stats") -> list[tuple[str, dict]]:
+    """`(asin, record[field])` of the marketplace's products whose record carries `field` (a
+    provider's own historical figures, e.g. Keepa's); the text test only narrows the scan."""
+    rows = reader.rows("SELECT asin, data FROM products WHERE marketplace = ? AND data LIKE ?",
+                       (marketplace, f'%"{field}"%'))
+    out = []
+    for asin, data in rows:
+        value = orjson.loads(data).get(field)
+        if isinstance(value, dict):
+            out.append((asin, value))
+    return out
+
+
 # ---- FBA inbound eligibility -----------------------------------------------------------------
 
 E = InboundEligibility.__table__

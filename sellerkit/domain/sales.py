@@ -157,3 +157,37 @@ def historical_frame(observations, now: datetime):
             .alias(f"historical.sales_rank_drops.{period}"),
         ]
     return obs.group_by("asin").agg(columns)
+
+
+PROVIDED_STATS_MAX_AGE = timedelta(days=30)
+
+
+def with_provided_stats(frame, provided: Iterable[tuple[str, dict]], now: datetime,
+                        max_age: timedelta = PROVIDED_STATS_MAX_AGE):
+    """`historical_frame`'s figures, replaced by a provider's own where a catalog record carries
+    them (`keepa_stats`: `{"observed_at", "bsr": {"d30": ...}, "price": ..., ...}`, computed
+    by Keepa over its full history) and they were observed within `max_age`; the figures a
+    provider does not give stay those of the observations (-1 where there are none)."""
+    import polars as pl
+
+    names = [c for c in frame.columns if c != "asin"]
+    rows = []
+    for asin, stats in provided:
+        try:
+            at = datetime.fromisoformat(str(stats.get("observed_at")).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if at.tzinfo is None or now - at > max_age:
+            continue
+        row = {"asin": asin}
+        for name in names:
+            _, stat, period = name.split(".")
+            value = (stats.get(stat) or {}).get(period)
+            row[name] = value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+        rows.append(row)
+    if not rows:
+        return frame
+    given = pl.DataFrame(rows, schema={"asin": pl.String, **{n: pl.Int64 for n in names}}, orient="row") \
+        .unique("asin", keep="last")
+    joined = frame.join(given, on="asin", how="full", coalesce=True, suffix="_provided")
+    return joined.select("asin", *(pl.coalesce(pl.col(f"{n}_provided"), pl.col(n)).fill_null(-1).alias(n) for n in names))

@@ -240,6 +240,7 @@ class Runner:
         now = datetime.now(UTC)
         with self.db.reader() as reader:
             rows = catalog_repo.observations_since(reader, marketplace, now - timedelta(days=180))
+            provided = catalog_repo.provided_stats(reader, marketplace)
         obs = pl.DataFrame(rows, schema=["asin", "observed_at", "buybox_price", "rank", "amazon_in_stock"],
                            orient="row", infer_schema_length=None)
         at = pl.col("observed_at")
@@ -248,5 +249,5 @@ class Runner:
             else at.dt.convert_time_zone("UTC") if rows else at.cast(pl.Datetime("us", "UTC")),
             pl.col("buybox_price").cast(pl.Int64), pl.col("rank").cast(pl.Int64),
             pl.col("amazon_in_stock").cast(pl.Boolean))
-        return sales.historical_frame(obs, now)
+        return sales.with_provided_stats(sales.historical_frame(obs, now), provided, now)
 

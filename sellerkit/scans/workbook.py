@@ -63,6 +63,7 @@ class Workbook:
             raise TooLarge(f"the workbook inflates to {total / 1e6:,.0f} MB of XML ({biggest.filename}: "
                            f"{biggest.file_size / 1e6:,.0f} MB), over the limit of {max_xml_bytes / 1e6:,.0f} MB")
         self.names = {i.filename for i in infos}
+        self.sheet_name: str | None = None  # the first sheet's name, as Excel shows it
         self.sheet = self._first_sheet()
         self._shared: pl.Series | None = None
 
@@ -93,6 +94,7 @@ class Workbook:
         def workbook_start(name: str, attrs: dict[str, str]) -> None:
             if _local(name) == "sheet" and not first:
                 first.extend(v for k, v in attrs.items() if _local(k) == "id")
+                self.sheet_name = attrs.get("name")
 
         def rels_start(name: str, attrs: dict[str, str]) -> None:
             if _local(name) == "Relationship" and "Id" in attrs and "Target" in attrs:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sellerkit.domain import sales
 from sellerkit.domain.sales import estimate, fit_rank_model, from_monthly_sold, from_rank_history, monthly_figures
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -64,3 +65,42 @@ class TestRankModel:
         model = fit_rank_model(self.POINTS, "Toys & Games")
         assert estimate(None, [], NOW, rank=1_000, model=model).method == "bsr_catalog_fit"
         assert estimate(None, [], NOW, rank=None, model=model).method == "none"
+
+
+class TestProvidedStats:
+    """Keepa's own 30/60/90/180-day figures (`keepa_stats` on a catalog record) over those the
+    catalog's observations give."""
+
+    NOW = datetime(2026, 11, 2, tzinfo=UTC)
+
+    def frame(self):
+        import polars as pl
+
+        obs = pl.DataFrame({
+            "asin": ["B000000001"] * 3 + ["B000000002"] * 2,
+            "observed_at": [self.NOW - timedelta(days=d) for d in (1, 2, 50, 1, 2)],
+            "buybox_price": [1000, 1200, 1400, 500, 700], "rank": [90, 100, 80, 10, 20],
+            "amazon_in_stock": [True, False, True, True, True],
+        })
+        return sales.historical_frame(obs, self.NOW)
+
+    def test_a_providers_figures_replace_the_observations_where_given(self):
+        keepa = {"observed_at": "2026-11-01T00:00:00Z", "bsr": {"d30": 1250, "d60": 1300},
+                 "price": {"d90": 2620}, "sales_rank_drops": {"d30": 12}}
+        out = sales.with_provided_stats(self.frame(), [("B000000001", keepa)], self.NOW).sort("asin")
+        one, two = out.row(0, named=True), out.row(1, named=True)
+        assert (one["historical.bsr.d30"], one["historical.bsr.d60"], one["historical.price.d90"]) == (1250, 1300, 2620)
+        assert one["historical.sales_rank_drops.d30"] == 12
+        assert one["historical.price.d30"] == 1100 and one["historical.bsr.d90"] == 90  # the observations'
+        assert two["historical.bsr.d30"] == 15  # no Keepa figures: the observations'
+
+    def test_an_asin_only_a_provider_knows(self):
+        keepa = {"observed_at": "2026-11-01T00:00:00Z", "bsr": {"d30": 77}}
+        out = sales.with_provided_stats(self.frame(), [("B000000009", keepa)], self.NOW)
+        row = out.filter(out["asin"] == "B000000009").row(0, named=True)
+        assert row["historical.bsr.d30"] == 77 and row["historical.price.d30"] == -1
+
+    def test_stale_figures_are_not_used(self):
+        keepa = {"observed_at": "2026-09-01T00:00:00Z", "bsr": {"d30": 1250}}
+        out = sales.with_provided_stats(self.frame(), [("B000000001", keepa)], self.NOW).sort("asin")
+        assert out.row(0, named=True)["historical.bsr.d30"] == 95
