@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from sellerkit import __version__
 from sellerkit.accounts.quotas import Quotas
+from sellerkit.catalog.providers.budget import budgets_for
 from sellerkit.catalog.spapi import SpApiClient
 from sellerkit.config import Settings, get_settings
 from sellerkit.kit.db import Database
@@ -65,7 +66,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.queue = queue
     app.state.quotas = quotas
     results_cache.budget = settings.results_cache_mb * 2**20
-    app.state.spapi = SpApiClient.from_settings(settings)  # unconfigured unless SELLERKIT_SPAPI_* are set
+    # The SELLERKIT_SPAPI_* connection (unconfigured unless they are set), on the process's budgets.
+    app.state.spapi = SpApiClient.from_settings(settings, budgets=budgets_for(settings))
     install_error_handlers(app)
     # Last added runs first: the access log sees every reply, BodyGuard's 413s and 408s included.
     app.add_middleware(BodyGuard, json_limit_kb=settings.json_body_limit_kb, upload_limit_mb=settings.upload_limit_mb,
