@@ -18,7 +18,6 @@ currency than the marketplace's is left out rather than mixed in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -225,7 +224,8 @@ def _int(value: Any) -> int | None:
     return int(d)
 
 
-def _asin(value: Any) -> str | None:
+def asin_of(value: Any) -> str | None:
+    """The normalised ASIN in `value`, None if it is not one."""
     try:
         return ids.parse_asin(value)
     except (ids.InvalidIdentifier, TypeError):
@@ -352,7 +352,7 @@ def catalog_item_record(item: dict, marketplace_code: str, observed_at: datetime
     """A Catalog Items 2022-04-01 `Item` as a catalog-format product record (kind `catalog`);
     None when it has no valid ASIN or no title (a record the catalog would reject)."""
     mp = marketplace(marketplace_code)
-    asin = _asin(item.get("asin"))
+    asin = asin_of(item.get("asin"))
     if asin is None:
         return None
     attributes = item.get("attributes") if isinstance(item.get("attributes"), dict) else {}
@@ -407,13 +407,14 @@ def catalog_item_record(item: dict, marketplace_code: str, observed_at: datetime
     for relationship in _for_marketplace(item.get("relationships"), mp).get("relationships") or []:
         if not isinstance(relationship, dict) or relationship.get("type", "VARIATION") != "VARIATION":
             continue
-        parents = [a for a in map(_asin, relationship.get("parentAsins") or []) if a]
-        children = [a for a in map(_asin, relationship.get("childAsins") or []) if a]
+        parents = [a for a in map(asin_of, relationship.get("parentAsins") or []) if a]
+        children = [a for a in map(asin_of, relationship.get("childAsins") or []) if a]
         if parents and "parent_asin" not in rec:
             rec["parent_asin"] = parents[0]
-        if children:
+        for child in children:
             listed = rec.setdefault("variations_list", [])
-            listed += [c for c in children if c not in listed]
+            if child not in listed:
+                listed.append(child)
     if rec.get("variations_list"):
         rec["number_of_variations"] = len(rec["variations_list"])
 
@@ -478,7 +479,8 @@ def competitive_pricing_record(entry: dict, marketplace_code: str, observed_at: 
     observation record); (None, None) when its status is not Success.
 
     - `buybox_price` / `buybox_price_used`: CompetitivePriceId 1 (New Buy Box) / 2 (Used Buy
-      Box), landed, consumer (B2C) price without quantity tier;
+      Box; another id goes by its condition), landed, consumer (B2C) price without quantity
+      tier;
     - `total_offers_count`: the `Any` offer-listing count, else the sum over conditions;
       `new_offers_count` (an extra field, and the observation's): the `New` count;
     - `rank`: the display group's sales rank (numeric ids are sub-categories, left to the
@@ -488,7 +490,7 @@ def competitive_pricing_record(entry: dict, marketplace_code: str, observed_at: 
     if not isinstance(entry, dict) or entry.get("status") != "Success":
         return None, None
     product = entry.get("Product") if isinstance(entry.get("Product"), dict) else {}
-    asin = _asin(entry.get("ASIN")) or _asin(
+    asin = asin_of(entry.get("ASIN")) or asin_of(
         ((product.get("Identifiers") or {}).get("MarketplaceASIN") or {}).get("ASIN"))
     if asin is None:
         return None, None
@@ -498,6 +500,8 @@ def competitive_pricing_record(entry: dict, marketplace_code: str, observed_at: 
         if not isinstance(price, dict) or price.get("offerType", "B2C") != "B2C" or price.get("quantityTier"):
             continue
         field = {"1": "buybox_price", "2": "buybox_price_used"}.get(str(price.get("CompetitivePriceId")))
+        if field is None:  # an id Amazon does not document (the sandbox's): go by the condition
+            field = {"new": "buybox_price", "used": "buybox_price_used"}.get(str(price.get("condition", "")).lower())
         if field and field not in rec:
             landed = _landed(price.get("Price"), mp.currency)
             if landed is not None:
@@ -541,7 +545,7 @@ def item_offers_record(payload: dict, marketplace_code: str, observed_at: dateti
     mp = marketplace(marketplace_code)
     if not isinstance(payload, dict):
         return None
-    asin = _asin(payload.get("ASIN")) or _asin((payload.get("Identifier") or {}).get("ASIN"))
+    asin = asin_of(payload.get("ASIN")) or asin_of((payload.get("Identifier") or {}).get("ASIN"))
     if asin is None:
         return None
     rec: dict[str, Any] = {"marketplace": mp.code, "asin": asin}
@@ -593,20 +597,22 @@ def item_offers_record(payload: dict, marketplace_code: str, observed_at: dateti
 # ---- Product Fees v0: getMyFeesEstimates -------------------------------------------------------
 
 
-def fees_record(result: dict, marketplace_code: str, observed_at: datetime, *,
+def fees_record(result: dict, marketplace_code: str, observed_at: datetime, *, asin: str | None = None,
                 price: int | None = None, fulfilment: str | None = None) -> dict | None:
     """One `FeesEstimateResult` with Status Success as a product record of kind `fees`:
     `amazon_fees = {price, currency, fulfilment, total, referral, fba, closing, per_item,
     other}`, all integers in minor units. Each FeeDetail counts at its FinalFee (after
     promotions); FeeTypes not in FEE_PARTS, and any difference between the parts and Amazon's
     total, are `other`, so the parts always add up to `total`. `price` and `fulfilment` are
-    what was asked (default: what the reply's identifier says). None for another status."""
+    what was asked, and `asin` the ASIN it was asked for (default: what the reply's identifier
+    says). None for another status."""
     mp = marketplace(marketplace_code)
     if not isinstance(result, dict) or result.get("Status") != "Success":
         return None
     ident = result.get("FeesEstimateIdentifier") if isinstance(result.get("FeesEstimateIdentifier"), dict) else {}
     estimate = result.get("FeesEstimate") if isinstance(result.get("FeesEstimate"), dict) else {}
-    asin = _asin(ident.get("IdValue")) if ident.get("IdType", "ASIN") == "ASIN" else None
+    if asin is None:
+        asin = asin_of(ident.get("IdValue")) if ident.get("IdType", "ASIN") == "ASIN" else None
     if asin is None:
         return None
     total = money(estimate.get("TotalFeesEstimate"), mp.currency)
@@ -683,15 +689,8 @@ def eligibility_record(payload: dict, asin: str, marketplace_code: str, observed
     if not isinstance(payload, dict) or not isinstance(payload.get("isEligibleForProgram"), bool):
         return None
     codes = [str(c) for c in payload.get("ineligibilityReasonList") or []]
-    rec = {"marketplace": mp.code, "asin": _asin(payload.get("asin")) or ids.parse_asin(asin),
+    rec = {"marketplace": mp.code, "asin": asin_of(payload.get("asin")) or ids.parse_asin(asin),
            "inbound_eligibility": {"program": str(payload.get("program") or "INBOUND"),
                                    "eligible": payload["isEligibleForProgram"], "ineligible_codes": codes}}
     return _stamp(rec, "eligibility", "getItemEligibilityPreview", observed_at)
 
-
-def unique(values: Iterable[str]) -> list[str]:
-    out: list[str] = []
-    for v in values:
-        if v not in out:
-            out.append(v)
-    return out

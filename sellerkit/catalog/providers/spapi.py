@@ -333,7 +333,7 @@ class SpApiProvider:
         self.max_retries = max_retries
         self.clock = clock
         self._sleep = sleep
-        self._now = now or (lambda: datetime.now(UTC))
+        self._now = now or (lambda: datetime.now(UTC).replace(microsecond=0))
         self._transport = transport
         self._loop_state: _Loop | None = None
         self._token: tuple[str, float] | None = None  # (access token, renew at clock())
@@ -588,7 +588,7 @@ class SpApiProvider:
             found: set[str] = set()
             for item in items:
                 record = ar.catalog_item_record(item, mp.code, observed)
-                asin = record["asin"] if record else ar._asin(item.get("asin"))
+                asin = record["asin"] if record else ar.asin_of(item.get("asin"))
                 if asin is None:
                     continue
                 keys = {asin} if id_type == "ASIN" else ar.identifier_keys(item, mp)
@@ -653,7 +653,7 @@ class SpApiProvider:
             for entry in entries if isinstance(entries, list) else []:
                 if not isinstance(entry, dict):
                     continue
-                asin = ar._asin(entry.get("ASIN"))
+                asin = ar.asin_of(entry.get("ASIN"))
                 if asin not in batch:
                     continue
                 answered.add(asin)
@@ -698,7 +698,7 @@ class SpApiProvider:
                         continue
                     inner = resp.get("body") if isinstance(resp.get("body"), dict) else {}
                     payload = inner.get("payload") if isinstance(inner.get("payload"), dict) else {}
-                    asin = (ar._asin((resp.get("request") or {}).get("Asin")) or ar._asin(payload.get("ASIN"))
+                    asin = (ar.asin_of((resp.get("request") or {}).get("Asin")) or ar.asin_of(payload.get("ASIN"))
                             or (pending[i] if i < len(pending) else None))
                     if asin not in pending or asin in answered:
                         continue
@@ -773,8 +773,10 @@ class SpApiProvider:
                     continue
                 answered.add(index)
                 it = batch[index]
-                record = ar.fees_record(result, mp.code, observed, price=it.price, fulfilment=it.fulfilment)
-                if record is not None and record["asin"] == it.asin:
+                ident_asin = ar.asin_of(ident.get("IdValue"))
+                record = None if ident_asin not in (None, it.asin) else ar.fees_record(
+                    result, mp.code, observed, asin=it.asin, price=it.price, fulfilment=it.fulfilment)
+                if record is not None:
                     run.answer.records.append(record)
                     continue
                 status, message = ar.fees_error(result)
