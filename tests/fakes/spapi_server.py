@@ -35,9 +35,10 @@ Faults: with probability `fault_rate` a call that passed the limit gets a 429 or
 anyway (seeded, so a run repeats). `revoke_tokens()` makes every access token issued so far
 answer 401 (a revoked or expired token); `revoke_refresh_token()` makes LWA refuse a seller.
 
-Counters: `calls[operation]`, `seller_calls[(refresh token, operation)]`, `throttled` (429s
-sent, limit and faults), `failed` (5xx sent), `tokens_issued`, `log` (every SP-API request:
-operation, query, body).
+Counters: `calls[operation]` (every request, refused ones too), `seller_calls[(refresh token,
+operation)]` (those with a valid token), `throttled` (429s sent, limit and faults), `failed` (5xx
+sent), `tokens_issued`, `log` (every request answered: operation, query, body, seller) and
+`answered(operation)` (how many of those).
 """
 
 from __future__ import annotations
@@ -637,7 +638,8 @@ class FakeSpApi:
         Handler.fake = fake
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-spapi", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-spapi", daemon=True)
         self._thread.start()
         return self
 
@@ -680,6 +682,11 @@ class FakeSpApi:
         for op, (rate, burst) in self.plans.items():
             budgets.follow("spapi", op, account_id, rate, burst)
 
+    def answered(self, operation: str) -> int:
+        """Requests of `operation` that got past the token check, the limit and the faults."""
+        with self._lock:
+            return sum(1 for entry in self.log if entry["operation"] == operation)
+
     def minimum_seconds(self, operation: str, calls: int) -> float:
         """The least time `calls` calls of `operation` take by one seller under its plan."""
         rate, burst = self.plans[operation]
@@ -701,7 +708,6 @@ class FakeSpApi:
         limit = {"x-amzn-RateLimit-Limit": f"{rate:g}"}
         now = time.monotonic()
         with self._lock:
-            self.calls[operation] += 1
             self.seller_calls[(seller, operation)] += 1
             bucket = self._buckets.setdefault((seller, operation), _Bucket(burst, now))
             bucket.tokens = min(burst, bucket.tokens + (now - bucket.at) * rate)
@@ -737,6 +743,8 @@ class FakeSpApi:
         operation = ROUTES.get((method, path))
         if operation is None:
             return _Reply(404, {"errors": [{"code": "NotFound", "message": f"No operation at {method} {path}"}]})
+        with self._lock:
+            self.calls[operation] += 1
         seller = self._seller(token)
         self._admit(seller, operation)
         with self._lock:
