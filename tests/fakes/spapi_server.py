@@ -624,6 +624,7 @@ class FakeSpApi:
         self._tokens: dict[str, str] = {}  # access token -> refresh token (the seller)
         self._revoked: set[str] = set()
         self._refused: set[str] = set()
+        self._items: dict[tuple[str, str], dict] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -807,7 +808,9 @@ class FakeSpApi:
         page = found[offset:offset + size]
         items = []
         for p in page:
-            full = catalog_item(p, mp_id, currency)
+            full = self._items.get((p.asin, mp_id))
+            if full is None:  # built once per product and marketplace: replies are only read
+                full = self._items[(p.asin, mp_id)] = catalog_item(p, mp_id, currency)
             items.append({"asin": p.asin, **{k: v for k, v in full.items() if k in included}})
         reply: dict[str, Any] = {"numberOfResults": len(found), "items": items,
                                  "refinements": {"brands": [], "classifications": []}}

@@ -14,9 +14,10 @@ for every model object it builds).
 - Every attempt of every call first takes a slot of the account's budget for the operation
   (`Budgets.acquire("spapi", operation, account_id)`), so the pace is shared by every job and
   process; a reply's `x-amzn-RateLimit-Limit` header sets the budget's rate (`follow`), and a
-  429 pushes the budget back (`throttled`) by its Retry-After, or 1, 2, 4 ... seconds, before
-  the call is tried again. 5xx replies and network failures are retried after the same
-  backoff. A 429 or 5xx reaches the caller only when `max_retries` retries are spent.
+  429 pushes the budget back (`throttled`) by its Retry-After, or 1, 2, 4 ... intervals of the
+  operation's rate, before the call is tried again. 5xx replies and network failures are
+  retried after 1, 2, 4 ... seconds. A 429 or 5xx reaches the caller only when `max_retries`
+  retries are spent.
 
 Operations (paths, parameters and bodies from the official models):
 
@@ -93,7 +94,7 @@ INCLUDED_DATA = ("identifiers", "dimensions", "salesRanks", "relationships", "im
 BATCH = {"catalog": 20, "pricing": 20, "offers": 20, "fees": 20, "restrictions": 1, "eligibility": 1}
 # Calls of one kind in flight at once within one provider call: enough to hide the reply time
 # under the budget's pace (the budget, not this, sets the rate).
-CONCURRENCY = {"catalog": 2, "pricing": 2, "offers": 2, "fees": 2, "restrictions": 10, "eligibility": 2}
+CONCURRENCY = {"catalog": 4, "pricing": 2, "offers": 2, "fees": 2, "restrictions": 10, "eligibility": 2}
 MAX_PAGES = 10  # searchCatalogItems pages followed for one batch of 20 identifiers
 RESTRICTION_CONDITION = "new_new"
 TOKEN_MARGIN = 60.0  # seconds before expiry at which a cached access token is renewed
@@ -337,6 +338,7 @@ class SpApiProvider:
         self._transport = transport
         self._loop_state: _Loop | None = None
         self._token: tuple[str, float] | None = None  # (access token, renew at clock())
+        self._rates: dict[str, float] = {}  # operation -> rate its last x-amzn-RateLimit-Limit said
         self.batch = dict(BATCH)
         kinds = {"catalog", "pricing", "offers", "fees", "eligibility"}
         if self.seller_id:
@@ -401,7 +403,16 @@ class SpApiProvider:
             except ValueError:
                 return
             if rate > 0:
+                self._rates[operation] = rate
                 self.budgets.follow(PROVIDER, operation, self.account_id, rate)
+
+    def _throttle_wait(self, operation: str, attempt: int) -> float:
+        """How far a 429 without Retry-After pushes the budget back: 1, 2, 4 ... intervals of
+        the operation's rate (the last header's, else the documented one), at most MAX_BACKOFF
+        seconds. In intervals, not seconds: a 429 after a slot taken a moment early (the jitter
+        of the network) costs one slot, not a second of a fast plan."""
+        rate = self._rates.get(operation) or self.budgets.limits(PROVIDER, operation)[0]
+        return min(MAX_BACKOFF, 2.0**attempt / rate)
 
     async def _send(self, what: str, request: Callable[[], Awaitable[httpx.Response]],
                     budget: str | None = None) -> httpx.Response:
@@ -426,6 +437,8 @@ class SpApiProvider:
                 code, message = _errors_of(response)
                 wait = _retry_after(response)
                 if response.status_code == 429:
+                    if wait is None and budget is not None:
+                        wait = self._throttle_wait(budget, attempt)
                     failure = SpApiThrottled(
                         f"{what}: Amazon throttled the request (429 {code or 'QuotaExceeded'}: {message}) "
                         f"{attempt + 1} times; try again later",
