@@ -447,3 +447,29 @@ class TestFakeServer:
         with FakeSpApi(products=1) as fake:
             reply = httpx.post(fake.token_url, data={"grant_type": "client_credentials"})
             assert reply.status_code == 400 and reply.json()["error"] == "invalid_request"
+
+
+class TestThreads:
+    def test_one_provider_serves_jobs_in_several_threads(self, amazon):
+        import threading
+
+        p = provider(amazon)
+        asins = [x.asin for x in amazon.products[:40]]
+        results: list[Answer] = []
+
+        def job(chunk: list[str]) -> None:
+            async def go():
+                try:
+                    return await p.pricing("US", chunk)
+                finally:
+                    await p.aclose()
+
+            results.append(asyncio.run(go()))
+
+        threads = [threading.Thread(target=job, args=(asins[i::2],)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sorted(r["asin"] for a in results for r in a.records) == sorted(asins)
+        assert not any(a.failures for a in results)

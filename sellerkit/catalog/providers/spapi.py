@@ -36,7 +36,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -248,9 +250,9 @@ Sleep = Callable[[float], Awaitable[Any]]
 
 @dataclass
 class _Loop:
-    """What must not cross event loops: the HTTP client and the token lock."""
+    """What must not cross event loops: the HTTP client and the token lock (no reference to
+    the loop itself: it is the weak key these are kept under)."""
 
-    loop: asyncio.AbstractEventLoop
     http: httpx.AsyncClient
     token_lock: asyncio.Lock
 
@@ -336,7 +338,8 @@ class SpApiProvider:
         self._sleep = sleep
         self._now = now or (lambda: datetime.now(UTC).replace(microsecond=0))
         self._transport = transport
-        self._loop_state: _Loop | None = None
+        self._loop_states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Loop] = weakref.WeakKeyDictionary()
+        self._states_lock = threading.Lock()
         self._token: tuple[str, float] | None = None  # (access token, renew at clock())
         self._rates: dict[str, float] = {}  # operation -> rate its last x-amzn-RateLimit-Limit said
         self.batch = dict(BATCH)
@@ -370,24 +373,24 @@ class SpApiProvider:
         return self.credentials
 
     def _state(self) -> _Loop:
-        """The HTTP client and token lock of the running event loop (a job that calls through
-        `asyncio.run` gets its own; the old loop's client is dropped, it cannot be awaited)."""
+        """The HTTP client and token lock of the running event loop: one provider serves jobs
+        in several threads, each with its own loop (an httpx client and an asyncio lock belong
+        to one loop). A loop's state goes with the loop."""
         loop = asyncio.get_running_loop()
-        st = self._loop_state
-        if st is None or st.loop is not loop:
-            http = httpx.AsyncClient(transport=self._transport, timeout=self.timeout,
-                                     headers={"user-agent": USER_AGENT})
-            st = self._loop_state = _Loop(loop, http, asyncio.Lock())
-        return st
+        with self._states_lock:
+            st = self._loop_states.get(loop)
+            if st is None:
+                http = httpx.AsyncClient(transport=self._transport, timeout=self.timeout,
+                                         headers={"user-agent": USER_AGENT})
+                st = self._loop_states[loop] = _Loop(http, asyncio.Lock())
+            return st
 
     async def aclose(self) -> None:
-        st, self._loop_state = self._loop_state, None
+        """Close the running loop's HTTP client (other loops' clients close with their loops)."""
+        with self._states_lock:
+            st = self._loop_states.pop(asyncio.get_running_loop(), None)
         if st is not None:
-            try:
-                if st.loop is asyncio.get_running_loop():
-                    await st.http.aclose()
-            except RuntimeError:
-                pass
+            await st.http.aclose()
 
     # ---- plumbing ------------------------------------------------------------------------------
 
