@@ -122,10 +122,15 @@ class TestMatch:
         known = amazon.products[0]
         unknown = [ids.parse(c) for c in unknown_codes(2, amazon.seed)]
         isbn = ids.parse("9780131103627")
-        answer = ask(provider(amazon), "match", "US", [code_of(known), *unknown, isbn])
+        jan = ids.parse("4901234567894")  # sent as an EAN outside Japan, named as what it is
+        answer = ask(provider(amazon), "match", "US", [code_of(known), *unknown, isbn, jan, ids.parse("0" + unknown[0].value)])
         assert answer.matches == {known.key: [known.asin]}
         assert answer.misses == {**{u.key: "Amazon has no product with this UPC in US" for u in unknown},
-                                 isbn.key: "Amazon has no product with this ISBN in US"}
+                                 isbn.key: "Amazon has no product with this ISBN in US",
+                                 jan.key: "Amazon has no product with this JAN in US"}
+        # the EAN-13 spelling of an unknown UPC was not asked again
+        asked = [code for c in amazon.log for code in c["query"]["identifiers"][0].split(",")]
+        assert len(asked) == len(set(asked)) == 5
 
     def test_one_call_per_twenty_codes_of_a_type_with_the_included_data(self, amazon):
         shared_codes = {p.key for p in amazon.products[49::50]}  # a page of 20 codes may hold 21 items

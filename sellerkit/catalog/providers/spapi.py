@@ -586,11 +586,13 @@ class SpApiProvider:
         self._require_credentials()
         mp = _marketplace(marketplace)
         groups: dict[str, dict[str, str]] = {}  # identifiersType -> {value sent: key}
+        labels: dict[str, str] = {}  # key -> what the seller's code is (UPC, EAN, JAN ...)
         for ident in codes:
+            if ident.key in labels:  # another spelling of a code already asked
+                continue
+            labels[ident.key] = _SEARCH_TYPE[ident.kind]
             id_type, value = search_form(ident, mp.code)
-            group = groups.setdefault(id_type, {})
-            if ident.key not in group.values():
-                group[value] = ident.key
+            groups.setdefault(id_type, {})[value] = ident.key
         batches = [(t, chunk) for t, group in groups.items()
                    for chunk in self._chunks(list(group.items()), BATCH["catalog"])]
         run = _Run()
@@ -618,7 +620,7 @@ class SpApiProvider:
                     run.answer.records.append(record)
             for _, key in pairs:
                 if key not in found:
-                    run.answer.misses[key] = f"Amazon has no product with this {id_type} in {mp.code}"
+                    run.answer.misses[key] = f"Amazon has no product with this {labels[key]} in {mp.code}"
 
         return await run.each(batches, lambda b: [key for _, key in b[1]], work, CONCURRENCY["catalog"])
 
