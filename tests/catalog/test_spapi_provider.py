@@ -478,3 +478,30 @@ class TestThreads:
             t.join(60)
         assert sorted(r["asin"] for a in results for r in a.records) == sorted(asins)
         assert not any(a.failures for a in results)
+
+
+class TestInboundEligibilityRoute:
+    def test_the_route_asks_the_fake_through_the_settings(self, amazon, sqlite_db, tmp_path):
+        """SELLERKIT_SPAPI_ENDPOINT and SELLERKIT_SPAPI_LWA_URL point the default connection at
+        the fake: `GET /api/v3/inbound-eligibility` answers with Amazon's (the fake's) verdict."""
+        from sellerkit.accounts.service import keys
+        from sellerkit.config import Settings
+        from tests.conftest import make_client
+
+        settings = Settings(data_dir=tmp_path, demo=False, embedded_worker=False,
+                            spapi_refresh_token=CREDS.refresh_token, spapi_client_id=CREDS.client_id,
+                            spapi_client_secret=CREDS.client_secret, spapi_endpoint=amazon.url,
+                            spapi_lwa_url=amazon.token_url)
+        with sqlite_db.session(write=True) as s:
+            key = keys.create(s, name="seller", plan="pro", account=None).key
+        hazmat = next(p for p in amazon.products if p.hazmat)
+        fine = next(p for p in amazon.products if not p.hazmat)
+        with make_client(sqlite_db, settings) as client:
+            r = client.get("/api/v3/inbound-eligibility", params={"asins": f"{hazmat.asin},{fine.asin}"},
+                           headers={"X-Api-Key": key})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (body[hazmat.asin]["source"], body[hazmat.asin]["eligible"], body[hazmat.asin]["ineligible_codes"]) == (
+            "sp-api", False, ["FBA_INB_0016"])
+        assert (body[fine.asin]["source"], body[fine.asin]["eligible"]) == ("sp-api", True)
+        assert amazon.tokens_issued == 1 and amazon.answered("getItemEligibilityPreview") == 2
