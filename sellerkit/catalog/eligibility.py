@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from sellerkit.catalog import repository as repo
 from sellerkit.catalog.repository import StoredEligibility
-from sellerkit.catalog.spapi import SpApiClient, SpApiError, SpApiInvalidInput, SpApiNotFound
+from sellerkit.catalog.providers.spapi import SpApiError, SpApiInvalidInput, SpApiNotFound, SpApiProvider
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain.eligibility import inbound_eligibility as estimate
 from sellerkit.domain.marketplaces import Marketplace, UnknownMarketplace, marketplace
@@ -70,7 +70,7 @@ class EligibilityService:
         self,
         session: Session,
         reader: Reader,
-        spapi: SpApiClient,
+        spapi: SpApiProvider,
         marketplace_code: str,
         asins: Sequence[str],
         *,
@@ -108,7 +108,7 @@ class EligibilityService:
         return {asin: out[asin] for asin in wanted}
 
     async def _ask_amazon(
-        self, spapi: SpApiClient, mp: Marketplace, asins: list[str], budget: float, now: datetime
+        self, spapi: SpApiProvider, mp: Marketplace, asins: list[str], budget: float, now: datetime
     ) -> tuple[list[StoredEligibility], dict[str, str]]:
         """Amazon's answers for as many of `asins` as the budget allows, and why the others
         have none. A failure that is not about one ASIN (credentials, throttling, an outage)

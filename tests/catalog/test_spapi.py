@@ -153,16 +153,20 @@ class TestItemEligibilityPreview:
         assert time.sleeps == [1.0, 1.0]
 
     def test_rate_limit_header_sets_the_pace(self):
+        # The pace is the budget's: the first reply says 4/s, and `follow` re-prices what was
+        # already reserved at the documented 1/s at the new rate, so every later call waits 0.25 s.
         amazon, time = FakeAmazon(replies={"B000000001": [(200, OK, {"x-amzn-RateLimit-Limit": "4.0"})]}), FakeTime()
         client = amazon.client(time)
 
-        async def two():
-            for _ in range(2):
+        async def three():
+            for _ in range(3):
                 await client.item_eligibility_preview("B000000001", "US")
             await client.aclose()
 
-        run(two())
-        assert time.sleeps == [0.25]
+        run(three())
+        assert time.sleeps == [0.25, 0.25]
+        (state,) = client.budgets.states()
+        assert (state.key.operation, state.rate, state.source) == ("getItemEligibilityPreview", 4.0, "reply")
 
 
 class TestRetries:

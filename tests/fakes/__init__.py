@@ -1,0 +1,1 @@
+"""Stand-ins for outside services that tests and benchmarks run against (never the internet)."""
