@@ -59,6 +59,14 @@ FIELDS: dict[str, tuple[str, pl.DataType]] = {
     "package_dimensions": ("dimensions.package_dimensions", _DIMS),
     "item_dimensions": ("dimensions.item_dimensions", _DIMS),
     "identifiers": ("identifiers", pl.Struct({f: pl.List(pl.String) for f in FAMILIES})),
+    # live data a provider wrote (never shown as they are): the marketplace's own fee estimate
+    # at a price, and whether the seller may list the product
+    "amazon_fees": ("_amazon_fees", pl.Struct({"price": pl.Int64, "currency": pl.String, "fulfilment": pl.String,
+                                               **{f: pl.Int64 for f in ("total", "referral", "fba", "closing",
+                                                                         "per_item", "other")}})),
+    "restrictions": ("_restrictions", pl.Struct({"condition": pl.String, "restricted": pl.Boolean,
+                                                 "reasons": pl.List(pl.Struct({"code": pl.String,
+                                                                               "message": pl.String}))})),
 }
 _SCHEMA = {name: dtype for name, (_, dtype) in FIELDS.items()}
 
@@ -82,6 +90,9 @@ def decode(records: list[str]) -> pl.DataFrame:
         else:
             out.append(pl.col(name).alias(column))
     return raw.select(out)
+
+
+_COLUMNS = decode([]).columns
 
 
 class Snapshots:
@@ -120,7 +131,10 @@ class Snapshots:
         products, keys = _paths(data_dir, marketplace, revision)
         if not (products.exists() and keys.exists()):
             return None
-        return CatalogFrame(marketplace, revision, pl.read_ipc(products), pl.read_ipc(keys))
+        frame = pl.read_ipc(products)
+        if frame.columns != _COLUMNS:  # written by an earlier version: rebuilt with today's fields
+            return None
+        return CatalogFrame(marketplace, revision, frame, pl.read_ipc(keys))
 
     @staticmethod
     def _build(db: Database, data_dir: Path, marketplace: str, revision: int) -> CatalogFrame:
