@@ -82,6 +82,7 @@ OPERATIONS: dict[str, dict[str, str]] = {
 TOKEN_OPERATIONS = {"tokens"}  # budgets counted per product, not per call
 PARALLEL_CALLS = 2  # calls of one operation in flight at once (their budget still paces them)
 SQL_CHUNK = 900  # values in one IN (...)
+TICK = 0.5  # seconds: at least this often progress is reported while nothing is answered
 
 Progress = Callable[[dict], Any]
 
@@ -257,7 +258,7 @@ class _Run:
 
     async def _tick(self) -> None:
         while True:
-            await asyncio.sleep(self.live.progress_every)
+            await asyncio.sleep(max(self.live.progress_every, TICK))
             self._report(force=True)
 
     async def _work(self, lane: str, i: int) -> None:
@@ -343,9 +344,13 @@ class _Run:
         if last:
             for code in misses:
                 reason = self.first_miss[(lane, code)][1]
-                self.outcome.misses[kind][code] = reason
                 stage["done"] += 1
-                stage["missed"] += 1
+                if code in remember:
+                    self.outcome.misses[kind][code] = reason
+                    stage["missed"] += 1
+                else:  # an earlier provider could not be asked: not known to be unknown
+                    self.outcome.failures[kind][code] = reason
+                    stage["failed"] += 1
             for code, reason in failures.items():
                 first = self.first_miss.get((lane, code))
                 self.outcome.failures[kind][code] = first[1] if first else reason
