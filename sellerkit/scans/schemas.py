@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from sellerkit.calculator.schemas import MAX_DOLLARS, MultipackPrepCost
 from sellerkit.domain import filters, results
@@ -82,8 +83,9 @@ class Options(BaseModel):
             try:
                 filters.parse_filters(items, "products", result_columns(bool(info.data.get("pull_historical_data"))),
                                       key="enrich_filter")
-            except filters.FilterError as exc:
-                raise ValueError(str(exc)) from None
+            except filters.FilterError as exc:  # `enrich_filter[0].name: ...`, under the field's own name
+                raise PydanticCustomError("enrich_filter", "{message}",
+                                          {"message": str(exc).removeprefix("enrich_filter")}) from None
         return items
 
 
