@@ -93,6 +93,8 @@ def decode(records: list[str]) -> pl.DataFrame:
 
 
 _COLUMNS = decode([]).columns
+# Column groups of live data a snapshot leaves out while no product has any (scans join fewer columns)
+OPTIONAL = ("_amazon_fees", "_restrictions")
 
 
 class Snapshots:
@@ -132,8 +134,8 @@ class Snapshots:
         if not (products.exists() and keys.exists()):
             return None
         frame = pl.read_ipc(products)
-        if frame.columns != _COLUMNS:  # written by an earlier version: rebuilt with today's fields
-            return None
+        if [c for c in _COLUMNS if c in frame.columns or not c.startswith(OPTIONAL)] != frame.columns:
+            return None  # written by an earlier version: rebuilt with today's fields
         return CatalogFrame(marketplace, revision, frame, pl.read_ipc(keys))
 
     @staticmethod
@@ -146,6 +148,10 @@ class Snapshots:
                          for rows in repo.identifier_key_chunks(reader, marketplace, KEY_CHUNK)]
         products = pl.concat(parts).rechunk() if parts else decode([])
         del parts
+        for group in OPTIONAL:  # no product has that live data: a scan carries nothing for it
+            columns = [c for c in products.columns if c.startswith(f"{group}.")]
+            if all(products.get_column(c).null_count() == products.height for c in columns):
+                products = products.drop(columns)
         keys = pl.concat(key_parts).unique(maintain_order=True) if key_parts else pl.DataFrame(schema=key_schema)
         folder = data_dir / "catalog"
         folder.mkdir(parents=True, exist_ok=True)
