@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from datetime import timedelta
 
-import orjson
 import pytest
 import sqlalchemy as sa
 

@@ -250,7 +250,8 @@ class TestFeeCrossCheck:
         live.rerun(account, scan_id)
         live.runner().run(scan_id)
         rows = live.rows(account, scan_id).sort("asin")
-        local = [r["amazon_fees.total"] - (r["amazon_fees.inbound_placement_fee"] or 0) for r in rows.iter_rows(named=True)]
+        local = [r["amazon_fees.total"] - (r["amazon_fees.inbound_placement_fee"] or 0)
+                 for r in rows.iter_rows(named=True)]
         amazon = rows.get_column("fees.amazon_total").to_list()
         assert amazon == [2001 * 15 // 100 + local_fba[0], 2002 * 15 // 100 + local_fba[1] + 100]
         assert amazon[0] == local[0]  # the same referral rate and FBA fee
@@ -262,9 +263,9 @@ class TestFeeCrossCheck:
         mismatched = scans.results(scan, live.tmp_path, ResultsQuery(filter=[
             {"name": "amazon_mismatch", "operator": "=", "value": True}]))
         assert [p["asin"] for p in mismatched["data"]] == ["B000000002"]
-        assert mismatched["data"][0]["fees"] == {"amazon_total": amazon[1],
-                                                 "amazon_difference_percent": rows["fees.amazon_difference_percent"][1],
-                                                 "amazon_mismatch": True}
+        assert mismatched["data"][0]["fees"] == {
+            "amazon_total": amazon[1], "amazon_difference_percent": rows["fees.amazon_difference_percent"][1],
+            "amazon_mismatch": True}
 
     def test_an_estimate_at_another_price_is_not_compared(self, live, account):
         import_records(live.db, [product("B000000001", title="Old", identifiers={"upc": [upc(1)]},

@@ -49,7 +49,7 @@ from sellerkit.catalog import repository as catalog_repo
 from sellerkit.catalog.providers.base import Answer, PricedItem, Provider
 from sellerkit.catalog.providers.budget import BudgetKey, Budgets, BudgetState, budgets_for
 from sellerkit.catalog.providers.models import ProviderMiss
-from sellerkit.catalog.records import _Drop, format_timestamp, index_of, merge, parse_timestamp
+from sellerkit.catalog.records import format_timestamp, index_of, merge, parse_timestamp
 from sellerkit.catalog.service import catalog, prepare_batch
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain.profit import sale_price
@@ -286,7 +286,8 @@ class _Run:
                 raise
             except Exception as exc:  # noqa: BLE001 - a provider's fault fails its batch, not the run
                 log.warning("%s %s for %d codes failed", provider.name, lane, len(batch), exc_info=True)
-                answer = Answer(failures={item.code: f"{provider.name}: {type(exc).__name__}: {exc}" for item in batch})
+                why = f"{provider.name}: {type(exc).__name__}: {exc}"
+                answer = Answer(failures={item.code: why for item in batch})
             await self._absorb(lane, i, batch, answer)
         finally:
             feed = self.feeds[lane][i]
@@ -408,7 +409,8 @@ class _Run:
             return []
         out = []
         for record in records:
-            observed = ((record.get("provenance") or {}).get(kind) or {}).get("observed_at") or record.get("updated_at")
+            seen = (record.get("provenance") or {}).get(kind) or {}
+            observed = seen.get("observed_at") or record.get("updated_at")
             if not observed:
                 continue
             obs = {"type": "observation", "marketplace": self.mp, "asin": record["asin"], "observed_at": observed}
@@ -477,7 +479,7 @@ class _Run:
             return True
         try:
             observed = parse_timestamp(entry.get("observed_at"))
-        except _Drop:
+        except ValueError:  # unreadable: ask again
             return True
         if self._now() - observed > self.live.ttl[kind]:
             return True
@@ -526,7 +528,8 @@ class _Run:
         stored, with why."""
         rejected: dict[str, str] = {}
         items: list[dict] = []
-        untitled = [r["asin"] for r in records if not r.get("title") and not (self.known.get(r["asin"]) or {}).get("title")]
+        untitled = [r["asin"] for r in records
+                    if not r.get("title") and not (self.known.get(r["asin"]) or {}).get("title")]
         with self.live.db.session(write=True) as session:
             stored = catalog_repo.existing(session, self.mp, untitled) if untitled else {}
             for record in records:
