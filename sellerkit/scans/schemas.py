@@ -234,8 +234,9 @@ class ScanView(BaseModel):
     results_from_previous_run: bool = Field(
         description="True while a rerun runs or after it failed: the results shown are the previous run's.")
     enrichment: Enrichment | None = Field(
-        None, description="Live data (SP-API, Keepa) the run brings up to date before computing results; null "
-                          "for a scan run before live data existed or being re-priced.")
+        None, description="Live data (SP-API, Keepa) the latest run brought up to date before computing results "
+                          "(a re-pricing asks none and leaves it as it was); null for a scan run before live data "
+                          "existed. See docs/providers.md.")
 
 
 class PageMeta(BaseModel):
