@@ -112,6 +112,9 @@ PRODUCT_FIELDS: dict[str, Kind] = {
     "restriction_reasons": K.TEXTS,
 }
 FEE_MISMATCH_PERCENT = 1.0  # `fees.amazon_mismatch` above this difference
+# Only in the results of a scan that had live data (so one without has today's columns exactly)
+LIVE_FIELDS = ("fees.amazon_total", "fees.amazon_difference_percent", "fees.amazon_mismatch", "restricted",
+               "restriction_reasons")
 
 HISTORICAL_FIELDS: dict[str, Kind] = {
     f"historical.{stat}.{period}": kind

@@ -53,6 +53,7 @@ class ScanContext:
     checked_at: int = 0  # unix time of the scan: when its eligibility estimate was made
     decimal: str = "."  # the file's decimal separator (`numbers` reads its cells by it)
     unknown: pl.DataFrame | None = None  # (key, reason): codes live data says no product has
+    live: bool = False  # live data was asked, or the catalog holds some: results carry its columns
 
     @cached_property
     def category_slugs(self) -> dict[str, str]:
@@ -226,7 +227,8 @@ def compute(matched: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
         *eligibility_exprs(on=ctx.when, marketplace=ctx.marketplace, dimensions="dimensions.package_dimensions."),
         pl.lit(ctx.checked_at, dtype=pl.Int64).alias("inbound_eligibility.updated_at"),
     )
-    out = out.with_columns(_live_columns(out, ctx))
+    if ctx.live:
+        out = out.with_columns(_live_columns(out, ctx))
     if ctx.historical is not None:  # -1: too little history to say, as the catalog format has it
         out = out.join(ctx.historical, on="asin", how="left") \
             .with_columns(pl.col(c).fill_null(-1) for c in ctx.historical.columns if c != "asin")
@@ -399,9 +401,11 @@ _HIDDEN_TYPES = {"_demo": pl.Boolean}
 
 def result_schema(ctx: ScanContext) -> dict[str, pl.DataType]:
     """A scan's stored columns: every product field but `id` (the row number when read back),
-    historical ones only when the scan pulls history, then the hidden ones."""
+    historical ones only when the scan pulls history, live data's only when it had some, then
+    the hidden ones."""
     schema = {c: results.dtype(k) for c, k in results.ALL_PRODUCT_FIELDS.items()
-              if c != "id" and (ctx.historical is not None or not c.startswith("historical."))}
+              if c != "id" and (ctx.historical is not None or not c.startswith("historical."))
+              and (ctx.live or c not in results.LIVE_FIELDS)}
     return schema | {c: _HIDDEN_TYPES.get(c, pl.Int64) for c in HIDDEN}
 
 
@@ -411,7 +415,7 @@ def reprice(stored: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
     historical = [c for c in stored.columns if c.startswith("historical.")]
     frame = stored.drop(historical).rename({k: v for k, v in HIDDEN.items() if k != v}).with_columns(
         pl.col("_catalog_pack_quantity").alias("amazon_pack_quantity"), pl.col("inputs.line").alias("line"))
-    out = compute(frame, replace(ctx, historical=None))
+    out = compute(frame, replace(ctx, historical=None, live="fees.amazon_total" in stored.columns))
     return pl.concat([out, stored.select(historical)], how="horizontal").select(stored.columns)
 
 

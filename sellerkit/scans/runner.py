@@ -26,9 +26,9 @@ import polars as pl
 from sellerkit.catalog.providers.budget import budgets_for
 from sellerkit.catalog.providers.registry import providers_for, serving
 from sellerkit.catalog.providers.service import LiveData
-from sellerkit.catalog.snapshot import CatalogFrame, snapshots
+from sellerkit.catalog.snapshot import OPTIONAL, CatalogFrame, snapshots
 from sellerkit.config import Settings
-from sellerkit.domain import filters, sales
+from sellerkit.domain import filters, results, sales
 from sellerkit.domain.fees import FeeError, FeeOptions, schedule_for
 from sellerkit.domain.marketplaces import marketplace
 from sellerkit.domain.money import cents, quantise
@@ -159,6 +159,9 @@ class Runner:
                     loop.run(live.close(providers))
         else:
             ctx = self._context(scan, options, mapping)
+        if done:  # a resumed run writes the columns its first parts have
+            written = pl.read_ipc_schema(store.parts("results", target)[0])
+            ctx = replace(ctx, live=results.LIVE_FIELDS[0] in written)
         # each part is written by a second thread while the next chunk is computed (polars
         # releases the GIL); progress is saved only once a part is on disk
         with ThreadPoolExecutor(1, thread_name_prefix="scan-writer") as writer:
@@ -206,7 +209,7 @@ class Runner:
 
         outcome = loop.run(data.ensure(wanted.codes, wanted.asins, rows=wanted.rows, fulfilment=options.fulfilment,
                                        progress=progress))
-        ctx = replace(self._context(scan, options, mapping), unknown=live.unknown_frame(outcome, wanted))
+        ctx = replace(self._context(scan, options, mapping), unknown=live.unknown_frame(outcome, wanted), live=True)
         if options.enrich_filter is not None:
             enrichment.stage = "filter"
             self._checkpoint(scan.id, enrichment=enrichment.json())
@@ -215,7 +218,7 @@ class Runner:
             deep = loop.run(data.ensure(deep=sorted(passing), kinds=(), fulfilment=options.fulfilment,
                                         progress=progress))
             enrichment.update(deep.progress)
-            ctx = replace(self._context(scan, options, mapping), unknown=ctx.unknown)
+            ctx = replace(self._context(scan, options, mapping), unknown=ctx.unknown, live=True)
         enrichment.stage = "results"
         self._checkpoint(scan.id, enrichment=enrichment.json())
         return ctx
@@ -312,6 +315,7 @@ class Runner:
             rank_models=rank_models(catalog), historical=historical,
             checked_at=int(datetime.now(UTC).timestamp()),
             decimal=options.decimal or marketplace(scan.marketplace).decimal,
+            live=any(c.startswith(OPTIONAL) for c in catalog.products.columns),
         )
 
     def _historical(self, marketplace: str) -> pl.DataFrame:

@@ -10,6 +10,7 @@ import pytest
 
 from sellerkit.config import Settings
 from sellerkit.domain import identifiers as ids
+from sellerkit.domain import results
 from sellerkit.scans import runner as runner_module
 from sellerkit.scans.runner import Runner
 from sellerkit.scans.schemas import ResultsQuery, UploadRequest
@@ -177,6 +178,19 @@ class TestScanWithLiveData:
         assert len(set(first.asked("match")) | set(second.asked("match"))) == 100
         assert live.rows(account, scan_id).height == 100
 
+    def test_a_run_stopped_while_writing_results_resumes_with_the_same_columns(self, live, account):
+        numbers = list(range(120))
+        live.providers = [live.provider([amazon_product(n) for n in numbers])]
+        scan_id = create(live.db, live.tmp_path, account, supplier(numbers))
+        assert live.runner(StopsWriting).run(scan_id) is None  # shutting down: left to resume
+        assert 0 < live.view(account, scan_id)["processed"] < 120
+        again = live.provider([amazon_product(n) for n in numbers])
+        live.providers = [again]
+        assert live.runner().run(scan_id) == "Success"
+        assert again.calls == []  # what the first run wrote is fresh
+        rows = live.rows(account, scan_id)
+        assert rows.height == 120 and "fees.amazon_total" in rows.columns
+
     def test_an_asin_column_is_looked_up_by_asin(self, live, account):
         spapi = live.provider([amazon_product(7)])
         live.providers = [spapi]
@@ -228,6 +242,15 @@ class TestEnrichFilter:
         assert r.status_code == 400
         assert r.json()["message"] == ('attributes.options.enrich_filter: [0].name: unknown field "profitt"; '
                                        'did you mean "profit"?')
+
+
+class StopsWriting(Runner):
+    """Shuts down once a part of results is on disk (the scan is left to resume)."""
+
+    def _checkpoint(self, scan_id, **fields):
+        super()._checkpoint(scan_id, **fields)
+        if fields.get("processed"):
+            self.stopping.set()
 
 
 def _scan(live: Live, account: int, scan_id: int):
@@ -293,6 +316,21 @@ class TestWithoutLiveData:
         assert all("SELLERKIT_SPAPI_REFRESH_TOKEN" in u["turn_on"] for u in enrichment["unavailable"])
         assert live.rows(account, scan_id, "errors").get_column("reason").to_list() == [
             f"identifier: no product in the US catalog for code {upc(UNKNOWN)}"]
+        # the results have exactly the columns they had before live data existed
+        assert not set(results.LIVE_FIELDS) & set(live.rows(account, scan_id).columns)
+        with pytest.raises(Exception, match="it comes with live data"):
+            scans.select(_scan(live, account, scan_id), live.tmp_path, ResultsQuery(filter=[
+                {"name": "restricted", "operator": "=", "value": True}]))
+
+    def test_a_resumed_run_keeps_the_columns_it_started_with(self, live, account):
+        import_records(live.db, [amazon_product(n) for n in range(120)])
+        scan_id = create(live.db, live.tmp_path, account, supplier(list(range(120))))
+        assert live.runner(StopsWriting).run(scan_id) is None
+        # meanwhile live data reaches the catalog (another account's scan)
+        import_records(live.db, [amazon_product(0) | {"restrictions": {"restricted": False, "reasons": []}}])
+        assert live.runner().run(scan_id) == "Success"
+        rows = live.rows(account, scan_id)
+        assert rows.height == 120 and not set(results.LIVE_FIELDS) & set(rows.columns)
 
     def test_keepa_alone_leaves_fees_and_restrictions_unavailable(self, live, account):
         live.providers = [live.provider([amazon_product(1)], name="keepa",
