@@ -267,8 +267,8 @@ class _Run:
         slots = asyncio.Semaphore(self.live.parallel_calls)
         async with asyncio.TaskGroup() as calls:
             while batch := await feed.take(size):
+                feed.in_flight += batch  # counted as waiting from now on
                 await slots.acquire()
-                feed.in_flight += batch
                 calls.create_task(self._call(lane, i, batch, slots))
         if i + 1 < len(self.feeds[lane]):
             self.feeds[lane][i + 1].producer_done()
