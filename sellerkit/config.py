@@ -243,7 +243,8 @@ class Settings(BaseSettings):
         20.0,
         description="Seconds one inbound-eligibility request may spend asking SP-API (it allows "
         "1 call a second); ASINs not reached get the rules' estimate now and Amazon's answer on "
-        "a later request.",
+        "a later request. Also how long a product look-up may spend fetching live data on codes "
+        "the catalog lacks or holds stale (what it did not reach, a later look-up fetches).",
     )
     eligibility_cache_ttl: timedelta = Field(
         timedelta(days=7),

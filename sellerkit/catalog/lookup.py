@@ -1,16 +1,41 @@
-"""ASINScope product look-up: 1 to 10 ASINs, UPCs or EANs, paid in tokens, answered from the catalog."""
+"""ASINScope product look-up: 1 to 10 ASINs, UPCs or EANs, paid in tokens, answered from the catalog.
+
+When the account has live data for the marketplace, codes the catalog lacks (or holds stale) are
+fetched first (`refresh`: match and prices through LiveData) within a time budget, and written
+to the catalog, so this answer and every later one has them. Without live data it answers from
+the catalog as it is.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import logging
 
 import orjson
 
 from sellerkit.accounts.quotas import Quotas
 from sellerkit.accounts.service import Principal
 from sellerkit.catalog import repository as repo
+from sellerkit.catalog.providers.budget import budgets_for
+from sellerkit.catalog.providers.registry import providers_for, serving
+from sellerkit.catalog.providers.service import LiveData
+from sellerkit.domain import identifiers as ids
 from sellerkit.domain.lookup import InvalidLookup, LookupQuery, item, parse_query
 from sellerkit.domain.quotas import Charge
 from sellerkit.errors import Invalid
-from sellerkit.kit.db import Reader
+from sellerkit.kit.db import Database, Reader
+
+log = logging.getLogger("sellerkit.catalog")
+LIVE_KINDS = ("catalog", "pricing")  # what a look-up's item shows: product data, prices, offers, rank
+
+
+def _identifier(family: str, key: str) -> ids.Identifier:
+    """A query's code (a 14-digit key) as the identifier it was asked as: a UPC-A, else an EAN."""
+    if family == "upc" and key.startswith("00"):
+        return ids.parse(key[2:], hint="upc")
+    if key.startswith("0"):
+        return ids.parse(key[1:], hint="ean")
+    return ids.parse(key)
 
 
 class LookupService:
@@ -30,6 +55,34 @@ class LookupService:
             return parse_query(asin, upc, ean, domain)
         except InvalidLookup as exc:
             raise Invalid(str(exc)) from None
+
+    async def refresh(self, db: Database, settings, account_id: int, query: LookupQuery,
+                      time_budget: float | None = None) -> None:
+        """Fetch what the catalog lacks or holds stale for the query through the account's
+        providers, for at most `time_budget` seconds (SELLERKIT_SPAPI_TIME_BUDGET): what
+        arrives in time is written and in this answer; what did not, a later look-up fetches.
+        Nothing happens without providers."""
+        mp = query.marketplace.code
+        budgets = budgets_for(settings)
+        providers = providers_for(db, settings, budgets, account_id)  # on the loop: one short query at most
+        asked = serving(providers, mp)
+        try:
+            if not asked:
+                return
+            live = LiveData(db, settings, asked, account_id, mp, budgets=budgets)
+            if query.family == "asin":
+                work = live.ensure(asins=query.codes, kinds=LIVE_KINDS)
+            else:
+                work = live.ensure([_identifier(query.family, key) for key in query.codes], kinds=LIVE_KINDS)
+            budget = settings.spapi_time_budget if time_budget is None else time_budget
+            try:
+                await asyncio.wait_for(work, timeout=budget)
+            except TimeoutError:
+                log.info("look-up %s %s: live data not complete within %g s; answered from the catalog",
+                         mp, ",".join(query.codes), budget)
+        finally:
+            for provider in providers:
+                await provider.aclose()
 
     def items(self, reader: Reader, query: LookupQuery) -> list[dict]:
         """Items of the codes found (none for codes the catalog does not have); a UPC or EAN

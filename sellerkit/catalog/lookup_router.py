@@ -36,7 +36,10 @@ async def products_lookup(
                                  description=f"Amazon marketplace: {', '.join(ASINSCOPE_DOMAINS)} (any case).",
                                  json_schema_extra={"enum": list(ASINSCOPE_DOMAINS)})] = "com",
 ):
-    charge, items = lookups.lookup(reader, request.app.state.quotas, who, asin=asin, upc=upc, ean=ean, domain=domain)
+    query = lookups.query(asin, upc, ean, domain)
+    charge = request.app.state.quotas.charge(who, query.cost)  # a refused request costs nothing, asks nothing
+    await lookups.refresh(request.app.state.db, request.app.state.settings, who.account_id, query)
+    items = lookups.items(reader, query)
     return JSON({
         "items": items,
         "dailyTokensLeft": charge.daily_left,

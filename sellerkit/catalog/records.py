@@ -493,11 +493,33 @@ def merge(existing: dict, incoming: dict) -> dict:
     for name, value in newer.items():
         if name == "identifiers" and isinstance(older.get("identifiers"), dict):
             merged[name] = {**older["identifiers"], **value}
+        elif name == "provenance" and isinstance(older.get("provenance"), dict) and isinstance(value, dict):
+            merged[name] = merge_provenance(older["provenance"], value)
         else:
             merged[name] = value
     if old_ts and new_ts:
         merged["updated_at"] = format_timestamp(max(old_ts, new_ts))
     return merged
+
+
+def merge_provenance(older: dict, newer: dict) -> dict:
+    """Where each kind of data came from (`providers.base.Provenance`), kind by kind: the later
+    `observed_at` wins (the newer side on a tie or where a time cannot be read), so a kind
+    observed again is never shown as older than it is, whichever record won the other fields."""
+    out = dict(older)
+    for kind, entry in newer.items():
+        before = out.get(kind)
+        if isinstance(before, dict) and isinstance(entry, dict):
+            try:
+                old_at = parse_timestamp(before.get("observed_at"))
+                new_at = parse_timestamp(entry.get("observed_at"))
+            except _Drop:
+                out[kind] = entry
+                continue
+            if new_at < old_at:
+                continue
+        out[kind] = entry
+    return out
 
 
 def index_of(record: dict) -> list[IndexEntry]:

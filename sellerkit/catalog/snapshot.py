@@ -59,6 +59,14 @@ FIELDS: dict[str, tuple[str, pl.DataType]] = {
     "package_dimensions": ("dimensions.package_dimensions", _DIMS),
     "item_dimensions": ("dimensions.item_dimensions", _DIMS),
     "identifiers": ("identifiers", pl.Struct({f: pl.List(pl.String) for f in FAMILIES})),
+    # live data a provider wrote (never shown as they are): the marketplace's own fee estimate
+    # at a price, and whether the seller may list the product
+    "amazon_fees": ("_amazon_fees", pl.Struct({"price": pl.Int64, "currency": pl.String, "fulfilment": pl.String,
+                                               **{f: pl.Int64 for f in ("total", "referral", "fba", "closing",
+                                                                         "per_item", "other")}})),
+    "restrictions": ("_restrictions", pl.Struct({"condition": pl.String, "restricted": pl.Boolean,
+                                                 "reasons": pl.List(pl.Struct({"code": pl.String,
+                                                                               "message": pl.String}))})),
 }
 _SCHEMA = {name: dtype for name, (_, dtype) in FIELDS.items()}
 
@@ -82,6 +90,11 @@ def decode(records: list[str]) -> pl.DataFrame:
         else:
             out.append(pl.col(name).alias(column))
     return raw.select(out)
+
+
+_COLUMNS = decode([]).columns
+# Column groups of live data a snapshot leaves out while no product has any (scans join fewer columns)
+OPTIONAL = ("_amazon_fees", "_restrictions")
 
 
 class Snapshots:
@@ -120,7 +133,10 @@ class Snapshots:
         products, keys = _paths(data_dir, marketplace, revision)
         if not (products.exists() and keys.exists()):
             return None
-        return CatalogFrame(marketplace, revision, pl.read_ipc(products), pl.read_ipc(keys))
+        frame = pl.read_ipc(products)
+        if [c for c in _COLUMNS if c in frame.columns or not c.startswith(OPTIONAL)] != frame.columns:
+            return None  # written by an earlier version: rebuilt with today's fields
+        return CatalogFrame(marketplace, revision, frame, pl.read_ipc(keys))
 
     @staticmethod
     def _build(db: Database, data_dir: Path, marketplace: str, revision: int) -> CatalogFrame:
@@ -132,6 +148,10 @@ class Snapshots:
                          for rows in repo.identifier_key_chunks(reader, marketplace, KEY_CHUNK)]
         products = pl.concat(parts).rechunk() if parts else decode([])
         del parts
+        for group in OPTIONAL:  # no product has that live data: a scan carries nothing for it
+            columns = [c for c in products.columns if c.startswith(f"{group}.")]
+            if all(products.get_column(c).null_count() == products.height for c in columns):
+                products = products.drop(columns)
         keys = pl.concat(key_parts).unique(maintain_order=True) if key_parts else pl.DataFrame(schema=key_schema)
         folder = data_dir / "catalog"
         folder.mkdir(parents=True, exist_ok=True)

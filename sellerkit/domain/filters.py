@@ -39,6 +39,7 @@ from sellerkit.domain.results import (
     ALL_PRODUCT_FIELDS,
     ERROR_FIELDS,
     HISTORICAL_FIELDS,
+    LIVE_FIELDS,
     PRODUCT_ALIASES,
     Kind,
     resolve,
@@ -221,7 +222,8 @@ def _field(name: object, where: str, table: str,
 def _require(column: str, columns: Collection[str], where: str) -> None:
     if column in columns:
         return
-    hint = "; rerun with pull_historical_data" if column in HISTORICAL_FIELDS else ""
+    hint = "; rerun with pull_historical_data" if column in HISTORICAL_FIELDS else \
+        "; it comes with live data (SP-API, Keepa: docs/providers.md)" if column in LIVE_FIELDS else ""
     raise FilterError(f"{where}: field {column} is not in this scan's results{hint}")
 
 

@@ -102,7 +102,19 @@ PRODUCT_FIELDS: dict[str, Kind] = {
     "images": K.TEXTS,
     "flags": K.TEXTS,
     "errors": K.TEXTS,
+    # live data (docs/providers.md), after the reference's fields so their order never changes:
+    # the marketplace's own fee estimate beside the local figure (`amazon_fees.total` without the
+    # inbound placement fee, which the estimate does not include), and listing restrictions
+    "fees.amazon_total": K.MONEY,
+    "fees.amazon_difference_percent": K.FLOAT,
+    "fees.amazon_mismatch": K.BOOL,
+    "restricted": K.BOOL,
+    "restriction_reasons": K.TEXTS,
 }
+FEE_MISMATCH_PERCENT = 1.0  # `fees.amazon_mismatch` above this difference
+# Only in the results of a scan that had live data (so one without has today's columns exactly)
+LIVE_FIELDS = ("fees.amazon_total", "fees.amazon_difference_percent", "fees.amazon_mismatch", "restricted",
+               "restriction_reasons")
 
 HISTORICAL_FIELDS: dict[str, Kind] = {
     f"historical.{stat}.{period}": kind

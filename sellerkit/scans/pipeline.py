@@ -52,6 +52,8 @@ class ScanContext:
     no_schedule: str | None = None
     checked_at: int = 0  # unix time of the scan: when its eligibility estimate was made
     decimal: str = "."  # the file's decimal separator (`numbers` reads its cells by it)
+    unknown: pl.DataFrame | None = None  # (key, reason): codes live data says no product has
+    live: bool = False  # live data was asked, or the catalog holds some: results carry its columns
 
     @cached_property
     def category_slugs(self) -> dict[str, str]:
@@ -155,9 +157,11 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
     return good, bad
 
 
-def match(good: pl.DataFrame, catalog: CatalogFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def match(good: pl.DataFrame, catalog: CatalogFrame, unknown: pl.DataFrame | None = None
+          ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Rows joined to every ASIN their identifier reaches, in file order; and the rows that
-    reach none."""
+    reach none, with why: the provider's own answer where live data asked (`unknown`: key,
+    reason), else that the catalog has no such product."""
     good = good.with_row_index("_row")
     direct = good.filter(pl.col("_kind") == "asin").select("_row", pl.col("_key").alias("asin"))
     coded = good.filter(pl.col("_kind") != "asin").select("_row", "_key") \
@@ -167,11 +171,17 @@ def match(good: pl.DataFrame, catalog: CatalogFrame) -> tuple[pl.DataFrame, pl.D
     matched = good.drop("asin", strict=False).select(pl.all().gather(pairs.get_column("_row"))) \
         .with_columns(pairs.get_column("asin")) \
         .join(catalog.products, on="asin", how="left", maintain_order="left").drop("_row")
-    unmatched = good.filter(~pl.col("_row").is_in(pairs.get_column("_row").implode())).select(
+    unmatched = good.filter(~pl.col("_row").is_in(pairs.get_column("_row").implode()))
+    reason = pl.concat_str(pl.lit(f"identifier: no product in the {catalog.marketplace} catalog for "),
+                           pl.when(pl.col("_kind") == "asin").then(pl.lit("ASIN ")).otherwise(pl.lit("code ")),
+                           pl.col("inputs.identifier"))
+    if unknown is not None and unknown.height and unmatched.height:
+        unmatched = unmatched.join(unknown.select(pl.col("key").alias("_key"), pl.col("reason").alias("_live")),
+                                   on="_key", how="left", maintain_order="left")
+        reason = pl.coalesce(pl.col("_live"), reason)
+    unmatched = unmatched.select(
         "line", pl.col("inputs.identifier").alias("identifier"), pl.col("_cost_text").alias("cost"),
-        pl.concat_str(pl.lit(f"identifier: no product in the {catalog.marketplace} catalog for "),
-                      pl.when(pl.col("_kind") == "asin").then(pl.lit("ASIN ")).otherwise(pl.lit("code ")),
-                      pl.col("inputs.identifier")).alias("reason"))
+        reason.alias("reason"))
     return matched, unmatched
 
 
@@ -217,11 +227,40 @@ def compute(matched: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
         *eligibility_exprs(on=ctx.when, marketplace=ctx.marketplace, dimensions="dimensions.package_dimensions."),
         pl.lit(ctx.checked_at, dtype=pl.Int64).alias("inbound_eligibility.updated_at"),
     )
+    if ctx.live:
+        out = out.with_columns(_live_columns(out, ctx))
     if ctx.historical is not None:  # -1: too little history to say, as the catalog format has it
         out = out.join(ctx.historical, on="asin", how="left") \
             .with_columns(pl.col(c).fill_null(-1) for c in ctx.historical.columns if c != "asin")
     schema = result_schema(ctx)
     return out.select([(pl.col(c) if c in out.columns else pl.lit(None)).cast(t).alias(c) for c, t in schema.items()])
+
+
+def _live_columns(out: pl.DataFrame, ctx: ScanContext) -> list[pl.Expr]:
+    """The marketplace's own fee estimate beside the local figure, where the catalog holds one
+    at the row's sale price and fulfilment, and the listing restrictions. Re-pricing keeps the
+    stored estimate (the sale price does not change) and compares it with the new local figure."""
+    cols = set(out.columns)
+    if "_amazon_fees.total" in cols:
+        same = (pl.col("_amazon_fees.price") == pl.col("financials.sale_price")) \
+            & (pl.col("_amazon_fees.fulfilment").fill_null("FBA") == ctx.fee_options.fulfilment)
+        amazon = pl.when(same).then(pl.col("_amazon_fees.total"))
+    elif "fees.amazon_total" in cols:
+        amazon = pl.col("fees.amazon_total")
+    else:
+        amazon = pl.lit(None, dtype=pl.Int64)
+    local = pl.col("amazon_fees.total") - pl.col("amazon_fees.inbound_placement_fee").fill_null(0) \
+        if "amazon_fees.total" in cols else pl.lit(None, dtype=pl.Int64)
+    difference = pl.when(local > 0).then(((amazon - local) * 100 / local).round(2))
+    exprs = [amazon.cast(pl.Int64).alias("fees.amazon_total"),
+             difference.alias("fees.amazon_difference_percent"),
+             (difference.abs() > results.FEE_MISMATCH_PERCENT).alias("fees.amazon_mismatch")]
+    if "_restrictions.restricted" in cols:
+        exprs += [pl.col("_restrictions.restricted").alias("restricted"),
+                  pl.col("_restrictions.reasons").list.eval(
+                      pl.coalesce(pl.element().struct.field("message"), pl.element().struct.field("code")))
+                  .alias("restriction_reasons")]
+    return exprs
 
 
 def _sale_price() -> pl.Expr:
@@ -348,7 +387,7 @@ def process(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl.Dat
     """(results, errors) of one chunk; every input line ends up in exactly one of them, or in
     results once per ASIN it matched."""
     good, bad = read_inputs(chunk, ctx)
-    matched, unmatched = match(good, ctx.catalog)
+    matched, unmatched = match(good, ctx.catalog, ctx.unknown)
     out = compute(matched, ctx) if matched.height else empty_results(ctx)
     errors = pl.concat([bad, unmatched]).cast(ERROR_SCHEMA).sort("line")
     return out, errors
@@ -362,9 +401,11 @@ _HIDDEN_TYPES = {"_demo": pl.Boolean}
 
 def result_schema(ctx: ScanContext) -> dict[str, pl.DataType]:
     """A scan's stored columns: every product field but `id` (the row number when read back),
-    historical ones only when the scan pulls history, then the hidden ones."""
+    historical ones only when the scan pulls history, live data's only when it had some, then
+    the hidden ones."""
     schema = {c: results.dtype(k) for c, k in results.ALL_PRODUCT_FIELDS.items()
-              if c != "id" and (ctx.historical is not None or not c.startswith("historical."))}
+              if c != "id" and (ctx.historical is not None or not c.startswith("historical."))
+              and (ctx.live or c not in results.LIVE_FIELDS)}
     return schema | {c: _HIDDEN_TYPES.get(c, pl.Int64) for c in HIDDEN}
 
 
@@ -374,7 +415,7 @@ def reprice(stored: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
     historical = [c for c in stored.columns if c.startswith("historical.")]
     frame = stored.drop(historical).rename({k: v for k, v in HIDDEN.items() if k != v}).with_columns(
         pl.col("_catalog_pack_quantity").alias("amazon_pack_quantity"), pl.col("inputs.line").alias("line"))
-    out = compute(frame, replace(ctx, historical=None))
+    out = compute(frame, replace(ctx, historical=None, live="fees.amazon_total" in stored.columns))
     return pl.concat([out, stored.select(historical)], how="horizontal").select(stored.columns)
 
 

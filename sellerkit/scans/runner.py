@@ -13,24 +13,29 @@ leaves the previous results as they were (and deletes its own part-written ones)
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import orjson
 import polars as pl
 
-from sellerkit.catalog.snapshot import CatalogFrame, snapshots
+from sellerkit.catalog.providers.budget import budgets_for
+from sellerkit.catalog.providers.registry import providers_for, serving
+from sellerkit.catalog.providers.service import LiveData
+from sellerkit.catalog.snapshot import OPTIONAL, CatalogFrame, snapshots
 from sellerkit.config import Settings
-from sellerkit.domain import sales
+from sellerkit.domain import filters, results, sales
 from sellerkit.domain.fees import FeeError, FeeOptions, schedule_for
 from sellerkit.domain.marketplaces import marketplace
 from sellerkit.domain.money import cents, quantise
 from sellerkit.domain.profit import CostError, CostOptions, MultipackPrep
 from sellerkit.kit import process
 from sellerkit.kit.db import Database, utcnow
-from sellerkit.scans import files, pipeline
+from sellerkit.scans import files, live, pipeline
 from sellerkit.scans import repository as repo
 from sellerkit.scans.models import Scan
 from sellerkit.scans.schemas import Mapping, Options
@@ -79,6 +84,9 @@ class Runner:
         self.stopping = stopping or threading.Event()
         self.name = process.lease_holder()
         self.stale_after = timedelta(seconds=settings.scan_stale_seconds)
+        self.budgets = budgets_for(settings)
+        self.loop_factory = None  # the event loop live data runs on (tests: a virtual clock's)
+        self.live_options: dict = {}  # more keyword arguments of LiveData (tests: clock, run_blocking)
 
     # ---- lease and bookkeeping -----------------------------------------------------------------
 
@@ -127,19 +135,33 @@ class Runner:
         store = ScanFiles(self.settings.data_dir, scan.id)
         options = Options.model_validate(orjson.loads(scan.options))
         mapping = Mapping.model_validate_json(scan.mapping)
-        ctx = self._context(scan, options, mapping)
         target = scan.run_version
         if scan.recalculate_from is not None:
-            return self._recalculate(scan, store, ctx, target)
+            return self._recalculate(scan, store, self._context(scan, options, mapping), target)
+        decimal = options.decimal or marketplace(scan.marketplace).decimal
         # a workbook is streamed, one chunk of rows in memory at a time
         source = files.Source(store.source(scan.file_format), scan.file_format, files.Limits.of(self.settings),
-                              width=max(mapping.columns().values()) + 1, name=scan.file_name, decimal=ctx.decimal)
+                              width=max(mapping.columns().values()) + 1, name=scan.file_name, decimal=decimal)
         skip = 1 if options.header else 0
         lines = max(source.rows() - skip, 0)
         size = self.settings.scan_chunk_rows
         chunks = max(1, -(-lines // size))
         done, products, errors = store.part_counts(target)
-        self._checkpoint(scan.id, lines=lines, processed=min(done * size, lines), **self._counts(scan, products, errors))
+        providers = self._providers(scan)
+        enrichment = live.Enrichment(providers)
+        self._checkpoint(scan.id, lines=lines, processed=min(done * size, lines), enrichment=enrichment.json(),
+                         **self._counts(scan, products, errors))
+        if providers:
+            with asyncio.Runner(loop_factory=self.loop_factory) as loop:
+                try:
+                    ctx = self._enrich(scan, options, mapping, source, skip, done, providers, enrichment, loop)
+                finally:
+                    loop.run(live.close(providers))
+        else:
+            ctx = self._context(scan, options, mapping)
+        if done:  # a resumed run writes the columns its first parts have
+            written = pl.read_ipc_schema(store.parts("results", target)[0])
+            ctx = replace(ctx, live=results.LIVE_FIELDS[0] in written)
         # each part is written by a second thread while the next chunk is computed (polars
         # releases the GIL); progress is saved only once a part is on disk
         with ThreadPoolExecutor(1, thread_name_prefix="scan-writer") as writer:
@@ -151,9 +173,70 @@ class Runner:
                 pending = (writer.submit(store.write_part, target, index, out, errs), index, out.height, errs.height)
             if pending is not None:
                 products, errors = self._saved(scan, pending, products, errors, size, lines)
+        if providers:
+            enrichment.stage = "done"
+            self._checkpoint(scan.id, enrichment=enrichment.json())
         self._finish(scan, "Success")
         log.info("scan %s: %d lines in %d chunks, %d results, %d errors", scan.id, lines, chunks, products, errors)
         return "Success"
+
+    # ---- live data -------------------------------------------------------------------------------
+
+    def _providers(self, scan: Scan) -> list:
+        """The account's providers serving the scan's marketplace (none: the local catalog only,
+        and the scan runs exactly as it would without this step)."""
+        found = providers_for(self.db, self.settings, self.budgets, scan.account_id)
+        providers = serving(found, scan.marketplace)
+        if len(providers) < len(found):
+            asyncio.run(live.close([p for p in found if p not in providers]))
+        if not providers:
+            live.say_unavailable_once()
+        return providers
+
+    def _enrich(self, scan: Scan, options: Options, mapping: Mapping, source: files.Source, skip: int, start: int,
+                providers: list, enrichment: live.Enrichment, loop: asyncio.Runner) -> pipeline.ScanContext:
+        """Live data for the rows still to compute, in order of cost: match, then pricing and
+        fees; then, for the rows passing `enrich_filter`, restrictions and offers. Returns the
+        context to compute with, on the catalog as it now is."""
+        size = self.settings.scan_chunk_rows
+        data = LiveData(self.db, self.settings, providers, scan.account_id, scan.marketplace, budgets=self.budgets,
+                        **self.live_options)
+        wanted = live.wanted(live.identifier_column(source, mapping.id, skip, start, size))
+
+        def progress(report: dict) -> None:
+            enrichment.update(report)
+            self._checkpoint(scan.id, enrichment=enrichment.json())
+
+        outcome = loop.run(data.ensure(wanted.codes, wanted.asins, rows=wanted.rows, fulfilment=options.fulfilment,
+                                       progress=progress))
+        ctx = replace(self._context(scan, options, mapping), unknown=live.unknown_frame(outcome, wanted), live=True)
+        if options.enrich_filter is not None:
+            enrichment.stage = "filter"
+            self._checkpoint(scan.id, enrichment=enrichment.json())
+            passing = self._passing(scan, source, ctx, options, skip, start, size)
+            enrichment.stage = "restrictions"
+            deep = loop.run(data.ensure(deep=sorted(passing), kinds=(), fulfilment=options.fulfilment,
+                                        progress=progress))
+            enrichment.update(deep.progress)
+            ctx = replace(self._context(scan, options, mapping), unknown=ctx.unknown, live=True)
+        enrichment.stage = "results"
+        self._checkpoint(scan.id, enrichment=enrichment.json())
+        return ctx
+
+    def _passing(self, scan: Scan, source: files.Source, ctx: pipeline.ScanContext, options: Options, skip: int,
+                 start: int, size: int) -> set[str]:
+        """The ASINs of the computed rows that pass `enrich_filter` (nothing is written)."""
+        try:
+            chosen = filters.parse_filters(options.enrich_filter, "products", key="enrich_filter",
+                                           columns=pipeline.result_schema(ctx))
+        except filters.FilterError as exc:
+            raise files.SourceError(f"options.{exc}") from None
+        passing: set[str] = set()
+        for chunk in source.chunks(size, skip=skip, start=start):
+            out, _ = pipeline.process(chunk, ctx)
+            passing.update(out.filter(filters.filter_expr(chosen)).get_column("asin").drop_nulls().to_list())
+            self._checkpoint(scan.id)
+        return passing
 
     def _saved(self, scan: Scan, pending: tuple[Future, int, int, int], products: int, errors: int, size: int,
                lines: int) -> tuple[int, int]:
@@ -232,6 +315,7 @@ class Runner:
             rank_models=rank_models(catalog), historical=historical,
             checked_at=int(datetime.now(UTC).timestamp()),
             decimal=options.decimal or marketplace(scan.marketplace).decimal,
+            live=any(c.startswith(OPTIONAL) for c in catalog.products.columns),
         )
 
     def _historical(self, marketplace: str) -> pl.DataFrame:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from sellerkit.calculator.schemas import MAX_DOLLARS, MultipackPrepCost
+from sellerkit.domain import filters, results
 from sellerkit.domain.filters import MAX_FILTERS, MAX_NAME_CHARS, MAX_PAGE, MAX_PER_PAGE
 from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
 
@@ -62,12 +64,34 @@ class Options(BaseModel):
     inbound_placement: Literal["none", "estimate"] = "none"
     decimal: Literal[".", ","] | None = Field(
         None, description="the file's decimal separator; default: the marketplace's (',' for DE, FR, IT, ES ...)")
+    enrich_filter: list[dict[str, Any]] | None = Field(
+        None, max_length=MAX_FILTERS,
+        description="With live data connected: only rows passing these filters (the results' filter items, "
+                    "ANDed) are also checked for listing restrictions and offers, the costliest quota; `[]` checks "
+                    "every row; unset checks none.")
 
     @model_validator(mode="after")
     def _override_needs_quantity(self) -> Options:
         if self.multipack_override and not self.multipack_override_quantity:
             raise ValueError("multipack_override_quantity: required when multipack_override is set")
         return self
+
+    @field_validator("enrich_filter")
+    @classmethod
+    def _filter_is_valid(cls, items: list[dict[str, Any]] | None, info: ValidationInfo):
+        if items is not None:
+            try:
+                filters.parse_filters(items, "products", result_columns(bool(info.data.get("pull_historical_data"))),
+                                      key="enrich_filter")
+            except filters.FilterError as exc:  # `enrich_filter[0].name: ...`, under the field's own name
+                raise PydanticCustomError("enrich_filter", "{message}",
+                                          {"message": str(exc).removeprefix("enrich_filter")}) from None
+        return items
+
+
+def result_columns(historical: bool) -> list[str]:
+    """The columns a scan's results have (historical ones only when it pulls history)."""
+    return [c for c in results.ALL_PRODUCT_FIELDS if historical or not c.startswith("historical.")]
 
 
 class UploadRequest(BaseModel):
@@ -149,6 +173,40 @@ ScanStatus = Literal["InProgress", "Success", "Error", "Cancelled"]
 ExportStatus = Literal["InProgress", "Success", "Error"]
 
 
+class EnrichmentStage(BaseModel):
+    done: int = Field(description="Codes or ASINs answered (or given up on) so far.")
+    total: int = Field(description="Codes or ASINs this stage asks for (grows while matching finds ASINs).")
+    missed: int = Field(0, description="Those no provider knows (remembered for SELLERKIT_TTL_MISSES).")
+    failed: int = Field(0, description="Those that could not be asked now (a rerun asks again).")
+
+
+class Waiting(BaseModel):
+    operation: str = Field(description="The budget's operation, e.g. getCompetitivePricing, or Keepa's tokens.")
+    provider: str = Field(description="spapi or keepa.")
+    rows: int = Field(description="Rows of the file still waiting on this budget.")
+    expected_done_at: str = Field(description="When this budget is expected to have answered them (ISO 8601, UTC).")
+
+
+class Unavailable(BaseModel):
+    data: Literal["catalog", "pricing", "fees", "offers", "restrictions"]
+    turn_on: str = Field(description="The settings or command that turn it on.")
+
+
+class Enrichment(BaseModel):
+    """How a scan spends its account's quota: stages in order of cost (see docs/providers.md)."""
+
+    stage: str | None = Field(
+        None, description="match, pricing, fees, filter, restrictions, offers, results or done; null when no "
+                          "live data is connected.")
+    providers: list[str] = Field(description="The providers asked, in order (empty: the local catalog only).")
+    stages: dict[str, EnrichmentStage] = Field(default_factory=dict, description="match, pricing, fees, "
+                                               "restrictions, offers: only those with something to ask.")
+    waiting_on: list[Waiting] = Field(default_factory=list)
+    expected_finish_at: str | None = Field(None, description="When the live data is expected complete.")
+    unavailable: list[Unavailable] = Field(
+        default_factory=list, description="Live data no connected provider gives, and what turns it on.")
+
+
 class ScanView(BaseModel):
     """A scan as RocketSource shows it."""
 
@@ -175,6 +233,10 @@ class ScanView(BaseModel):
     results_finished_at: str | None = Field(description="When that run ended (ISO 8601, UTC).")
     results_from_previous_run: bool = Field(
         description="True while a rerun runs or after it failed: the results shown are the previous run's.")
+    enrichment: Enrichment | None = Field(
+        None, description="Live data (SP-API, Keepa) the latest run brought up to date before computing results "
+                          "(a re-pricing asks none and leaves it as it was); null for a scan run before live data "
+                          "existed. See docs/providers.md.")
 
 
 class PageMeta(BaseModel):

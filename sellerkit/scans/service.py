@@ -103,6 +103,7 @@ class ScanService:
             "results_status": scan.results_status,
             "results_finished_at": _iso(scan.results_finished_at),
             "results_from_previous_run": scan.run_version != scan.results_version,
+            "enrichment": orjson.loads(scan.enrichment) if scan.enrichment else None,
             "mapping": orjson.loads(scan.mapping),
             "options": orjson.loads(scan.options),
             "created_at": _iso(scan.created_at),

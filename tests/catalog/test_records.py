@@ -136,3 +136,35 @@ class TestNumbersByDecimal:
         for decimal in (".", ","):
             back = normalise_product(unflatten(cells), 1, decimal=decimal).record
             assert back["package_dimensions"] == {"weight": 1.234, "length": 12.5}
+
+
+class TestProvenanceMerge:
+    """`provenance` merges kind by kind, the later observation winning, like `identifiers`."""
+
+    @staticmethod
+    def seen(provider: str, at: str) -> dict:
+        return {"provider": provider, "operation": "op", "observed_at": at}
+
+    def test_kinds_from_both_sides_are_kept(self):
+        from sellerkit.catalog.records import merge
+
+        old = {"asin": "B000000001", "updated_at": "2026-01-01T00:00:00Z",
+               "provenance": {"catalog": self.seen("spapi", "2026-01-01T00:00:00Z")}}
+        new = {"asin": "B000000001", "updated_at": "2026-01-02T00:00:00Z", "buybox_price": 999,
+               "provenance": {"pricing": self.seen("spapi", "2026-01-02T00:00:00Z")}}
+        merged = merge(old, new)
+        assert merged["provenance"] == {"catalog": self.seen("spapi", "2026-01-01T00:00:00Z"),
+                                        "pricing": self.seen("spapi", "2026-01-02T00:00:00Z")}
+
+    def test_a_kind_observed_later_wins_even_in_an_older_record(self):
+        from sellerkit.catalog.records import merge
+
+        old = {"asin": "B000000001", "updated_at": "2026-03-01T00:00:00Z", "rank": 5,
+               "provenance": {"pricing": self.seen("keepa", "2026-01-01T00:00:00Z")}}
+        new = {"asin": "B000000001", "updated_at": "2026-02-01T00:00:00Z", "rank": 9,
+               "provenance": {"pricing": self.seen("spapi", "2026-02-01T00:00:00Z"),
+                              "catalog": self.seen("spapi", "2026-02-01T00:00:00Z")}}
+        merged = merge(old, new)
+        assert merged["rank"] == 5  # the newer record's fields win
+        assert merged["provenance"]["pricing"]["provider"] == "spapi"  # but pricing was seen later
+        assert merge(new, old)["provenance"] == merged["provenance"]  # whichever side comes in
