@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+
 from sellerkit.catalog.providers.base import Provider
 from sellerkit.catalog.providers.budget import Budgets
 
@@ -23,10 +26,54 @@ TURNED_ON_BY: dict[str, str] = {
 
 
 def providers_for(db, settings, budgets: Budgets, account_id: int) -> list[Provider]:
-    """The account's providers, in the order they are asked (SP-API before Keepa, whose tokens
-    cost money). Filled from the stored connections and SELLERKIT_SPAPI_* / SELLERKIT_KEEPA_KEY
-    once the concrete providers are merged; until then no account has any."""
-    return []
+    """The account's providers, in the order they are asked: SP-API (free, rate-limited) before
+    Keepa (whose tokens cost money). From its connections (`connections.connections_for`: stored,
+    or the SELLERKIT_SPAPI_* / SELLERKIT_KEEPA_KEY settings for the default account)."""
+    from sellerkit.catalog.providers.connections import connections
+
+    found = {c.provider: c for c in connections.connections_for(db, settings, account_id)}
+    out: list[Provider] = []
+    if "spapi" in found:
+        out.append(_spapi(found["spapi"], settings, budgets))
+    if "keepa" in found:
+        out.append(_keepa(found["keepa"], settings, budgets))
+    return out
+
+
+# One SP-API provider per connection and process: it keeps the LWA access token (an exchange
+# per look-up would cost a round trip to Amazon) and an HTTP client per event loop.
+_spapi_cache: dict[tuple, Provider] = {}
+_cache_lock = threading.Lock()
+
+
+def _spapi(connection, settings, budgets: Budgets) -> Provider:
+    from sellerkit.catalog.providers.spapi import Credentials, SpApiProvider
+
+    secret = settings.spapi_client_secret.get_secret_value() if settings.spapi_client_secret else ""
+    key = (connection.account_id, hashlib.sha256(f"{connection.secret}\0{secret}".encode()).hexdigest(),
+           connection.seller_id, connection.marketplaces, settings.spapi_client_id, settings.spapi_endpoint,
+           settings.spapi_lwa_url, settings.spapi_timeout, settings.spapi_max_retries, id(budgets))
+    with _cache_lock:
+        provider = _spapi_cache.get(key)
+        if provider is None:
+            provider = SpApiProvider(
+                Credentials(connection.secret, settings.spapi_client_id or "", secret),
+                account_id=connection.account_id, budgets=budgets, seller_id=connection.seller_id,
+                endpoint=settings.spapi_endpoint, token_url=settings.spapi_lwa_url,
+                timeout=settings.spapi_timeout, max_retries=settings.spapi_max_retries)
+            provider.marketplaces = frozenset(connection.marketplaces)
+            _spapi_cache[key] = provider
+        return provider
+
+
+def _keepa(connection, settings, budgets: Budgets) -> Provider:
+    """A new one each time: it holds nothing worth keeping (the key is sent with every call)."""
+    from sellerkit.catalog.providers.keepa import KeepaProvider
+
+    provider = KeepaProvider(connection.secret, account_id=connection.account_id, budgets=budgets,
+                             endpoint=settings.keepa_endpoint)
+    provider.marketplaces = frozenset(connection.marketplaces)
+    return provider
 
 
 def serving(providers: list[Provider], marketplace: str) -> list[Provider]:
