@@ -36,7 +36,7 @@ SCALE = float(os.environ.get("SELLERKIT_BENCH_SPAPI_SCALE", "1"))
 PAIR_ROWS = max(100, ROWS // 10)  # each scan of the fairness figures
 BATCH = 20  # codes or ASINs one call of each operation takes
 SECRET_KEY = "bench-secret-key-0123456789-abcdefghijklmnop"
-SELLER_A, SELLER_B = "Atzr|bench-seller-a", "Atzr|bench-seller-b"
+SELLER_A, SELLER_B = "Atzr|bench-seller-a-0123456789abcdef", "Atzr|bench-seller-b-0123456789abcdef"
 
 
 def _supplier(path: Path, products) -> Path:
