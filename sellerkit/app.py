@@ -69,8 +69,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.quotas = quotas
     app.state.budgets = budgets_for(settings)  # provider budgets: Redis when configured, else this process's
     results_cache.budget = settings.results_cache_mb * 2**20
-    # The SELLERKIT_SPAPI_* connection (unconfigured unless they are set), on the process's budgets.
-    app.state.spapi = SpApiClient.from_settings(settings, budgets=budgets_for(settings))
+    # Eligibility for an account without an SP-API connection: the catalog rules answer.
+    app.state.spapi = SpApiClient(None)
     install_error_handlers(app)
     # Last added runs first: the access log sees every reply, BodyGuard's 413s and 408s included.
     app.add_middleware(BodyGuard, json_limit_kb=settings.json_body_limit_kb, upload_limit_mb=settings.upload_limit_mb,

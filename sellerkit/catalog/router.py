@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from sellerkit.accounts.dependencies import CurrentPrincipal
+from sellerkit.catalog.providers.registry import providers_for
 from sellerkit.catalog.eligibility import MAX_ASINS, eligibility
 from sellerkit.catalog.schemas import AsinConvertRequest, ConvertRequest, InboundEligibilityReply
 from sellerkit.catalog.service import catalog
@@ -57,7 +58,7 @@ async def asin_convert(body: AsinConvertRequest, _who: CurrentPrincipal, reader:
 )
 async def inbound_eligibility(
     request: Request,
-    _who: CurrentPrincipal,
+    who: CurrentPrincipal,
     reader: DbReader,
     session: WriteSession,
     asins: Annotated[str, Query(max_length=MAX_ASINS * (MAX_CODE_CHARS + 1),
@@ -65,8 +66,11 @@ async def inbound_eligibility(
     marketplace: Annotated[str, Query(max_length=MARKETPLACE_CHARS,
                                       description="Marketplace code, e.g. US, UK, DE.")] = "US",
 ):
-    settings = request.app.state.settings
+    settings, state = request.app.state.settings, request.app.state
+    # the caller's own SP-API connection; without one, an unconfigured client (the rules answer)
+    spapi = next((p for p in providers_for(state.db, settings, state.budgets, who.account_id) if p.name == "spapi"),
+                 state.spapi)
     return JSON(await eligibility.inbound_eligibility(
-        session, reader, request.app.state.spapi, marketplace, asins.split(","),
+        session, reader, spapi, marketplace, asins.split(","),
         ttl=settings.eligibility_cache_ttl, budget=settings.spapi_time_budget,
     ))

@@ -68,3 +68,17 @@ def test_a_scan_with_spapi_connected_matches_prices_and_names_what_amazon_does_n
         assert again["status"] == "Success" and again["products"] == scan["products"]
         assert amazon.calls["searchCatalogItems"] == catalog_calls  # within the TTL: not one catalog call
         assert ids.parse(unknown).key  # the miss is remembered too: asked once, above
+
+
+def test_each_account_reaches_amazon_only_through_its_own_connection(db, tmp_path, amazon, new_key):
+    """The settings connect the default (first) account only: another account's eligibility
+    look-up is answered by the catalog rules, never with the first seller's credentials."""
+    first = {"Authorization": f"Bearer {new_key('seller').key}"}
+    other = {"Authorization": f"Bearer {new_key('agency', account='other').key}"}
+    asin = amazon.products[0].asin
+    with make_client(db, live_settings(tmp_path, amazon)) as client:
+        mine = client.get("/api/v3/inbound-eligibility", params={"asins": asin}, headers=first).json()[asin]
+        calls = amazon.calls["getItemEligibilityPreview"]
+        theirs = client.get("/api/v3/inbound-eligibility", params={"asins": "B000000009"}, headers=other).json()
+    assert mine["source"] == "sp-api"
+    assert theirs["B000000009"]["source"] == "rules" and amazon.calls["getItemEligibilityPreview"] == calls
