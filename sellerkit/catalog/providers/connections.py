@@ -103,6 +103,8 @@ PROVIDERS: dict[str, ProviderInfo] = {
         Feature("inbound eligibility", ("eligibility",)),
     )),
     "keepa": ProviderInfo("keepa", "Keepa", "keepa", (
+        Feature("match codes the catalog lacks", ("catalog",)),
+        Feature("Buy Box, lowest prices and offer counts", ("pricing", "offers")),
         Feature("Keepa history and monthly sold", ("catalog", "pricing")),
     )),
 }
