@@ -108,6 +108,12 @@ PROVIDERS: dict[str, ProviderInfo] = {
         Feature("Keepa history and monthly sold", ("catalog", "pricing")),
     )),
 }
+# What turns each provider on for the default account, said wherever live data is missing.
+TURN_ON = {
+    "spapi": "set SELLERKIT_SPAPI_CLIENT_ID, SELLERKIT_SPAPI_CLIENT_SECRET and SELLERKIT_SPAPI_REFRESH_TOKEN, "
+             "or run `sellerkit providers connect amazon`",
+    "keepa": "set SELLERKIT_KEEPA_KEY, or run `sellerkit providers connect keepa`",
+}
 COMMANDS = {info.command: name for name, info in PROVIDERS.items()}  # "amazon" -> "spapi"
 assert all(k in KINDS for info in PROVIDERS.values() for f in info.features for k in f.kinds)
 
@@ -551,11 +557,7 @@ class ConnectionService:
                     f"set {' and '.join(missing_client)} (the app's Login with Amazon credentials)", False,
                     f"No live {info.label} data ({' and '.join(missing_client)} unset)"))
             elif not have:
-                if name == "spapi":
-                    turn_on = ("set SELLERKIT_SPAPI_CLIENT_ID, SELLERKIT_SPAPI_CLIENT_SECRET and "
-                               "SELLERKIT_SPAPI_REFRESH_TOKEN, or run `sellerkit providers connect amazon`")
-                else:
-                    turn_on = "set SELLERKIT_KEEPA_KEY, or run `sellerkit providers connect keepa`"
+                turn_on = TURN_ON[name]
                 what = ", ".join(f.text for f in info.features)
                 out.append(Unavailable(name, f"{info.label} is not connected (unavailable: {what})", turn_on,
                                        False, f"No live {info.label} data"))

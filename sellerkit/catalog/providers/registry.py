@@ -12,17 +12,14 @@ import threading
 from sellerkit.catalog.providers.base import Provider
 from sellerkit.catalog.providers.budget import Budgets
 
-# What a seller connects to get each kind of live data (the scan status and the look-up say it).
-SPAPI_ON = ("SELLERKIT_SPAPI_REFRESH_TOKEN and SELLERKIT_SPAPI_SELLER_ID (with SELLERKIT_SPAPI_CLIENT_ID and "
-            "SELLERKIT_SPAPI_CLIENT_SECRET), or `sellerkit providers connect amazon`")
-KEEPA_ON = "SELLERKIT_KEEPA_KEY"
-TURNED_ON_BY: dict[str, str] = {
-    "catalog": f"Amazon SP-API ({SPAPI_ON}) or Keepa ({KEEPA_ON})",
-    "pricing": f"Amazon SP-API ({SPAPI_ON}) or Keepa ({KEEPA_ON})",
-    "fees": f"Amazon SP-API ({SPAPI_ON})",
-    "offers": f"Amazon SP-API ({SPAPI_ON}) or Keepa ({KEEPA_ON})",
-    "restrictions": f"Amazon SP-API ({SPAPI_ON})",
-}
+SCAN_KINDS = ("catalog", "pricing", "fees", "offers", "restrictions")  # the live data a scan uses
+
+
+def _turned_on_by(kind: str) -> str:
+    """The providers giving `kind` and what turns each on (connections.PROVIDERS says who gives what)."""
+    from sellerkit.catalog.providers.connections import PROVIDERS, TURN_ON
+
+    return " or ".join(f"{info.label} ({TURN_ON[name]})" for name, info in PROVIDERS.items() if kind in info.kinds)
 
 
 def providers_for(db, settings, budgets: Budgets, account_id: int) -> list[Provider]:
@@ -85,4 +82,4 @@ def serving(providers: list[Provider], marketplace: str) -> list[Provider]:
 def unavailable(providers: list[Provider]) -> list[dict[str, str]]:
     """Each kind of live data a scan uses that no provider gives, and what turns it on."""
     have = set().union(*(p.kinds for p in providers)) if providers else set()
-    return [{"data": kind, "turn_on": how} for kind, how in TURNED_ON_BY.items() if kind not in have]
+    return [{"data": kind, "turn_on": _turned_on_by(kind)} for kind in SCAN_KINDS if kind not in have]
