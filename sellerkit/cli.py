@@ -551,7 +551,9 @@ def scan(
     header: Annotated[Optional[bool], typer.Option("--header/--no-header",
                                                    help="Row 1 is a header (default: detected).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Write all results, most profitable first (.csv, .xlsx, .json).")] = None,
-    account: Annotated[str, typer.Option(help="Account the scan belongs to (created if new).")] = "cli",
+    account: Annotated[Optional[str], typer.Option(
+        help="Account the scan belongs to (created if new); default: the default account (the first "
+             "made, whose live data the SELLERKIT_SPAPI_* settings connect), else a new one named cli.")] = None,
     top: Annotated[int, typer.Option(help="Rows in the summary table.")] = 10,
 ):
     """Scan a supplier file here and now: progress while it runs, then the most profitable rows."""
@@ -581,7 +583,10 @@ def scan(
                                                 "options": {"marketplace_id": marketplace, "name": file.name,
                                                             "header": header}})
         with db.session(write=True) as session:
-            acct = keys.find_or_create_account(session, account, None)
+            if account is None and keys.default_account_id(session) is not None:
+                acct = keys.find_account(session, None)
+            else:
+                acct = keys.find_or_create_account(session, account or "cli", None)
             scan_id = scans.create(session, acct.id, settings.data_dir, copy, file.name, request).id
     except SellerkitError as exc:
         copy.unlink(missing_ok=True)

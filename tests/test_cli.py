@@ -178,6 +178,17 @@ class TestScanCli:
         lines = out.read_text().splitlines()
         assert len(lines) == 3 and "B000000000" in lines[1]  # most profitable first ($3.54 against $3.39)
 
+    def test_scan_belongs_to_the_default_account_whose_live_data_the_settings_connect(self, run, tmp_path):
+        import sqlite3
+
+        first = json.loads(run("keys", "create", "--name", "me", "--json").stdout)
+        supplier = tmp_path / "s.csv"
+        supplier.write_text("UPC,Cost\n036000291452,4.00\n")
+        run("scan", str(supplier), "--marketplace", "US", "--id-col", "0", "--cost-col", "1", "--header")
+        with sqlite3.connect(tmp_path / "data" / "sellerkit.db") as conn:
+            owners = conn.execute("SELECT DISTINCT account_id FROM scans").fetchall()
+        assert owners == [(first["account_id"],)]
+
     def test_scan_of_a_bad_mapping_exits_2_with_the_reason(self, run, tmp_path):
         supplier = tmp_path / "s.csv"
         supplier.write_text("036000291452,4.00\n")
