@@ -207,5 +207,5 @@ class TestImage:
                     reason="Docker Compose is not installed: compose.yaml checked by the tests above only")
 def test_docker_compose_accepts_the_file():
     proc = subprocess.run(["docker", "compose", "-f", str(COMPOSE), "config", "-q"], capture_output=True,
-                          text=True, env={"SELLERKIT_SECRET_KEY": SECRET, "PATH": "/usr/bin:/bin:/usr/local/bin"})
+                          text=True, env={**os.environ, "SELLERKIT_SECRET_KEY": SECRET})
     assert proc.returncode == 0, proc.stderr
