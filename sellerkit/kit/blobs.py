@@ -402,9 +402,11 @@ class S3Blobs:
         try:
             obstore.put(self.store, self._full(key), counted, use_multipart=True, chunk_size=part_size,
                         max_concurrency=4)
-        except SellerkitError:
-            raise
         except Exception as error:
+            if counted.error is not None:
+                raise counted.error from None
+            if isinstance(error, SellerkitError):
+                raise
             raise self._error(key, error) from None
         return counted.total
 
@@ -419,9 +421,11 @@ class S3Blobs:
         try:
             await obstore.put_async(self.store, self._full(key), counted, use_multipart=True,
                                     chunk_size=part_size, max_concurrency=4)
-        except SellerkitError:
-            raise
         except Exception as error:
+            if counted.error is not None:
+                raise counted.error from None
+            if isinstance(error, SellerkitError):
+                raise
             raise self._error(key, error) from None
         return counted.total
 
@@ -487,10 +491,15 @@ class S3Blobs:
         return BlobInfo(key, meta["size"], meta.get("last_modified"))
 
     def exists(self, key: str) -> bool:
+        import obstore
+
+        check_key(key)
         try:
-            self.head(key)
-        except BlobNotFound:
-            return False
+            obstore.head(self.store, self._full(key))
+        except FileNotFoundError:
+            return False  # (a missing bucket too: check() tells them apart, not every miss)
+        except Exception as error:
+            raise self._error(key, error) from None
         return True
 
     def delete(self, key: str) -> None:
@@ -567,15 +576,25 @@ def _first_line(text: str) -> str:
 
 
 class _Counted:
+    """Counts what the source gave, and keeps the source's own error (a client gone, a read
+    failing) so that it, not obstore's wrapping of it, is what the caller sees."""
+
     def __init__(self, chunks: Iterator[bytes]):
         self._chunks = chunks
         self.total = 0
+        self.error: BaseException | None = None
 
     def __iter__(self) -> _Counted:
         return self
 
     def __next__(self) -> bytes:
-        block = next(self._chunks)
+        try:
+            block = next(self._chunks)
+        except StopIteration:
+            raise
+        except BaseException as error:
+            self.error = error
+            raise
         self.total += len(block)
         return block
 
@@ -584,12 +603,19 @@ class _CountedAsync:
     def __init__(self, chunks: AsyncIterable[bytes]):
         self._chunks = chunks.__aiter__()
         self.total = 0
+        self.error: BaseException | None = None
 
     def __aiter__(self) -> _CountedAsync:
         return self
 
     async def __anext__(self) -> bytes:
-        block = await self._chunks.__anext__()
+        try:
+            block = await self._chunks.__anext__()
+        except StopAsyncIteration:
+            raise
+        except BaseException as error:
+            self.error = error
+            raise
         self.total += len(block)
         return bytes(block)
 

@@ -135,12 +135,29 @@ class TestStreamedWrites:
         store.put("k/v", b"old")
 
         def broken():
-            yield b"new" * 1000
-            raise RuntimeError("the client went away")
-        with pytest.raises(Exception):
-            store.put("k/v", broken())
+            for _ in range(3):
+                yield b"n" * (3 * 1024 * 1024)  # past one part: a multipart upload was started
+            raise ConnectionResetError("the client went away")
+        with pytest.raises(ConnectionResetError, match="the client went away"):
+            store.put("k/v", broken(), part_size=PART)
         assert store.read_bytes("k/v") == b"old"
         assert [info.key for info in store.list("k")] == ["k/v"]
+
+    def test_a_failed_s3_upload_is_aborted(self, s3_endpoint):
+        import boto3
+        s3 = boto3.client("s3", endpoint_url=s3_endpoint, aws_access_key_id="testing",
+                          aws_secret_access_key="testing", region_name="us-east-1")
+        prefix = f"aborted-{uuid.uuid4().hex[:6]}"
+        store = S3Blobs(BUCKET, prefix, endpoint=s3_endpoint, **CREDS)
+
+        async def broken():
+            for _ in range(4):
+                yield b"n" * (3 * 1024 * 1024)
+            raise ConnectionResetError("the client went away")
+        with pytest.raises(ConnectionResetError):
+            asyncio.run(store.put_async("u/source.csv", broken(), part_size=PART))
+        pending = s3.list_multipart_uploads(Bucket=BUCKET, Prefix=prefix).get("Uploads", [])
+        assert pending == [] and store.list() == []
 
 
 class TestReads:
@@ -190,6 +207,11 @@ class TestReads:
         path, options = store.polars_source("scans/3/source.csv")
         assert pl.scan_csv(path, storage_options=options).collect().equals(frame)
         assert pl.read_csv(path, storage_options=options).equals(frame)
+        parquet = io.BytesIO()
+        frame.write_parquet(parquet)
+        store.put("scans/3/results.parquet", parquet.getvalue())
+        path, options = store.polars_source("scans/3/results.parquet")
+        assert pl.scan_parquet(path, storage_options=options).collect().equals(frame)
 
 
 class TestListAndDelete:
