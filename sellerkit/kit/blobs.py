@@ -321,9 +321,7 @@ class S3Blobs:
         if session_token:
             config["session_token"] = session_token
         config["region"] = region or "us-east-1"
-        if endpoint and not endpoint.startswith("https://"):
-            config["virtual_hosted_style_request"] = "false"
-        self._config = config
+        self._config = config  # path-style requests (object_store's default), as MinIO and moto want
         client = {"connect_timeout": f"{connect_timeout}s", "timeout": f"{timeout}s"}
         if endpoint and endpoint.startswith("http://"):
             client["allow_http"] = "true"
@@ -548,8 +546,6 @@ class S3Blobs:
                    if name in ("access_key_id", "secret_access_key", "session_token", "region")}
         if self.endpoint:
             options["aws_endpoint_url"] = self.endpoint
-            options["aws_virtual_hosted_style_request"] = self._config.get("virtual_hosted_style_request",
-                                                                           "true")
         if self._client.get("allow_http"):
             options["aws_allow_http"] = "true"
         return options

@@ -339,3 +339,15 @@ class TestBlobsFor:
         with pytest.raises(Exception):
             Settings(data_dir=tmp_path, blob_url="gs://bucket/x")
         assert not Path(tmp_path / "x").exists()
+
+    def test_from_url_reads_bucket_prefix_and_credentials(self):
+        env = {"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_DEFAULT_REGION": "eu-west-1"}
+        store = S3Blobs.from_url("s3://my-bucket", "https://s3.example.com", environ=env)
+        assert (store.bucket, store.prefix) == ("my-bucket", "")
+        path, options = store.polars_source("scans/1/a.csv")
+        assert path == "s3://my-bucket/scans/1/a.csv"
+        assert options == {"aws_access_key_id": "AKID", "aws_secret_access_key": "secret",
+                           "aws_region": "eu-west-1", "aws_endpoint_url": "https://s3.example.com"}
+        nested = S3Blobs.from_url("s3://my-bucket/a/b/", None, environ={})
+        assert nested.prefix == "a/b" and nested.polars_source("k")[0] == "s3://my-bucket/a/b/k"
+        assert nested.describe() == "s3://my-bucket/a/b" and nested.storage_options() == {"aws_region": "us-east-1"}
