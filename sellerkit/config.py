@@ -51,6 +51,19 @@ class Settings(BaseSettings):
         "machine; unset keeps the queue in <data_dir>/queue.db and the limits and budgets in each "
         "process's memory.",
     )
+    blob_url: str | None = Field(
+        None,
+        description="s3://bucket/prefix keeps every file sellerkit keeps (uploads, scan results, "
+        "exports) in that S3-compatible bucket, shared by every server and worker on any machine; "
+        "credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN) and "
+        "AWS_REGION. Unset keeps them under the data dir.",
+        pattern=r"^s3://[^/]+(/.*)?$",
+    )
+    s3_endpoint_url: str | None = Field(
+        None,
+        description="S3 endpoint of SELLERKIT_BLOB_URL for a store other than AWS (MinIO, Ceph, "
+        "R2, ...), e.g. http://minio:9000; http:// is allowed. Unset: AWS in AWS_REGION.",
+    )
     queue_name: str = Field("sellerkit", description="Name of the job queue (its keys on Redis).")
 
     # Limits: request rates (every route) and token quotas (look-ups). In process memory, or in
