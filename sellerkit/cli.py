@@ -61,6 +61,7 @@ def serve(
     from granian.http import HTTP1Settings
     from granian.server import Server
 
+    metrics_dir = _metrics_dir()
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
     db = _db()
@@ -87,21 +88,43 @@ def serve(
     os.environ["SELLERKIT_WORKERS"] = str(workers)  # each worker's settings know their siblings (GET /api/v3/quotas)
     get_settings.cache_clear()  # forked workers read the settings again
     connections = _open_files_for(settings.max_connections)
-    Server(
-        "sellerkit.app:create_app",
-        address=host,
-        port=port,
-        interface=Interfaces.ASGI,
-        workers=workers,
-        http=HTTPModes.auto,
-        loop=Loops.auto,  # uvloop where installed
-        respawn_failed_workers=True,
-        factory=True,
-        log_level=settings.log_level,
-        backlog=settings.backlog,
-        backpressure=connections,  # Granian's cap on the connections a worker serves at once
-        http1_settings=HTTP1Settings(header_read_timeout=int(settings.header_read_timeout * 1000)),
-    ).serve()
+    try:
+        Server(
+            "sellerkit.app:create_app",
+            address=host,
+            port=port,
+            interface=Interfaces.ASGI,
+            workers=workers,
+            http=HTTPModes.auto,
+            loop=Loops.auto,  # uvloop where installed
+            respawn_failed_workers=True,
+            factory=True,
+            log_level=settings.log_level,
+            backlog=settings.backlog,
+            backpressure=connections,  # Granian's cap on the connections a worker serves at once
+            http1_settings=HTTP1Settings(header_read_timeout=int(settings.header_read_timeout * 1000)),
+        ).serve()
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _metrics_dir() -> Path | None:
+    """A fresh directory for this run's server processes to pool their metrics in (each worker
+    writes its own files; `GET /metrics` on any of them sums them all). Made before anything
+    imports prometheus-client, which reads PROMETHEUS_MULTIPROC_DIR once on import. One the
+    operator set is used as it is (it must be empty at start: stale files would add old counts)."""
+    from sellerkit.kit.metrics_env import MULTIPROC_ENV
+
+    if os.environ.get(MULTIPROC_ENV):
+        return None
+    if "prometheus_client" in sys.modules:  # pragma: no cover - a programming error, not a user's
+        raise RuntimeError("prometheus_client was imported before the serve command set its directory")
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="sellerkit-metrics-"))
+    os.environ[MULTIPROC_ENV] = str(path)
+    return path
 
 
 def _open_files_for(connections: int) -> int:

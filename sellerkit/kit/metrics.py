@@ -27,7 +27,7 @@ from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from sellerkit.kit.metrics_env import MULTIPROC_ENV  # noqa: E402,F401 - re-exported
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 REQUESTS = Counter("sellerkit_http_requests", "HTTP requests answered, by route template and status.",
