@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         version=__version__,
         description="Self-hosted seller platform: RocketSource-compatible scans, identifier conversion "
         "and fee calculator, and ASINScope-compatible product look-ups, over one catalog. Every route "
-        "but `/health` takes an API key (see the security schemes); errors answer "
+        "but `/health`, `/ready` and `/metrics` takes an API key (see the security schemes); errors answer "
         "`{\"message\", \"status\"}`, with `error` beside them on ASINScope's routes.",
         default_response_class=JSON,
         lifespan=lifespan,
