@@ -61,6 +61,8 @@ def serve(
     from granian.http import HTTP1Settings
     from granian.server import Server
 
+    from sellerkit.kit.logs import logging_config
+
     metrics_dir = _metrics_dir()
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
@@ -100,6 +102,7 @@ def serve(
             respawn_failed_workers=True,
             factory=True,
             log_level=settings.log_level,
+            log_dictconfig=logging_config(settings.log_format, settings.log_level),  # SELLERKIT_LOG_FORMAT
             backlog=settings.backlog,
             backpressure=connections,  # Granian's cap on the connections a worker serves at once
             http1_settings=HTTP1Settings(header_read_timeout=int(settings.header_read_timeout * 1000)),
@@ -155,9 +158,11 @@ def _open_files_for(connections: int) -> int:
 def worker(threads: Annotated[Optional[int], typer.Option(help="Consumer threads.")] = None):
     """Run background jobs (scans) from the queue: Redis when SELLERKIT_REDIS_URL is set, else the
     data dir's queue. Any number of workers may share one database and file store."""
+    from sellerkit.kit.logs import setup_logging
     from sellerkit.kit.queue import Queue
 
     settings = get_settings()
+    setup_logging(settings.log_format, settings.log_level)  # SELLERKIT_LOG_FORMAT: text or json lines
     queue = Queue(settings, _db())
     where = settings.redis_url or str(settings.data_dir / "queue.db")
     err.print(f"sellerkit worker: {threads or settings.job_threads} threads on {where}")
