@@ -169,6 +169,11 @@ def worker(threads: Annotated[Optional[int], typer.Option(help="Consumer threads
     from sellerkit.catalog.providers.connections import connections
 
     connections.announce(queue.db, settings, "worker")
+    if settings.worker_metrics_port:
+        from sellerkit.kit.metrics import serve_worker_metrics
+
+        serve_worker_metrics(settings.host, settings.worker_metrics_port, queue.huey)
+        err.print(f"metrics: http://{settings.host}:{settings.worker_metrics_port}/metrics")
     queue.start_consumer(threads or settings.job_threads, signals=True).run()
 
 

@@ -133,3 +133,12 @@ def render(huey=None) -> bytes:
         depth.register(_QueueDepth(huey))
         text += generate_latest(depth)
     return text
+
+
+def serve_worker_metrics(host: str, port: int, huey) -> None:
+    """`sellerkit worker`'s own metrics (its jobs, the queue's depth) on a thread of its own:
+    a worker has no API server, so Prometheus scrapes it here (SELLERKIT_WORKER_METRICS_PORT)."""
+    from prometheus_client import REGISTRY, start_http_server
+
+    REGISTRY.register(_QueueDepth(huey))
+    start_http_server(port, addr=host)

@@ -137,3 +137,43 @@ class TestSeveralServerProcesses:
                     counts.add(value(c.get(f"{base}/metrics").text, "sellerkit_http_requests_total",
                                      method="GET", route="/account", status="200"))
         assert counts == {n}
+
+
+@pytest.mark.slow
+class TestWorkerProcess:
+    def test_a_worker_serves_its_jobs_and_the_queue_depth(self, db, tmp_path, new_key):
+        import os
+        import signal
+
+        from tests.scans.test_runs import _create, _status, _wait_for, catalog, supplier
+        from tests.served import free_port
+
+        import_records(db, catalog(50))
+        scan_id = _create(db, tmp_path, new_key().account_id, supplier(300, 50))
+        port = free_port()
+        env = {**os.environ, "SELLERKIT_DATA_DIR": str(tmp_path), "SELLERKIT_DATABASE_URL": db.url,
+               "SELLERKIT_DEMO": "0", "SELLERKIT_WORKER_METRICS_PORT": str(port)}
+        env.pop("SELLERKIT_REDIS_URL", None)
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        import subprocess
+        import sys
+
+        proc = subprocess.Popen([sys.executable, "-m", "sellerkit.cli", "worker", "--threads", "1"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            _wait_for(lambda: _status(db, scan_id).status == "Success", 60, "the scan")
+            text = _wait_for(lambda: _scrape_port(port), 10, "the worker's metrics")
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(20)
+        assert value(text, "sellerkit_jobs_total", task="scans.run", outcome="ok") == 1
+        assert value(text, "sellerkit_jobs_running", task="scans.run") == 0
+        assert ("sellerkit_queue_pending", ()) in samples(text)
+
+
+def _scrape_port(port: int) -> str | None:
+    try:
+        r = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1)
+    except httpx.TransportError:
+        return None
+    return r.text if "sellerkit_jobs_total" in r.text else None
