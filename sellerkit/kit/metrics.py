@@ -88,20 +88,29 @@ class RequestMetrics:
             timed.observe(elapsed)
 
 
+class _Outcome:
+    __slots__ = ("failed",)
+
+    def __init__(self) -> None:
+        self.failed = False
+
+
 @contextmanager
 def job(task: str):
-    """Around one run of a background task: running while inside; ok or failed when it ends."""
+    """Around one run of a background task: running while inside; then `failed` when an
+    exception escaped or the body set `.failed` on what this yields (a scan that ended in its
+    `Error` status), else `ok`."""
     running = JOBS_RUNNING.labels(task)
     running.inc()
+    outcome = _Outcome()
     try:
-        yield
+        yield outcome
     except BaseException:
-        JOBS.labels(task, "failed").inc()
+        outcome.failed = True
         raise
-    else:
-        JOBS.labels(task, "ok").inc()
     finally:
         running.dec()
+        JOBS.labels(task, "failed" if outcome.failed else "ok").inc()
 
 
 class _QueueDepth:

@@ -70,8 +70,11 @@ class Queue:
         def decorate(fn: Callable) -> Any:
             @functools.wraps(fn)
             def measured(*args, **kw):
-                with metrics.job(name):  # sellerkit_jobs_running, sellerkit_jobs_total
-                    return fn(*args, **kw)
+                # sellerkit_jobs_running, sellerkit_jobs_total: a task that returns "Error" failed
+                with metrics.job(name) as outcome:
+                    result = fn(*args, **kw)
+                    outcome.failed = result == "Error"
+                    return result
 
             self.tasks[name] = wrapped = self.huey.task(name=name, **kwargs)(measured)
             return wrapped

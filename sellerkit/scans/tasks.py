@@ -146,12 +146,13 @@ def register(queue: Queue) -> None:
     # A run a shutdown stopped gave up its lease at its last saved chunk; enqueued again, another
     # worker (on Redis, any machine's) resumes it at once rather than at the next sweep.
     @queue.task(RUN)
-    def run_scan(scan_id: int) -> None:
+    def run_scan(scan_id: int) -> str | None:
         runner = Runner(queue.db, queue.settings, stopping)
-        runner.run(scan_id)
+        status = runner.run(scan_id)
         if runner.handed_back:
             log.info("scan %s: shutting down; handed back at its last saved chunk", scan_id)
             queue.enqueue(RUN, scan_id)
+        return status  # "Error" counts as a failed job (sellerkit_jobs_total)
 
     @queue.task(EXPORT)
     def export(export_id: int) -> None:

@@ -119,6 +119,20 @@ class TestJobs:
         assert metrics.JOBS.labels("t.fail", "failed")._value.get() == before + 1
         assert metrics.JOBS_RUNNING.labels("t.fail")._value.get() == 0
 
+    def test_a_scan_that_ends_in_error_is_a_failed_job(self, sqlite_db, settings):
+        from sellerkit.kit import metrics
+        from sellerkit.kit.queue import Queue
+
+        queue = Queue(settings, sqlite_db)
+        calls = []
+        task = queue.task("t.status")(lambda status: calls.append(status) or status)
+        before = {o: metrics.JOBS.labels("t.status", o)._value.get() for o in ("ok", "failed")}
+        task.call_local("Error")
+        task.call_local("Success")
+        assert calls == ["Error", "Success"]
+        assert {o: metrics.JOBS.labels("t.status", o)._value.get() - before[o] for o in before} == \
+            {"ok": 1, "failed": 1}
+
 
 @pytest.mark.slow
 class TestSeveralServerProcesses:
