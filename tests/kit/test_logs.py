@@ -93,11 +93,16 @@ class TestProcesses:
 
     def test_the_worker_logs_json(self, tmp_path):
         env = env_for(tmp_path, SELLERKIT_LOG_FORMAT="json")
-        proc = subprocess.Popen([sys.executable, "-m", "sellerkit.cli", "worker", "--threads", "1"], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(3)
+        log = tmp_path / "worker.log"
+        with open(log, "w") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "sellerkit.cli", "worker", "--threads", "1"], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=out, text=True)
+        deadline = time.time() + 60
+        while "consumer started" not in log.read_text() and time.time() < deadline:
+            time.sleep(0.1)
         proc.terminate()
-        _, err = proc.communicate(timeout=20)
+        proc.wait(20)
+        err = log.read_text()
         lines = _json_lines(err)
         assert lines, err[-2000:]
         assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)

@@ -104,7 +104,7 @@ class TestWorkerHandsBack:
             asked = time.monotonic()
             assert first.wait(15) == 0
             stopped_in = time.monotonic() - asked
-            _wait_for(lambda: _status(db, scan_id).runner_pid == second.pid, 10, "the second worker to resume")
+            _wait_for(lambda: _status(db, scan_id).runner_pid == second.pid, 15, "the second worker to resume")
             resumed_in = time.monotonic() - asked
             scan = _wait_for(lambda: (s := _status(db, scan_id)).status != "InProgress" and s, 60, "the scan")
         finally:
@@ -112,5 +112,5 @@ class TestWorkerHandsBack:
                 if proc is not None and proc.poll() is None:
                     os.killpg(proc.pid, signal.SIGTERM)
                     proc.wait(20)
-        assert stopped_in < 5 and resumed_in < 8
+        assert stopped_in < 5 and resumed_in < 15  # the sweep would take up to 60 s
         assert (scan.status, scan.lines, scan.products, scan.errors) == ("Success", rows, rows, 0)
