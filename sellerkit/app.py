@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.responses import PlainTextResponse, Response
 
 from sellerkit import __version__
 from sellerkit.accounts.quotas import Quotas
@@ -16,7 +17,9 @@ from sellerkit.kit.db import Database
 from sellerkit.kit.connections import InFlight, Reaper
 from sellerkit.kit.http import (JSON, AccessLog, BodyGuard, RateLimitHeaders, access_log_on,
                                install_error_handlers)
-from sellerkit.kit.openapi import Health, install_openapi
+from sellerkit.kit.health import database_check, readiness, redis_check
+from sellerkit.kit.metrics import CONTENT_TYPE as METRICS_TYPE, RequestMetrics, render as render_metrics
+from sellerkit.kit.openapi import Health, Ready, install_openapi
 from sellerkit.kit.queue import Queue
 from sellerkit.kit.ratelimit import make_limits
 from sellerkit.scans.store import results_cache
@@ -55,7 +58,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         version=__version__,
         description="Self-hosted seller platform: RocketSource-compatible scans, identifier conversion "
         "and fee calculator, and ASINScope-compatible product look-ups, over one catalog. Every route "
-        "but `/health` takes an API key (see the security schemes); errors answer "
+        "but `/health`, `/ready` and `/metrics` takes an API key (see the security schemes); errors answer "
         "`{\"message\", \"status\"}`, with `error` beside them on ASINScope's routes.",
         default_response_class=JSON,
         lifespan=lifespan,
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                        idle_timeout=settings.body_idle_timeout, read_timeout=settings.body_read_timeout)
     app.add_middleware(RateLimitHeaders)  # sees every reply, errors included
     app.add_middleware(InFlight)  # requests in flight, which the reaper leaves alone
+    app.add_middleware(RequestMetrics)  # every reply, by route template: GET /metrics
     if access_log_on(settings.access_log, settings.log_level):
         app.add_middleware(AccessLog)
 
@@ -105,5 +109,28 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @app.get("/health", tags=["meta"], summary="Liveness: answers without a key", response_model=Health)
     async def health():
         return {"status": "ok", "version": __version__}
+
+    ready_checks = {"database": database_check(db)}
+    if settings.redis_url:
+        ready_checks["redis"] = redis_check(settings.redis_url)
+
+    @app.get("/ready", tags=["meta"], summary="Readiness: the database, Redis and file store answer",
+             response_model=Ready, responses={503: {"model": Ready, "description": "Something this process "
+                                                   "needs is not reachable; `checks` says what and why."}})
+    async def ready():
+        """No key. 200 when every dependency answers within 2 s, else 503; `checks` names each
+        (`database`, `redis` when SELLERKIT_REDIS_URL is set, and the file store) with `ok` or
+        why it is not reachable. Checks run off the event loop, all at once."""
+        ok, checks = await readiness(ready_checks)
+        return JSON({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["meta"], summary="Prometheus metrics of every server process",
+             response_class=PlainTextResponse,
+             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                              "description": "Prometheus text exposition format (version 0.0.4)."}})
+    def metrics():
+        """No key. Requests by route template and status, latency histograms, queue depth, jobs
+        running and ended, rate-limit refusals and tokens spent (docs/deploy.md, Operating)."""
+        return Response(render_metrics(queue.huey), media_type=METRICS_TYPE)
 
     return app

@@ -61,6 +61,9 @@ def serve(
     from granian.http import HTTP1Settings
     from granian.server import Server
 
+    from sellerkit.kit.logs import logging_config
+
+    metrics_dir = _metrics_dir()
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
     db = _db()
@@ -87,21 +90,44 @@ def serve(
     os.environ["SELLERKIT_WORKERS"] = str(workers)  # each worker's settings know their siblings (GET /api/v3/quotas)
     get_settings.cache_clear()  # forked workers read the settings again
     connections = _open_files_for(settings.max_connections)
-    Server(
-        "sellerkit.app:create_app",
-        address=host,
-        port=port,
-        interface=Interfaces.ASGI,
-        workers=workers,
-        http=HTTPModes.auto,
-        loop=Loops.auto,  # uvloop where installed
-        respawn_failed_workers=True,
-        factory=True,
-        log_level=settings.log_level,
-        backlog=settings.backlog,
-        backpressure=connections,  # Granian's cap on the connections a worker serves at once
-        http1_settings=HTTP1Settings(header_read_timeout=int(settings.header_read_timeout * 1000)),
-    ).serve()
+    try:
+        Server(
+            "sellerkit.app:create_app",
+            address=host,
+            port=port,
+            interface=Interfaces.ASGI,
+            workers=workers,
+            http=HTTPModes.auto,
+            loop=Loops.auto,  # uvloop where installed
+            respawn_failed_workers=True,
+            factory=True,
+            log_level=settings.log_level,
+            log_dictconfig=logging_config(settings.log_format, settings.log_level),  # SELLERKIT_LOG_FORMAT
+            backlog=settings.backlog,
+            backpressure=connections,  # Granian's cap on the connections a worker serves at once
+            http1_settings=HTTP1Settings(header_read_timeout=int(settings.header_read_timeout * 1000)),
+        ).serve()
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _metrics_dir() -> Path | None:
+    """A fresh directory for this run's server processes to pool their metrics in (each worker
+    writes its own files; `GET /metrics` on any of them sums them all). Made before anything
+    imports prometheus-client, which reads PROMETHEUS_MULTIPROC_DIR once on import. One the
+    operator set is used as it is (it must be empty at start: stale files would add old counts)."""
+    from sellerkit.kit.metrics_env import MULTIPROC_ENV
+
+    if os.environ.get(MULTIPROC_ENV):
+        return None
+    if "prometheus_client" in sys.modules:  # pragma: no cover - a programming error, not a user's
+        raise RuntimeError("prometheus_client was imported before the serve command set its directory")
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="sellerkit-metrics-"))
+    os.environ[MULTIPROC_ENV] = str(path)
+    return path
 
 
 def _open_files_for(connections: int) -> int:
@@ -132,15 +158,22 @@ def _open_files_for(connections: int) -> int:
 def worker(threads: Annotated[Optional[int], typer.Option(help="Consumer threads.")] = None):
     """Run background jobs (scans) from the queue: Redis when SELLERKIT_REDIS_URL is set, else the
     data dir's queue. Any number of workers may share one database and file store."""
+    from sellerkit.kit.logs import setup_logging
     from sellerkit.kit.queue import Queue
 
     settings = get_settings()
+    setup_logging(settings.log_format, settings.log_level)  # SELLERKIT_LOG_FORMAT: text or json lines
     queue = Queue(settings, _db())
     where = settings.redis_url or str(settings.data_dir / "queue.db")
     err.print(f"sellerkit worker: {threads or settings.job_threads} threads on {where}")
     from sellerkit.catalog.providers.connections import connections
 
     connections.announce(queue.db, settings, "worker")
+    if settings.worker_metrics_port:
+        from sellerkit.kit.metrics import serve_worker_metrics
+
+        serve_worker_metrics(settings.host, settings.worker_metrics_port, queue.huey)
+        err.print(f"metrics: http://{settings.host}:{settings.worker_metrics_port}/metrics")
     queue.start_consumer(threads or settings.job_threads, signals=True).run()
 
 

@@ -44,6 +44,18 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="Port `sellerkit serve` binds (HTTP/1.1 and h2c).")
     workers: int = Field(1, description="Server worker processes.")
     log_level: str = Field("info", description="Server log level.")
+    worker_metrics_port: int | None = Field(
+        None,
+        description="Port on which `sellerkit worker` serves its Prometheus metrics (`/metrics`: jobs "
+        "running and ended, queue depth), bound to SELLERKIT_HOST; unset serves none.",
+    )
+    log_format: str = Field(
+        "text",
+        description="Log lines of sellerkit, the server and `sellerkit worker` on standard error: text "
+        "(`time level logger: message`) or json (one object a line: time, level, logger, message, and "
+        "exception when there is one).",
+        pattern="^(text|json)$",
+    )
     redis_url: str | None = Field(
         None,
         description="redis://host:6379/0 puts the job queue, the rate limits, the token quotas and "

@@ -27,6 +27,7 @@ from sellerkit.accounts.service import Principal
 from sellerkit.domain import quotas as q
 from sellerkit.domain.plans import plan as get_plan
 from sellerkit.errors import Forbidden, QuotaExceeded
+from sellerkit.kit import metrics
 from sellerkit.kit.db import Database, utcnow
 from sellerkit.kit.ratelimit import MemoryLimits, RedisLimits
 
@@ -66,6 +67,7 @@ class Quotas:
         account_rps = rps if rps > self.account_rps else self.account_rps
         decision = self.limits.hit(who.key_id, rps, who.account_id, account_rps)
         if not decision.allowed:
+            metrics.RATE_LIMITED.labels("account" if decision.scope == "account" else "key").inc()
             wait_ms = max(1, int(decision.retry_after * 1000 + 0.999))
             if decision.scope == "account":
                 message = (
@@ -89,10 +91,15 @@ class Quotas:
         with the reference's message when it cannot pay)."""
         limits = self.token_limits(who)
         if limits.unlimited:
+            if cost:
+                metrics.TOKENS_SPENT.inc(cost)
             return q.Charge(cost, None, None, None, None, None, None, 0.0, q.seconds_to_next_day(self.limits.clock()))
         result = self.limits.charge(who.account_id, limits, cost)
         if not result.granted:
+            metrics.RATE_LIMITED.labels("tokens").inc()
             raise QuotaExceeded(self._advice(result, cost), result.retry_after, error=result.message)
+        if cost:
+            metrics.TOKENS_SPENT.inc(cost)
         return result
 
     def status(self, who: Principal) -> q.Charge:

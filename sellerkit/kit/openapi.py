@@ -36,6 +36,12 @@ class Health(BaseModel):
     version: str
 
 
+class Ready(BaseModel):
+    ready: bool = Field(description="True when every check is `ok`.")
+    checks: dict[str, str] = Field(description="Each dependency (`database`, `redis`, the file store) and "
+                                               "`ok` or why it is not reachable.")
+
+
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "bearer": {"type": "http", "scheme": "bearer",
                "description": "`Authorization: Bearer <key>` (`Bearer: <key>`, `Token <key>` and a bare "

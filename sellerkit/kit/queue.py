@@ -7,6 +7,7 @@ only; the work they point at is in the database and the file store.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import threading
@@ -18,6 +19,7 @@ from huey.api import Huey
 from huey.consumer import Consumer
 
 from sellerkit.config import Settings
+from sellerkit.kit import metrics
 from sellerkit.kit.db import Database
 
 log = logging.getLogger("sellerkit.queue")
@@ -66,7 +68,15 @@ class Queue:
 
     def task(self, name: str, **kwargs) -> Callable[[Callable], Any]:
         def decorate(fn: Callable) -> Any:
-            self.tasks[name] = wrapped = self.huey.task(name=name, **kwargs)(fn)
+            @functools.wraps(fn)
+            def measured(*args, **kw):
+                # sellerkit_jobs_running, sellerkit_jobs_total: a task that returns "Error" failed
+                with metrics.job(name) as outcome:
+                    result = fn(*args, **kw)
+                    outcome.failed = result == "Error"
+                    return result
+
+            self.tasks[name] = wrapped = self.huey.task(name=name, **kwargs)(measured)
             return wrapped
         return decorate
 

@@ -87,6 +87,7 @@ class Runner:
         self.budgets = budgets_for(settings)
         self.loop_factory = None  # the event loop live data runs on (tests: a virtual clock's)
         self.live_options: dict = {}  # more keyword arguments of LiveData (tests: clock, run_blocking)
+        self.handed_back = False  # a shutdown stopped the run and gave up its lease: enqueue it again
 
     # ---- lease and bookkeeping -----------------------------------------------------------------
 
@@ -126,9 +127,10 @@ class Runner:
         if why == "cancelled":
             self._finish(scan, "Cancelled")
             return "Cancelled"
-        if why == "shutting down":  # let the next start resume it at once
+        if why == "shutting down":  # let another worker (or the next start) resume it at once
             with self.db.session(write=True) as session:
                 repo.release(session, Scan, scan.id, self.name)
+            self.handed_back = True
         return None
 
     def _run(self, scan: Scan) -> str:

@@ -83,15 +83,16 @@ def on_start(queue: Queue) -> None:
 
 
 def run_export(db: Database, settings: Settings, export_id: int,
-               stopping: threading.Event | None = None) -> None:
+               stopping: threading.Event | None = None) -> bool:
     """Prepare a download (or a Google spreadsheet) under the export's lease, renewing it as
     progress is saved. A run that loses its lease stops and leaves the export to its new
-    holder; one stopped by a shutdown gives it up, so the next start resumes it at once."""
+    holder; one stopped by a shutdown gives it up, so the next start resumes it at once (True:
+    handed back, to be enqueued again)."""
     holder = process.lease_holder()
     with db.session(write=True) as session:
         if not repo.claim(session, ScanExport, export_id, holder, process.current(),
                           timedelta(seconds=settings.scan_stale_seconds)):
-            return
+            return False
         job = repo.get_export(session, None, export_id)
         scan = repo.get(session, None, job.scan_id)
     last = [0.0]
@@ -123,11 +124,11 @@ def run_export(db: Database, settings: Settings, export_id: int,
         status, message = "Success", None
     except Stop:
         log.info("export %s: lease lost; left to its new holder", export_id)
-        return
+        return False
     except ExportCancelled:  # only a shutdown stops an export
         with db.session(write=True) as session:
             repo.release(session, ScanExport, export_id, holder)
-        return
+        return True
     except SellerkitError as exc:
         status, message, fields = "Error", exc.message, {}
     except Exception as exc:  # noqa: BLE001 - the job ends with its reason
@@ -136,18 +137,28 @@ def run_export(db: Database, settings: Settings, export_id: int,
     with db.session(write=True) as session:
         repo.update_export(session, export_id, holder, status=status, message=message,
                            finished_at=utcnow(), **fields)
+    return False
 
 
 def register(queue: Queue) -> None:
     stopping = queue.stopping
 
+    # A run a shutdown stopped gave up its lease at its last saved chunk; enqueued again, another
+    # worker (on Redis, any machine's) resumes it at once rather than at the next sweep.
     @queue.task(RUN)
-    def run_scan(scan_id: int) -> None:
-        Runner(queue.db, queue.settings, stopping).run(scan_id)
+    def run_scan(scan_id: int) -> str | None:
+        runner = Runner(queue.db, queue.settings, stopping)
+        status = runner.run(scan_id)
+        if runner.handed_back:
+            log.info("scan %s: shutting down; handed back at its last saved chunk", scan_id)
+            queue.enqueue(RUN, scan_id)
+        return status  # "Error" counts as a failed job (sellerkit_jobs_total)
 
     @queue.task(EXPORT)
     def export(export_id: int) -> None:
-        run_export(queue.db, queue.settings, export_id, stopping)
+        if run_export(queue.db, queue.settings, export_id, stopping):
+            log.info("export %s: shutting down; handed back", export_id)
+            queue.enqueue(EXPORT, export_id)
 
     @queue.periodic(SWEEP, crontab(minute="*"))
     def sweep_scans() -> None:

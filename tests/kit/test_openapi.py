@@ -89,7 +89,7 @@ class TestPublishedDocument:
     def test_every_keyed_route_names_the_schemes_and_its_401_and_429(self, doc):
         names = {frozenset(s) for s in [{"bearer"}, {"tokenHeader"}, {"apiKeyHeader"}, {"keyQuery"}]}
         for method, path, op in _operations(doc):
-            if path == "/health":
+            if path in ("/health", "/ready", "/metrics"):  # probes and scrapers: no key
                 assert "security" not in op
                 continue
             assert {frozenset(s) for s in op.get("security", [])} == names, f"{method} {path}"
@@ -113,6 +113,12 @@ class TestPublishedDocument:
         assert params["per_page"]["maximum"] == 100 and params["per_page"]["minimum"] == 1
         lookup = {p["name"]: p["schema"] for p in doc["paths"]["/products/lookup"]["get"]["parameters"]}
         assert "uk" in lookup["domain"]["enum"]
+
+    def test_probes_are_documented_without_a_key(self, doc):
+        ready = doc["paths"]["/ready"]["get"]["responses"]
+        assert _json_schema(ready["200"]) == _json_schema(ready["503"]) == {"$ref": "#/components/schemas/Ready"}
+        metrics = doc["paths"]["/metrics"]["get"]["responses"]["200"]
+        assert set(metrics["content"]) == {"text/plain"}
 
     def test_describes_no_surface_that_is_not_built(self, doc):
         text = orjson.dumps(doc).decode().lower()
@@ -258,6 +264,8 @@ class TestRepliesMatchTheSchema:
         c, issued = walk
         S = "/api/v3/scans/{scan_id}"
         c.call("GET", "/health", expect=200)
+        c.call("GET", "/ready", expect=200)
+        c.call("GET", "/metrics", expect=200)
         c.call("GET", "/account", expect=200)
         c.call("GET", "/account/tokens", expect=200)
         c.call("GET", "/account/tokens", headers={}, expect=400)
