@@ -17,6 +17,7 @@ from sellerkit.kit.db import Database
 from sellerkit.kit.connections import InFlight, Reaper
 from sellerkit.kit.http import (JSON, AccessLog, BodyGuard, RateLimitHeaders, access_log_on,
                                install_error_handlers)
+from sellerkit.kit.blobs import blobs_for
 from sellerkit.kit.health import database_check, readiness, redis_check
 from sellerkit.kit.metrics import CONTENT_TYPE as METRICS_TYPE, RequestMetrics, render as render_metrics
 from sellerkit.kit.openapi import Health, Ready, install_openapi
@@ -110,7 +111,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def health():
         return {"status": "ok", "version": __version__}
 
-    ready_checks = {"database": database_check(db)}
+    ready_checks = {"database": database_check(db), "blobs": blobs_for(settings).check}
     if settings.redis_url:
         ready_checks["redis"] = redis_check(settings.redis_url)
 

@@ -29,10 +29,6 @@ DOCKERFILE = DEPLOY / "Dockerfile"
 CADDYFILE = DEPLOY / "Caddyfile"
 DOCS = ROOT / "docs" / "deploy.md"
 
-# Settings issue 17 names that other branches of that issue add to sellerkit/config.py (the blob
-# store, the log format). Once they are Settings fields this set is no longer consulted for them;
-# any other name must be a Settings field already.
-EXPECTED_SOON = {"SELLERKIT_BLOB_URL", "SELLERKIT_S3_ENDPOINT_URL", "SELLERKIT_LOG_FORMAT"}
 
 SERVERS = ("server-a", "server-b")
 WORKERS = ("worker-a", "worker-b")
@@ -109,7 +105,7 @@ class TestCompose:
         known = {f"SELLERKIT_{name.upper()}" for name in Settings.model_fields}
         for path in (COMPOSE, DOCKERFILE, DOCS):
             used = set(re.findall(r"\bSELLERKIT_[A-Z0-9_]*[A-Z0-9]\b", path.read_text()))
-            unknown = used - known - EXPECTED_SOON
+            unknown = used - known
             assert unknown == set(), f"{path.name} names settings sellerkit does not read"
 
     def test_processes_share_only_the_three_services_and_the_same_settings(self, compose, monkeypatch):

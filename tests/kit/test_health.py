@@ -10,11 +10,31 @@ from sellerkit.kit import health
 from tests.conftest import REDIS_SKIP, REDIS_URL, make_client
 
 
+@pytest.fixture
+def free_port_url() -> str:
+    """An endpoint nothing listens on."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
 class TestReady:
     def test_ready_with_the_database_needs_no_key(self, client):
         r = client.get("/ready")
         assert r.status_code == 200
-        assert r.json() == {"ready": True, "checks": {"database": "ok"}}
+        assert r.json() == {"ready": True, "checks": {"database": "ok", "blobs": "ok"}}
+
+    def test_an_unreachable_blob_store_is_503_naming_it(self, db, tmp_path, free_port_url):
+        from sellerkit.config import Settings
+
+        settings = Settings(data_dir=tmp_path, demo=False, embedded_worker=False, blob_url="s3://sellerkit/files",
+                            s3_endpoint_url=free_port_url)
+        with make_client(db, settings) as c:
+            r = c.get("/ready")
+        assert r.status_code == 503 and r.json()["checks"]["database"] == "ok"
+        assert r.json()["checks"]["blobs"].startswith("not reachable")
 
     def test_health_asks_no_dependency(self, client, db, monkeypatch):
         monkeypatch.setattr(health, "database_check", lambda db: pytest.fail("liveness must not check"))
@@ -74,4 +94,4 @@ class TestReady:
         good = settings.model_copy(update={"redis_url": REDIS_URL})
         with make_client(db, good) as c:
             r = c.get("/ready")
-        assert r.status_code == 200 and r.json()["checks"] == {"database": "ok", "redis": "ok"}
+        assert r.status_code == 200 and r.json()["checks"] == {"database": "ok", "blobs": "ok", "redis": "ok"}
