@@ -66,10 +66,5 @@ class SpApiClient(SpApiProvider):
     @classmethod
     def from_settings(cls, settings, *, budgets: Budgets | None = None,  # type: ignore[override]
                       account_id: int = SETTINGS_ACCOUNT_ID, **kwargs) -> SpApiClient:
-        creds = None
-        if settings.spapi_refresh_token and settings.spapi_client_id and settings.spapi_client_secret:
-            creds = Credentials(settings.spapi_refresh_token.get_secret_value(), settings.spapi_client_id,
-                                settings.spapi_client_secret.get_secret_value())
-        return cls(creds, account_id=account_id, budgets=budgets, seller_id=settings.spapi_seller_id,
-                   endpoint=settings.spapi_endpoint, token_url=settings.spapi_lwa_url,
-                   timeout=settings.spapi_timeout, max_retries=settings.spapi_max_retries, **kwargs)
+        """As `SpApiProvider.from_settings`, on budgets of its own unless given the process's."""
+        return super().from_settings(settings, budgets=budgets, account_id=account_id, **kwargs)
