@@ -17,7 +17,7 @@ from sellerkit.accounts.quotas import Quotas
 from sellerkit.accounts.service import Principal
 from sellerkit.catalog import repository as repo
 from sellerkit.catalog.providers.budget import budgets_for
-from sellerkit.catalog.providers.registry import providers_for, serving
+from sellerkit.catalog.providers.registry import is_shared, providers_for, serving
 from sellerkit.catalog.providers.service import LiveData
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain.lookup import InvalidLookup, LookupQuery, item, parse_query
@@ -64,7 +64,7 @@ class LookupService:
         Nothing happens without providers."""
         mp = query.marketplace.code
         budgets = budgets_for(settings)
-        providers = providers_for(db, settings, budgets, account_id)  # on the loop: one short query at most
+        providers = providers_for(db, settings, budgets, account_id)  # a query at most every CONNECTIONS_TTL s
         asked = serving(providers, mp)
         try:
             if not asked:
@@ -80,9 +80,10 @@ class LookupService:
             except TimeoutError:
                 log.info("look-up %s %s: live data not complete within %g s; answered from the catalog",
                          mp, ",".join(query.codes), budget)
-        finally:
+        finally:  # the server's loop lives on: a shared provider keeps its client and token
             for provider in providers:
-                await provider.aclose()
+                if not is_shared(provider):
+                    await provider.aclose()
 
     def items(self, reader: Reader, query: LookupQuery) -> list[dict]:
         """Items of the codes found (none for codes the catalog does not have); a UPC or EAN

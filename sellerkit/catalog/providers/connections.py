@@ -298,6 +298,13 @@ class Connection:
     source: str  # "settings" or "stored"
 
 
+def _forget_cached() -> None:
+    """This process reads connections again at once (others within registry.CONNECTIONS_TTL)."""
+    from sellerkit.catalog.providers.registry import forget_connections
+
+    forget_connections()
+
+
 @contextmanager
 def _as_session(db: Database | Session) -> Iterator[Session]:
     """The caller's open session, or a read session of the database for this call."""
@@ -405,6 +412,7 @@ class ConnectionService:
         session.flush()
         log.info("account %s connected to %s (seller id %s, marketplaces %s)", account_id,
                  PROVIDERS[provider].label, seller_id or "none", ", ".join(codes))
+        _forget_cached()
         return Connection(provider, account_id, secret, seller_id, codes, STORED)
 
     def disconnect(self, session: Session, account_id: int, provider: str) -> bool:
@@ -417,6 +425,7 @@ class ConnectionService:
         session.delete(row)
         session.flush()
         log.info("account %s disconnected from %s", account_id, PROVIDERS[provider].label)
+        _forget_cached()
         return True
 
     # ---- reading (every surface) ----

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 
 from sellerkit.catalog.providers.base import Provider
 from sellerkit.catalog.providers.budget import Budgets
@@ -22,19 +23,55 @@ def _turned_on_by(kind: str) -> str:
     return " or ".join(f"{info.label} ({TURN_ON[name]})" for name, info in PROVIDERS.items() if kind in info.kinds)
 
 
+CONNECTIONS_TTL = 30.0  # seconds an account's connections are reused before the database is read again
+
+
 def providers_for(db, settings, budgets: Budgets, account_id: int) -> list[Provider]:
     """The account's providers, in the order they are asked: SP-API (free, rate-limited) before
     Keepa (whose tokens cost money). From its connections (`connections.connections_for`: stored,
-    or the SELLERKIT_SPAPI_* / SELLERKIT_KEEPA_KEY settings for the default account)."""
-    from sellerkit.catalog.providers.connections import connections
-
-    found = {c.provider: c for c in connections.connections_for(db, settings, account_id)}
+    or the SELLERKIT_SPAPI_* / SELLERKIT_KEEPA_KEY settings for the default account), read at
+    most every CONNECTIONS_TTL seconds per account and process: a look-up pays no query, and a
+    connection made or removed with `sellerkit providers` is seen within that time."""
+    found = {c.provider: c for c in _connections(db, settings, account_id)}
     out: list[Provider] = []
     if "spapi" in found:
         out.append(_spapi(found["spapi"], settings, budgets))
     if "keepa" in found:
         out.append(_keepa(found["keepa"], settings, budgets))
     return out
+
+
+_connections_cache: dict[tuple, tuple[float, list]] = {}
+
+
+def _connections(db, settings, account_id: int) -> list:
+    from sellerkit.catalog.providers.connections import connections
+
+    key = (getattr(db, "url", id(db)), account_id, settings.spapi_refresh_token, settings.spapi_client_id,
+           settings.spapi_client_secret, settings.spapi_seller_id, settings.keepa_key, settings.secret_key)
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _connections_cache.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    found = connections.connections_for(db, settings, account_id)
+    with _cache_lock:
+        _connections_cache[key] = (now + CONNECTIONS_TTL, found)
+    return found
+
+
+def forget_connections() -> None:
+    """Read every account's connections again at the next call (after connect or disconnect in
+    this process)."""
+    with _cache_lock:
+        _connections_cache.clear()
+
+
+def is_shared(provider: Provider) -> bool:
+    """Kept for the process (an SP-API provider holds its access token): a caller whose event
+    loop lives on must not close it after one use."""
+    with _cache_lock:
+        return any(p is provider for p in _spapi_cache.values())
 
 
 # One SP-API provider per connection and process: it keeps the LWA access token (an exchange
