@@ -86,6 +86,13 @@ class Deployment:
                                              f"{reply.text[:500]}\n{self.fleet.logs()}")
         return reply
 
+    def upload(self, http: httpx.Client, data: bytes, name: str) -> int:
+        attributes = {"mapping": {"id": 0, "cost": 1, "supplier_sku": 2},
+                      "options": {"marketplace_id": "US", "name": name, "header": True}}
+        reply = http.post("/api/v3/scans", files={"file": (f"{name}.csv", data, "text/csv")},
+                          data={"attributes": orjson.dumps(attributes).decode()})
+        return self.expect(reply, 201).json()["id"]
+
     def start_worker(self, name: str) -> None:
         """A worker as compose runs it, once its consumer runs (its start-up sweep done)."""
         log = self.fleet.log(name)
@@ -114,7 +121,8 @@ def deployment(tmp_path_factory) -> Deployment:
     logs = tmp / "logs"
     logs.mkdir()
     token = secrets.token_hex(4)
-    redis_names = {"SELLERKIT_QUEUE_NAME": f"sk-mp-{token}", "SELLERKIT_LIMITS_REDIS_PREFIX": f"sk-mp-{token}:limits"}
+    # names of the run's own on the shared Redis (Huey keeps only [A-Za-z0-9_] of a queue's name)
+    redis_names = {"SELLERKIT_QUEUE_NAME": f"sk_mp_{token}", "SELLERKIT_LIMITS_REDIS_PREFIX": f"sk_mp_{token}:limits"}
     with fresh_postgres("sk_mp_") as db_url, moto_s3(BUCKET, logs / "s3.log") as s3:
         fleet = Fleet(logs)
         try:
@@ -173,7 +181,7 @@ def _forget_redis_keys(token: str) -> None:
     import redis
 
     client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(match=f"*sk-mp-{token}*", count=1000))
+    keys = list(client.scan_iter(match=f"*sk_mp_{token}*", count=1000))
     if keys:
         client.delete(*keys)
     client.close()
@@ -186,15 +194,6 @@ def two_workers(deployment) -> Deployment:
         if deployment.fleet.procs[name].poll() is not None:
             deployment.start_worker(name)
     return deployment
-
-
-def _upload(http: httpx.Client, data: bytes, name: str) -> int:
-    attributes = {"mapping": {"id": 0, "cost": 1, "supplier_sku": 2},
-                  "options": {"marketplace_id": "US", "name": name, "header": True}}
-    reply = http.post("/api/v3/scans", files={"file": (f"{name}.csv", data, "text/csv")},
-                      data={"attributes": orjson.dumps(attributes).decode()})
-    assert reply.status_code == 201, reply.text[:500]
-    return reply.json()["id"]
 
 
 class TestEveryProcessServesEveryRequest:
@@ -211,7 +210,7 @@ class TestEveryProcessServesEveryRequest:
         errors = len(range(0, ROWS, INVALID_EVERY))
         products = lines - errors
         with dep.http("server-a") as a, dep.http("server-b") as b:
-            scan_id = _upload(a, supplier(ROWS), "crossing")
+            scan_id = dep.upload(a, supplier(ROWS), "crossing")
             # watched on B while a worker runs it
             seen: set[int] = set()
 
@@ -298,7 +297,7 @@ class TestEveryProcessServesEveryRequest:
             # both workers hold a snapshot of the catalog as it is: scans until each has run one
             ran: set[str] = set()
             for n in range(8):
-                scan_id = _upload((a, b)[n % 2], file, f"before-{n}")
+                scan_id = dep.upload((a, b)[n % 2], file, f"before-{n}")
                 row = dep.fleet.wait_for(lambda s=scan_id: (r := dep.scan_row(s))["status"] != "InProgress" and r, 60,
                                          "a scan")
                 assert (row["status"], row["products"], row["errors"]) == ("Success", 0, 3), row
@@ -316,7 +315,7 @@ class TestEveryProcessServesEveryRequest:
                 items = dep.expect(server.get("/api/v3/products/lookup", params={"asin": new[0]["asin"]})
                                    ).json()["items"]
                 assert [i["asin"] for i in items] == [new[0]["asin"]]
-            after = [_upload(server, file, f"after-{n}") for n, server in enumerate((a, b, a, b))]
+            after = [dep.upload(server, file, f"after-{n}") for n, server in enumerate((a, b, a, b))]
             for scan_id in after:
                 row = dep.fleet.wait_for(lambda s=scan_id: (r := dep.scan_row(s))["status"] != "InProgress" and r,
                                          60, "a scan")
