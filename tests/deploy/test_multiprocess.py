@@ -306,13 +306,13 @@ class TestEveryProcessServesEveryRequest:
                     break
             assert ran == set(WORKERS), f"eight scans ran on {ran} only"
             for server in (a, b):
-                assert dep.expect(server.get("/api/v3/products/lookup", params={"asin": new[0]["asin"]})
+                assert dep.expect(server.get("/products/lookup", params={"asin": new[0]["asin"]})
                                   ).json()["items"] == []
             dep.fleet.run("catalog-more", ["sellerkit", "catalog", "import", "--json",
                                            str(write_jsonl(dep.tmp / "more.jsonl", new))], dep.envs["admin"])
             imported = time.monotonic()
             for server in (a, b):
-                items = dep.expect(server.get("/api/v3/products/lookup", params={"asin": new[0]["asin"]})
+                items = dep.expect(server.get("/products/lookup", params={"asin": new[0]["asin"]})
                                    ).json()["items"]
                 assert [i["asin"] for i in items] == [new[0]["asin"]]
             after = [dep.upload(server, file, f"after-{n}") for n, server in enumerate((a, b, a, b))]
