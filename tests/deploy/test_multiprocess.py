@@ -282,6 +282,10 @@ class TestEveryProcessServesEveryRequest:
             dep.expect(a.delete(f"/api/v3/scans/{scan_id}"))
             assert dep.s3.keys(owned) == []
             assert b.get(f"/api/v3/scans/{scan_id}").status_code == 404
+            # nor is anything of it left on a running process's disk (the killed one's scratch may be)
+            left = [p for name in (*SERVERS, other) for p in (dep.tmp / f"data-{name}" / "scans" / str(scan_id)).rglob("*")
+                    if p.is_file()]
+            assert left == [], left
         for name in SERVERS + (other,):
             assert dep.fleet.procs[name].poll() is None, dep.fleet.logs(name)
 
