@@ -216,7 +216,8 @@ class TestEveryProcessServesEveryRequest:
 
             def halfway():
                 view = dep.expect(b.get(f"/api/v3/scans/{scan_id}")).json()
-                assert view["status"] == "InProgress", f"the scan ended before it was halfway: {view}\n{dep.fleet.logs()}"
+                assert view["status"] == "InProgress", \
+                    f"the scan ended before it was halfway: {view}\n{dep.fleet.logs()}"
                 seen.add(view["processed"])
                 return view["processed"] >= lines // 3
             dep.fleet.wait_for(halfway, 120, "the scan to be a third done")
@@ -283,8 +284,8 @@ class TestEveryProcessServesEveryRequest:
             assert dep.s3.keys(owned) == []
             assert b.get(f"/api/v3/scans/{scan_id}").status_code == 404
             # nor is anything of it left on a running process's disk (the killed one's scratch may be)
-            left = [p for name in (*SERVERS, other) for p in (dep.tmp / f"data-{name}" / "scans" / str(scan_id)).rglob("*")
-                    if p.is_file()]
+            folders = [dep.tmp / f"data-{name}" / "scans" / str(scan_id) for name in (*SERVERS, other)]
+            left = [p for folder in folders for p in folder.rglob("*") if p.is_file()]
             assert left == [], left
         for name in SERVERS + (other,):
             assert dep.fleet.procs[name].poll() is None, dep.fleet.logs(name)
