@@ -175,3 +175,41 @@ def import_records(db: Database, records: list[dict]):
     from sellerkit.catalog.tasks import import_items
 
     return import_items(db, enumerate(map(orjson.dumps, records), start=1))
+
+
+S3_BUCKET = "sellerkit-test"
+S3_CREDS = {"access_key_id": "testing", "secret_access_key": "testing", "region": "us-east-1"}
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real HTTP S3 server (moto's) on loopback with the bucket `S3_BUCKET`."""
+    try:
+        import boto3
+        from moto.server import ThreadedMotoServer
+    except ImportError as error:
+        pytest.skip(f"moto[server] is not installed ({error}): pip install 'moto[server]>=5'")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    try:
+        server.start()
+    except Exception as error:  # noqa: BLE001 - any reason moto cannot start is a skip
+        pytest.skip(f"moto's S3 server did not start: {error}")
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
+                 region_name="us-east-1").create_bucket(Bucket=S3_BUCKET)
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture
+def s3_settings(s3_endpoint, tmp_path, monkeypatch) -> Settings:
+    """Settings whose blob store is a fresh prefix of the moto bucket (credentials from the
+    standard AWS variables, as a deployment gives them)."""
+    import uuid
+
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                        ("AWS_REGION", "us-east-1")):
+        monkeypatch.setenv(name, value)
+    return Settings(data_dir=tmp_path / "data", demo=False, embedded_worker=True, job_threads=1,
+                    blob_url=f"s3://{S3_BUCKET}/run-{uuid.uuid4().hex[:10]}", s3_endpoint_url=s3_endpoint)

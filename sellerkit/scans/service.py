@@ -5,7 +5,6 @@ The running of a scan (reading, matching, pricing, in chunks, resumable) is `sca
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from sellerkit.domain import filters, results
 from sellerkit.domain.marketplaces import marketplace as marketplace_of
 from sellerkit.domain.quoting import quote
 from sellerkit.errors import Conflict, Invalid, NotFound
+from sellerkit.kit.blobs import Blobs
 from sellerkit.scans import exports, files
 from sellerkit.scans import repository as repo
 from sellerkit.scans.models import Scan, ScanExport
@@ -42,7 +42,7 @@ def _custom_names(scan: Scan, table: str) -> list[str]:
 
 
 class ScanService:
-    def create(self, session: Session, account_id: int, data_dir: Path, upload: Path, file_name: str,
+    def create(self, session: Session, account_id: int, blobs: Blobs | Path, upload: Path, file_name: str,
                request: UploadRequest, limits: files.Limits | None = None) -> Scan:
         """Check the file can be scanned at all (400 with the reason if not, 413 past a limit),
         then record the scan and keep the file (a text file as UTF-8). The caller commits, then
@@ -65,9 +65,7 @@ class ScanService:
             file_size=upload.stat().st_size, mapping=request.mapping.model_dump_json(),
             options=orjson.dumps(options).decode(),
         )
-        store = ScanFiles(data_dir, scan.id)
-        store.folder.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(upload), store.source(fmt))
+        ScanFiles(blobs, scan.id).keep_source(upload, fmt)
         return scan
 
     def get(self, session: Session, account_id: int, scan_id: int) -> Scan:
@@ -112,19 +110,19 @@ class ScanService:
             "updated_at": _iso(scan.updated_at),
         }
 
-    def rows(self, scan: Scan, data_dir: Path, table: str) -> pl.DataFrame:
+    def rows(self, scan: Scan, blobs: Blobs | Path, table: str) -> pl.DataFrame:
         """All of a scan's rows of one table (products or errors) in the version readers see: as
         far as a first run has got, or the whole previous version while a rerun runs."""
-        store = ScanFiles(data_dir, scan.id)
+        store = ScanFiles(blobs, scan.id)
         frame = results_cache.get(store, "results" if table == "products" else "errors", scan.results_version,
                                   final=scan.results_status is not None)
         return results.empty_table(table) if frame is None else frame
 
-    def select(self, scan: Scan, data_dir: Path, query: ResultsQuery, table_param: str | None = None,
+    def select(self, scan: Scan, blobs: Blobs | Path, query: ResultsQuery, table_param: str | None = None,
                paged: bool = True) -> tuple[int, pl.DataFrame, str]:
         """(matching rows, the page of them, table): a page, or with `paged=False` all of them."""
         table = query.table(table_param)
-        frame = self.rows(scan, data_dir, table)
+        frame = self.rows(scan, blobs, table)
         page, per_page = query.page_and_size()
         if not paged:
             page, per_page = 1, max(frame.height, 1)
@@ -138,9 +136,9 @@ class ScanService:
             raise Invalid(str(exc)) from None
         return count, rows.select([c for c in rows.columns if not c.startswith("_")]), table
 
-    def results(self, scan: Scan, data_dir: Path, query: ResultsQuery, table_param: str | None = None
+    def results(self, scan: Scan, blobs: Blobs | Path, query: ResultsQuery, table_param: str | None = None
                 ) -> dict[str, Any]:
-        count, rows, table = self.select(scan, data_dir, query, table_param)
+        count, rows, table = self.select(scan, blobs, query, table_param)
         historical = bool(orjson.loads(scan.options).get("pull_historical_data"))
         data = rows.to_dicts()
         if table == "products":
@@ -158,14 +156,14 @@ class ScanService:
             session.refresh(scan)
         return scan
 
-    def delete(self, session: Session, scan: Scan, data_dir: Path) -> None:
+    def delete(self, session: Session, scan: Scan, blobs: Blobs | Path) -> None:
         repo.update(session, scan.id, cancel_requested=True)
         repo.delete(session, scan.id)
-        store = ScanFiles(data_dir, scan.id)
+        store = ScanFiles(blobs, scan.id)
         results_cache.forget(store)
         store.delete()
 
-    def restart(self, session: Session, scan: Scan, data_dir: Path, recalculate: bool = False) -> Scan:
+    def restart(self, session: Session, scan: Scan, blobs: Blobs | Path, recalculate: bool = False) -> Scan:
         """Rerun from the source file (or, `recalculate`, re-price the results): the run writes a
         new version of results; readers keep the current one until the run succeeds."""
         if scan.status == "InProgress":
@@ -177,19 +175,19 @@ class ScanService:
                     run_version=max(scan.results_version, scan.run_version) + 1,
                     recalculate_from=scan.results_version if recalculate else None)
         # the version the last successful rerun replaced was kept for readers still reading it
-        ScanFiles(data_dir, scan.id).drop_versions_but(scan.results_version)
+        ScanFiles(blobs, scan.id).drop_versions_but(scan.results_version)
         session.refresh(scan)
         return scan
 
     # ---- exports ---------------------------------------------------------------------------------
 
-    def export_frame(self, scan: Scan, data_dir: Path, query: ResultsQuery | None, table_param: str | None = None
+    def export_frame(self, scan: Scan, blobs: Blobs | Path, query: ResultsQuery | None, table_param: str | None = None
                      ) -> tuple[pl.DataFrame, str]:
         """The rows a download holds: those the body's filter and sort select, one page of them
         only when the body names a page (no body: every result)."""
         query = query or ResultsQuery()
         paged = bool(query.model_fields_set & {"page", "per_page", "perPage", "pagination"})
-        _, rows, table = self.select(scan, data_dir, query, table_param, paged=paged)
+        _, rows, table = self.select(scan, blobs, query, table_param, paged=paged)
         return rows, table
 
     def write_export(self, scan: Scan, frame: pl.DataFrame, table: str, fmt: str, path: Path,
