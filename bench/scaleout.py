@@ -67,15 +67,19 @@ def run(products: int = PRODUCTS) -> None:
             for name, env in envs.items():
                 bases[name], proc = stack.enter_context(server_process(env))
                 pids[name] = proc.pid
-            disk_s, disk_scan, _ = _scan(bases["disk"], key, csv, pids["disk"])
-            s3_s, s3_scan, _ = _scan(bases["a"], key, csv, pids["a"])
+            runs: dict[str, list[tuple[float, dict]]] = {"disk": [], "a": []}
+            for order in (("disk", "a"), ("a", "disk")):  # either order once: neither goes first always
+                for name in order:
+                    elapsed, scan, _ = _scan(bases[name], key, csv, pids[name])
+                    runs[name].append((elapsed, scan))
+            (disk_s, disk_scan), (s3_s, s3_scan) = (min(runs[name], key=lambda r: r[0]) for name in ("disk", "a"))
             same = disk_scan["status"] == s3_scan["status"] == "Success" and \
                 (disk_scan["products"], disk_scan["errors"]) == (s3_scan["products"], s3_scan["errors"])
             in_bucket = len(s3.keys(f"bench/scans/{s3_scan['id']}/"))
             ratio = s3_s / disk_s
             why = ("" if same else "; the two scans' counts differ") + \
                 ("" if in_bucket else "; the S3 scan left no object in the bucket")
-            report("scan, files on S3 (moto, loopback) vs local disk",
+            report("scan, files on S3 (moto, loopback) vs local disk, best of 2",
                    f"{s3_s:.1f} s vs {disk_s:.1f} s: {ratio:.2f}x (upload {s3_scan['_upload_s']:.1f} s vs "
                    f"{disk_scan['_upload_s']:.1f} s)", f"{size}; {s3_scan['products']:,} results, {in_bucket} objects",
                    f"{'PASS' if ratio <= 1.3 and not why else 'FAIL'} <= 1.3x{why}")

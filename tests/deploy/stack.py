@@ -46,6 +46,8 @@ class MotoS3:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> MotoS3:
+        from botocore.exceptions import EndpointConnectionError
+
         log = open(self.log_path, "wb")  # noqa: SIM115 - written by the server until it stops
         self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
                                      stdout=log, stderr=log, start_new_session=True)
@@ -55,12 +57,15 @@ class MotoS3:
             try:
                 self.client().create_bucket(Bucket=self.bucket)
                 return self
-            except Exception as error:  # noqa: BLE001 - not up yet
+            except EndpointConnectionError as error:  # not listening yet
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.stop()
                     raise RuntimeError(f"moto's S3 server did not start ({error}): "
                                        f"{self.log_path.read_text(errors='replace')[-2000:]}") from None
                 time.sleep(0.2)
+            except BaseException:
+                self.stop()
+                raise
 
     def client(self):
         import boto3
