@@ -283,9 +283,15 @@ class TestEveryProcessServesEveryRequest:
             dep.expect(a.delete(f"/api/v3/scans/{scan_id}"))
             assert dep.s3.keys(owned) == []
             assert b.get(f"/api/v3/scans/{scan_id}").status_code == 404
-            # nor is anything of it left on a running process's disk (the killed one's scratch may be)
-            folders = [dep.tmp / f"data-{name}" / "scans" / str(scan_id) for name in (*SERVERS, other)]
-            left = [p for folder in folders for p in folder.rglob("*") if p.is_file()]
+            # nor is anything of it, or any scratch file, left on a running process's disk (the
+            # killed worker's may be)
+            left = []
+            for name in (*SERVERS, other):
+                root = dep.tmp / f"data-{name}"
+                for path in root.rglob("*"):
+                    rel = path.relative_to(root).as_posix()
+                    if path.is_file() and (f"scans/{scan_id}/" in rel or rel.startswith("work/")):
+                        left.append(f"{name}: {rel}")
             assert left == [], left
         for name in SERVERS + (other,):
             assert dep.fleet.procs[name].poll() is None, dep.fleet.logs(name)
