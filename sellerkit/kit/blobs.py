@@ -690,6 +690,25 @@ def work_file(settings: Any, suffix: str = "") -> Path:
     return Path(name)
 
 
+SCRATCH = ("work", "cache")  # folders of the data dir holding only a process's scratch files
+
+
+def clean_scratch(data_dir: Path, older_than: timedelta = timedelta(hours=6)) -> int:
+    """Delete scratch files nobody has touched for `older_than` (left by a process that died
+    mid-upload or mid-scan); how many. A live process's files are newer: it writes as it goes."""
+    cutoff = datetime.now(timezone.utc).timestamp() - older_than.total_seconds()
+    removed = 0
+    for name in SCRATCH:
+        for path in (Path(data_dir) / name).rglob("*"):
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except OSError:  # gone meanwhile, or not ours to delete
+                continue
+    return removed
+
+
 def as_blobs(where: Blobs | Path | str) -> Blobs:
     """A store, or a data dir taken as the store on disk (callers and tests that hold a path)."""
     return LocalBlobs(Path(where)) if isinstance(where, (str, Path)) else where
