@@ -190,13 +190,9 @@ class LocalBlobs:
                 return size
             except PermissionError as error:
                 raise self._denied(key, error) from None
-            except OSError:  # another file system: copied below
+            except OSError:  # another file system: copied
                 pass
-        with open(path, "rb") as handle:
-            written = self.put(key, handle)
-        if move:
-            Path(path).unlink(missing_ok=True)
-        return written
+        return _put_file(self, key, path, move)
 
     def local_copy(self, key: str, cache: Path) -> Path:
         """The key as a file on this machine: on disk, the file itself."""
@@ -311,6 +307,14 @@ class LocalBlobs:
         if not os.access(self.root, os.W_OK | os.X_OK):
             raise BlobAccessDenied(f"blob store {self.describe()} is not writable; check the data "
                                    "dir's owner and mode (SELLERKIT_DATA_DIR)")
+
+
+def _put_file(store: Blobs, key: str, path: Path, move: bool) -> int:
+    with open(path, "rb") as handle:
+        written = store.put(key, handle)
+    if move:
+        Path(path).unlink(missing_ok=True)
+    return written
 
 
 def _rmdir_if_empty(folder: Path) -> None:
@@ -442,11 +446,7 @@ class S3Blobs:
         return counted.total
 
     def put_file(self, key: str, path: Path, *, move: bool = False) -> int:
-        with open(path, "rb") as handle:
-            written = self.put(key, handle)
-        if move:
-            Path(path).unlink(missing_ok=True)
-        return written
+        return _put_file(self, key, path, move)
 
     def local_copy(self, key: str, cache: Path) -> Path:
         """The key downloaded once to `cache/<key>` (again when the object's size changed), for
@@ -688,6 +688,25 @@ def work_file(settings: Any, suffix: str = "") -> Path:
     fd, name = tempfile.mkstemp(dir=folder, suffix=suffix)
     os.close(fd)
     return Path(name)
+
+
+SCRATCH = ("work", "cache")  # folders of the data dir holding only a process's scratch files
+
+
+def clean_scratch(data_dir: Path, older_than: timedelta = timedelta(hours=6)) -> int:
+    """Delete scratch files nobody has touched for `older_than` (left by a process that died
+    mid-upload or mid-scan); how many. A live process's files are newer: it writes as it goes."""
+    cutoff = datetime.now(timezone.utc).timestamp() - older_than.total_seconds()
+    removed = 0
+    for name in SCRATCH:
+        for path in (Path(data_dir) / name).rglob("*"):
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except OSError:  # gone meanwhile, or not ours to delete
+                continue
+    return removed
 
 
 def as_blobs(where: Blobs | Path | str) -> Blobs:

@@ -16,7 +16,7 @@ from sellerkit.catalog.snapshot import snapshots
 from sellerkit.config import Settings
 from sellerkit.errors import SellerkitError
 from sellerkit.kit import process
-from sellerkit.kit.blobs import work_file
+from sellerkit.kit.blobs import clean_scratch, work_file
 from sellerkit.kit.db import Database, utcnow
 from sellerkit.scans import repository as repo
 from sellerkit.scans.exports import ExportCancelled
@@ -167,3 +167,4 @@ def register(queue: Queue) -> None:
     def sweep_scans() -> None:
         sweep(queue)
         snapshots.refresh(queue.db, queue.settings.data_dir)  # so the next scan finds one ready
+        clean_scratch(queue.settings.data_dir)

@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import socket
+import time
 import uuid
 from pathlib import Path
 
@@ -365,3 +366,19 @@ class TestFiles:
         settings = Settings(data_dir=tmp_path, demo=False)
         first, second = blobs_module.work_file(settings, ".csv"), blobs_module.work_file(settings, ".csv")
         assert first != second and first.parent == tmp_path / "work" and first.suffix == ".csv"
+
+    def test_scratch_files_left_by_a_dead_process_are_cleaned_and_fresh_ones_kept(self, tmp_path):
+        settings = Settings(data_dir=tmp_path, demo=False)
+        old, fresh = blobs_module.work_file(settings), blobs_module.work_file(settings)
+        cached = tmp_path / "cache" / "scans" / "3" / "source.csv"
+        cached.parent.mkdir(parents=True)
+        cached.write_text("x")
+        day_ago = time.time() - 86_400
+        for path in (old, cached):
+            os.utime(path, (day_ago, day_ago))
+        (tmp_path / "scans").mkdir()
+        kept = tmp_path / "scans" / "old.csv"  # not scratch: never touched
+        kept.write_text("y")
+        os.utime(kept, (day_ago, day_ago))
+        assert blobs_module.clean_scratch(tmp_path) == 2
+        assert fresh.exists() and kept.exists() and not old.exists() and not cached.exists()
