@@ -281,6 +281,8 @@ class Manifests:
             new_rows.append(self._product_row(pl, now))
             new_listings.append(pl)
         new_ids = repo.insert_products(session, new_rows)
+        if len(new_ids) >= repo.PLANNER_STATS_AFTER:
+            repo.refresh_planner_stats(session)
         locations: list[dict] = []
         for pl, pid in zip(new_listings, new_ids, strict=True):
             pl.product_id = pid

@@ -232,11 +232,27 @@ def product_ids_page(session: Session, account_id: int, filters: dict, offset: i
             q = q.where(column >= v)
         if (v := filters.get(end)) is not None:
             q = q.where(column <= v)
-    if (v := filters.get("tag")) is not None:
-        q = q.where(P.c.id.in_(sa.select(T.c.product_id).where(T.c.account_id == account_id, T.c.tag == v)))
     if (v := filters.get("tags_key")) is not None:
         q = q.where(P.c.tags_key == v)
-    return list(session.execute(q.order_by(P.c.id).offset(offset).limit(limit)).scalars())
+    order = P.c.id
+    if (v := filters.get("tag")) is not None:
+        # driven by the tag's rows, which its primary key keeps in product order: no sort of
+        # every product that has the tag to find the first page
+        q = q.join(T, T.c.product_id == P.c.id).where(T.c.account_id == account_id, T.c.tag == v)
+        order = T.c.product_id
+    return list(session.execute(q.order_by(order).offset(offset).limit(limit)).scalars())
+
+
+PLANNER_STATS_AFTER = 1_000  # products added at once after which SQLite's planner statistics are refreshed
+
+
+def refresh_planner_stats(session: Session) -> None:
+    """SQLite chooses indexes from `ANALYZE` statistics; without them a date range is preferred
+    over a far more selective equality (a product list went from 0.1 to 18 ms). About 0.1 s per
+    100,000 products; PostgreSQL keeps its own statistics (autovacuum)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sa.text("ANALYZE commerce_products"))
+        session.execute(sa.text("ANALYZE commerce_product_tags"))
 
 
 def products_by_ids(session: Session, ids: Sequence[int]) -> list[Product]:
