@@ -598,3 +598,35 @@ class TestSecondTenantIsOneCommandAway:
         a.product("ONLY-A", 1)
         assert b.get("/api/products").json()["products"] == []
         assert [m["id"] for m in b.get("/api/marketplace_accounts").json()["marketplace_accounts"]] == [b.channel["id"]]
+
+
+class TestServerSideStatuses:
+    def test_over_the_key_s_rate_is_429_with_retry_after(self, seller, db):
+        from sellerkit.accounts.service import keys
+
+        with db.session(write=True) as s:
+            keys.set_limit(s, keys.list(s)[0]["partner_id"], 1)
+        statuses = [seller.get("/api/products") for _ in range(5)]
+        limited = [r for r in statuses if r.status_code == 429]
+        assert limited and int(limited[0].headers["retry-after"]) >= 1 and limited[0].json()["error"]
+
+    def test_a_locked_database_is_503_with_retry_after(self, seller, monkeypatch):
+        from sqlalchemy.exc import OperationalError
+
+        from sellerkit.commerce.products import products
+
+        def locked(*_a, **_k):
+            raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
+        monkeypatch.setattr(products, "page", locked)
+        r = seller.get("/api/products")
+        assert r.status_code == 503 and r.headers["retry-after"] == "5" and "retry" in _error(r)
+
+    def test_a_fault_is_a_json_500(self, seller, monkeypatch):
+        from fastapi.testclient import TestClient
+
+        from sellerkit.commerce.products import products
+
+        monkeypatch.setattr(products, "page", lambda *_a, **_k: 1 / 0)
+        r = TestClient(seller.client.app, raise_server_exceptions=False).get("/api/products", headers=seller.headers)
+        assert r.status_code == 500 and r.json()["status"] == 500
