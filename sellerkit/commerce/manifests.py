@@ -207,7 +207,8 @@ class Manifests:
         blocked = scans_repo.blocked_brands(session, manifest.account_id)
         existing = repo.manifest_skus(session, manifest.id)
         dup = rules.duplicate_skus([r["sku"] for r in rows]) | {r["sku"] for r in rows if r["sku"] in existing}
-        products = repo.product_asins_by_sku(session, channel.id, {r["sku"] for r in rows})
+        products = {sku: p.asin for sku, p in repo.live_products_by_sku(session, channel.id, {r["sku"] for r in rows},
+                                                                         lock=False).items()}
         today = utcnow().date()
         for r in rows:
             other = r["sku"] in products and (products[r["sku"]] or None) != (r["asin"] or None)
