@@ -630,3 +630,24 @@ class TestServerSideStatuses:
         monkeypatch.setattr(products, "page", lambda *_a, **_k: 1 / 0)
         r = TestClient(seller.client.app, raise_server_exceptions=False).get("/api/products", headers=seller.headers)
         assert r.status_code == 500 and r.json()["status"] == 500
+
+
+class TestLargeSubmission:
+    def test_a_large_manifest_is_202_and_submitted_by_the_job(self, db, worker_settings, new_key, monkeypatch):
+        import time
+
+        from sellerkit.commerce import manifests_router
+        from tests.conftest import make_client
+
+        monkeypatch.setattr(manifests_router, "SUBMIT_NOW", 2)  # "large" is more than 1,000 listings
+        with make_client(db, worker_settings) as client:
+            seller = make_seller(client, new_key)
+            m = seller.manifest([{"asin": "B07G22S48Q", "title": "T", "sku": f"J{i}", "quantity": 1} for i in range(3)])
+            r = seller.post(f"/api/manifests/{m['id']}/submit")
+            assert r.status_code == 202
+            deadline = time.monotonic() + 30
+            while (m := seller.get(f"/api/manifests/{m['id']}").json()["manifest"])["processing"]:
+                assert time.monotonic() < deadline, m
+                time.sleep(0.05)
+            assert m["status"] == "submitted"
+            assert len(seller.get("/api/products").json()["products"]) == 3
