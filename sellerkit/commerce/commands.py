@@ -1,0 +1,88 @@
+"""`sellerkit accounts ...`: an account's channel accounts from the command line (the same
+service as `POST /api/marketplace_accounts`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Optional
+
+import typer
+
+from sellerkit.errors import SellerkitError
+
+accounts_app = typer.Typer(no_args_is_help=True, help="Accounts' sales channels: add-channel, channels, remove-channel.")
+Account = Annotated[Optional[str], typer.Option(help="Account id or name (default: the default account).")]
+
+
+@contextmanager
+def _account(ref: str | None, write: bool = False) -> Iterator[tuple]:
+    """(session, account id, id codec) of the named account; a service error ends the command
+    with its message."""
+    from sellerkit import cli
+    from sellerkit.accounts.service import keys
+    from sellerkit.commerce.wire import codec_of
+
+    db = cli._db()
+    ids = codec_of(db)  # before the write transaction: it may read the key
+    try:
+        with db.session(write=write) as s:
+            yield s, keys.find_account(s, ref).id, ids
+    except SellerkitError as exc:
+        cli._fail(exc.message)
+
+
+@accounts_app.command("add-channel")
+def add_channel(
+    channel_type: Annotated[str, typer.Argument(help="amazon, ebay, shopify, walmart or google "
+                                                     "(or AmazonAccount, EbayAccount ...).")],
+    name: Annotated[str, typer.Option(help="The channel account's nickname.")],
+    marketplace: Annotated[Optional[str], typer.Option(help="Amazon only: US, UK, DE ... (default US).")] = None,
+    account: Account = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+):
+    """Connect a sales channel to an account (Amazon once per marketplace)."""
+    from sellerkit.cli import err
+    from sellerkit.commerce import views
+    from sellerkit.commerce.schemas import MarketplaceAccountIn
+    from sellerkit.commerce.service import channel_accounts
+
+    with _account(account, write=True) as (s, owner, ids):
+        row = channel_accounts.create(s, owner, MarketplaceAccountIn(
+            name=name, marketplace_account_type=channel_type, marketplace_id=marketplace))
+        out = views.marketplace_account(ids, row)
+    if as_json:
+        print(json.dumps(out))
+    else:
+        err.print(f"{out['marketplace_account_type']} {out['name']!r} ({out['marketplace_id'] or out['marketplace']}) "
+                  f"added to account {owner}", markup=False)
+        print(out["id"])
+
+
+@accounts_app.command("channels")
+def channels(account: Account = None):
+    """An account's channel accounts, as JSON lines."""
+    from sellerkit.commerce import views
+    from sellerkit.commerce.service import channel_accounts
+
+    with _account(account) as (s, owner, ids):
+        rows = [views.marketplace_account(ids, row) for row in channel_accounts.list(s, owner)]
+    for out in rows:
+        out.pop("manifest_folders")
+        print(json.dumps(out))
+
+
+@accounts_app.command("remove-channel")
+def remove_channel(
+    channel_id: Annotated[str, typer.Argument(help="The channel account's id (24 hex characters).")],
+    account: Account = None,
+):
+    """Remove a channel account (its products and orders keep their history)."""
+    from sellerkit.cli import err
+    from sellerkit.commerce.service import channel_accounts
+    from sellerkit.commerce.wire import need
+
+    with _account(account, write=True) as (s, owner, ids):
+        channel_accounts.delete(s, owner, need(ids, "marketplace_account", channel_id))
+    err.print(f"removed {channel_id}", markup=False)
