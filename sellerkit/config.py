@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     )
     job_threads: int = Field(2, description="Consumer threads of a worker (or of the server).")
     upload_limit_mb: int = Field(100, description="Largest supplier file accepted, in MB (413 above).")
+    image_limit_mb: int = Field(10, description="Largest product image accepted, in MB (413 above).", gt=0)
+    image_max_pixels: int = Field(
+        40_000_000, description="Most pixels a product image may declare (413 above, checked before "
+        "decoding: a decompression bomb is refused unexpanded).", gt=0)
 
     # Request bodies, connections and timeouts (docs/limits.md). Enforced before the key is
     # checked and before a body is read whole.
