@@ -249,7 +249,8 @@ def _under_make() -> bool:
 def keys_create(
     name: Annotated[str, typer.Option(help="A label for the key (also the new account's name).")],
     plan: Annotated[str, typer.Option(help="basic, pro or unlimited.")] = "basic",
-    account: Annotated[Optional[str], typer.Option(help="Existing account id or name.")] = None,
+    account: Annotated[Optional[str], typer.Option(
+        help="Account id or name; a new name makes a new account (a second tenant).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ):
     """Issue an API key. The secret is shown once."""
