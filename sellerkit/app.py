@@ -12,6 +12,7 @@ from sellerkit.accounts.quotas import Quotas
 from sellerkit.catalog.providers.connections import connections
 from sellerkit.catalog.providers.budget import budgets_for
 from sellerkit.catalog.spapi import SpApiClient
+from sellerkit.commerce.wire import CommercePaths
 from sellerkit.config import Settings, get_settings
 from sellerkit.kit.db import Database
 from sellerkit.kit.connections import InFlight, Reaper
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(RateLimitHeaders)  # sees every reply, errors included
     app.add_middleware(InFlight)  # requests in flight, which the reaper leaves alone
     app.add_middleware(RequestMetrics)  # every reply, by route template: GET /metrics
+    app.add_middleware(CommercePaths)  # SellerChamp's `.json` URLs and its 406, before routing
     if access_log_on(settings.access_log, settings.log_level):
         app.add_middleware(AccessLog)
 
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from sellerkit.catalog.providers.connections_router import router as providers_router
     from sellerkit.catalog.quotas_router import router as quotas_router
     from sellerkit.catalog.router import router as catalog_router
+    from sellerkit.commerce.router import router as commerce_router
     from sellerkit.scans.router import router as scans_router
 
     app.include_router(tokens_router)  # before /account's own routes: ASINScope's /account/tokens
@@ -102,6 +105,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(providers_router)
     app.include_router(scans_router)
     app.include_router(quotas_router)
+    app.include_router(commerce_router)
 
     from sellerkit.web.docs import mount_docs
 

@@ -39,6 +39,22 @@ class Conflict(SellerkitError):
     status_code = 409
 
 
+class Gone(SellerkitError):
+    """The object existed and was deleted (SellerChamp's 410)."""
+
+    status_code = 410
+
+
+class NotAcceptable(SellerkitError):
+    status_code = 406
+
+
+class Unavailable(SellerkitError):
+    """503: a dependency (the database) does not answer now; `Retry-After` says when to retry."""
+
+    status_code = 503
+
+
 class PayloadTooLarge(SellerkitError):
     status_code = 413
 

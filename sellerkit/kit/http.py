@@ -144,7 +144,9 @@ def validation_errors_message(errors: list, prefix: str = "", model: type[BaseMo
     for err in errors:
         if err.get("type") == "json_invalid":
             ctx = err.get("ctx", {}).get("error", "")
-            return f"request body is not valid JSON ({ctx}); send Content-Type: application/json"
+            loc = err.get("loc", ())
+            at = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+            return f"request body is not valid JSON ({ctx}{at}); send Content-Type: application/json"
         raw_loc = tuple(err.get("loc", ()))
         shown = raw_loc
         if moved and raw_loc and str(raw_loc[0]) in moved:
