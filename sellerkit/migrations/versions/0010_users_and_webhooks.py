@@ -1,5 +1,5 @@
 """users of an account (every API key belongs to one; existing keys get their account's first
-user), webhook deliveries
+user), webhook deliveries, the location's priority and flag on inventory movements
 
 Revision ID: 0010
 Revises: 0009
@@ -66,7 +66,15 @@ def upgrade() -> None:
         batch_op.create_index('ix_webhook_deliveries_pending', ['status', 'next_attempt_at'], unique=False)
 
 
+    with op.batch_alter_table('commerce_inventory_movements', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('priority', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('delete_if_empty', sa.Boolean(), nullable=True))
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('commerce_inventory_movements', schema=None) as batch_op:
+        batch_op.drop_column('delete_if_empty')
+        batch_op.drop_column('priority')
     op.drop_table('webhook_deliveries')
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_api_keys_user_id_users'), type_='foreignkey')

@@ -1,0 +1,336 @@
+"""Use cases of orders: intake (the API's batch and the channel files), shipment, cancellation,
+acknowledgement, the list; and the users whose webhooks hear of new orders.
+
+Stock follows `domain.inventory`: an order waiting to ship takes its items' quantity from their
+locations by priority into `awaiting_pick` once, when it is first entered (an order number seen
+before on the same channel account changes nothing, except that a cancellation is applied);
+shipping moves it out of `awaiting_pick`; cancelling gives it back. An order awaiting payment
+takes nothing and counts in `awaiting_paid`; an FBA order (fulfilled by Amazon from its own
+stock) takes nothing. Ids here are integers; the routers translate the wire's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from sqlalchemy.orm import Session
+
+from sellerkit.accounts.models import User
+from sellerkit.commerce import orders_repository as repo
+from sellerkit.commerce import repository as core_repo
+from sellerkit.commerce.models import InventoryLocation, InventoryMovement, MarketplaceAccount, Order, OrderItem, Shipment
+from sellerkit.domain import commerce as rules
+from sellerkit.domain import inventory
+from sellerkit.domain.channel_files import ChannelOrder
+from sellerkit.domain.quoting import quote
+from sellerkit.errors import Conflict, Gone, Invalid, NotFound
+from sellerkit.kit import webhooks
+from sellerkit.kit.db import utcnow
+
+TAKES_STOCK = ("awaiting_shipment", "shipped")
+EVENTS = ("order_created",)
+
+
+@dataclass
+class Intake:
+    orders: list[Order]  # in the batch's order, new and known alike
+    created: list[int]  # ids of the orders this intake made
+    deliveries: list[int]  # webhook deliveries to enqueue after the commit
+
+
+class Orders:
+    # ---- intake --------------------------------------------------------------------------------
+
+    def channel(self, session: Session, account_id: int, channel_id: int, field: str) -> MarketplaceAccount:
+        row = core_repo.owned(session, MarketplaceAccount, account_id, channel_id, with_deleted=True)
+        if row is None:
+            raise NotFound(f"{field}: marketplace account not found")
+        if row.deleted_at is not None:
+            raise Gone(f"{field}: the marketplace account was removed")
+        return row
+
+    def intake(self, session: Session, account_id: int, batch: list[tuple[int, ChannelOrder]], at: datetime,
+               view=None) -> Intake:
+        """Enter `(channel id, order)` pairs; `view(order, items)` shapes the order_created
+        payload (the router's reply shape)."""
+        result = Intake([], [], [])
+        by_channel: dict[int, list[ChannelOrder]] = {}
+        for channel_id, order in batch:
+            by_channel.setdefault(channel_id, []).append(order)
+        known = {cid: repo.existing_orders(session, cid, [o.order_number for o in orders])
+                 for cid, orders in by_channel.items()}
+        stock = {cid: repo.sellables(session, cid, sorted({i.sku for o in orders for i in o.items if i.sku}))
+                 for cid, orders in by_channel.items()}
+        for channel_id, incoming in batch:
+            row = known[channel_id].get(incoming.order_number)
+            if row is not None:
+                if incoming.status == "cancelled" and row.status != "cancelled":
+                    self._cancel(session, row, repo.items_of(session, [row.id])[row.id], at)
+                result.orders.append(row)
+                continue
+            row = self._enter(session, account_id, channel_id, incoming, stock[channel_id], at)
+            known[channel_id][incoming.order_number] = row
+            result.orders.append(row)
+            result.created.append(row.id)
+        if result.created and view is not None:
+            result.deliveries = self._notify(session, account_id, [o for o in result.orders if o.id in
+                                                                   set(result.created)], view, at)
+        return result
+
+    def _enter(self, session: Session, account_id: int, channel_id: int, o: ChannelOrder,
+               skus: dict[str, tuple[int, int | None]], at: datetime) -> Order:
+        shipping = sum(i.shipping for i in o.items)
+        tax = sum(i.tax for i in o.items)
+        row = Order(account_id=account_id, marketplace_account_id=channel_id, order_number=o.order_number,
+                    status="awaiting_shipment" if o.status == "shipped" else o.status,
+                    buyer_username=o.buyer_username, buyer_name=o.buyer_name, purchased_at=o.purchased_at,
+                    currency_code=o.currency_code, paid=o.status != "awaiting_payment",
+                    fulfilled_by="amazon" if o.externally_fulfilled else "merchant",
+                    total_amount=o.total if o.total is not None else sum(i.line_total for i in o.items) + shipping + tax,
+                    total_shipping=shipping, total_tax=tax,
+                    amount_paid=None if o.status == "awaiting_payment" else o.total,
+                    ship_to=orjson.dumps(o.ship_to).decode(), source=o.channel, created_at=at, updated_at=at)
+        session.add(row)
+        session.flush()
+        items = []
+        for it in o.items:
+            product_id, variant_id = skus.get(it.sku, (None, None)) if it.sku else (None, None)
+            item = OrderItem(account_id=account_id, order_id=row.id, external_id=it.external_id, sku=it.sku or "",
+                             product_id=product_id, variant_id=variant_id, title=it.title, quantity=it.quantity,
+                             unit_price=it.unit_price, tax_amount=it.tax, shipping_amount=it.shipping,
+                             taken=0, shipped=0)
+            session.add(item)
+            items.append((it, item))
+        session.flush()
+        for it, item in items:
+            if item.product_id is None or it.cancelled or o.externally_fulfilled:
+                continue
+            if o.status == "awaiting_payment":
+                repo.add_counts(session, item.product_id, item.variant_id, paid=item.quantity)
+            elif o.status in TAKES_STOCK:
+                self._take(session, account_id, item, at)
+        if o.status == "shipped":
+            self._ship(session, row, [item for _, item in items], at)
+        elif o.status == "cancelled":
+            row.cancelled_at = at
+        return row
+
+    def _take(self, session: Session, account_id: int, item: OrderItem, at: datetime) -> None:
+        locations = repo.locations_for_update(session, item.product_id, item.variant_id)
+        by_id = {loc.id: loc for loc in locations}
+        sale = inventory.sell([inventory.Slot(loc.id, loc.location, loc.quantity, loc.priority,
+                                              bool(loc.delete_if_empty)) for loc in locations], item.quantity)
+        removed = set(sale.removed)
+        for take in sale.takes:
+            loc = by_id[take.location_id]
+            session.add(InventoryMovement(account_id=account_id, product_id=item.product_id, variant_id=item.variant_id,
+                                          location_id=loc.id, location=loc.location, priority=loc.priority,
+                                          delete_if_empty=loc.delete_if_empty, order_item_id=item.id, kind="sale",
+                                          quantity=-take.quantity, at=at))
+            if take.location_id in removed:
+                session.flush()
+                session.delete(loc)
+            else:
+                loc.quantity -= take.quantity
+                loc.awaiting_pick += take.quantity
+                loc.updated_at = at
+        item.taken = sale.taken
+        repo.add_counts(session, item.product_id, item.variant_id, pick=sale.taken)
+        core_repo.touch_product(session, item.product_id, at)
+
+    # ---- shipping, cancelling, acknowledging ---------------------------------------------------
+
+    def get(self, session: Session, account_id: int, order_id: int, lock: bool = False) -> Order:
+        row = (repo.order_for_update(session, account_id, order_id) if lock
+               else core_repo.owned(session, Order, account_id, order_id, with_deleted=True))
+        if row is None:
+            raise NotFound("order not found")
+        if row.deleted_at is not None:
+            raise Gone("the order was deleted")
+        return row
+
+    def update(self, session: Session, account_id: int, order_id: int, tracking_number: str | None,
+               carrier_code: str | None, status: str | None, at: datetime) -> Order:
+        """Tracking and carrier mark the order shipped (a shipment recorded for the channel,
+        picked quantity leaving awaiting_pick); `order_status` cancelled cancels it."""
+        row = self.get(session, account_id, order_id, lock=True)
+        items = repo.items_of(session, [row.id])[row.id]
+        if status == "cancelled":
+            if tracking_number:
+                raise Invalid("order: send either tracking_number (ship) or order_status cancelled, not both")
+            self._cancel(session, row, items, at)
+            return row
+        if status not in (None, "shipped") and status != row.status:
+            raise Invalid(f"order.order_status: only cancelled (or shipped, with tracking_number) can be set; "
+                          f"got {quote(status)}")
+        if not tracking_number:
+            raise Invalid("order.tracking_number: required to ship the order (with carrier_code)")
+        if row.status == "cancelled":
+            raise Conflict(f"order {quote(row.order_number)} is cancelled: it cannot be shipped")
+        if row.status == "awaiting_payment":
+            raise Conflict(f"order {quote(row.order_number)} is awaiting payment: ship it once it is paid")
+        row.tracking_number, row.carrier_code = tracking_number, carrier_code
+        self._ship(session, row, items, at)
+        return row
+
+    def _ship(self, session: Session, row: Order, items: list[OrderItem], at: datetime) -> None:
+        takes = repo.sale_movements(session, [i.id for i in items if i.taken > i.shipped])
+        for move in takes:
+            loc = session.get(InventoryLocation, move.location_id) if move.location_id else None
+            if loc is not None:
+                loc.awaiting_pick = max(0, loc.awaiting_pick + move.quantity)
+            session.add(InventoryMovement(account_id=row.account_id, product_id=move.product_id,
+                                          variant_id=move.variant_id, location_id=move.location_id,
+                                          location=move.location, order_item_id=move.order_item_id, kind="ship",
+                                          quantity=-move.quantity, at=at))
+        for item in items:
+            if item.taken > item.shipped:
+                repo.add_counts(session, item.product_id, item.variant_id, pick=-(item.taken - item.shipped))
+                item.shipped = item.taken
+        row.status, row.shipped_at, row.updated_at = "shipped", at, at
+        if row.tracking_number:
+            repo.add_shipment(session, Shipment(account_id=row.account_id, order_id=row.id,
+                                                tracking_number=row.tracking_number, carrier_code=row.carrier_code,
+                                                shipped_at=at))
+
+    def _cancel(self, session: Session, row: Order, items: list[OrderItem], at: datetime) -> None:
+        if row.status == "cancelled":
+            return
+        if row.status == "shipped":
+            raise Conflict(f"order {quote(row.order_number)} has shipped: it cannot be cancelled")
+        for move in repo.sale_movements(session, [i.id for i in items if i.taken > i.shipped]):
+            self._give_back(session, row.account_id, move, at)
+        for item in items:
+            if item.taken:
+                repo.add_counts(session, item.product_id, item.variant_id, pick=-(item.taken - item.shipped))
+                item.taken = item.shipped
+            if row.status == "awaiting_payment" and item.product_id is not None:
+                repo.add_counts(session, item.product_id, item.variant_id, paid=-item.quantity)
+        row.status, row.cancelled_at, row.updated_at = "cancelled", at, at
+
+    def _give_back(self, session: Session, account_id: int, move: InventoryMovement, at: datetime) -> None:
+        """Return a sale's take to its location, or to one of the same name, or to the location
+        made again (domain.inventory.give_back, with the database's own ids)."""
+        n = -move.quantity
+        loc = session.get(InventoryLocation, move.location_id) if move.location_id else None
+        if loc is None:
+            loc = next((x for x in repo.locations_for_update(session, move.product_id, move.variant_id)
+                        if x.location == move.location), None)
+        if loc is None:
+            loc = InventoryLocation(account_id=account_id, product_id=move.product_id, variant_id=move.variant_id,
+                                    location=move.location or "", quantity=0, awaiting_pick=0,
+                                    priority=move.priority if move.priority is not None else 1,
+                                    delete_if_empty=move.delete_if_empty, created_at=at)
+            session.add(loc)
+            session.flush()
+        elif loc.id == move.location_id:
+            loc.awaiting_pick = max(0, loc.awaiting_pick - n)
+        loc.quantity += n
+        loc.updated_at = at
+        session.add(InventoryMovement(account_id=account_id, product_id=move.product_id, variant_id=move.variant_id,
+                                      location_id=loc.id, location=loc.location, priority=loc.priority,
+                                      delete_if_empty=loc.delete_if_empty, order_item_id=move.order_item_id,
+                                      kind="cancel", quantity=n, at=at))
+        core_repo.touch_product(session, move.product_id, at)
+
+    def acknowledge(self, session: Session, account_id: int, order_id: int, at: datetime) -> Order:
+        """Google and Walmart orders awaiting shipment; anything else is a 409 that says why."""
+        row = self.get(session, account_id, order_id, lock=True)
+        channel = session.get(MarketplaceAccount, row.marketplace_account_id)
+        if channel.account_type not in rules.ACKNOWLEDGING:
+            raise Conflict(f"order {quote(row.order_number)} is from a {channel.account_type}: only Google and "
+                           "Walmart orders are acknowledged (the other channels need no acknowledgement)")
+        if row.status != "awaiting_shipment":
+            raise Conflict(f"order {quote(row.order_number)} is {row.status}: only an order awaiting shipment "
+                           "can be acknowledged")
+        if row.acknowledged_at is None:
+            row.acknowledged_at, row.updated_at = at, at
+        return row
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    def page(self, session: Session, account_id: int, filters: dict, sort: str | None, descending: bool,
+             page: int, page_size: int) -> tuple[list[Order], dict[int, list[OrderItem]]]:
+        rows = repo.orders_page(session, account_id, filters, sort, descending, (page - 1) * page_size, page_size)
+        return rows, repo.items_of(session, [r.id for r in rows])
+
+    def items(self, session: Session, order_ids: list[int]) -> dict[int, list[OrderItem]]:
+        return repo.items_of(session, order_ids)
+
+    # ---- notifications -------------------------------------------------------------------------
+
+    def _notify(self, session: Session, account_id: int, created: list[Order], view, at: datetime) -> list[int]:
+        """A pending order_created delivery per new order and user whose push_notifications list
+        its channel account and who has a webhook URL."""
+        users = [(u, set(users_service.channels(u, "order_created"))) for u in repo.subscribers(session, account_id)]
+        users = [(u, ch) for u, ch in users if ch]
+        if not users:
+            return []
+        items = repo.items_of(session, [o.id for o in created])
+        ids = []
+        for order in created:
+            payload = None
+            for user, channels in users:
+                if order.marketplace_account_id in channels:
+                    payload = payload or {"event": "order_created", "timestamp": at.isoformat(),
+                                          "order": view(order, items[order.id])}
+                    ids.append(webhooks.add(session, account_id=account_id, user_id=user.id, event="order_created",
+                                            url=user.webhook_url, payload=payload))
+        return ids
+
+
+class Users:
+    def get(self, session: Session, account_id: int, user_id: int) -> User:
+        row = session.get(User, user_id)
+        if row is None or row.account_id != account_id:
+            raise NotFound("user not found")
+        return row
+
+    def of_key(self, session: Session, account_id: int, key_id: int) -> User:
+        user_id = repo.user_of_key(session, key_id)
+        if user_id is None:
+            raise NotFound("this key belongs to no user; make a key with `sellerkit keys create`")
+        return self.get(session, account_id, user_id)
+
+    @staticmethod
+    def channels(user: User, event: str) -> list[int]:
+        return list(orjson.loads(user.push_notifications or "{}").get(event, []))
+
+    def update(self, session: Session, account_id: int, user_id: int, name: str | None,
+               push: dict[str, list[int]] | None, webhook_url: str | None, given: set[str]) -> User:
+        """Only the fields given change. `push` maps an event to channel account ids; the router
+        has turned the reference's `[""]` into [] (cleared)."""
+        row = self.get(session, account_id, user_id)
+        if "name" in given:
+            if not name or not name.strip() or len(name) > 200:
+                raise Invalid("user.name: 1 to 200 characters")
+            row.name = name.strip()
+        if "webhook_url" in given:
+            row.webhook_url = check_url(webhook_url) if webhook_url else None
+        if "push_notifications" in given and push is not None:
+            current = orjson.loads(row.push_notifications or "{}")
+            for event, channel_ids in push.items():
+                if event not in EVENTS:
+                    raise Invalid(f"user.push_notifications: unknown notification {quote(event)}; "
+                                  f"one of {', '.join(EVENTS)}")
+                for cid in channel_ids:
+                    orders.channel(session, account_id, cid, f"user.push_notifications.{event}")
+                current[event] = sorted(set(channel_ids))
+            row.push_notifications = orjson.dumps(current).decode()
+        row.updated_at = utcnow()
+        return row
+
+
+def check_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
+        raise Invalid(f"user.webhook_url: an http or https URL of at most 2,000 characters; got {quote(url)}")
+    return url.strip()
+
+
+orders = Orders()
+users_service = Users()
