@@ -272,3 +272,10 @@ def images_of(session: Session, product_ids: Sequence[int]) -> dict[int, list[Pr
 def touch_product(session: Session, product_id: int, now: datetime | None = None) -> None:
     session.execute(sa.update(P).where(P.c.id == product_id).values(updated_at=now or utcnow(),
                                                                      version=P.c.version + 1))
+
+
+def linked_products(session: Session, account_id: int, product: Product) -> list[Product]:
+    """The account's other live products of the same SKU (on its other channel accounts)."""
+    return list(session.execute(sa.select(Product).where(
+        Product.account_id == account_id, Product.sku == product.sku, Product.id != product.id,
+        Product.deleted_at.is_(None)).with_for_update()).scalars())

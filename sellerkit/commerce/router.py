@@ -111,3 +111,15 @@ async def create_template(request: Request, who: CurrentPrincipal, body: Templat
     with database(request).session(write=True) as s:
         row = templates.create(s, who.account_id, body.template, channel_id)
     return reply({"template": views.template(ids, row)}, 201, body)
+
+
+def _include_the_rest() -> None:
+    """Manifests, listings, products, variants and inventory: one router for `app.py` to mount."""
+    from sellerkit.commerce.manifests_router import router as manifests_router
+    from sellerkit.commerce.products_router import router as products_router
+
+    router.include_router(manifests_router)
+    router.include_router(products_router)
+
+
+_include_the_rest()

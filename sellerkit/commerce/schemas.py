@@ -208,11 +208,13 @@ class ProductIn(WireModel):
 
 class ProductBody(WireModel):
     product: ProductIn
+    timestamp: Text = Field(None, description="ISO 8601 time of the inventory change (API principles).")
 
 
 class BulkUpdateBody(WireModel):
     products: list[ProductIn]
     relist: Bool = None
+    timestamp: Text = Field(None, description="ISO 8601 time of the inventory change (API principles).")
 
 
 class VariantIn(WireModel):
@@ -236,6 +238,7 @@ class VariantBody(VariantIn):
     """The reference sends a variant's fields bare; `{"variant": {...}}` is accepted too."""
 
     variant: VariantIn | None = None
+    timestamp: Text = Field(None, description="ISO 8601 time of the inventory change (API principles).")
 
 
 class InventoryLocationIn(WireModel):

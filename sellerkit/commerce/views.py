@@ -130,14 +130,20 @@ def location(ids: IdCodec, loc: InventoryLocation) -> dict[str, Any]:
             "variant_id": _ref(ids, "variant", loc.variant_id) or None}
 
 
-def image(ids: IdCodec, img: ProductImage, product_name: str | None, url_of) -> dict[str, Any]:
-    """An image as the reference shows it; `url_of(img, size)` gives an upload's served URL."""
-    original = img.original_url or url_of(img, "original")
+def image_url(ids: IdCodec, img: ProductImage, size: str) -> str:
+    """Where an uploaded image's file of `size` (original, small, medium, large) is served."""
+    return (f"/api/products/{ids.encode('product', img.product_id)}/product_images/"
+            f"{ids.encode('product_image', img.id)}/{size}")
+
+
+def image(ids: IdCodec, img: ProductImage, product_name: str | None, url_of=image_url) -> dict[str, Any]:
+    """An image as the reference shows it: an outside URL as given, an upload by its served URLs."""
+    original = img.original_url or url_of(ids, img, "original")
     return {"id": ids.encode("product_image", img.id), "product_id": ids.encode("product", img.product_id),
             "product_name": product_name, "position": img.position, "original_image_url": original,
-            "small_image_url": url_of(img, "small") if img.small_key else None,
-            "medium_image_url": url_of(img, "medium") if img.medium_key else None,
-            "large_image_url": url_of(img, "large") if img.large_key else original}
+            "small_image_url": url_of(ids, img, "small") if img.small_key else None,
+            "medium_image_url": url_of(ids, img, "medium") if img.medium_key else None,
+            "large_image_url": url_of(ids, img, "large") if img.large_key else original}
 
 
 def variant(ids: IdCodec, v: Variant, locations: list[InventoryLocation]) -> dict[str, Any]:
@@ -156,10 +162,11 @@ def _dimensions(attrs: dict, prefix: str) -> dict[str, Any]:
 
 
 def product(ids: IdCodec, p: Product, variants: list[Variant], locations: list[InventoryLocation],
-            images: list[dict[str, Any]] | None = None, detail: bool = False) -> dict[str, Any]:
-    """A product as the reference's list (and, with `detail`, its GET) shows it. The product's own
-    locations are those without a variant; `quantity_available` is the sum of all of them."""
+            images: list[ProductImage]) -> dict[str, Any]:
+    """A product as the reference shows it. Its own locations are those without a variant;
+    `quantity_available` is the sum of all of them."""
     attrs = loads(p.attributes, {})
+    images = [image(ids, img, p.title) for img in images if img.variant_id is None]
     out = {
         "id": ids.encode("product", p.id),
         "marketplace_account_id": ids.encode("marketplace_account", p.marketplace_account_id),

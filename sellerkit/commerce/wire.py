@@ -31,7 +31,7 @@ from sellerkit.accounts.dependencies import KeyFirstRoute
 from sellerkit.domain.commerce_ids import HEX_ID_PATTERN, IdCodec
 from sellerkit.domain.money import cents, dollars, quantise
 from sellerkit.domain.quoting import quote
-from sellerkit.errors import NotFound, Unavailable
+from sellerkit.errors import Invalid, NotFound, Unavailable
 from sellerkit.kit.db import Database
 from sellerkit.kit.http import JSON, DialectErrorRoute, error_response
 
@@ -323,3 +323,18 @@ def iso(at: datetime | None) -> str | None:
 def loads(text: str | None, default):
     """A JSON column's value."""
     return orjson.loads(text) if text else default
+
+
+def filter_time(value: str | None, field: str) -> datetime | None:
+    """A date filter as the reference writes them (`2015-01-01T00:00:00`, `2015-01-01 00:00:00`,
+    `2015-01-01`), UTC unless it carries an offset; else a 400 naming the parameter."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip().replace(" ", "T", 1)
+    if text[-1:] in "zZ":
+        text = text[:-1] + "+00:00"
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid(f"{field}: {quote(value)} is not a date or time; send e.g. 2015-01-01T00:00:00") from None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

@@ -232,3 +232,24 @@ def merged_quantity(option: str, existing: int, incoming: int) -> int:
     if option == "replace_quantity":
         return incoming
     return existing  # skip
+
+
+def spread_total(quantities: list[int], target: int) -> list[int]:
+    """Locations' quantities (in priority order) changed so they sum to `target`: an increase
+    goes to the first location, a decrease is taken in priority order, as a sale takes."""
+    if target < 0:
+        raise ValueError("quantity: must not be negative")
+    new = list(quantities)
+    delta = target - sum(new)
+    if delta >= 0:
+        if new:
+            new[0] += delta
+        return new
+    need = -delta
+    for i, q in enumerate(new):
+        take = min(q, need)
+        new[i] -= take
+        need -= take
+        if not need:
+            break
+    return new
