@@ -18,7 +18,12 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from sellerkit.errors import Invalid, PayloadTooLarge
+from sellerkit.commerce import orders_repository as orders_repo
+from sellerkit.commerce import repository as repo
+from sellerkit.commerce.models import ProductImage
+from sellerkit.commerce.products import products
+from sellerkit.domain.quoting import quote
+from sellerkit.errors import Invalid, NotFound, PayloadTooLarge
 
 FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF"}
 VARIANTS = {"original": 3000, "large": 1500, "medium": 500, "small": 160}  # longest side in pixels
@@ -87,3 +92,58 @@ def _flatten(image: Image.Image) -> Image.Image:
         base.paste(rgba, mask=rgba.getchannel("A"))
         return base
     return image.convert("RGB")
+
+
+# ---- use cases ----------------------------------------------------------------------------------
+
+GROUPS = ("primary", "variant")
+
+
+class Images:
+    """A product's images: uploads stored in the blob store, outside URLs kept as given."""
+
+    def list(self, session, account_id: int, product_id: int):
+
+        product = products.get(session, account_id, product_id)
+        return product, repo.images_of(session, [product.id])[product.id]
+
+    def add(self, session, blobs, account_id: int, product_id: int, group_name: str | None, rendered: Rendered,
+            size: int):
+        """The image's row and its four files; the files are removed again when anything fails,
+        and the caller's transaction rolls the row back, so nothing is left half-written."""
+        group = (group_name or "primary").strip().lower()
+        if group not in GROUPS:
+            raise Invalid(f"product_image[group_name]: must be one of {', '.join(GROUPS)}; got {quote(group_name)}")
+        product = products.get(session, account_id, product_id, lock=True)
+        position = orders_repo.last_image_position(session, product.id)
+        row = ProductImage(account_id=account_id, product_id=product.id, group_name=group, position=position + 1,
+                           content_type="image/jpeg", width=rendered.width, height=rendered.height, size=size)
+        session.add(row)
+        session.flush()
+        prefix = f"commerce/images/{account_id}/{row.id}"
+        try:
+            for variant, data in rendered.variants.items():
+                blobs.put(blob_key(account_id, row.id, variant), data)
+        except BaseException:
+            blobs.delete_prefix(prefix)
+            raise
+        row.original_key, row.large_key, row.medium_key, row.small_key = (
+            blob_key(account_id, row.id, v) for v in ("original", "large", "medium", "small"))
+        return product, row
+
+    def get(self, session, account_id: int, product_id: int, image_id: int):
+        product = products.get(session, account_id, product_id)
+        row = session.get(ProductImage, image_id)
+        if row is None or row.account_id != account_id or row.product_id != product.id:
+            raise NotFound("product image not found")
+        return product, row
+
+    def delete(self, session, blobs, account_id: int, product_id: int, image_id: int) -> None:
+        _, row = self.get(session, account_id, product_id, image_id)
+        session.delete(row)
+        session.flush()
+        if row.original_key:
+            blobs.delete_prefix(f"commerce/images/{account_id}/{row.id}")
+
+
+images = Images()

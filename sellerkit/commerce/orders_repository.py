@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from sellerkit.accounts.models import ApiKey, User
-from sellerkit.commerce.models import (InventoryLocation, InventoryMovement, Order, OrderItem, Product, Shipment,
-                                       Variant)
+from sellerkit.commerce.models import (InventoryLocation, InventoryMovement, Order, OrderItem, Product,
+                                       ProductImage, Shipment, Variant)
 
 O = Order.__table__
 OI = OrderItem.__table__
@@ -133,3 +133,19 @@ def subscribers(session: Session, account_id: int) -> list[User]:
 
 def touch(session: Session, model, row_id: int, now: datetime) -> None:
     session.execute(sa.update(model).where(model.id == row_id).values(updated_at=now))
+
+
+def last_image_position(session: Session, product_id: int) -> int:
+    return session.execute(sa.select(sa.func.max(ProductImage.position))
+                           .where(ProductImage.product_id == product_id)).scalar() or 0
+
+
+def insert_url_images(session: Session, images: list[tuple[int, int, str]], now: datetime) -> None:
+    """A new product's images given as outside URLs (a listing's `image_urls`), kept as given."""
+    rows, position = [], {}
+    for account_id, product_id, url in images:
+        position[product_id] = position.get(product_id, 0) + 1
+        rows.append({"account_id": account_id, "product_id": product_id, "group_name": "primary",
+                     "position": position[product_id], "original_url": url, "created_at": now})
+    if rows:
+        session.execute(sa.insert(ProductImage.__table__), rows)

@@ -8,11 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from fastapi import Path as FastPath
 from fastapi import Query, Request
+from fastapi.responses import Response
 from pydantic import Field
 from starlette.datastructures import UploadFile
 
 from sellerkit.accounts.dependencies import CurrentPrincipal
+from sellerkit.commerce import views
+from sellerkit.commerce.images import images, render
 from sellerkit.commerce.models import Order, OrderItem
 from sellerkit.commerce.orders_service import orders, users_service
 from sellerkit.commerce.wire import (Choice, HexId, Int, Money, Text, WireModel, codec, iso, loads, money, need,
@@ -21,9 +25,10 @@ from sellerkit.domain.channel_files import ChannelOrder, ChannelOrderItem
 from sellerkit.domain.commerce_ids import IdCodec
 from sellerkit.domain.quoting import quote
 from sellerkit.domain.timestamps import event_time
-from sellerkit.errors import Invalid
+from sellerkit.errors import Invalid, NotFound
 from sellerkit.kit import webhooks
-from sellerkit.kit.http import EventTimestamp, database
+from sellerkit.kit.blobs import blobs_for
+from sellerkit.kit.http import EventTimestamp, database, takes_upload
 
 router = make_router(["Commerce: orders and users"])
 ORDERS_PAGE = 50  # the reference says 50 and 250; 50 is the default, 250 the most a page holds
@@ -364,3 +369,72 @@ async def put_user(request: Request, who: CurrentPrincipal, user_id: HexId, body
 @router.patch("/api/users/{user_id}", summary="Update a user (as PUT)")
 async def patch_user(request: Request, who: CurrentPrincipal, user_id: HexId, body: UserBody):
     return await _update_user(request, who, user_id, body)
+
+
+# ---- product images ----------------------------------------------------------------------------
+
+IMAGE_SIZES = ("original", "large", "medium", "small")
+
+
+@router.get("/api/products/{product_id}/product_images", summary="A product's images")
+async def list_product_images(request: Request, who: CurrentPrincipal, product_id: HexId):
+    ids = codec(request)
+    with database(request).session() as s:
+        product, rows = images.list(s, who.account_id, need(ids, "product", product_id))
+    return reply({"product_images": [views.image(ids, r, product.title) for r in rows]})
+
+
+@router.post("/api/products/{product_id}/product_images", summary="Upload an image (JPEG, PNG, WebP or GIF)",
+             status_code=201, openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
+                 "type": "object", "required": ["product_image[attachment]"], "properties": {
+                     "product_image[attachment]": {"type": "string", "format": "binary"},
+                     "product_image[group_name]": {"type": "string", "enum": ["primary", "variant"]}}}}}}},
+             responses={413: {"description": "Over SELLERKIT_IMAGE_LIMIT_MB, or more pixels than "
+                                             "SELLERKIT_IMAGE_MAX_PIXELS."}})
+@takes_upload  # the key is checked before the form is read
+async def upload_product_image(request: Request, who: CurrentPrincipal, product_id: HexId):
+    """The image is checked by its content, re-encoded as JPEG and kept in four sizes
+    (original, large, medium, small), each served at its `*_image_url`."""
+    ids = codec(request)
+    pid = need(ids, "product", product_id)
+    settings = request.app.state.settings
+    limit = settings.image_limit_mb * 1_000_000
+    form = await request.form(max_files=1, max_fields=5)
+    upload = form.get("product_image[attachment]")
+    if not isinstance(upload, UploadFile):
+        raise Invalid("product_image[attachment]: required, a file sent as multipart/form-data")
+    data = await upload.read(limit + 1)
+    group = form.get("product_image[group_name]")
+    group = group if isinstance(group, str) else None
+    blobs = blobs_for(settings)
+
+    def store():
+        rendered = render(data, max_bytes=limit, max_pixels=settings.image_max_pixels)
+        with database(request).session(write=True) as s:
+            product, row = images.add(s, blobs, who.account_id, pid, group, rendered, len(data))
+        return views.image(ids, row, product.title)
+
+    return reply({"product_image": await asyncio.to_thread(store)}, 201)
+
+
+@router.delete("/api/products/{product_id}/product_images/{image_id}", summary="Remove an image")
+async def delete_product_image(request: Request, who: CurrentPrincipal, product_id: HexId, image_id: HexId):
+    ids = codec(request)
+    blobs = blobs_for(request.app.state.settings)
+    with database(request).session(write=True) as s:
+        images.delete(s, blobs, who.account_id, need(ids, "product", product_id), need(ids, "product_image", image_id))
+    return reply({"deleted": True, "id": image_id.lower()})
+
+
+@router.get("/api/products/{product_id}/product_images/{image_id}/{size}", summary="An uploaded image's file",
+            response_class=Response, responses={200: {"content": {"image/jpeg": {}}, "description": "JPEG"}})
+async def get_product_image_file(request: Request, who: CurrentPrincipal, product_id: HexId, image_id: HexId,
+                                 size: str = FastPath(..., pattern="^(original|large|medium|small)$")):
+    ids = codec(request)
+    with database(request).session() as s:
+        _, row = images.get(s, who.account_id, need(ids, "product", product_id), need(ids, "product_image", image_id))
+    key = getattr(row, f"{size}_key")
+    if key is None:
+        raise NotFound(f"image {image_id.lower()} has no {size} file (an outside URL is served by its own host)")
+    data = await asyncio.to_thread(blobs_for(request.app.state.settings).read_bytes, key)
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
