@@ -96,6 +96,8 @@ class Orders:
         session.flush()
         items = []
         for it in o.items:
+            if it.quantity == 0:  # Amazon reports a cancelled item with quantity 0: nothing to keep
+                continue
             product_id, variant_id = skus.get(it.sku, (None, None)) if it.sku else (None, None)
             item = OrderItem(account_id=account_id, order_id=row.id, external_id=it.external_id, sku=it.sku or "",
                              product_id=product_id, variant_id=variant_id, title=it.title, quantity=it.quantity,
