@@ -15,6 +15,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from sellerkit.catalog.providers.commands import providers_app
+from sellerkit.commerce.commands import accounts_app
 from sellerkit.config import get_settings
 from sellerkit.errors import SellerkitError
 from sellerkit.kit.db import Database
@@ -29,6 +30,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(db_app, name="db")
 app.add_typer(orders_app, name="orders")
 app.add_typer(providers_app, name="providers")  # sellerkit/catalog/providers/commands.py
+app.add_typer(accounts_app, name="accounts")  # sellerkit/commerce/commands.py
 
 err = Console(stderr=True)
 

@@ -393,3 +393,59 @@ def _reader(session: Session) -> Reader:
 
 
 manifests = Manifests()
+
+
+# ---- from scan results -------------------------------------------------------------------------
+
+MAX_FROM_SCAN = 5_000
+
+
+def scan_sku(prefix: str, asin: str, scan_id: int, result_id: int) -> str:
+    """The documented SKU of a listing made from a scan result: `{prefix}{ASIN}-S{scan}R{result}`,
+    unique per result and the same if the same result is listed again (it then merges)."""
+    return f"{prefix}{asin}-S{scan_id}R{result_id}"
+
+
+def listings_from_results(rows: list[dict[str, Any]], scan_id: int, prefix: str, quantity: int | None,
+                          condition: str | None) -> list[ProductListingIn]:
+    """Scan result rows as listings: cost from the supplier row, price from the Buy Box (else the
+    list price), quantity as given, else the supplier's stock, else 1."""
+    from sellerkit.domain.money import dollars
+
+    out = []
+    for r in rows:
+        upcs = r.get("identifiers.upc") or []
+        price = r.get("buybox_price") if r.get("buybox_price") is not None else r.get("list_price")
+        stock = r.get("inputs.stock")
+        out.append(ProductListingIn.model_validate({
+            "asin": r["asin"], "title": r.get("amazon_title") or r.get("inputs.supplier_title"),
+            "sku": scan_sku(prefix, r["asin"], scan_id, r["id"]), "brand": r.get("brand"),
+            "upc": upcs[0] if upcs else None, "item_condition": condition or "new",
+            "quantity": quantity if quantity is not None else (stock if stock is not None and stock >= 0 else 1),
+            "cost_price": dollars(r.get("inputs.cost")), "retail_price": dollars(price),
+            "item_remarks": None, "mpn": r.get("inputs.supplier_sku"),
+        }))
+    return out
+
+
+def from_scan(session: Session, account_id: int, scan, frame_rows: list[dict[str, Any]], body, refs: Refs) -> Manifest:
+    """A manifest of the chosen results of a scan (its rows already selected by the router's
+    call to the scans service), on the account's channel account for the scan's marketplace
+    unless one is named."""
+    if not frame_rows:
+        raise Invalid("no results selected: the filter or result_ids match no product rows of the scan")
+    if len(frame_rows) > MAX_FROM_SCAN:
+        raise Invalid(f"{len(frame_rows):,} results selected; at most {MAX_FROM_SCAN:,} a manifest (narrow the "
+                      "filter or pass `limit`)")
+    if refs.marketplace_account_id is None:
+        found = [c for c in channel_accounts.list(session, account_id)
+                 if c.account_type == "AmazonAccount" and c.marketplace_id == scan.marketplace]
+        if not found:
+            raise Invalid(f"marketplace_account_id: required (you have no Amazon {scan.marketplace} channel account; "
+                          "add one with POST /api/marketplace_accounts)")
+        refs = Refs(found[0].id, refs.supplier_id, refs.ship_from_address_id, refs.template_id)
+    prefix = (body.sku_prefix or "").strip()
+    listings = listings_from_results(frame_rows, scan.id, prefix, body.quantity, body.item_condition)
+    manifest_in = ManifestIn(name=body.name or f"{scan.name} ({len(listings):,} results)", seller_fulfilled=False,
+                             sku_prefix=prefix, product_listings_attributes=listings)
+    return manifests.create(session, account_id, manifest_in, refs)

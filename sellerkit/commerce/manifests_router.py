@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from fastapi import Query, Request
+import polars as pl
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from sellerkit.accounts.dependencies import CurrentPrincipal
+from sellerkit.accounts.dependencies import CurrentPrincipal, KeyFirstRoute
 from sellerkit.commerce import views
-from sellerkit.commerce.manifests import SUBMIT_NOW, Refs, manifests
-from sellerkit.commerce.schemas import Deleted, ListingList, ListingsBody, ManifestBody, ManifestList, ManifestReply
+from sellerkit.commerce.manifests import MAX_FROM_SCAN, SUBMIT_NOW, Refs, from_scan, manifests
+from sellerkit.commerce.schemas import (Deleted, ListingList, ListingsBody, ManifestBody, ManifestList, ManifestReply,
+                                        ScanManifestBody)
 from sellerkit.commerce.service import channel_accounts
 from sellerkit.commerce.tasks import SUBMIT
 from sellerkit.commerce.wire import HexId, codec, maybe, need, reply, router as make_router
 from sellerkit.domain.filters import MAX_PAGE
 from sellerkit.domain.timestamps import event_time
-from sellerkit.errors import Invalid
-from sellerkit.kit.http import database
+from sellerkit.errors import Conflict, Invalid
+from sellerkit.kit.http import PathId, database
+from sellerkit.scans.schemas import ResultsQuery
+from sellerkit.scans.service import scans
 
 router = make_router(["Commerce: manifests and listings"])
 MAX_PAGE_SIZE = 250
@@ -155,3 +159,49 @@ async def delete_listing(request: Request, who: CurrentPrincipal, manifest_id: H
     with database(request).session(write=True) as s:
         manifests.delete_listing(s, who.account_id, m, pl)
     return reply({"deleted": True, "id": product_listing_id.lower()})
+
+
+# ---- from a scan (RocketSource's surface, SellerChamp's manifest) ------------------------------
+
+scans_router = APIRouter(prefix="/api/v3", tags=["RocketSource: scans"], route_class=KeyFirstRoute)
+
+
+@scans_router.post("/scans/{scan_id}/manifest", summary="Make a manifest of chosen scan results (a listing batch)",
+                   status_code=201, response_model=ManifestReply,
+                   responses={202: _SUBMIT_REPLIES[202], 409: {"description": "The scan is still running."}})
+async def manifest_from_scan(request: Request, who: CurrentPrincipal, scan_id: PathId,
+                             body: ScanManifestBody | None = None):
+    """Results chosen by `result_ids` or by `filter` (as in results; neither: every product row),
+    become the listings of a new manifest: cost from the supplier row, price from the Buy Box,
+    quantity as given, else the supplier's stock, else 1; SKU `{sku_prefix}{ASIN}-S{scan}R{result}`.
+    With `auto_submit` the manifest is submitted too."""
+    body = body or ScanManifestBody()
+    ids = codec(request)
+    refs = Refs(maybe(ids, "marketplace_account", body.marketplace_account_id, "marketplace_account_id"),
+                maybe(ids, "supplier", body.supplier_id, "supplier_id"),
+                maybe(ids, "ship_from_address", body.ship_from_address_id, "ship_from_address_id"))
+    data_dir = request.app.state.settings.data_dir
+
+    def make() -> int:
+        with database(request).session(write=True) as s:
+            scan = scans.get(s, who.account_id, scan_id)
+            if scan.status == "InProgress":
+                raise Conflict(f"scan {scan_id} is still running; make a manifest when it has ended")
+            _, rows, _ = scans.select(scan, data_dir, ResultsQuery(filter=body.filter or []), paged=False)
+            if body.result_ids is not None:
+                wanted = set(body.result_ids)
+                rows = rows.filter(pl.col("id").is_in(list(wanted)))
+                missing = wanted - set(rows["id"].to_list())
+                if missing:
+                    raise Invalid(f"result_ids: no product result {', '.join(map(str, sorted(missing)[:10]))} "
+                                  f"in scan {scan_id}")
+            if body.limit is not None:
+                rows = rows.head(max(body.limit, 0))
+            # one more than the cap, so that from_scan can say the selection is too large
+            return from_scan(s, who.account_id, scan, rows.head(MAX_FROM_SCAN + 1).to_dicts(), body, refs).id
+
+    manifest_id = await run_in_threadpool(make)
+    status = 201
+    if body.auto_submit:
+        status = 201 if await _submit(request, manifest_id) == 200 else 202
+    return reply({"manifest": _view(request, manifest_id)}, status)

@@ -23,7 +23,11 @@ from sellerkit.kit.http import database
 router = make_router(["Commerce: products and inventory"])
 MAX_PAGE_SIZE = 250
 _GONE = {410: {"description": "The product was deleted."}}
-_Flag = Query(None, description="true or false")
+
+
+def _flag(what: str):
+    return Query(None, description=what)
+
 
 
 def _products(ids: IdCodec, shown: Shown) -> list[dict[str, Any]]:
@@ -79,7 +83,7 @@ async def list_products(
 @router.put("/api/products/bulk_update", summary="Update many products: each item applied or listed with why",
             response_model=BulkUpdateReply)
 async def bulk_update(request: Request, who: CurrentPrincipal, body: BulkUpdateBody,
-                      relist: bool | None = _Flag):
+                      relist: bool | None = _flag("Relist inactive products on their channel.")):
     ids = codec(request)
     items = [(ids.decode("product", (p.id or "").lower()), p, p.id) for p in body.products]
     at = _at(body.timestamp)
@@ -97,7 +101,7 @@ async def get_product(request: Request, who: CurrentPrincipal, product_id: HexId
 @router.put("/api/products/{product_id}", summary="Update a product (`tags_array` replaces its tags)",
             response_model=ProductReply, responses=_GONE)
 async def update_product(request: Request, who: CurrentPrincipal, product_id: HexId, body: ProductBody,
-                         relist: bool | None = _Flag):
+                         relist: bool | None = _flag("Relist the product on its channel if inactive.")):
     n = need(codec(request), "product", product_id)
     with database(request).session(write=True) as s:
         products.update(s, who.account_id, n, body.product, bool(relist), _at(body.timestamp))
@@ -109,9 +113,11 @@ async def update_product(request: Request, who: CurrentPrincipal, product_id: He
 async def delete_product(request: Request, who: CurrentPrincipal, product_id: HexId,
                          delete_product: bool | None = Query(None, description="Delete it from sellerkit "
                                                              "(default: true when no flag is given)."),
-                         end_listing_on_marketplace: bool | None = _Flag,
-                         delete_listing_on_marketplace: bool | None = _Flag,
-                         delete_linked_products: bool | None = _Flag):
+                         end_listing_on_marketplace: bool | None = _flag("End the listing (status `ended`)."),
+                         delete_listing_on_marketplace: bool | None = _flag("Remove the listing (status "
+                                                                            "`deleted`)."),
+                         delete_linked_products: bool | None = _flag("Do the same to the account's products of "
+                                                                     "the same SKU on its other channels.")):
     ids = codec(request)
     n = need(ids, "product", product_id)
     flags = (end_listing_on_marketplace, delete_listing_on_marketplace, delete_linked_products)

@@ -23,9 +23,13 @@ VL = VariantListing.__table__
 T = ProductTag.__table__
 
 
+def stored_id_key(session: Session) -> bytes | None:
+    return session.execute(sa.select(IdKey.key).where(IdKey.id == 1)).scalar_one_or_none()
+
+
 def id_key(session: Session) -> bytes:
     """The installation's id key; made here if the row is missing (a truncated test database)."""
-    key = session.execute(sa.select(IdKey.key).where(IdKey.id == 1)).scalar_one_or_none()
+    key = stored_id_key(session)
     if key is None:
         insert_ignoring_conflicts(session, IdKey.__table__, [{"id": 1, "key": os.urandom(32)}])
         key = session.execute(sa.select(IdKey.key).where(IdKey.id == 1)).scalar_one()

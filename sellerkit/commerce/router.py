@@ -116,10 +116,12 @@ async def create_template(request: Request, who: CurrentPrincipal, body: Templat
 def _include_the_rest() -> None:
     """Manifests, listings, products, variants and inventory: one router for `app.py` to mount."""
     from sellerkit.commerce.manifests_router import router as manifests_router
+    from sellerkit.commerce.manifests_router import scans_router
     from sellerkit.commerce.products_router import router as products_router
 
     router.include_router(manifests_router)
     router.include_router(products_router)
+    router.include_router(scans_router)
 
 
 _include_the_rest()

@@ -12,8 +12,6 @@ from sellerkit.commerce.wire import iso, loads, money, scaled
 from sellerkit.domain import commerce as rules
 from sellerkit.domain.commerce_ids import IdCodec
 
-ICONS = "/static/icons/{}{}.svg"
-
 
 def folders(ids: IdCodec, channel_id: int) -> list[dict[str, Any]]:
     return [{"id": ids.encode("manifest_folder", rules.folder_number(channel_id, f.position)), "name": f.name,
@@ -22,7 +20,7 @@ def folders(ids: IdCodec, channel_id: int) -> list[dict[str, Any]]:
 
 def marketplace_account(ids: IdCodec, ma: MarketplaceAccount) -> dict[str, Any]:
     return {"id": ids.encode("marketplace_account", ma.id), "name": ma.name,
-            "icon_black": ICONS.format(ma.marketplace, ""), "icon_white": ICONS.format(ma.marketplace, "-white"),
+            "icon_black": None, "icon_white": None,  # sellerkit ships no channel icons
             "marketplace": ma.marketplace, "marketplace_account_type": ma.account_type,
             "marketplace_id": ma.marketplace_id, "active": ma.active, "created_at": iso(ma.created_at),
             "manifest_folders": folders(ids, ma.id)}

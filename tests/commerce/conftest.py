@@ -14,17 +14,20 @@ class Seller:
     channel: dict
     ship_from: dict
 
+    def call(self, method: str, url: str, headers: dict | None = None, **kw):
+        return self.client.request(method, url, headers={**self.headers, **(headers or {})}, **kw)
+
     def get(self, url, **kw):
-        return self.client.get(url, headers=self.headers, **kw)
+        return self.call("GET", url, **kw)
 
     def post(self, url, **kw):
-        return self.client.post(url, headers=self.headers, **kw)
+        return self.call("POST", url, **kw)
 
     def put(self, url, **kw):
-        return self.client.put(url, headers=self.headers, **kw)
+        return self.call("PUT", url, **kw)
 
     def delete(self, url, **kw):
-        return self.client.delete(url, headers=self.headers, **kw)
+        return self.call("DELETE", url, **kw)
 
     def manifest(self, listings: list[dict], submit: bool = False, **fields) -> dict:
         body = {"manifest": {"name": "M", "marketplace_account_id": self.channel["id"],
