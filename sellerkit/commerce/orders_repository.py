@@ -57,6 +57,78 @@ def locations_for_update(session: Session, product_id: int, variant_id: int | No
                 .scalars())
 
 
+def locations_for_update_many(session: Session, keys: set[tuple[int, int | None]]) -> dict[tuple, list]:
+    """`locations_for_update` for many (product, variant) stocks in one statement, locked in id
+    order (two batches lock shared rows in the same order: no deadlock), each list by priority."""
+    found: dict[tuple, list] = {k: [] for k in keys}
+    products = sorted({p for p, _ in keys})
+    for i in range(0, len(products), 900):
+        rows = session.execute(sa.select(L.c.id, L.c.product_id, L.c.variant_id, L.c.location, L.c.quantity,
+                                         L.c.priority, L.c.delete_if_empty)
+                               .where(L.c.product_id.in_(products[i:i + 900])).order_by(L.c.id).with_for_update())
+        for row in rows:
+            key = (row.product_id, row.variant_id)
+            if key in found:
+                found[key].append(row)
+    for rows in found.values():
+        rows.sort(key=lambda r: (r.priority, r.id))
+    return found
+
+
+def insert_orders(session: Session, rows: list[dict]) -> list[int]:
+    return list(session.execute(sa.insert(O).returning(O.c.id, sort_by_parameter_order=True), rows).scalars())
+
+
+def insert_items(session: Session, rows: list[dict]) -> list[int]:
+    if not rows:
+        return []
+    return list(session.execute(sa.insert(OI).returning(OI.c.id, sort_by_parameter_order=True), rows).scalars())
+
+
+def insert_movements(session: Session, rows: list[dict]) -> None:
+    if rows:
+        session.execute(sa.insert(M), rows)
+
+
+def apply_takes(session: Session, taken: dict[int, int], removed: list[int], at: datetime) -> None:
+    """Locations after a sale: `taken[id]` units move from quantity to awaiting_pick; `removed`
+    ones (delete_if_empty, emptied) go."""
+    if taken:
+        session.execute(sa.update(L).where(L.c.id == sa.bindparam("lid")).values(
+            quantity=L.c.quantity - sa.bindparam("n"), awaiting_pick=L.c.awaiting_pick + sa.bindparam("n"),
+            updated_at=at), [{"lid": i, "n": n} for i, n in taken.items()])
+    if removed:
+        session.execute(sa.delete(L).where(L.c.id.in_(removed)))
+
+
+def add_counts_many(session: Session, counts: dict[tuple[int, int | None], tuple[int, int]], at: datetime) -> None:
+    """(awaiting_pick, awaiting_paid) added per (product, variant); each product touched once."""
+    P, V = Product.__table__, Variant.__table__
+    per_product: dict[int, list[int]] = {}
+    for (pid, vid), (pick, paid) in counts.items():
+        total = per_product.setdefault(pid, [0, 0])
+        total[0] += pick
+        total[1] += paid
+    if per_product:
+        session.execute(sa.update(P).where(P.c.id == sa.bindparam("pid")).values(
+            awaiting_pick=P.c.awaiting_pick + sa.bindparam("pick"), awaiting_paid=P.c.awaiting_paid + sa.bindparam("paid"),
+            updated_at=at, version=P.c.version + 1),
+            [{"pid": p, "pick": t[0], "paid": t[1]} for p, t in sorted(per_product.items())])
+    variants = [{"vid": vid, "pick": pick, "paid": paid} for (_, vid), (pick, paid) in counts.items() if vid is not None]
+    if variants:
+        session.execute(sa.update(V).where(V.c.id == sa.bindparam("vid")).values(
+            awaiting_pick=V.c.awaiting_pick + sa.bindparam("pick"), awaiting_paid=V.c.awaiting_paid + sa.bindparam("paid")),
+            variants)
+
+
+def orders_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Order]:
+    found: dict[int, Order] = {}
+    for i in range(0, len(ids), 900):
+        for row in session.execute(sa.select(Order).where(Order.id.in_(ids[i:i + 900]))).scalars():
+            found[row.id] = row
+    return found
+
+
 def sale_movements(session: Session, item_ids: Sequence[int]) -> list[InventoryMovement]:
     if not item_ids:
         return []

@@ -54,93 +54,113 @@ class Orders:
     def intake(self, session: Session, account_id: int, batch: list[tuple[int, ChannelOrder]], at: datetime,
                view=None) -> Intake:
         """Enter `(channel id, order)` pairs; `view(order, items)` shapes the order_created
-        payload (the router's reply shape)."""
+        payload (the router's reply shape). The whole batch is written in a few statements:
+        its orders and items in bulk, the stock of every SKU it sells locked once and
+        allocated in memory order by order (domain.inventory.sell), then the locations, the
+        ledger and the counts written back."""
         result = Intake([], [], [])
         by_channel: dict[int, list[ChannelOrder]] = {}
         for channel_id, order in batch:
             by_channel.setdefault(channel_id, []).append(order)
         known = {cid: repo.existing_orders(session, cid, [o.order_number for o in orders])
                  for cid, orders in by_channel.items()}
-        stock = {cid: repo.sellables(session, cid, sorted({i.sku for o in orders for i in o.items if i.sku}))
-                 for cid, orders in by_channel.items()}
+        skus = {cid: repo.sellables(session, cid, sorted({i.sku for o in orders for i in o.items if i.sku}))
+                for cid, orders in by_channel.items()}
+        fresh: list[tuple[int, ChannelOrder]] = []
+        seen: set[tuple[int, str]] = set()
         for channel_id, incoming in batch:
             row = known[channel_id].get(incoming.order_number)
             if row is not None:
                 if incoming.status == "cancelled" and row.status != "cancelled":
                     self._cancel(session, row, repo.items_of(session, [row.id])[row.id], at)
-                result.orders.append(row)
-                continue
-            row = self._enter(session, account_id, channel_id, incoming, stock[channel_id], at)
-            known[channel_id][incoming.order_number] = row
+            elif (channel_id, incoming.order_number) not in seen:  # the same order twice in one batch
+                seen.add((channel_id, incoming.order_number))
+                fresh.append((channel_id, incoming))
+        made = self._enter(session, account_id, fresh, skus, at)
+        for channel_id, incoming in batch:
+            row = known[channel_id].get(incoming.order_number) or made[(channel_id, incoming.order_number)]
             result.orders.append(row)
-            result.created.append(row.id)
+        result.created = [made[(c, o.order_number)].id for c, o in fresh]
         if result.created and view is not None:
-            result.deliveries = self._notify(session, account_id, [o for o in result.orders if o.id in
-                                                                   set(result.created)], view, at)
+            result.deliveries = self._notify(session, account_id, [made[(c, o.order_number)] for c, o in fresh],
+                                             view, at)
         return result
 
-    def _enter(self, session: Session, account_id: int, channel_id: int, o: ChannelOrder,
-               skus: dict[str, tuple[int, int | None]], at: datetime) -> Order:
+    def _enter(self, session: Session, account_id: int, fresh: list[tuple[int, ChannelOrder]],
+               skus: dict[int, dict[str, tuple[int, int | None]]], at: datetime) -> dict[tuple[int, str], Order]:
+        if not fresh:
+            return {}
+        order_ids = repo.insert_orders(session, [self._order_row(account_id, c, o, at) for c, o in fresh])
+        lines = []  # (order index, channel item, product id, variant id)
+        for n, (channel_id, o) in enumerate(fresh):
+            for it in o.items:
+                if it.quantity == 0:  # Amazon reports a cancelled item with quantity 0: nothing to keep
+                    continue
+                pid, vid = skus[channel_id].get(it.sku, (None, None)) if it.sku else (None, None)
+                lines.append((n, it, pid, vid))
+        # stock: every location this batch may take from, locked once, allocated in memory
+        takers = [index for index, (n, it, pid, vid) in enumerate(lines) if pid is not None and not it.cancelled
+                  and not fresh[n][1].externally_fulfilled and fresh[n][1].status in TAKES_STOCK]
+        locations = repo.locations_for_update_many(session, {lines[i][2:] for i in takers})
+        slots = {key: [inventory.Slot(r.id, r.location, r.quantity, r.priority, bool(r.delete_if_empty))
+                       for r in rows] for key, rows in locations.items()}
+        meta = {r.id: r for rows in locations.values() for r in rows}
+        taken: dict[int, list[inventory.Take]] = {}
+        for index in takers:
+            _, it, pid, vid = lines[index]
+            sale = inventory.sell(slots.get((pid, vid), []), it.quantity)
+            slots[(pid, vid)] = list(sale.slots)
+            taken[index] = list(sale.takes)
+        item_ids = repo.insert_items(session, [{
+            "account_id": account_id, "order_id": order_ids[n], "external_id": it.external_id, "sku": it.sku or "",
+            "product_id": pid, "variant_id": vid, "title": it.title, "quantity": it.quantity,
+            "unit_price": it.unit_price, "tax_amount": it.tax, "shipping_amount": it.shipping,
+            "taken": sum(t.quantity for t in taken.get(index, [])), "shipped": 0}
+            for index, (n, it, pid, vid) in enumerate(lines)])
+        # write back: the ledger first (a removed location's rows then lose their link, not their name)
+        movements, per_location, counts = [], {}, {}
+        for index, takes in taken.items():
+            _, _, pid, vid = lines[index]
+            for t in takes:
+                movements.append({"account_id": account_id, "product_id": pid, "variant_id": vid,
+                                  "location_id": t.location_id, "location": t.name, "priority": t.priority,
+                                  "delete_if_empty": meta[t.location_id].delete_if_empty,
+                                  "order_item_id": item_ids[index], "kind": "sale", "quantity": -t.quantity, "at": at})
+                per_location[t.location_id] = per_location.get(t.location_id, 0) + t.quantity
+            key = (pid, vid)
+            counts[key] = counts.get(key, (0, 0))
+            counts[key] = (counts[key][0] + sum(t.quantity for t in takes), counts[key][1])
+        for n, it, pid, vid in lines:
+            if pid is not None and fresh[n][1].status == "awaiting_payment" and not it.cancelled:
+                counts[(pid, vid)] = (counts.get((pid, vid), (0, 0))[0], counts.get((pid, vid), (0, 0))[1] + it.quantity)
+        repo.insert_movements(session, movements)
+        remaining = {s.id for rows in slots.values() for s in rows}
+        repo.apply_takes(session, {i: q for i, q in per_location.items() if i in remaining},
+                         [i for i in per_location if i not in remaining], at)
+        repo.add_counts_many(session, counts, at)
+        rows = repo.orders_by_ids(session, order_ids)
+        made = {(c, o.order_number): rows[order_ids[n]] for n, (c, o) in enumerate(fresh)}
+        shipped = [made[(c, o.order_number)] for c, o in fresh if o.status == "shipped"]
+        if shipped:
+            items = repo.items_of(session, [o.id for o in shipped])
+            for row in shipped:
+                self._ship(session, row, items[row.id], at)
+        return made
+
+    @staticmethod
+    def _order_row(account_id: int, channel_id: int, o: ChannelOrder, at: datetime) -> dict:
         shipping = sum(i.shipping for i in o.items)
         tax = sum(i.tax for i in o.items)
-        row = Order(account_id=account_id, marketplace_account_id=channel_id, order_number=o.order_number,
-                    status="awaiting_shipment" if o.status == "shipped" else o.status,
-                    buyer_username=o.buyer_username, buyer_name=o.buyer_name, purchased_at=o.purchased_at,
-                    currency_code=o.currency_code, paid=o.status != "awaiting_payment",
-                    fulfilled_by="amazon" if o.externally_fulfilled else "merchant",
-                    total_amount=o.total if o.total is not None else sum(i.line_total for i in o.items) + shipping + tax,
-                    total_shipping=shipping, total_tax=tax,
-                    amount_paid=None if o.status == "awaiting_payment" else o.total,
-                    ship_to=orjson.dumps(o.ship_to).decode(), source=o.channel, created_at=at, updated_at=at)
-        session.add(row)
-        session.flush()
-        items = []
-        for it in o.items:
-            if it.quantity == 0:  # Amazon reports a cancelled item with quantity 0: nothing to keep
-                continue
-            product_id, variant_id = skus.get(it.sku, (None, None)) if it.sku else (None, None)
-            item = OrderItem(account_id=account_id, order_id=row.id, external_id=it.external_id, sku=it.sku or "",
-                             product_id=product_id, variant_id=variant_id, title=it.title, quantity=it.quantity,
-                             unit_price=it.unit_price, tax_amount=it.tax, shipping_amount=it.shipping,
-                             taken=0, shipped=0)
-            session.add(item)
-            items.append((it, item))
-        session.flush()
-        for it, item in items:
-            if item.product_id is None or it.cancelled or o.externally_fulfilled:
-                continue
-            if o.status == "awaiting_payment":
-                repo.add_counts(session, item.product_id, item.variant_id, paid=item.quantity)
-            elif o.status in TAKES_STOCK:
-                self._take(session, account_id, item, at)
-        if o.status == "shipped":
-            self._ship(session, row, [item for _, item in items], at)
-        elif o.status == "cancelled":
-            row.cancelled_at = at
-        return row
-
-    def _take(self, session: Session, account_id: int, item: OrderItem, at: datetime) -> None:
-        locations = repo.locations_for_update(session, item.product_id, item.variant_id)
-        by_id = {loc.id: loc for loc in locations}
-        sale = inventory.sell([inventory.Slot(loc.id, loc.location, loc.quantity, loc.priority,
-                                              bool(loc.delete_if_empty)) for loc in locations], item.quantity)
-        removed = set(sale.removed)
-        for take in sale.takes:
-            loc = by_id[take.location_id]
-            session.add(InventoryMovement(account_id=account_id, product_id=item.product_id, variant_id=item.variant_id,
-                                          location_id=loc.id, location=loc.location, priority=loc.priority,
-                                          delete_if_empty=loc.delete_if_empty, order_item_id=item.id, kind="sale",
-                                          quantity=-take.quantity, at=at))
-            if take.location_id in removed:
-                session.flush()
-                session.delete(loc)
-            else:
-                loc.quantity -= take.quantity
-                loc.awaiting_pick += take.quantity
-                loc.updated_at = at
-        item.taken = sale.taken
-        repo.add_counts(session, item.product_id, item.variant_id, pick=sale.taken)
-        core_repo.touch_product(session, item.product_id, at)
+        return {"account_id": account_id, "marketplace_account_id": channel_id, "order_number": o.order_number,
+                "status": "awaiting_shipment" if o.status == "shipped" else o.status,
+                "buyer_username": o.buyer_username, "buyer_name": o.buyer_name, "purchased_at": o.purchased_at,
+                "currency_code": o.currency_code, "paid": o.status != "awaiting_payment", "is_prime": False,
+                "on_hold": False, "fulfilled_by": "amazon" if o.externally_fulfilled else "merchant",
+                "total_amount": o.total if o.total is not None else sum(i.line_total for i in o.items) + shipping + tax,
+                "total_shipping": shipping, "total_tax": tax,
+                "amount_paid": None if o.status == "awaiting_payment" else o.total,
+                "ship_to": orjson.dumps(o.ship_to).decode(), "source": o.channel, "attributes": "{}",
+                "cancelled_at": at if o.status == "cancelled" else None, "created_at": at, "updated_at": at}
 
     # ---- shipping, cancelling, acknowledging ---------------------------------------------------
 
