@@ -25,6 +25,7 @@ from sellerkit.scans.service import scans
 
 router = make_router(["Commerce: manifests and listings"])
 MAX_PAGE_SIZE = 250
+_REF_404 = {404: {"description": "An id given in the query or body names no object of your account."}}
 _SUBMIT_REPLIES = {202: {"model": ManifestReply, "description": "Large manifest: submitted by a job; "
                                                                  "`processing` is true until it ends."},
                    409: {"description": "The manifest is being submitted (or listings change while it is)."},
@@ -55,7 +56,7 @@ async def _submit(request: Request, manifest_id: int) -> int:
 
 
 @router.get("/api/manifests", summary="Your manifests, newest first (25 a page by default)",
-            response_model=ManifestList)
+            response_model=ManifestList, responses=_REF_404)
 async def list_manifests(request: Request, who: CurrentPrincipal,
                          marketplace_account_id: str | None = Query(None, max_length=40),
                          manifest_folder_id: str | None = Query(None, max_length=40),
@@ -69,7 +70,7 @@ async def list_manifests(request: Request, who: CurrentPrincipal,
 
 
 @router.post("/api/manifests", summary="Create a manifest with its listings (optionally submitting it)",
-             status_code=201, response_model=ManifestReply, responses=_SUBMIT_REPLIES)
+             status_code=201, response_model=ManifestReply, responses={**_SUBMIT_REPLIES, **_REF_404})
 async def create_manifest(request: Request, who: CurrentPrincipal, body: ManifestBody):
     ids = codec(request)
     m = body.manifest

@@ -51,7 +51,8 @@ def _one(request: Request, account_id: int, product_id: int) -> dict[str, Any]:
 
 
 @router.get("/api/products", summary="Your products, filtered as the reference says (50 a page by default)",
-            response_model=ProductList)
+            response_model=ProductList,
+            responses={404: {"description": "`marketplace_account_id` names no channel account of yours."}})
 async def list_products(
         request: Request, who: CurrentPrincipal,
         marketplace_account_id: str | None = Query(None, max_length=40),

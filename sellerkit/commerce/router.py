@@ -103,7 +103,8 @@ async def list_templates(request: Request, who: CurrentPrincipal):
     return reply({"templates": [views.template(ids, r) for r in rows]})
 
 
-@router.post("/api/templates", summary="Add a listing template", status_code=201, response_model=TemplateReply)
+@router.post("/api/templates", summary="Add a listing template", status_code=201, response_model=TemplateReply,
+             responses={404: {"description": "`marketplace_account_id` names no channel account of yours."}})
 async def create_template(request: Request, who: CurrentPrincipal, body: TemplateBody):
     ids = codec(request)
     channel_id = maybe(ids, "marketplace_account", body.template.marketplace_account_id,

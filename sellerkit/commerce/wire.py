@@ -27,6 +27,7 @@ import orjson
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sellerkit.accounts.dependencies import KeyFirstRoute
 from sellerkit.domain.commerce_ids import HEX_ID_PATTERN, IdCodec
@@ -110,6 +111,10 @@ class CommerceRoute(DialectErrorRoute, KeyFirstRoute):
         async def route(request: Request):
             try:
                 return await handler(request)
+            except StarletteHTTPException as exc:  # FastAPI's "error parsing the body" (bytes not UTF-8 ...)
+                message = (f"request body could not be read as JSON ({exc.detail}); send UTF-8 JSON with "
+                           "Content-Type: application/json") if exc.status_code == 400 else str(exc.detail)
+                return error_response(exc.status_code, message, getattr(exc, "headers", None), error=message)
             except OperationalError as exc:
                 message = "the database did not answer; retry in a few seconds"
                 if "locked" not in str(exc) and "connect" not in str(exc) and "timeout" not in str(exc).lower():
@@ -301,7 +306,8 @@ def reply(content: Any, status_code: int = 200, body: Any = None, headers: dict 
     """A JSON reply; with `body`, the fields of it that were ignored go in `X-Ignored-Fields`."""
     headers = dict(headers or {})
     if body is not None and (ignored := ignored_fields(body)):
-        text = ", ".join(ignored)
+        # a header is latin-1 without control characters: anything else is escaped
+        text = ", ".join(ignored).encode("unicode_escape").decode("ascii")
         headers[IGNORED_HEADER] = text if len(text) <= IGNORED_HEADER_CHARS else text[:IGNORED_HEADER_CHARS] + "…"
     return JSON(content, status_code=status_code, headers=headers)
 

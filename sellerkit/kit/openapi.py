@@ -26,9 +26,10 @@ class ErrorReply(BaseModel):
 
 
 class DialectErrorReply(ErrorReply):
-    """The errors of ASINScope's routes, whose reference answers `{"error": ...}`."""
+    """The errors of ASINScope's routes, whose reference answers `{"error": ...}`, and of the commerce
+    routes, whose clients read `error` or `message`."""
 
-    error: str = Field(description="ASINScope's error text (its own wording where the reference fixes one).")
+    error: str = Field(description="The error text (ASINScope's own wording where its reference fixes one).")
 
 
 class Health(BaseModel):
