@@ -11,13 +11,14 @@ import orjson
 from fastapi import Path as FastPath
 from fastapi import Query, Request
 from fastapi.responses import Response
-from pydantic import Field
+from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
 from sellerkit.accounts.dependencies import CurrentPrincipal
 from sellerkit.commerce import views
 from sellerkit.commerce.images import images, render
 from sellerkit.commerce.models import Order, OrderItem
+from sellerkit.commerce.schemas import Deleted, _Open
 from sellerkit.commerce.orders_service import orders, users_service
 from sellerkit.commerce.wire import (Choice, HexId, Int, Money, Text, WireModel, codec, iso, loads, money, need,
                                      reply, router as make_router)
@@ -34,6 +35,7 @@ router = make_router(["Commerce: orders and users"])
 ORDERS_PAGE = 50  # the reference says 50 and 250; 50 is the default, 250 the most a page holds
 MAX_PAGE = 250
 MAX_BATCH = 1000
+_REF_404 = {404: {"description": "An id given in the query or body names no object of your account."}}
 STATUS = Choice(("awaiting_payment", "awaiting_shipment", "shipped", "cancelled"),
                 {"unshipped": "awaiting_shipment", "pending": "awaiting_payment", "canceled": "cancelled",
                  "awaiting_paid": "awaiting_payment"})
@@ -96,6 +98,64 @@ class UserIn(WireModel):
 
 class UserBody(WireModel):
     user: UserIn
+
+
+# ---- replies (for the OpenAPI document; replies are built as dicts) -----------------------------
+
+
+class OrderItemOut(_Open):
+    order_item_id: str
+    sku: str
+    quantity: int
+
+
+class OrderOut(_Open):
+    id: str
+    order_number: str
+    order_status: str
+    marketplace_account_id: str
+    items: list[OrderItemOut]
+
+
+class OrderReply(BaseModel):
+    order: OrderOut
+
+
+class OrderList(BaseModel):
+    orders: list[OrderOut]
+
+
+class OrdersEntered(BaseModel):
+    orders: list[OrderOut]
+    created: list[str] = Field(description="Ids of the orders this request made (the others were known).")
+
+
+class UserOut(_Open):
+    id: str
+    name: str
+    push_notifications: dict[str, list[str]]
+
+
+class UserReply(BaseModel):
+    user: UserOut
+
+
+class UserList(BaseModel):
+    users: list[UserOut]
+
+
+class ImageOut(_Open):
+    id: str
+    product_id: str
+    original_image_url: str | None
+
+
+class ImageReply(BaseModel):
+    product_image: ImageOut
+
+
+class ImageList(BaseModel):
+    product_images: list[ImageOut]
 
 
 # ---- views -------------------------------------------------------------------------------------
@@ -193,7 +253,11 @@ def enter_orders(request: Request, account_id: int, batch: list[tuple[int, Chann
     return body, result
 
 
-@router.post("/api/orders", summary="Enter a batch of orders (each takes its stock once)", status_code=201)
+@router.post("/api/orders", summary="Enter a batch of orders (each takes its stock once)", status_code=201,
+             response_model=OrdersEntered, responses={200: {"model": OrdersEntered, "description": "No order of "
+                                                            "the batch was new: nothing changed."},
+                                                      410: {"description": "A marketplace account given was removed."},
+                                                      **_REF_404})
 async def create_orders(request: Request, who: CurrentPrincipal, body: OrdersBody):
     """Orders in the reference's shape. An order number already entered on the same channel
     account changes nothing (re-sending a batch is safe); `order_status` cancelled cancels it.
@@ -223,7 +287,8 @@ def _range(name: str, value: str | None) -> datetime | None:
     return event_time(at if at.tzinfo else at.replace(tzinfo=UTC))
 
 
-@router.get("/api/orders", summary="Orders, filtered, sorted and paged")
+@router.get("/api/orders", summary="Orders, filtered, sorted and paged (50 a page by default, at most 250)",
+            response_model=OrderList, responses=_REF_404)
 async def list_orders(
         request: Request, who: CurrentPrincipal,
         buyer_name: str | None = Query(None, max_length=200, description="Part of the buyer's name or username, any case."),
@@ -265,7 +330,8 @@ async def list_orders(
     return reply({"orders": [order_view(ids, o, items[o.id]) for o in rows]})
 
 
-@router.get("/api/orders/{order_id}", summary="One order")
+@router.get("/api/orders/{order_id}", summary="One order", response_model=OrderReply,
+            responses={410: {"description": "The order was deleted."}})
 async def get_order(request: Request, who: CurrentPrincipal, order_id: HexId):
     ids = codec(request)
     with database(request).session() as s:
@@ -275,7 +341,7 @@ async def get_order(request: Request, who: CurrentPrincipal, order_id: HexId):
 
 
 @router.put("/api/orders/{order_id}", summary="Ship an order (tracking_number, carrier_code) or cancel it",
-            responses={409: {"description": "The order is cancelled (cannot ship), shipped (cannot cancel) or "
+            response_model=OrderReply, responses={409: {"description": "The order is cancelled (cannot ship), shipped (cannot cancel) or "
                                             "awaiting payment."}})
 async def update_order(request: Request, who: CurrentPrincipal, order_id: HexId, body: OrderUpdateBody):
     """With `tracking_number` and `carrier_code` the order becomes shipped: a shipment is
@@ -297,7 +363,7 @@ async def update_order(request: Request, who: CurrentPrincipal, order_id: HexId,
 
 
 @router.post("/api/orders/{order_id}/acknowledge", summary="Acknowledge a Google or Walmart order awaiting shipment",
-             responses={409: {"description": "Not a Google or Walmart order, or not awaiting shipment."}})
+             response_model=OrderReply, responses={409: {"description": "Not a Google or Walmart order, or not awaiting shipment."}})
 async def acknowledge_order(request: Request, who: CurrentPrincipal, order_id: HexId):
     ids = codec(request)
     n = need(ids, "order", order_id)
@@ -310,7 +376,7 @@ async def acknowledge_order(request: Request, who: CurrentPrincipal, order_id: H
 # ---- users -------------------------------------------------------------------------------------
 
 
-@router.get("/api/users/{user_id}", summary="A user of your account")
+@router.get("/api/users/{user_id}", summary="A user of your account", response_model=UserReply)
 async def get_user(request: Request, who: CurrentPrincipal, user_id: HexId):
     ids = codec(request)
     with database(request).session() as s:
@@ -318,7 +384,8 @@ async def get_user(request: Request, who: CurrentPrincipal, user_id: HexId):
         return reply({"user": user_view(ids, row, _client(s, who.account_id))})
 
 
-@router.get("/api/users", summary="The users of your account (the calling key's user first)")
+@router.get("/api/users", summary="The users of your account (the calling key's user first)",
+            response_model=UserList)
 async def list_users(request: Request, who: CurrentPrincipal):
     """sellerkit's own route: the reference reads a user by id and never says where the id comes
     from; this lists them."""
@@ -359,14 +426,18 @@ async def _update_user(request: Request, who, user_id: str, body: UserBody):
         return reply({"user": user_view(ids, row, _client(s, who.account_id))}, body=body)
 
 
-@router.put("/api/users/{user_id}", summary="Update a user (name, push_notifications, webhook_url)")
+@router.put("/api/users/{user_id}", summary="Update a user (name, push_notifications, webhook_url)",
+            response_model=UserReply, responses={**_REF_404, 410: {"description": "A marketplace account given in "
+                                                                              "push_notifications was removed."}})
 async def put_user(request: Request, who: CurrentPrincipal, user_id: HexId, body: UserBody):
     """Only the fields sent change. `push_notifications` maps `order_created` to the marketplace
     account ids whose new orders are posted to the user's `webhook_url`; `[""]` clears it."""
     return await _update_user(request, who, user_id, body)
 
 
-@router.patch("/api/users/{user_id}", summary="Update a user (as PUT)")
+@router.patch("/api/users/{user_id}", summary="Update a user (as PUT)", response_model=UserReply,
+              responses={**_REF_404, 410: {"description": "A marketplace account given in push_notifications "
+                                                          "was removed."}})
 async def patch_user(request: Request, who: CurrentPrincipal, user_id: HexId, body: UserBody):
     return await _update_user(request, who, user_id, body)
 
@@ -376,7 +447,7 @@ async def patch_user(request: Request, who: CurrentPrincipal, user_id: HexId, bo
 IMAGE_SIZES = ("original", "large", "medium", "small")
 
 
-@router.get("/api/products/{product_id}/product_images", summary="A product's images")
+@router.get("/api/products/{product_id}/product_images", summary="A product's images", response_model=ImageList)
 async def list_product_images(request: Request, who: CurrentPrincipal, product_id: HexId):
     ids = codec(request)
     with database(request).session() as s:
@@ -385,7 +456,7 @@ async def list_product_images(request: Request, who: CurrentPrincipal, product_i
 
 
 @router.post("/api/products/{product_id}/product_images", summary="Upload an image (JPEG, PNG, WebP or GIF)",
-             status_code=201, openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
+             status_code=201, response_model=ImageReply, openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["product_image[attachment]"], "properties": {
                      "product_image[attachment]": {"type": "string", "format": "binary"},
                      "product_image[group_name]": {"type": "string", "enum": ["primary", "variant"]}}}}}}},
@@ -417,7 +488,8 @@ async def upload_product_image(request: Request, who: CurrentPrincipal, product_
     return reply({"product_image": await asyncio.to_thread(store)}, 201)
 
 
-@router.delete("/api/products/{product_id}/product_images/{image_id}", summary="Remove an image")
+@router.delete("/api/products/{product_id}/product_images/{image_id}", summary="Remove an image",
+               response_model=Deleted)
 async def delete_product_image(request: Request, who: CurrentPrincipal, product_id: HexId, image_id: HexId):
     ids = codec(request)
     blobs = blobs_for(request.app.state.settings)
