@@ -4,13 +4,10 @@ processes), on SQLite and on PostgreSQL: exactly one order takes it, never two."
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
-from tests.conftest import PG_ADMIN_URL, POSTGRES_SKIP
 from tests.served import env_for, new_key, serve
 
 RACERS = 12
@@ -18,23 +15,11 @@ RACERS = 12
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def served_env(request, tmp_path):
+    """A data dir, and for PostgreSQL the suite's test database (conftest's `postgres_url`)."""
     env = env_for(tmp_path / "data")
-    if request.param == "sqlite":
-        yield env
-        return
-    if POSTGRES_SKIP:
-        pytest.skip(POSTGRES_SKIP)
-    name = f"sellerkit_race_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield {**env, "SELLERKIT_DATABASE_URL": url}
-    finally:
-        with admin.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    if request.param == "postgres":
+        env["SELLERKIT_DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    return env
 
 
 def setup_last_unit(base: str, headers: dict) -> tuple[str, str]:
