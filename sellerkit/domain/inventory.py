@@ -93,14 +93,18 @@ def sell(slots: Sequence[Slot], wanted: int) -> Sale:
 def give_back(slots: Sequence[Slot], takes: Iterable[Take], new_id: int | None = None) -> tuple[Slot, ...]:
     """The locations after a cancellation returns `takes`: each to its location, or to a
     location made again with the take's name, priority and flag when the sale removed it (or
-    someone deleted it since); returns to the same removed location join into one. `new_id`
-    is the id a remade location gets in this pure model (the database gives its own)."""
+    someone deleted it since); returns to the same removed location join into one. Remade
+    locations get the ids `new_id`, `new_id + 1` ... in this pure model (the database gives its
+    own), or their old ids without `new_id`."""
     after = {s.id: s for s in slots}
     by_name = {s.name: s.id for s in slots}
     for take in takes:
         target = take.location_id if take.location_id in after else by_name.get(take.name)
         if target is None:
-            target = take.location_id if new_id is None else new_id
+            if new_id is None:
+                target = take.location_id
+            else:
+                target, new_id = new_id, new_id + 1
             after[target] = Slot(target, take.name, 0, take.priority, take.delete_if_empty)
             by_name[take.name] = target
         after[target] = replace(after[target], quantity=after[target].quantity + take.quantity)

@@ -93,6 +93,13 @@ class TestShipAndCancel:
         remade = next(l for l in locations if l["location"] == "BIN-1")
         assert (remade["priority"], remade["delete_if_empty"]) == (1, True)
 
+    def test_cancelling_remakes_every_location_the_order_emptied(self, seller):
+        product = stocked(seller, locations=((1, 1, True), (1, 2, True)))
+        (o,) = seller.post("/api/orders", json={"orders": [order(seller, quantity=2)]}).json()["orders"]
+        assert product_state(seller, product) == (0, 2, {})
+        seller.put(f"/api/orders/{o['id']}", json={"order": {"order_status": "cancelled"}})
+        assert product_state(seller, product) == (2, 0, {"BIN-0": 1, "BIN-1": 1})
+
     def test_a_cancelled_order_re_imported_as_cancelled_gives_back_once(self, seller):
         product = stocked(seller)
         seller.post("/api/orders", json={"orders": [order(seller, quantity=2)]})

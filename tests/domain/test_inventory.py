@@ -52,6 +52,11 @@ class TestGiveBack:
         (again,) = give_back(sale.slots, sale.takes, new_id=9)
         assert (again.id, again.name, again.quantity, again.priority, again.delete_if_empty) == (9, "L1", 2, 3, True)
 
+    def test_two_removed_locations_are_both_made_again(self):
+        sale = sell(slots((1, 1, True), (1, 1, True)), 2)
+        again = give_back(sale.slots, sale.takes, new_id=9)
+        assert sorted((s.id, s.name, s.quantity) for s in again) == [(9, "L1", 1), (10, "L2", 1)]
+
     def test_returns_to_a_location_of_the_same_name_made_since(self):
         take = Take(1, "A1", 1, True, 2)
         (slot,) = give_back((Slot(7, "A1", 1),), [take])
@@ -95,8 +100,9 @@ class Stock:
         self.slots, self.open[order] = sale.slots, list(sale.takes)
 
     def cancel(self, order: int) -> None:
-        self.slots = give_back(self.slots, self.open.pop(order, []), new_id=self.next_id)
-        self.next_id += 1
+        takes = self.open.pop(order, [])
+        self.slots = give_back(self.slots, takes, new_id=self.next_id)
+        self.next_id += len(takes)
 
     def ship(self, order: int) -> None:
         self.shipped += sum(t.quantity for t in self.open.pop(order, []))
