@@ -4,6 +4,8 @@ service as `POST /api/marketplace_accounts`)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Optional
 
 import typer
@@ -11,12 +13,24 @@ import typer
 from sellerkit.errors import SellerkitError
 
 accounts_app = typer.Typer(no_args_is_help=True, help="Accounts' sales channels: add-channel, channels, remove-channel.")
+Account = Annotated[Optional[str], typer.Option(help="Account id or name (default: the default account).")]
 
 
-def _cli():
+@contextmanager
+def _account(ref: str | None, write: bool = False) -> Iterator[tuple]:
+    """(session, account id, id codec) of the named account; a service error ends the command
+    with its message."""
     from sellerkit import cli
+    from sellerkit.accounts.service import keys
+    from sellerkit.commerce.wire import codec_of
 
-    return cli
+    db = cli._db()
+    ids = codec_of(db)  # before the write transaction: it may read the key
+    try:
+        with db.session(write=write) as s:
+            yield s, keys.find_account(s, ref).id, ids
+    except SellerkitError as exc:
+        cli._fail(exc.message)
 
 
 @accounts_app.command("add-channel")
@@ -25,55 +39,36 @@ def add_channel(
                                                      "(or AmazonAccount, EbayAccount ...).")],
     name: Annotated[str, typer.Option(help="The channel account's nickname.")],
     marketplace: Annotated[Optional[str], typer.Option(help="Amazon only: US, UK, DE ... (default US).")] = None,
-    account: Annotated[Optional[str], typer.Option(help="Account id or name (default: the default account).")] = None,
+    account: Account = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ):
     """Connect a sales channel to an account (Amazon once per marketplace)."""
-    from sellerkit.accounts.service import keys
+    from sellerkit.cli import err
     from sellerkit.commerce import views
     from sellerkit.commerce.schemas import MarketplaceAccountIn
     from sellerkit.commerce.service import channel_accounts
-    from sellerkit.commerce.wire import codec_of
 
-    cli = _cli()
-    db = cli._db()
-    ids = codec_of(db)
-    try:
-        with db.session(write=True) as s:
-            owner = keys.find_account(s, account)
-            row = channel_accounts.create(s, owner.id, MarketplaceAccountIn(
-                name=name, marketplace_account_type=channel_type, marketplace_id=marketplace))
-            out = views.marketplace_account(ids, row)
-    except SellerkitError as exc:
-        cli._fail(exc.message)
+    with _account(account, write=True) as (s, owner, ids):
+        row = channel_accounts.create(s, owner, MarketplaceAccountIn(
+            name=name, marketplace_account_type=channel_type, marketplace_id=marketplace))
+        out = views.marketplace_account(ids, row)
     if as_json:
         print(json.dumps(out))
     else:
-        cli.err.print(f"{out['marketplace_account_type']} {out['name']!r} ({out['marketplace_id'] or out['marketplace']}) "
-                      f"added to account {owner.id}", markup=False)
+        err.print(f"{out['marketplace_account_type']} {out['name']!r} ({out['marketplace_id'] or out['marketplace']}) "
+                  f"added to account {owner}", markup=False)
         print(out["id"])
 
 
 @accounts_app.command("channels")
-def channels(
-    account: Annotated[Optional[str], typer.Option(help="Account id or name (default: the default account).")] = None,
-):
+def channels(account: Account = None):
     """An account's channel accounts, as JSON lines."""
-    from sellerkit.accounts.service import keys
     from sellerkit.commerce import views
     from sellerkit.commerce.service import channel_accounts
-    from sellerkit.commerce.wire import codec_of
 
-    cli = _cli()
-    db = cli._db()
-    try:
-        with db.session() as s:
-            owner = keys.find_account(s, account)
-            rows = channel_accounts.list(s, owner.id)
-    except SellerkitError as exc:
-        cli._fail(exc.message)
-    for row in rows:
-        out = views.marketplace_account(codec_of(db), row)
+    with _account(account) as (s, owner, ids):
+        rows = [views.marketplace_account(ids, row) for row in channel_accounts.list(s, owner)]
+    for out in rows:
         out.pop("manifest_folders")
         print(json.dumps(out))
 
@@ -81,20 +76,13 @@ def channels(
 @accounts_app.command("remove-channel")
 def remove_channel(
     channel_id: Annotated[str, typer.Argument(help="The channel account's id (24 hex characters).")],
-    account: Annotated[Optional[str], typer.Option(help="Account id or name (default: the default account).")] = None,
+    account: Account = None,
 ):
     """Remove a channel account (its products and orders keep their history)."""
-    from sellerkit.accounts.service import keys
+    from sellerkit.cli import err
     from sellerkit.commerce.service import channel_accounts
-    from sellerkit.commerce.wire import codec_of, need
+    from sellerkit.commerce.wire import need
 
-    cli = _cli()
-    db = cli._db()
-    ids = codec_of(db)
-    try:
-        with db.session(write=True) as s:
-            owner = keys.find_account(s, account)
-            channel_accounts.delete(s, owner.id, need(ids, "marketplace_account", channel_id))
-    except SellerkitError as exc:
-        cli._fail(exc.message)
-    cli.err.print(f"removed {channel_id}", markup=False)
+    with _account(account, write=True) as (s, owner, ids):
+        channel_accounts.delete(s, owner, need(ids, "marketplace_account", channel_id))
+    err.print(f"removed {channel_id}", markup=False)

@@ -208,7 +208,8 @@ class Manifests:
         blocked = scans_repo.blocked_brands(session, manifest.account_id)
         existing = repo.manifest_skus(session, manifest.id)
         dup = rules.duplicate_skus([r["sku"] for r in rows]) | {r["sku"] for r in rows if r["sku"] in existing}
-        products = repo.product_asins_by_sku(session, channel.id, {r["sku"] for r in rows})
+        products = {sku: p.asin for sku, p in repo.live_products_by_sku(session, channel.id, {r["sku"] for r in rows},
+                                                                         lock=False).items()}
         today = utcnow().date()
         for r in rows:
             other = r["sku"] in products and (products[r["sku"]] or None) != (r["asin"] or None)
@@ -282,6 +283,8 @@ class Manifests:
             new_rows.append(self._product_row(pl, now))
             new_listings.append(pl)
         new_ids = repo.insert_products(session, new_rows)
+        if len(new_ids) >= repo.PLANNER_STATS_AFTER:
+            repo.refresh_planner_stats(session)
         locations: list[dict] = []
         for pl, pid in zip(new_listings, new_ids, strict=True):
             pl.product_id = pid

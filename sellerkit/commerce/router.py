@@ -63,10 +63,7 @@ async def delete_marketplace_account(request: Request, who: CurrentPrincipal, ma
 
 @router.get("/api/ship_from_addresses", summary="Your ship-from addresses", response_model=ShipFromAddressList)
 async def list_ship_from_addresses(request: Request, who: CurrentPrincipal):
-    ids = codec(request)
-    with database(request).session() as s:
-        rows = contacts.list(s, who.account_id, "ship_from_address")
-    return reply({"ship_from_addresses": [views.contact(ids, "ship_from_address", r) for r in rows]})
+    return _list_contacts(request, who, "ship_from_address", "ship_from_addresses")
 
 
 @router.post("/api/ship_from_addresses", summary="Add a ship-from address", status_code=201,
@@ -77,15 +74,19 @@ async def create_ship_from_address(request: Request, who: CurrentPrincipal, body
 
 @router.get("/api/suppliers", summary="Your suppliers", response_model=SupplierList)
 async def list_suppliers(request: Request, who: CurrentPrincipal):
-    ids = codec(request)
-    with database(request).session() as s:
-        rows = contacts.list(s, who.account_id, "supplier")
-    return reply({"suppliers": [views.contact(ids, "supplier", r) for r in rows]})
+    return _list_contacts(request, who, "supplier", "suppliers")
 
 
 @router.post("/api/suppliers", summary="Add a supplier", status_code=201, response_model=SupplierReply)
 async def create_supplier(request: Request, who: CurrentPrincipal, body: SupplierBody):
     return _create_contact(request, who, "supplier", body.supplier, body)
+
+
+def _list_contacts(request: Request, who, kind: str, plural: str):
+    ids = codec(request)
+    with database(request).session() as s:
+        rows = contacts.list(s, who.account_id, kind)
+    return reply({plural: [views.contact(ids, kind, r) for r in rows]})
 
 
 def _create_contact(request: Request, who, kind: str, fields: ContactIn, body):

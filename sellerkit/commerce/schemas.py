@@ -87,15 +87,9 @@ class VariantListingIn(WireModel):
     image_urls: StrList = None
 
 
-class ProductListingIn(WireModel):
-    """One line of `product_listings_attributes`: every field of the reference, typed."""
+class PricesIn(WireModel):
+    """The money fields a listing and a product take alike (dollars; cents inside)."""
 
-    asin: Text = None
-    quantity: Quantity = None
-    item_condition: Choice(rules.ITEM_CONDITIONS) = None
-    upc: Text = None
-    sku: Text = None
-    title: Text = None
     retail_price: Money = None
     min_price: Money = None
     max_price: Money = None
@@ -105,6 +99,17 @@ class ProductListingIn(WireModel):
     handling_cost: Money = None
     shipping_cost: Money = None
     misc_cost: Money = None
+
+
+class ProductListingIn(PricesIn):
+    """One line of `product_listings_attributes`: every field of the reference, typed."""
+
+    asin: Text = None
+    quantity: Quantity = None
+    item_condition: Choice(rules.ITEM_CONDITIONS) = None
+    upc: Text = None
+    sku: Text = None
+    title: Text = None
     color: Text = None
     manufacturer: Text = None
     model: Text = None
@@ -176,7 +181,7 @@ class ListingsBody(WireModel):
     auto_submit: Bool = None
 
 
-class ProductIn(WireModel):
+class ProductIn(PricesIn):
     """`PUT /api/products/{id}` and one item of a bulk update."""
 
     id: Text = None
@@ -191,15 +196,6 @@ class ProductIn(WireModel):
     item_condition: Choice(rules.ITEM_CONDITIONS) = None
     item_remarks: Text = None
     brand: Text = None
-    retail_price: Money = None
-    min_price: Money = None
-    max_price: Money = None
-    cost_price: Money = None
-    handling_cost: Money = None
-    shipping_cost: Money = None
-    misc_cost: Money = None
-    msrp_price: Money = None
-    map_price: Money = None
     quantity_available: Quantity = None
     fulfillment_provider_account_id: Text = None
     fulfillment_provider_sku: Text = None

@@ -598,3 +598,56 @@ class TestSecondTenantIsOneCommandAway:
         a.product("ONLY-A", 1)
         assert b.get("/api/products").json()["products"] == []
         assert [m["id"] for m in b.get("/api/marketplace_accounts").json()["marketplace_accounts"]] == [b.channel["id"]]
+
+
+class TestServerSideStatuses:
+    def test_over_the_key_s_rate_is_429_with_retry_after(self, seller, db):
+        from sellerkit.accounts.service import keys
+
+        with db.session(write=True) as s:
+            keys.set_limit(s, keys.list(s)[0]["partner_id"], 1)
+        statuses = [seller.get("/api/products") for _ in range(5)]
+        limited = [r for r in statuses if r.status_code == 429]
+        assert limited and int(limited[0].headers["retry-after"]) >= 1 and limited[0].json()["error"]
+
+    def test_a_locked_database_is_503_with_retry_after(self, seller, monkeypatch):
+        from sqlalchemy.exc import OperationalError
+
+        from sellerkit.commerce.products import products
+
+        def locked(*_a, **_k):
+            raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
+        monkeypatch.setattr(products, "page", locked)
+        r = seller.get("/api/products")
+        assert r.status_code == 503 and r.headers["retry-after"] == "5" and "retry" in _error(r)
+
+    def test_a_fault_is_a_json_500(self, seller, monkeypatch):
+        from fastapi.testclient import TestClient
+
+        from sellerkit.commerce.products import products
+
+        monkeypatch.setattr(products, "page", lambda *_a, **_k: 1 / 0)
+        r = TestClient(seller.client.app, raise_server_exceptions=False).get("/api/products", headers=seller.headers)
+        assert r.status_code == 500 and r.json()["status"] == 500
+
+
+class TestLargeSubmission:
+    def test_a_large_manifest_is_202_and_submitted_by_the_job(self, db, worker_settings, new_key, monkeypatch):
+        import time
+
+        from sellerkit.commerce import manifests_router
+        from tests.conftest import make_client
+
+        monkeypatch.setattr(manifests_router, "SUBMIT_NOW", 2)  # "large" is more than 1,000 listings
+        with make_client(db, worker_settings) as client:
+            seller = make_seller(client, new_key)
+            m = seller.manifest([{"asin": "B07G22S48Q", "title": "T", "sku": f"J{i}", "quantity": 1} for i in range(3)])
+            r = seller.post(f"/api/manifests/{m['id']}/submit")
+            assert r.status_code == 202
+            deadline = time.monotonic() + 30
+            while (m := seller.get(f"/api/manifests/{m['id']}").json()["manifest"])["processing"]:
+                assert time.monotonic() < deadline, m
+                time.sleep(0.05)
+            assert m["status"] == "submitted"
+            assert len(seller.get("/api/products").json()["products"]) == 3
