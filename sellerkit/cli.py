@@ -15,7 +15,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from sellerkit.catalog.providers.commands import providers_app
-from sellerkit.commerce.commands import accounts_app
+from sellerkit.commerce.commands import accounts_app, orders_app
 from sellerkit.config import get_settings
 from sellerkit.errors import SellerkitError
 from sellerkit.kit.db import Database
@@ -24,13 +24,12 @@ app = typer.Typer(no_args_is_help=True, help="sellerkit: self-hosted seller plat
 keys_app = typer.Typer(no_args_is_help=True, help="API keys: create, rotate, revoke, list.")
 catalog_app = typer.Typer(no_args_is_help=True, help="Product catalog: import, export, demo.")
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
-orders_app = typer.Typer(no_args_is_help=True, help="Orders: import channel files.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(db_app, name="db")
-app.add_typer(orders_app, name="orders")
 app.add_typer(providers_app, name="providers")  # sellerkit/catalog/providers/commands.py
 app.add_typer(accounts_app, name="accounts")  # sellerkit/commerce/commands.py
+app.add_typer(orders_app, name="orders")  # sellerkit/commerce/commands.py
 
 err = Console(stderr=True)
 
@@ -244,39 +243,6 @@ def _cli_command() -> str:
 def _under_make() -> bool:
     """Started by `make run` in the checkout, where `make key` works too."""
     return "MAKELEVEL" in os.environ and (Path.cwd() / "Makefile").is_file()
-
-
-# ---- orders -----------------------------------------------------------------------------------
-
-
-@orders_app.command("import")
-def orders_import(
-    file: Annotated[Path, typer.Argument(help="An eBay getOrders JSON page, an Amazon order report or an Amazon "
-                                              "All Listings report (told apart by their content).")],
-    channel: Annotated[str, typer.Option(help="The marketplace account the file comes from (its name).")],
-    account: Annotated[Optional[str], typer.Option(help="Account id or name (default: the default account).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-):
-    """Import a channel file: orders take their stock once (importing a file again changes
-    nothing); a listings report becomes a submitted manifest."""
-    from sellerkit.accounts.service import keys
-    from sellerkit.commerce.imports import import_file
-
-    if not file.is_file():
-        _fail(f"{file}: no such file", 2)
-    db = _db()
-    try:
-        with db.session() as s:
-            account_id = keys.find_account(s, account).id
-        done = import_file(db, account_id, channel, file.read_bytes(), file.name)
-    except SellerkitError as exc:
-        _fail(exc.message)
-    except ValueError as exc:  # not a channel file
-        _fail(f"{file.name}: {exc}")
-    if as_json:
-        print(json.dumps(done.as_dict()))
-    else:
-        err.print(f"{file.name}: {done.format}: {done.orders} orders ({done.created} new), {done.listings} listings")
 
 
 # ---- keys -------------------------------------------------------------------------------------

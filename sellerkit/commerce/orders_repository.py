@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sellerkit.accounts.models import ApiKey, User
 from sellerkit.commerce.models import (InventoryLocation, InventoryMovement, Order, OrderItem, Product,
                                        ProductImage, Shipment, Variant)
+from sellerkit.commerce.repository import _insert, _insert_returning_ids
 
 O = Order.__table__
 OI = OrderItem.__table__
@@ -76,18 +77,15 @@ def locations_for_update_many(session: Session, keys: set[tuple[int, int | None]
 
 
 def insert_orders(session: Session, rows: list[dict]) -> list[int]:
-    return list(session.execute(sa.insert(O).returning(O.c.id, sort_by_parameter_order=True), rows).scalars())
+    return _insert_returning_ids(session, O, rows)
 
 
 def insert_items(session: Session, rows: list[dict]) -> list[int]:
-    if not rows:
-        return []
-    return list(session.execute(sa.insert(OI).returning(OI.c.id, sort_by_parameter_order=True), rows).scalars())
+    return _insert_returning_ids(session, OI, rows)
 
 
 def insert_movements(session: Session, rows: list[dict]) -> None:
-    if rows:
-        session.execute(sa.insert(M), rows)
+    _insert(session, M, rows)
 
 
 def apply_takes(session: Session, taken: dict[int, int], removed: list[int], at: datetime) -> None:
@@ -219,5 +217,4 @@ def insert_url_images(session: Session, images: list[tuple[int, int, str]], now:
         position[product_id] = position.get(product_id, 0) + 1
         rows.append({"account_id": account_id, "product_id": product_id, "group_name": "primary",
                      "position": position[product_id], "original_url": url, "created_at": now})
-    if rows:
-        session.execute(sa.insert(ProductImage.__table__), rows)
+    _insert(session, ProductImage.__table__, rows)
