@@ -595,12 +595,12 @@ def scan(
 ):
     """Scan a supplier file here and now: progress while it runs, then the most profitable rows."""
     import shutil
-    import tempfile
     import threading
     import time
 
     from sellerkit.accounts.service import keys
     from sellerkit.domain.money import dollars
+    from sellerkit.kit.blobs import blobs_for, work_file
     from sellerkit.scans.models import Scan
     from sellerkit.scans.runner import Runner
     from sellerkit.scans.schemas import ResultsQuery, UploadRequest
@@ -611,9 +611,8 @@ def scan(
     fmt = (out.suffix.lower().lstrip(".") if out else None)
     if fmt is not None and fmt not in ("csv", "xlsx", "json"):
         _fail(f"--out: {out} should end in .csv, .xlsx or .json", 2)
-    folder = settings.data_dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    copy = Path(tempfile.mkstemp(dir=folder, suffix=".upload")[1])
+    blobs = blobs_for(settings)
+    copy = work_file(settings, ".upload")
     shutil.copyfile(file, copy)
     try:
         request = UploadRequest.model_validate({"mapping": {"id": id_col, "cost": cost_col},
@@ -624,7 +623,7 @@ def scan(
                 acct = keys.find_account(session, None)
             else:
                 acct = keys.find_or_create_account(session, account or "cli", None)
-            scan_id = scans.create(session, acct.id, settings.data_dir, copy, file.name, request).id
+            scan_id = scans.create(session, acct.id, blobs, copy, file.name, request).id
     except SellerkitError as exc:
         copy.unlink(missing_ok=True)
         _fail(exc.message, 2)
@@ -657,18 +656,18 @@ def scan(
         raise typer.Exit(1)
     query = ResultsQuery(sort="-profit")
     if out:
-        frame, table = scans.export_frame(row, settings.data_dir, query)
+        frame, table = scans.export_frame(row, blobs, query)
         scans.write_export(row, frame, table, fmt, out)
         err.print(f"wrote {frame.height:,} results to {out}")
-    page = scans.results(row, settings.data_dir, ResultsQuery(sort="-profit", per_page=max(1, min(top, 100))))
+    page = scans.results(row, blobs, ResultsQuery(sort="-profit", per_page=max(1, min(top, 100))))
     table = Table("line", "ASIN", "title", "cost", "price", "fees", "profit", "ROI", "units/mo",
                   title=f"most profitable of {page['count']:,}")
-    for p in page["data"]:
-        roi = p["financials"]["roi"]
-        table.add_row(str(p["inputs"]["line"]), p["asin"], (p["amazon_title"] or "")[:40], dollars(p["inputs"]["cost"]),
-                      dollars(p["financials"]["sale_price"]), dollars(p["amazon_fees"]["total"]),
-                      dollars(p["financials"]["profit"]), f"{roi / 100:.0f}%" if roi is not None else "",
-                      str(p["units_per_month"] or ""))
+    for p in page["data"]:  # a field with no value is left out of a page
+        money, fees, roi = p["financials"], p["amazon_fees"], p["financials"].get("roi")
+        table.add_row(str(p["inputs"]["line"]), p["asin"], (p.get("amazon_title") or "")[:40],
+                      dollars(p["inputs"]["cost"]), dollars(money.get("sale_price")), dollars(fees.get("total")),
+                      dollars(money.get("profit")), f"{roi / 100:.0f}%" if roi is not None else "",
+                      str(p.get("units_per_month") or ""))
     Console().print(table)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +68,12 @@ def _redis_reason() -> str | None:
 REDIS_SKIP = _redis_reason()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+@contextmanager
+def fresh_postgres(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database named `<prefix><random>`: its URL; dropped at the end."""
     if POSTGRES_SKIP:
         pytest.skip(POSTGRES_SKIP)
-    name = f"sellerkit_test_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.exec_driver_sql(f'CREATE DATABASE "{name}"')
@@ -82,6 +84,12 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as c:
             c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with fresh_postgres("sellerkit_test_") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -167,3 +175,41 @@ def import_records(db: Database, records: list[dict]):
     from sellerkit.catalog.tasks import import_items
 
     return import_items(db, enumerate(map(orjson.dumps, records), start=1))
+
+
+S3_BUCKET = "sellerkit-test"
+S3_CREDS = {"access_key_id": "testing", "secret_access_key": "testing", "region": "us-east-1"}
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real HTTP S3 server (moto's) on loopback with the bucket `S3_BUCKET`."""
+    try:
+        import boto3
+        from moto.server import ThreadedMotoServer
+    except ImportError as error:
+        pytest.skip(f"moto[server] is not installed ({error}): pip install 'moto[server]>=5'")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    try:
+        server.start()
+    except Exception as error:  # noqa: BLE001 - any reason moto cannot start is a skip
+        pytest.skip(f"moto's S3 server did not start: {error}")
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
+                 region_name="us-east-1").create_bucket(Bucket=S3_BUCKET)
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture
+def s3_settings(s3_endpoint, tmp_path, monkeypatch) -> Settings:
+    """Settings whose blob store is a fresh prefix of the moto bucket (credentials from the
+    standard AWS variables, as a deployment gives them)."""
+    import uuid
+
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                        ("AWS_REGION", "us-east-1")):
+        monkeypatch.setenv(name, value)
+    return Settings(data_dir=tmp_path / "data", demo=False, embedded_worker=True, job_threads=1,
+                    blob_url=f"s3://{S3_BUCKET}/run-{uuid.uuid4().hex[:10]}", s3_endpoint_url=s3_endpoint)

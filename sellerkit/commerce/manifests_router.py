@@ -19,6 +19,7 @@ from sellerkit.commerce.wire import HexId, codec, maybe, need, reply, router as 
 from sellerkit.domain.filters import MAX_PAGE
 from sellerkit.domain.timestamps import event_time
 from sellerkit.errors import Conflict, Invalid
+from sellerkit.kit.blobs import blobs_for
 from sellerkit.kit.http import PathId, database
 from sellerkit.scans.schemas import ResultsQuery
 from sellerkit.scans.service import scans
@@ -181,14 +182,14 @@ async def manifest_from_scan(request: Request, who: CurrentPrincipal, scan_id: P
     refs = Refs(maybe(ids, "marketplace_account", body.marketplace_account_id, "marketplace_account_id"),
                 maybe(ids, "supplier", body.supplier_id, "supplier_id"),
                 maybe(ids, "ship_from_address", body.ship_from_address_id, "ship_from_address_id"))
-    data_dir = request.app.state.settings.data_dir
+    blobs = blobs_for(request.app.state.settings)  # where the scan's results are, as for the scans routes
 
     def make() -> int:
         with database(request).session(write=True) as s:
             scan = scans.get(s, who.account_id, scan_id)
             if scan.status == "InProgress":
                 raise Conflict(f"scan {scan_id} is still running; make a manifest when it has ended")
-            _, rows, _ = scans.select(scan, data_dir, ResultsQuery(filter=body.filter or []), paged=False)
+            _, rows, _ = scans.select(scan, blobs, ResultsQuery(filter=body.filter or []), paged=False)
             if body.result_ids is not None:
                 wanted = set(body.result_ids)
                 rows = rows.filter(pl.col("id").is_in(list(wanted)))

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 from sellerkit.errors import Invalid, NotFound, SellerkitError
 
 PART_SIZE = 8 * 1024 * 1024  # multipart part size and local copy block; S3 wants >= 5 MiB parts
+SINGLE_PUT = 64 * 1024 * 1024  # bytes in memory up to this size go to S3 in one PUT
 READ_CHUNK = 1024 * 1024  # chunks a stream yields (at least this much when the object has it)
 
 Source = Union[IO[bytes], bytes, bytearray, memoryview, Iterable[bytes], AsyncIterable[bytes]]
@@ -100,6 +101,8 @@ class Blobs(Protocol):
 
     def describe(self) -> str: ...
     def put(self, key: str, source: Source, *, part_size: int = PART_SIZE) -> int: ...
+    def put_file(self, key: str, path: Path, *, move: bool = False) -> int: ...
+    def local_copy(self, key: str, cache: Path) -> Path: ...
     async def put_async(self, key: str, source: Source, *, part_size: int = PART_SIZE) -> int: ...
     def stream(self, key: str, chunk_size: int = READ_CHUNK) -> Iterator[bytes]: ...
     def stream_async(self, key: str, chunk_size: int = READ_CHUNK) -> AsyncIterator[bytes]: ...
@@ -176,6 +179,27 @@ class LocalBlobs:
             Path(handle.name).unlink(missing_ok=True)
             raise
         return written
+
+    def put_file(self, key: str, path: Path, *, move: bool = False) -> int:
+        """A local file as the key; `move` takes the file itself when it is on the same disk."""
+        if move:
+            target = self.path(key)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                size = Path(path).stat().st_size
+                os.replace(path, target)
+                return size
+            except PermissionError as error:
+                raise self._denied(key, error) from None
+            except OSError:  # another file system: copied
+                pass
+        return _put_file(self, key, path, move)
+
+    def local_copy(self, key: str, cache: Path) -> Path:
+        """The key as a file on this machine: on disk, the file itself."""
+        if not self.exists(key):
+            raise self._missing(key)
+        return self.path(key)
 
     async def put_async(self, key: str, source: Source, *, part_size: int = PART_SIZE) -> int:
         if not hasattr(source, "__aiter__"):
@@ -284,6 +308,14 @@ class LocalBlobs:
         if not os.access(self.root, os.W_OK | os.X_OK):
             raise BlobAccessDenied(f"blob store {self.describe()} is not writable; check the data "
                                    "dir's owner and mode (SELLERKIT_DATA_DIR)")
+
+
+def _put_file(store: Blobs, key: str, path: Path, move: bool) -> int:
+    with open(path, "rb") as handle:
+        written = store.put(key, handle)
+    if move:
+        Path(path).unlink(missing_ok=True)
+    return written
 
 
 def _rmdir_if_empty(folder: Path) -> None:
@@ -396,6 +428,12 @@ class S3Blobs:
         import obstore
 
         check_key(key)
+        if isinstance(source, (bytes, bytearray, memoryview)) and len(source) <= SINGLE_PUT:
+            try:  # one request: a multipart upload costs three and the store then joins the parts
+                obstore.put(self.store, self._full(key), bytes(source), use_multipart=False)
+            except Exception as error:
+                raise self._error(key, error) from None
+            return len(source)
         counted = _Counted(_sync_chunks(source, part_size))
         try:
             obstore.put(self.store, self._full(key), counted, use_multipart=True, chunk_size=part_size,
@@ -407,6 +445,28 @@ class S3Blobs:
                 raise
             raise self._error(key, error) from None
         return counted.total
+
+    def put_file(self, key: str, path: Path, *, move: bool = False) -> int:
+        return _put_file(self, key, path, move)
+
+    def local_copy(self, key: str, cache: Path) -> Path:
+        """The key downloaded once to `cache/<key>` (again when the object's size changed), for
+        readers that need a file on this machine (XLSX, the streaming CSV reader)."""
+        info = self.head(key)
+        path = Path(cache) / check_key(key)
+        if path.is_file() and path.stat().st_size == info.size:
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".part", delete=False)
+        try:
+            with handle:
+                for block in self.stream(key):
+                    handle.write(block)
+            os.replace(handle.name, path)
+        except BaseException:
+            Path(handle.name).unlink(missing_ok=True)
+            raise
+        return path
 
     async def put_async(self, key: str, source: Source, *, part_size: int = PART_SIZE) -> int:
         import obstore
@@ -618,6 +678,41 @@ class _CountedAsync:
 
 _stores: dict[tuple, Blobs] = {}
 _lock = threading.Lock()
+
+
+def work_file(settings: Any, suffix: str = "") -> Path:
+    """A new empty file of this process's own on its local disk (`<data dir>/work/`), for what is
+    checked or written before it is stored or sent (uploads, downloads, exports); the caller
+    deletes or stores it."""
+    folder = Path(settings.data_dir) / "work"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=folder, suffix=suffix)
+    os.close(fd)
+    return Path(name)
+
+
+SCRATCH = ("work", "cache")  # folders of the data dir holding only a process's scratch files
+
+
+def clean_scratch(data_dir: Path, older_than: timedelta = timedelta(hours=6)) -> int:
+    """Delete scratch files nobody has touched for `older_than` (left by a process that died
+    mid-upload or mid-scan); how many. A live process's files are newer: it writes as it goes."""
+    cutoff = datetime.now(timezone.utc).timestamp() - older_than.total_seconds()
+    removed = 0
+    for name in SCRATCH:
+        for path in (Path(data_dir) / name).rglob("*"):
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except OSError:  # gone meanwhile, or not ours to delete
+                continue
+    return removed
+
+
+def as_blobs(where: Blobs | Path | str) -> Blobs:
+    """A store, or a data dir taken as the store on disk (callers and tests that hold a path)."""
+    return LocalBlobs(Path(where)) if isinstance(where, (str, Path)) else where
 
 
 def blobs_for(settings: Any) -> Blobs:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -11,12 +9,13 @@ import orjson
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
-from starlette.responses import FileResponse, StreamingResponse
+from starlette.responses import StreamingResponse
 
 from sellerkit.accounts.dependencies import CurrentPrincipal, KeyFirstRoute
 from sellerkit.errors import Conflict, Invalid, PayloadTooLarge
 from sellerkit.domain.filters import MAX_PAGE
 from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
+from sellerkit.kit.blobs import Blobs, blobs_for, work_file
 from sellerkit.kit.http import JSON, FileReply, PathId, database, takes_upload, validation_errors_message
 from sellerkit.scans.schemas import (DOWNLOAD_REPLIES, EXPORT_FILE_REPLIES, SHEETS_ERRORS, BrandBlocklist,
                                      ExportJob, ResultsPage, ResultsQuery, ScanDeleted, ScanList, ScanView,
@@ -28,6 +27,8 @@ from sellerkit.scans.tasks import EXPORT, RUN
 
 router = APIRouter(prefix="/api/v3", tags=["RocketSource: scans"], route_class=KeyFirstRoute)
 COPY_BLOCK = 4 << 20
+# The reference's "most simple upload payload": identifiers in the first column, costs in the second
+DEFAULT_MAPPING = {"id": 0, "cost": 1}
 ATTRIBUTES_CHARS = 65_536  # the upload's JSON form fields: a mapping and options are a few hundred
 
 
@@ -45,8 +46,10 @@ def _upload_request(attributes: str | None, marketplace: str | None, options: st
         raw, where = attributes, "attributes"
     elif options is not None:
         raw, where = options, "options"
+    elif marketplace is not None:  # the client's upload without options: the reference's simplest payload
+        raw, where = "{}", "options"
     else:
-        raise Invalid("attributes: required (JSON with mapping and options), or send marketplace and options")
+        raise Invalid("attributes: required (JSON with mapping and options), or send marketplace (and options)")
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -55,7 +58,7 @@ def _upload_request(attributes: str | None, marketplace: str | None, options: st
         raise Invalid(f"{where}: expected a JSON object")
     if where == "options":
         opts = dict(body)
-        mapping = opts.pop("mapping", None)
+        mapping = opts.pop("mapping", DEFAULT_MAPPING)
         if marketplace and "marketplace_id" not in opts:
             opts["marketplace_id"] = marketplace
         body = {"mapping": mapping, "options": opts}
@@ -67,28 +70,34 @@ def _upload_request(attributes: str | None, marketplace: str | None, options: st
                                                 moved={"mapping": "options.mapping"} if client_form else None)) from None
 
 
-def _copy_limited(source, folder: Path, limit: int) -> Path:
-    fd, name = tempfile.mkstemp(dir=folder, suffix=".upload")
+def _copy_limited(source, path: Path, limit: int) -> Path:
     size = 0
-    with os.fdopen(fd, "wb") as out:
+    with open(path, "wb") as out:
         while block := source.read(COPY_BLOCK):
             size += len(block)
             if size > limit:
                 break
             out.write(block)
     if size > limit:
-        os.unlink(name)
+        path.unlink(missing_ok=True)
         raise PayloadTooLarge(f"file: larger than the upload limit of {limit // 1_000_000} MB")
-    return Path(name)
+    return path
 
 
 async def _save_upload(request: Request, upload: UploadFile) -> Path:
-    """Copy the upload into the data dir (same disk as its final place), enforcing the limit, in
-    one worker-thread call rather than one per block."""
-    limit = _settings(request).upload_limit_mb * 1_000_000
-    folder = _settings(request).data_dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return await run_in_threadpool(_copy_limited, upload.file, folder, limit)
+    """Copy the upload to this machine's disk, enforcing the limit, in one worker-thread call
+    rather than one per block; once checked it goes to the blob store."""
+    settings = _settings(request)
+    path = await run_in_threadpool(work_file, settings, ".upload")
+    try:
+        return await run_in_threadpool(_copy_limited, upload.file, path, settings.upload_limit_mb * 1_000_000)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _blobs(request: Request) -> Blobs:
+    return blobs_for(_settings(request))
 
 
 @router.get("/scans", summary="Your scans, newest first", response_model=ScanList)
@@ -117,14 +126,14 @@ async def upload_scan(
 
     def create() -> dict:  # reads, counts and transcodes the file: off the event loop
         with database(request).session(write=True) as session:
-            scan = scans.create(session, who.account_id, settings.data_dir, path, file.filename or "upload.csv",
+            scan = scans.create(session, who.account_id, blobs_for(settings), path, file.filename or "upload.csv",
                                 spec, files.Limits.of(settings))
             return scans.view(scan)
 
     try:
         view = await run_in_threadpool(create)
     finally:
-        path.unlink(missing_ok=True)  # moved into the scan's folder on success
+        path.unlink(missing_ok=True)  # moved into the blob store on success
     _enqueue(request, view["id"])
     return JSON(view, status_code=201)
 
@@ -141,16 +150,19 @@ async def scan_results(request: Request, scan_id: PathId, who: CurrentPrincipal,
                        table_type: Literal["products", "errors"] | None = None):
     with database(request).session() as session:
         scan = scans.get(session, who.account_id, scan_id)
-    query, data_dir = body or ResultsQuery(), _settings(request).data_dir
-    if query.heavy():
-        return JSON(await run_in_threadpool(scans.results, scan, data_dir, query, table_type))
-    return JSON(scans.results(scan, data_dir, query, table_type))
+    query, blobs = body or ResultsQuery(), _blobs(request)
+
+    def results() -> dict:
+        with database(request).reader() as reader:  # the page's catalog records (one indexed read)
+            return scans.results(scan, blobs, query, table_type, reader)
+
+    return JSON(await run_in_threadpool(results) if query.heavy() else results())
 
 
 @router.delete("/scans/{scan_id}", summary="Delete a scan and its files", response_model=ScanDeleted)
 async def delete_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session(write=True) as session:
-        scans.delete(session, scans.get(session, who.account_id, scan_id), _settings(request).data_dir)
+        scans.delete(session, scans.get(session, who.account_id, scan_id), _blobs(request))
     return JSON({"id": scan_id, "deleted": True})
 
 
@@ -171,7 +183,7 @@ router.add_api_route("/scans/{scan_id}/cancel", cancel_scan, methods=["POST"], o
              responses={409: {"description": "The scan is still running."}})
 async def rerun_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session(write=True) as session:
-        scan = scans.restart(session, scans.get(session, who.account_id, scan_id), _settings(request).data_dir)
+        scan = scans.restart(session, scans.get(session, who.account_id, scan_id), _blobs(request))
         view = scans.view(scan)
     _enqueue(request, scan_id)
     return JSON(view, status_code=202)
@@ -183,7 +195,7 @@ async def rerun_scan(request: Request, scan_id: PathId, who: CurrentPrincipal):
              responses={409: {"description": "The scan is still running, or has no results to re-price."}})
 async def recalculate_fees(request: Request, scan_id: PathId, who: CurrentPrincipal):
     with database(request).session(write=True) as session:
-        scan = scans.restart(session, scans.get(session, who.account_id, scan_id), _settings(request).data_dir,
+        scan = scans.restart(session, scans.get(session, who.account_id, scan_id), _blobs(request),
                              recalculate=True)
         view = scans.view(scan)
     _enqueue(request, scan_id)
@@ -198,21 +210,16 @@ ExportType = Literal["csv", "xlsx", "json"]
 async def _download(request: Request, scan_id: PathId, who, fmt: str, body: ResultsQuery | None,
                     table_type: str | None, background: bool):
     """The file now, or (large XLSX, or `background=true`) a job to poll at its `url`."""
-    data_dir = _settings(request).data_dir
     with database(request).session() as session:
         scan = scans.get(session, who.account_id, scan_id)
-    frame, table = await run_in_threadpool(scans.export_frame, scan, data_dir, body, table_type)
+    frame, table = await run_in_threadpool(scans.export_frame, scan, _blobs(request), body, table_type)
     if background or (fmt == "xlsx" and frame.height > XLSX_NOW_ROWS):
         with database(request).session(write=True) as session:
             job = scans.start_export(session, scan, fmt, table, body, frame.height)
             view = scans.export_view(job)
         request.app.state.queue.enqueue(EXPORT, job.id)
         return JSON(view, status_code=202)
-    folder = data_dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=folder, suffix=f".{fmt}")
-    os.close(fd)
-    path = Path(name)
+    path = await run_in_threadpool(work_file, _settings(request), f".{fmt}")
     try:
         await run_in_threadpool(scans.write_export, scan, frame, table, fmt, path)
     except BaseException:
@@ -259,7 +266,7 @@ async def _gsheet(request: Request, scan_id: PathId, who, body: ResultsQuery | N
     settings = _settings(request)
     with database(request).session() as session:
         scan = scans.get(session, who.account_id, scan_id)
-    frame, table = await run_in_threadpool(scans.export_frame, scan, settings.data_dir, body, table_type)
+    frame, table = await run_in_threadpool(scans.export_frame, scan, blobs_for(settings), body, table_type)
     url = await run_in_threadpool(scans.export_gsheet, scan, frame, table, settings)
     return JSON({"url": url})
 
@@ -290,8 +297,12 @@ async def export_file(request: Request, export_id: PathId, who: CurrentPrincipal
         job = scans.get_export(session, who.account_id, export_id)
     if job.status != "Success" or job.format == "gsheet":
         raise Conflict(f"export {export_id} has no file to download (status {job.status})")
-    path = ScanFiles(_settings(request).data_dir, job.scan_id).export(job.id, job.format)
-    return FileResponse(path, media_type=MEDIA[job.format], filename=f"scan-{job.scan_id}-{job.table}.{job.format}")
+    blobs = _blobs(request)
+    key = ScanFiles(blobs, job.scan_id).export_key(job.id, job.format)
+    info = await run_in_threadpool(blobs.head, key)
+    filename = f"scan-{job.scan_id}-{job.table}.{job.format}"
+    return StreamingResponse(blobs.stream_async(key), media_type=MEDIA[job.format], headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Content-Length": str(info.size)})
 
 
 @router.get("/brand-blocklist", summary="Brands you do not buy (flagged in scan results)",

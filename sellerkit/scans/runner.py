@@ -131,10 +131,16 @@ class Runner:
             with self.db.session(write=True) as session:
                 repo.release(session, Scan, scan.id, self.name)
             self.handed_back = True
+        store = ScanFiles.of(self.settings, scan.id)
+        store.forget_local(self.settings.data_dir)
+        with self.db.session() as session:
+            deleted = repo.get(session, None, scan.id) is None
+        if deleted:  # deleted while running: a part written since then must not outlive it
+            store.delete()
         return None
 
     def _run(self, scan: Scan) -> str:
-        store = ScanFiles(self.settings.data_dir, scan.id)
+        store = ScanFiles.of(self.settings, scan.id)
         options = Options.model_validate(orjson.loads(scan.options))
         mapping = Mapping.model_validate_json(scan.mapping)
         target = scan.run_version
@@ -142,7 +148,7 @@ class Runner:
             return self._recalculate(scan, store, self._context(scan, options, mapping), target)
         decimal = options.decimal or marketplace(scan.marketplace).decimal
         # a workbook is streamed, one chunk of rows in memory at a time
-        source = files.Source(store.source(scan.file_format), scan.file_format, files.Limits.of(self.settings),
+        source = files.Source(store.local_source(scan.file_format, self.settings.data_dir), scan.file_format, files.Limits.of(self.settings),
                               width=max(mapping.columns().values()) + 1, name=scan.file_name, decimal=decimal)
         skip = 1 if options.header else 0
         lines = max(source.rows() - skip, 0)
@@ -162,8 +168,8 @@ class Runner:
         else:
             ctx = self._context(scan, options, mapping)
         if done:  # a resumed run writes the columns its first parts have
-            written = pl.read_ipc_schema(store.parts("results", target)[0])
-            ctx = replace(ctx, live=results.LIVE_FIELDS[0] in written)
+            written = store.schema("results", target)
+            ctx = replace(ctx, live=written is not None and results.LIVE_FIELDS[0] in written)
         # each part is written by a second thread while the next chunk is computed (polars
         # releases the GIL); progress is saved only once a part is on disk
         with ThreadPoolExecutor(1, thread_name_prefix="scan-writer") as writer:
@@ -257,17 +263,15 @@ class Runner:
 
     def _recalculate(self, scan: Scan, store: ScanFiles, ctx: pipeline.ScanContext, target: int) -> str:
         source = scan.recalculate_from
-        parts = store.parts("results", source)
-        errors_parts = store.parts("errors", source)
+        parts = store.part_keys("results", source)
+        errors_parts = store.part_keys("errors", source)
         done = store.part_counts(target)[0]
-        products = 0
-        for index, (path, err_path) in enumerate(zip(parts, errors_parts)):
-            old = pl.read_ipc(path)
-            products += old.height
+        for index, (key, errors_key) in enumerate(zip(parts, errors_parts)):
             if index < done:
                 continue
+            old = store.read_part(key)
             out = pipeline.reprice(old, ctx) if old.height else old
-            store.write_part(target, index, out, pl.read_ipc(err_path))
+            store.write_part(target, index, out, store.read_part(errors_key))
             self._checkpoint(scan.id, processed=min(scan.lines, (index + 1) * self.settings.scan_chunk_rows))
         self._finish(scan, "Success")
         return "Success"
@@ -276,7 +280,8 @@ class Runner:
         """End the run. Its results become the ones readers see when it is a first run or it
         succeeded: one update swaps them in, with their counts, so a reader sees the old
         version or the new one. A rerun that did not succeed leaves the old ones and says so."""
-        store = ScanFiles(self.settings.data_dir, scan.id)
+        store = ScanFiles.of(self.settings, scan.id)
+        store.forget_local(self.settings.data_dir)
         now = utcnow()
         fields: dict = {"status": status, "finished_at": now, "message": message, "runner": None,
                         "recalculate_from": None}

@@ -5,8 +5,8 @@ The running of a scan (reading, matching, pricing, in chunks, resumable) is `sca
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +14,21 @@ import orjson
 import polars as pl
 from sqlalchemy.orm import Session
 
-from sellerkit.catalog.service import resolve_marketplace
+from sellerkit.catalog.service import catalog, resolve_marketplace
 from sellerkit.config import get_settings
-from sellerkit.domain import filters, results
+from sellerkit.domain import client_product, filters, results
 from sellerkit.domain.marketplaces import marketplace as marketplace_of
 from sellerkit.domain.quoting import quote
 from sellerkit.errors import Conflict, Invalid, NotFound
+from sellerkit.kit.blobs import Blobs, BlobStoreError
+from sellerkit.kit.db import Reader
 from sellerkit.scans import exports, files
 from sellerkit.scans import repository as repo
 from sellerkit.scans.models import Scan, ScanExport
-from sellerkit.scans.schemas import ResultsQuery, UploadRequest
+from sellerkit.scans.schemas import ResultsQuery, UploadRequest, wire_options
 from sellerkit.scans.store import ScanFiles, results_cache
 
+SOURCE_TYPE, SOURCE_TYPE_ID = "Upload", 1  # the client's `ScanSource` (Upload, API) and its number
 SAMPLE_ROWS = 200  # rows read at upload to check the mapping
 XLSX_NOW_ROWS = 20_000  # larger XLSX downloads are prepared as a job (XlsxWriter: ~5 us a cell)
 MEDIA = {"csv": "text/csv", "json": "application/json",
@@ -42,7 +45,7 @@ def _custom_names(scan: Scan, table: str) -> list[str]:
 
 
 class ScanService:
-    def create(self, session: Session, account_id: int, data_dir: Path, upload: Path, file_name: str,
+    def create(self, session: Session, account_id: int, blobs: Blobs | Path, upload: Path, file_name: str,
                request: UploadRequest, limits: files.Limits | None = None) -> Scan:
         """Check the file can be scanned at all (400 with the reason if not, 413 past a limit),
         then record the scan and keep the file (a text file as UTF-8). The caller commits, then
@@ -65,9 +68,7 @@ class ScanService:
             file_size=upload.stat().st_size, mapping=request.mapping.model_dump_json(),
             options=orjson.dumps(options).decode(),
         )
-        store = ScanFiles(data_dir, scan.id)
-        store.folder.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(upload), store.source(fmt))
+        ScanFiles(blobs, scan.id).keep_source(upload, fmt)
         return scan
 
     def get(self, session: Session, account_id: int, scan_id: int) -> Scan:
@@ -80,7 +81,9 @@ class ScanService:
         page = max(page, 1)
         total, scans = repo.page(session, account_id, (page - 1) * per_page, per_page)
         return {"count": total, "data": [self.view(s) for s in scans],
-                "meta": {"page": page, "per_page": per_page, "total": total}}
+                "meta": {"page": page, "per_page": per_page, "total": total},
+                # the official client's `PaginatedResults` beside the reference's count and meta
+                "total": total, "pagination": {"page": page, "per_page": per_page}}
 
     def view(self, scan: Scan, now: datetime | None = None) -> dict[str, Any]:
         now = now or datetime.now(UTC)
@@ -105,26 +108,42 @@ class ScanService:
             "results_from_previous_run": scan.run_version != scan.results_version,
             "enrichment": orjson.loads(scan.enrichment) if scan.enrichment else None,
             "mapping": orjson.loads(scan.mapping),
-            "options": orjson.loads(scan.options),
+            "options": wire_options(orjson.loads(scan.options)),
             "created_at": _iso(scan.created_at),
             "started_at": _iso(scan.started_at),
             "finished_at": _iso(scan.finished_at),
             "updated_at": _iso(scan.updated_at),
+            # the official client's `PublicScan`: sellerkit's user is the account; every scan is
+            # of an uploaded file, its source, which has the scan's id; a deleted scan is gone
+            "user_id": scan.account_id,
+            "account_id": scan.account_id,
+            "source_type": SOURCE_TYPE,
+            "source_id": scan.id,
+            "deleted_at": None,
         }
 
-    def rows(self, scan: Scan, data_dir: Path, table: str) -> pl.DataFrame:
+    def rows(self, scan: Scan, blobs: Blobs | Path, table: str) -> pl.DataFrame:
         """All of a scan's rows of one table (products or errors) in the version readers see: as
         far as a first run has got, or the whole previous version while a rerun runs."""
-        store = ScanFiles(data_dir, scan.id)
+        store = ScanFiles(blobs, scan.id)
         frame = results_cache.get(store, "results" if table == "products" else "errors", scan.results_version,
                                   final=scan.results_status is not None)
-        return results.empty_table(table) if frame is None else frame
+        if frame is None:
+            expected = scan.products if table == "products" else scan.errors
+            if expected:  # the rows exist, but not where this process looks: a misconfigured store
+                raise BlobStoreError(
+                    f"scan {scan.id}: its {expected:,} {table} rows (scans/{scan.id}/v{scan.results_version}/) are "
+                    f"missing from the blob store {store.blobs.describe()}; every server and worker needs the "
+                    "same SELLERKIT_BLOB_URL (or, without one, the same data dir)")
+            return results.empty_table(table)
+        return frame
 
-    def select(self, scan: Scan, data_dir: Path, query: ResultsQuery, table_param: str | None = None,
-               paged: bool = True) -> tuple[int, pl.DataFrame, str]:
-        """(matching rows, the page of them, table): a page, or with `paged=False` all of them."""
+    def select(self, scan: Scan, blobs: Blobs | Path, query: ResultsQuery, table_param: str | None = None,
+               paged: bool = True, hidden: bool = False) -> tuple[int, pl.DataFrame, str]:
+        """(matching rows, the page of them, table): a page, or with `paged=False` all of them;
+        `hidden` keeps the stored columns results never show (`_...`)."""
         table = query.table(table_param)
-        frame = self.rows(scan, data_dir, table)
+        frame = self.rows(scan, blobs, table)
         page, per_page = query.page_and_size()
         if not paged:
             page, per_page = 1, max(frame.height, 1)
@@ -136,21 +155,41 @@ class ScanService:
             count, rows = filters.select_page(frame, chosen, order, page, per_page)
         except filters.FilterError as exc:
             raise Invalid(str(exc)) from None
-        return count, rows.select([c for c in rows.columns if not c.startswith("_")]), table
+        return count, rows if hidden else rows.select([c for c in rows.columns if not c.startswith("_")]), table
 
-    def results(self, scan: Scan, data_dir: Path, query: ResultsQuery, table_param: str | None = None
-                ) -> dict[str, Any]:
-        count, rows, table = self.select(scan, data_dir, query, table_param)
-        historical = bool(orjson.loads(scan.options).get("pull_historical_data"))
+    def results(self, scan: Scan, blobs: Blobs | Path, query: ResultsQuery, table_param: str | None = None,
+                reader: Reader | None = None) -> dict[str, Any]:
+        """A page of results: the reference's product objects with the official client's fields
+        beside them (`client_product`; catalog fields from `reader`'s catalog), or error rows."""
+        count, rows, table = self.select(scan, blobs, query, table_param, hidden=True)
+        options = orjson.loads(scan.options)
         data = rows.to_dicts()
         if table == "products":
-            build = results.object_builder(tuple(rows.columns), historical)
-            data = [build(row) for row in data]
+            data = self._public_products(scan, options, rows.columns, data, reader)
+        else:
+            data = [{k: v for k, v in row.items() if not k.startswith("_")} for row in data]
         page, per_page = query.page_and_size()
-        return {"count": count, "data": data,
-                "meta": {"page": max(page, 1), "per_page": per_page, "total": count, "table_type": table,
-                         "status": scan.status},
-                "options": orjson.loads(scan.options)}
+        meta = {"page": max(page, 1), "per_page": per_page, "total": count, "table_type": table,
+                "status": scan.status,
+                # the official client's `ResultsMetadata`
+                "errors": scan.errors, "lines": scan.lines, "products": scan.products, "source_id": scan.id,
+                "source_type_id": SOURCE_TYPE_ID, "user_id": scan.account_id,
+                "columns": results.column_definitions([c for c in rows.columns if not c.startswith("_")], table)}
+        if scan.results_finished_at is not None:
+            meta["scanned_at"] = _iso(scan.results_finished_at)
+        return {"count": count, "data": data, "meta": meta, "options": wire_options(options)}
+
+    @staticmethod
+    def _public_products(scan: Scan, options: dict, columns: list[str], rows: list[dict],
+                         reader: Reader | None) -> list[dict]:
+        build = results.object_builder(tuple(columns), bool(options.get("pull_historical_data")))
+        asins = list(dict.fromkeys(row["asin"] for row in rows if row.get("asin")))
+        records = catalog.records(reader, scan.marketplace, asins) if reader is not None and asins else {}
+        amazon_id = marketplace_of(scan.marketplace).marketplace_id
+        supplier_bp = int(Decimal(str(options.get("discount_supplier") or 0)) * 100)
+        return [client_product.public_product(build(row), records.get(row.get("asin")), scan.marketplace, amazon_id,
+                                              supplier_bp, row.get("_discount_per_product_bp"))
+                for row in rows]
 
     def request_cancel(self, session: Session, scan: Scan) -> Scan:
         if scan.status == "InProgress":
@@ -158,14 +197,14 @@ class ScanService:
             session.refresh(scan)
         return scan
 
-    def delete(self, session: Session, scan: Scan, data_dir: Path) -> None:
+    def delete(self, session: Session, scan: Scan, blobs: Blobs | Path) -> None:
         repo.update(session, scan.id, cancel_requested=True)
         repo.delete(session, scan.id)
-        store = ScanFiles(data_dir, scan.id)
+        store = ScanFiles(blobs, scan.id)
         results_cache.forget(store)
         store.delete()
 
-    def restart(self, session: Session, scan: Scan, data_dir: Path, recalculate: bool = False) -> Scan:
+    def restart(self, session: Session, scan: Scan, blobs: Blobs | Path, recalculate: bool = False) -> Scan:
         """Rerun from the source file (or, `recalculate`, re-price the results): the run writes a
         new version of results; readers keep the current one until the run succeeds."""
         if scan.status == "InProgress":
@@ -177,19 +216,19 @@ class ScanService:
                     run_version=max(scan.results_version, scan.run_version) + 1,
                     recalculate_from=scan.results_version if recalculate else None)
         # the version the last successful rerun replaced was kept for readers still reading it
-        ScanFiles(data_dir, scan.id).drop_versions_but(scan.results_version)
+        ScanFiles(blobs, scan.id).drop_versions_but(scan.results_version)
         session.refresh(scan)
         return scan
 
     # ---- exports ---------------------------------------------------------------------------------
 
-    def export_frame(self, scan: Scan, data_dir: Path, query: ResultsQuery | None, table_param: str | None = None
+    def export_frame(self, scan: Scan, blobs: Blobs | Path, query: ResultsQuery | None, table_param: str | None = None
                      ) -> tuple[pl.DataFrame, str]:
         """The rows a download holds: those the body's filter and sort select, one page of them
         only when the body names a page (no body: every result)."""
         query = query or ResultsQuery()
         paged = bool(query.model_fields_set & {"page", "per_page", "perPage", "pagination"})
-        _, rows, table = self.select(scan, data_dir, query, table_param, paged=paged)
+        _, rows, table = self.select(scan, blobs, query, table_param, paged=paged)
         return rows, table
 
     def write_export(self, scan: Scan, frame: pl.DataFrame, table: str, fmt: str, path: Path,

@@ -1,83 +1,147 @@
-"""A scan's files: the uploaded source and its results, one part per chunk of the source.
+"""A scan's files in the blob store: the uploaded source and its results, one part per chunk.
 
-Parts are Arrow IPC files written under a temporary name and renamed into place, so a part is
-either whole or absent: a scan interrupted anywhere resumes at the first missing part and ends
-with exactly one copy of every row. Result row ids are row numbers over the parts in order.
-Each version of results has its own folder (`v1`, `v2` ...): a rerun writes a new one beside the
-one readers see (see `Scan`).
+Keys live under `scans/<id>/`: `source.<fmt>`, `v<version>/<index>.results.arrow` and
+`.errors.arrow` (Arrow IPC), and `exports/<export id>.<fmt>`. A store write is whole or absent, and
+each part ends with a marker `v<version>/<index>.done-<results>-<errors>` written after both
+tables, so a scan interrupted anywhere, on any worker, resumes at the first part without a marker
+and ends with exactly one copy of every row; one LIST gives the parts done and their row counts.
+Result row ids are row numbers over the parts in order. Each version of results has its own
+prefix (`v1`, `v2` ...): a rerun writes a new one beside the one readers see (see `Scan`).
+Polars reads the parts straight from the store (its own object_store client on S3).
 """
 
 from __future__ import annotations
 
-import itertools
-import os
-import shutil
+import io
+import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 import polars as pl
 
+from sellerkit.kit.blobs import Blobs, LocalBlobs, as_blobs, blobs_for
+
 CACHE_BYTES = 1536 * 2**20  # result frames kept in memory (a 1M-row scan takes about 1 GB)
+_MARKER = re.compile(r"^(\d{5,})\.done-(\d+)-(\d+)$")
+_PART = re.compile(r"^(\d{5,})\.(results|errors)\.arrow$")
 
 
 class ScanFiles:
-    def __init__(self, data_dir: Path, scan_id: int) -> None:
-        self.folder = data_dir / "scans" / str(scan_id)
+    def __init__(self, blobs: Blobs | Path, scan_id: int) -> None:
+        self.blobs = as_blobs(blobs)
         self.scan_id = scan_id
+        self.prefix = f"scans/{scan_id}"
 
-    def source(self, fmt: str) -> Path:
-        return self.folder / f"source.{fmt}"
+    @classmethod
+    def of(cls, settings, scan_id: int) -> ScanFiles:
+        return cls(blobs_for(settings), scan_id)
 
-    def _part(self, table: str, version: int, index: int) -> Path:
-        return self.folder / f"v{version}" / f"{index:05d}.{table}.arrow"
+    @property
+    def ident(self) -> str:
+        """The scan's place, store included: what caches key on."""
+        return f"{self.blobs.describe()}|{self.prefix}"
 
-    def has_part(self, version: int, index: int) -> bool:
-        return self._part("results", version, index).exists() and self._part("errors", version, index).exists()
+    def source_key(self, fmt: str) -> str:
+        return f"{self.prefix}/source.{fmt}"
+
+    def keep_source(self, upload: Path, fmt: str) -> None:
+        """The checked upload becomes the scan's source (moved, when on the same disk)."""
+        self.blobs.put_file(self.source_key(fmt), upload, move=True)
+
+    def local_source(self, fmt: str, work_dir: Path) -> Path:
+        """The source as a file on this machine (the readers stream it from disk); on S3 it is
+        fetched once into `work_dir` and removed by `forget_local`."""
+        return self.blobs.local_copy(self.source_key(fmt), self._cache(work_dir))
+
+    def forget_local(self, work_dir: Path) -> None:
+        if not isinstance(self.blobs, LocalBlobs):
+            import shutil
+
+            shutil.rmtree(self._cache(work_dir) / self.prefix, ignore_errors=True)
+
+    @staticmethod
+    def _cache(work_dir: Path) -> Path:
+        return Path(work_dir) / "cache"
+
+    def _part(self, table: str, version: int, index: int) -> str:
+        return f"{self.prefix}/v{version}/{index:05d}.{table}.arrow"
 
     def write_part(self, version: int, index: int, results: pl.DataFrame, errors: pl.DataFrame) -> None:
-        for table, frame in (("errors", errors), ("results", results)):  # results last: has_part
-            path = self._part(table, version, index)
-            path.parent.mkdir(exist_ok=True)  # not the scan's own folder: a deleted scan stays deleted
-            tmp = path.with_name(path.name + ".tmp")
-            frame.write_ipc(tmp, compression="lz4")
-            os.replace(tmp, path)
+        for table, frame in (("errors", errors), ("results", results)):
+            buffer = io.BytesIO()
+            frame.write_ipc(buffer, compression="zstd")  # half lz4's bytes, as fast to read
+            self.blobs.put(self._part(table, version, index), buffer.getbuffer())
+        self.blobs.put(f"{self.prefix}/v{version}/{index:05d}.done-{results.height}-{errors.height}", b"")
+
+    def _listing(self, version: int) -> tuple[dict[int, tuple[int, int]], dict[int, set[str]]]:
+        """(index -> (results, errors) of the parts marked done, index -> tables on the store)."""
+        done: dict[int, tuple[int, int]] = {}
+        tables: dict[int, set[str]] = {}
+        for info in self.blobs.list(f"{self.prefix}/v{version}"):
+            name = info.key.rsplit("/", 1)[-1]
+            if marker := _MARKER.match(name):
+                done[int(marker[1])] = (int(marker[2]), int(marker[3]))
+            elif part := _PART.match(name):
+                tables.setdefault(int(part[1]), set()).add(part[2])
+        return done, tables
 
     def part_counts(self, version: int) -> tuple[int, int, int]:
-        """(parts, result rows, error rows) written so far, read from the files' metadata."""
+        """(parts, result rows, error rows) of the parts done, in order from the first."""
+        done, tables = self._listing(version)
         parts = results = errors = 0
-        for index in itertools.count():
-            if not self.has_part(version, index):
-                break
-            parts += 1
-            results += pl.scan_ipc(self._part("results", version, index)).select(pl.len()).collect().item()
-            errors += pl.scan_ipc(self._part("errors", version, index)).select(pl.len()).collect().item()
-        return parts, results, errors
+        while True:
+            counts = done.get(parts)
+            if counts is None and tables.get(parts) == {"results", "errors"}:  # written before markers
+                counts = tuple(self._height(self._part(t, version, parts)) for t in ("results", "errors"))
+            if counts is None:
+                return parts, results, errors
+            parts, results, errors = parts + 1, results + counts[0], errors + counts[1]
 
-    def parts(self, table: str, version: int) -> list[Path]:
-        return sorted((self.folder / f"v{version}").glob(f"*.{table}.arrow"))
+    def _height(self, key: str) -> int:
+        return self._scan([key]).select(pl.len()).collect().item()
+
+    def _scan(self, keys: list[str]) -> pl.LazyFrame:
+        frames = []
+        for key in keys:
+            source, options = self.blobs.polars_source(key)
+            frames.append(pl.scan_ipc(source, storage_options=options))
+        return pl.concat(frames, how="vertical_relaxed", rechunk=False)
+
+    def part_keys(self, table: str, version: int) -> list[str]:
+        """The parts of one table of results written so far, in order."""
+        return [self._part(table, version, index) for index in range(self.part_counts(version)[0])]
+
+    def read_part(self, key: str) -> pl.DataFrame:
+        return self._scan([key]).collect()
+
+    def schema(self, table: str, version: int) -> pl.Schema | None:
+        keys = self.part_keys(table, version)
+        return self._scan(keys[:1]).collect_schema() if keys else None
 
     def read(self, table: str, version: int) -> pl.DataFrame | None:
-        paths = self.parts(table, version)
-        if not paths:
+        keys = self.part_keys(table, version)
+        if not keys:
             return None
-        frame = pl.concat([pl.read_ipc(p) for p in paths], how="vertical_relaxed", rechunk=False)
+        frame = self._scan(keys).collect()
         return frame.with_row_index("id", offset=1).with_columns(pl.col("id").cast(pl.Int64))
 
-    def export(self, export_id: int, fmt: str) -> Path:
-        return self.folder / "exports" / f"{export_id}.{fmt}"
+    def export_key(self, export_id: int, fmt: str) -> str:
+        return f"{self.prefix}/exports/{export_id}.{fmt}"
 
     def drop_version(self, version: int) -> None:
-        shutil.rmtree(self.folder / f"v{version}", ignore_errors=True)
+        self.blobs.delete_prefix(f"{self.prefix}/v{version}")
 
     def drop_versions_but(self, keep: int) -> None:
         """Every version of results but `keep`: those replaced, and any a run left unfinished."""
-        for path in self.folder.glob("v*"):
-            if path.is_dir() and path.name[1:].isdigit() and int(path.name[1:]) != keep:
-                shutil.rmtree(path, ignore_errors=True)
+        versions = {info.key[len(self.prefix) + 1:].split("/", 1)[0] for info in self.blobs.list(self.prefix)}
+        for name in versions:
+            if name[:1] == "v" and name[1:].isdigit() and int(name[1:]) != keep:
+                self.drop_version(int(name[1:]))
 
-    def delete(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+    def delete(self) -> int:
+        """Every object the scan owns (source, results, exports); how many there were."""
+        return self.blobs.delete_prefix(self.prefix)
 
 
 class ResultCache:
@@ -91,7 +155,7 @@ class ResultCache:
 
     def get(self, files: ScanFiles, table: str, version: int, final: bool) -> pl.DataFrame | None:
         """The scan's rows; cached only once the scan has ended (`final`), as parts still come."""
-        key = (str(files.folder), table, version)
+        key = (files.ident, table, version)
         with self._lock:
             if key in self._frames:
                 self._frames.move_to_end(key)
@@ -116,7 +180,7 @@ class ResultCache:
     def forget(self, files: ScanFiles, version: int | None = None) -> None:
         """Drop a scan's frames (of one version of results, or all)."""
         with self._lock:
-            for key in [k for k in self._frames if k[0] == str(files.folder) and version in (None, k[2])]:
+            for key in [k for k in self._frames if k[0] == files.ident and version in (None, k[2])]:
                 del self._frames[key]
 
 

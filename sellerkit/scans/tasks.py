@@ -4,7 +4,6 @@ runner died."""
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from datetime import timedelta
@@ -17,6 +16,7 @@ from sellerkit.catalog.snapshot import snapshots
 from sellerkit.config import Settings
 from sellerkit.errors import SellerkitError
 from sellerkit.kit import process
+from sellerkit.kit.blobs import clean_scratch, work_file
 from sellerkit.kit.db import Database, utcnow
 from sellerkit.scans import repository as repo
 from sellerkit.scans.exports import ExportCancelled
@@ -107,19 +107,22 @@ def run_export(db: Database, settings: Settings, export_id: int,
 
     try:
         query = ResultsQuery.model_validate(orjson.loads(job.query))
-        frame, table = scans.export_frame(scan, settings.data_dir, query, job.table)
+        store = ScanFiles.of(settings, scan.id)
+        frame, table = scans.export_frame(scan, store.blobs, query, job.table)
         should_stop = stopping.is_set if stopping is not None else None
         if job.format == "gsheet":
             url = scans.export_gsheet(scan, frame, table, settings, progress=progress, should_stop=should_stop)
             fields = {"url": url}
         else:
-            path = ScanFiles(settings.data_dir, scan.id).export(job.id, job.format)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # a file of this run's own: a run that lost the lease may still be writing its own
-            tmp = path.with_name(f"{path.name}.{holder.rsplit(':', 1)[1]}.tmp")
-            scans.write_export(scan, frame, table, job.format, tmp, progress=progress,
-                               should_stop=should_stop)
-            os.replace(tmp, path)
+            # a file of this run's own (a run that lost the lease may still be writing its own),
+            # stored whole once written
+            tmp = work_file(settings, f".{job.format}")
+            try:
+                scans.write_export(scan, frame, table, job.format, tmp, progress=progress,
+                                   should_stop=should_stop)
+                store.blobs.put_file(store.export_key(job.id, job.format), tmp, move=True)
+            finally:
+                tmp.unlink(missing_ok=True)
             fields = {}
         status, message = "Success", None
     except Stop:
@@ -164,3 +167,4 @@ def register(queue: Queue) -> None:
     def sweep_scans() -> None:
         sweep(queue)
         snapshots.refresh(queue.db, queue.settings.data_dir)  # so the next scan finds one ready
+        clean_scratch(queue.settings.data_dir)

@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import socket
+import time
 import uuid
 from pathlib import Path
 
@@ -19,29 +20,8 @@ from sellerkit.kit import blobs as blobs_module
 from sellerkit.kit.blobs import (BlobAccessDenied, BlobBucketMissing, BlobKeyInvalid, BlobNotFound,
                                  BlobStoreUnreachable, LocalBlobs, S3Blobs, blobs_for)
 
-BUCKET = "sellerkit-test"
-CREDS = {"access_key_id": "testing", "secret_access_key": "testing", "region": "us-east-1"}
+from tests.conftest import S3_BUCKET as BUCKET, S3_CREDS as CREDS
 PART = 5 * 1024 * 1024  # S3's smallest part
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    try:
-        from moto.server import ThreadedMotoServer
-        import boto3
-    except ImportError as error:
-        pytest.skip(f"moto[server] is not installed ({error}): pip install 'moto[server]>=5'")
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    try:
-        server.start()
-    except Exception as error:  # noqa: BLE001 - any reason moto cannot start is a skip
-        pytest.skip(f"moto's S3 server did not start: {error}")
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
-                 region_name="us-east-1").create_bucket(Bucket=BUCKET)
-    yield endpoint
-    server.stop()
 
 
 @pytest.fixture(params=["disk", "s3"])
@@ -351,3 +331,54 @@ class TestBlobsFor:
         nested = S3Blobs.from_url("s3://my-bucket/a/b/", None, environ={})
         assert nested.prefix == "a/b" and nested.polars_source("k")[0] == "s3://my-bucket/a/b/k"
         assert nested.describe() == "s3://my-bucket/a/b" and nested.storage_options() == {"aws_region": "us-east-1"}
+
+
+class TestFiles:
+    """Local files in and out: what the scan pipeline needs on a machine's own disk."""
+
+    def test_put_file_moves_or_copies_a_local_file_whole(self, store, tmp_path):
+        path = tmp_path / "upload.csv"
+        path.write_bytes(b"UPC,Cost\n" * 1000)
+        assert store.put_file("scans/1/source.csv", path, move=True) == 9000
+        assert not path.exists()
+        assert store.read_bytes("scans/1/source.csv") == b"UPC,Cost\n" * 1000
+        path.write_bytes(b"kept")
+        store.put_file("scans/1/other.csv", path)
+        assert path.read_bytes() == b"kept" and store.read_bytes("scans/1/other.csv") == b"kept"
+
+    def test_local_copy_is_a_file_on_this_machine_fetched_again_when_the_object_changed(self, store, tmp_path):
+        store.put("scans/2/source.csv", b"a,b\n1,2\n")
+        cache = tmp_path / "cache"
+        path = store.local_copy("scans/2/source.csv", cache)
+        assert path.read_bytes() == b"a,b\n1,2\n"
+        store.put("scans/2/source.csv", b"a,b\n1,2\n3,4\n")
+        assert store.local_copy("scans/2/source.csv", cache).read_bytes() == b"a,b\n1,2\n3,4\n"
+        if isinstance(store, S3Blobs):
+            assert path.is_relative_to(cache)
+        else:  # on disk the file itself, no copy
+            assert path == store.path("scans/2/source.csv") and not cache.exists()
+
+    def test_local_copy_of_a_missing_key_names_it(self, store, tmp_path):
+        with pytest.raises(BlobNotFound, match="scans/3/source.csv"):
+            store.local_copy("scans/3/source.csv", tmp_path / "cache")
+
+    def test_work_files_are_this_process_own_under_the_data_dir(self, tmp_path):
+        settings = Settings(data_dir=tmp_path, demo=False)
+        first, second = blobs_module.work_file(settings, ".csv"), blobs_module.work_file(settings, ".csv")
+        assert first != second and first.parent == tmp_path / "work" and first.suffix == ".csv"
+
+    def test_scratch_files_left_by_a_dead_process_are_cleaned_and_fresh_ones_kept(self, tmp_path):
+        settings = Settings(data_dir=tmp_path, demo=False)
+        old, fresh = blobs_module.work_file(settings), blobs_module.work_file(settings)
+        cached = tmp_path / "cache" / "scans" / "3" / "source.csv"
+        cached.parent.mkdir(parents=True)
+        cached.write_text("x")
+        day_ago = time.time() - 86_400
+        for path in (old, cached):
+            os.utime(path, (day_ago, day_ago))
+        (tmp_path / "scans").mkdir()
+        kept = tmp_path / "scans" / "old.csv"  # not scratch: never touched
+        kept.write_text("y")
+        os.utime(kept, (day_ago, day_ago))
+        assert blobs_module.clean_scratch(tmp_path) == 2
+        assert fresh.exists() and kept.exists() and not old.exists() and not cached.exists()

@@ -250,7 +250,8 @@ class TestRerun:
     def test_a_rerun_whose_file_vanished_leaves_the_earlier_results(self, db, tmp_path, scanned):
         account, scan_id, products, errors = scanned
         _restart(db, tmp_path, account, scan_id)
-        ScanFiles(tmp_path, scan_id).source("csv").unlink()
+        files = ScanFiles(tmp_path, scan_id)
+        files.blobs.delete(files.source_key("csv"))
         assert Runner(db, _settings(tmp_path)).run(scan_id) == "Error"
         assert _rows(db, tmp_path, account, scan_id).equals(products)
         assert _rows(db, tmp_path, account, scan_id, "errors").equals(errors)
@@ -527,7 +528,6 @@ class TestResultCache:
     def _versions(tmp_path: Path) -> ScanFiles:
         """A scan's folder with results version 1 (one row) and version 2 (two rows)."""
         files = ScanFiles(tmp_path, 1)
-        files.folder.mkdir(parents=True)
         errors = pl.DataFrame(schema={"line": pl.Int64})
         files.write_part(1, 0, pl.DataFrame({"line": [1]}), errors)
         files.write_part(2, 0, pl.DataFrame({"line": [1, 2]}), errors)
