@@ -9,6 +9,7 @@ import statistics
 import time
 from pathlib import Path
 
+from bench import orders
 from bench.common import DATA, bench_key, env_for, report, sellerkit, server
 
 PRODUCTS = 100_000
@@ -141,3 +142,4 @@ def run(_catalog_products: int | None = None, products: int = PRODUCTS) -> None:
     with server(env, workers=1) as base, httpx.Client(timeout=60) as client:
         for figure in FIGURES:
             figure(client, base, headers, products)
+    orders.run()  # order intake (bench/orders.py): its own fresh data dir and server

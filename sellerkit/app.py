@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from sellerkit.catalog.quotas_router import router as quotas_router
     from sellerkit.catalog.router import router as catalog_router
     from sellerkit.commerce.router import router as commerce_router
+    from sellerkit.commerce.orders_router import router as orders_router
     from sellerkit.scans.router import router as scans_router
 
     app.include_router(tokens_router)  # before /account's own routes: ASINScope's /account/tokens
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(scans_router)
     app.include_router(quotas_router)
     app.include_router(commerce_router)
+    app.include_router(orders_router)
 
     from sellerkit.web.docs import mount_docs
 

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from sellerkit.catalog.providers.commands import providers_app
-from sellerkit.commerce.commands import accounts_app
+from sellerkit.commerce.commands import accounts_app, orders_app
 from sellerkit.config import get_settings
 from sellerkit.errors import SellerkitError
 from sellerkit.kit.db import Database
@@ -29,6 +29,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(db_app, name="db")
 app.add_typer(providers_app, name="providers")  # sellerkit/catalog/providers/commands.py
 app.add_typer(accounts_app, name="accounts")  # sellerkit/commerce/commands.py
+app.add_typer(orders_app, name="orders")  # sellerkit/commerce/commands.py
 
 err = Console(stderr=True)
 
@@ -251,7 +252,8 @@ def _under_make() -> bool:
 def keys_create(
     name: Annotated[str, typer.Option(help="A label for the key (also the new account's name).")],
     plan: Annotated[str, typer.Option(help="basic, pro or unlimited.")] = "basic",
-    account: Annotated[Optional[str], typer.Option(help="Existing account id or name.")] = None,
+    account: Annotated[Optional[str], typer.Option(
+        help="Account id or name; a new name makes a new account (a second tenant).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ):
     """Issue an API key. The secret is shown once."""

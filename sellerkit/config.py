@@ -116,7 +116,18 @@ class Settings(BaseSettings):
         "no with Redis (run `sellerkit worker`).",
     )
     job_threads: int = Field(2, description="Consumer threads of a worker (or of the server).")
+    webhook_timeout: float = Field(10.0, description="Seconds a webhook receiver has to answer one delivery "
+                                   "attempt (then it is retried).", gt=0)
+    webhook_max_attempts: int = Field(8, description="Attempts at delivering one webhook before it is marked "
+                                      "failed.", gt=0)
+    webhook_retry_base_seconds: float = Field(
+        10.0, description="Wait after a webhook's first failed attempt; doubled after each further one, "
+        "at most an hour.", gt=0)
     upload_limit_mb: int = Field(100, description="Largest supplier file accepted, in MB (413 above).")
+    image_limit_mb: int = Field(10, description="Largest product image accepted, in MB (413 above).", gt=0)
+    image_max_pixels: int = Field(
+        40_000_000, description="Most pixels a product image may declare (413 above, checked before "
+        "decoding: a decompression bomb is refused unexpanded).", gt=0)
 
     # Request bodies, connections and timeouts (docs/limits.md). Enforced before the key is
     # checked and before a body is read whole.

@@ -30,7 +30,8 @@ def run(tmp_path):
 class TestKeysCli:
     def test_create_json_contract(self, run, tmp_path):
         out = json.loads(run("keys", "create", "--name", "shop", "--plan", "pro", "--json").stdout)
-        assert set(out) == {"key", "partner_id", "account_id", "plan", "data_dir"} and out["plan"] == "pro"
+        assert set(out) == {"key", "partner_id", "account_id", "account", "user_id", "plan", "data_dir"}
+        assert out["plan"] == "pro" and out["account"] == "shop" and out["user_id"] >= 1
         assert out["data_dir"] == str(tmp_path / "data") and (tmp_path / "data" / "sellerkit.db").exists()
 
     def test_create_says_where_the_key_is_stored(self, run, tmp_path):

@@ -19,6 +19,22 @@ class Account(TimestampMixin, Base):
     plan: Mapped[str | None] = mapped_column(sa.String(20))
 
 
+class User(TimestampMixin, Base):
+    """A person of an account; every API key belongs to one. `push_notifications` maps an event
+    (`order_created`) to the commerce marketplace accounts whose events reach `webhook_url`."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(sa.String(20), default="super_user")
+    user_type: Mapped[str] = mapped_column(sa.String(20), default="client")
+    webhook_url: Mapped[str | None] = mapped_column(sa.Text)
+    push_notifications: Mapped[str] = mapped_column(sa.Text, default="{}")  # JSON: event -> [ids]
+    updated_at: Mapped[datetime | None] = mapped_column()
+
+
 class ApiKey(TimestampMixin, Base):
     """A public partner id beside a secret that is stored only as its SHA-256."""
 
@@ -26,6 +42,7 @@ class ApiKey(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     partner_id: Mapped[str] = mapped_column(sa.String(40), unique=True)
     secret_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)

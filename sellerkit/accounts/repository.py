@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from sellerkit.accounts.models import Account, ApiKey, TokenUsage
+from sellerkit.accounts.models import Account, ApiKey, TokenUsage, User
 from sellerkit.kit.db import Reader, upsert
 
 _BY_HASH = (  # on every request: plain SQL straight to the driver
@@ -34,6 +34,11 @@ def default_account_id(session: Session) -> int | None:
     """The install's default account: the first one made (lowest id), e.g. by `make key` or the
     first `sellerkit keys create`. None before any account exists."""
     return session.scalar(sa.select(sa.func.min(Account.id)))
+
+
+def first_user(session: Session, account_id: int) -> User | None:
+    """The account's first user: the one its keys belong to unless told otherwise."""
+    return session.scalars(sa.select(User).where(User.account_id == account_id).order_by(User.id).limit(1)).first()
 
 
 def key_by_partner_id(session: Session, partner_id: str) -> ApiKey | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from sellerkit.accounts import repository as repo
-from sellerkit.accounts.models import Account, ApiKey
+from sellerkit.accounts.models import Account, ApiKey, User
 from sellerkit.config import get_settings
 from sellerkit.domain.plans import plan as get_plan
 from sellerkit.domain.quoting import quote
@@ -38,9 +38,12 @@ class IssuedKey:
     partner_id: str
     account_id: int
     plan: str | None
+    user_id: int | None = None
+    account_name: str | None = None
 
     def as_dict(self) -> dict:
-        return {"key": self.key, "partner_id": self.partner_id, "account_id": self.account_id, "plan": self.plan}
+        return {"key": self.key, "partner_id": self.partner_id, "account_id": self.account_id, "plan": self.plan,
+                "account": self.account_name, "user_id": self.user_id}
 
 
 def hash_secret(secret: str) -> str:
@@ -69,8 +72,9 @@ class KeyService:
         self, session: Session, name: str, plan: str | None = "basic", account: str | None = None,
         max_keys: int | None = None,
     ) -> IssuedKey:
-        """Issue a key; `account` is an existing account's id or name, or a new account's name.
-        An account holds at most `max_keys` live keys (default: the `max_keys_per_account`
+        """Issue a key; `account` is an existing account's id or name, or a new account's name
+        (made here, so a second tenant is one call away). The key belongs to the account's first
+        user, made now (named as the key) when the account has none. An account holds at most `max_keys` live keys (default: the `max_keys_per_account`
         setting): 409 past it. The account's row is locked first, so two requests at the cap
         cannot both pass the count."""
         name = key_name(name)
@@ -90,9 +94,15 @@ class KeyService:
                 f"(SELLERKIT_MAX_KEYS_PER_ACCOUNT); revoke one it no longer needs (DELETE "
                 f"/account/keys/{{partner_id}} or sellerkit keys revoke) or ask the operator for a higher cap"
             )
+        user = repo.first_user(session, acct.id)
+        if user is None:
+            user = User(account_id=acct.id, name=name)
+            session.add(user)
+            session.flush()
         secret = _new_secret()
         key = ApiKey(
             account_id=acct.id,
+            user_id=user.id,
             name=name,
             partner_id="pk_" + secrets.token_hex(8),
             secret_hash=hash_secret(secret),
@@ -100,7 +110,7 @@ class KeyService:
         )
         session.add(key)
         session.flush()
-        return IssuedKey(secret, key.partner_id, acct.id, acct.plan)
+        return IssuedKey(secret, key.partner_id, acct.id, acct.plan, user.id, acct.name)
 
     def find_or_create_account(self, session: Session, ref: str, plan: str | None) -> Account:
         acct = repo.account_by_id(session, int(ref)) if ref.isdigit() else None
@@ -143,7 +153,8 @@ class KeyService:
         key.secret_hint = secret[-4:]
         key.rotated_at = utcnow()
         acct = session.get(Account, key.account_id)
-        return IssuedKey(secret, key.partner_id, key.account_id, acct.plan if acct else None)
+        return IssuedKey(secret, key.partner_id, key.account_id, acct.plan if acct else None, key.user_id,
+                         acct.name if acct else None)
 
     def revoke(self, session: Session, partner_id: str, account_id: int | None = None) -> None:
         self._live_key(session, partner_id, account_id).revoked_at = utcnow()

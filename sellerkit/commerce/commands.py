@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -13,6 +14,7 @@ import typer
 from sellerkit.errors import SellerkitError
 
 accounts_app = typer.Typer(no_args_is_help=True, help="Accounts' sales channels: add-channel, channels, remove-channel.")
+orders_app = typer.Typer(no_args_is_help=True, help="Orders: import channel files.")
 Account = Annotated[Optional[str], typer.Option(help="Account id or name (default: the default account).")]
 
 
@@ -86,3 +88,33 @@ def remove_channel(
     with _account(account, write=True) as (s, owner, ids):
         channel_accounts.delete(s, owner, need(ids, "marketplace_account", channel_id))
     err.print(f"removed {channel_id}", markup=False)
+
+
+@orders_app.command("import")
+def orders_import(
+    file: Annotated[Path, typer.Argument(help="An eBay getOrders JSON page, an Amazon order report or an Amazon "
+                                              "All Listings report (told apart by their content).")],
+    channel: Annotated[str, typer.Option(help="The marketplace account the file comes from (its name).")],
+    account: Account = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+):
+    """Import a channel file: orders take their stock once (importing a file again changes
+    nothing); a listings report becomes a submitted manifest."""
+    from sellerkit import cli
+    from sellerkit.commerce.imports import import_file
+
+    if not file.is_file():
+        cli._fail(f"{file}: no such file", 2)
+    with _account(account) as (_, account_id, _ids):
+        pass
+    try:
+        done = import_file(cli._db(), account_id, channel, file.read_bytes(), file.name)
+    except SellerkitError as exc:
+        cli._fail(exc.message)
+    except ValueError as exc:  # not a channel file
+        cli._fail(f"{file.name}: {exc}")
+    if as_json:
+        print(json.dumps(done.as_dict()))
+    else:
+        cli.err.print(f"{file.name}: {done.format}: {done.orders} orders ({done.created} new), "
+                      f"{done.listings} listings")

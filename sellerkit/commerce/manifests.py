@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from sellerkit.catalog import repository as catalog_repo
+from sellerkit.commerce import orders_repository as orders_repo
 from sellerkit.commerce import repository as repo
 from sellerkit.commerce.channels import channel_for
 from sellerkit.commerce.models import InventoryLocation, Manifest, MarketplaceAccount, Product, ProductListing
@@ -299,6 +300,9 @@ class Manifests:
             self._merge(session, manifest.item_present_option, product, pl, now)
         self._variants(session, ready, variants, locations, now)
         repo.insert_locations(session, locations)
+        orders_repo.insert_url_images(session, [(pl.account_id, pl.product_id, url) for pl, _ in
+                                                zip(new_listings, new_ids, strict=True)
+                                                for url in orjson.loads(pl.image_urls or "[]")], now)
         for pl in ready:
             pl.quantity_listed, pl.updated_at = pl.quantity, now
         products = repo.products_by_ids(session, [pl.product_id for pl in ready])

@@ -425,6 +425,9 @@ class InventoryMovement(Base):
     location_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("commerce_inventory_locations.id", ondelete="SET NULL"))
     location: Mapped[str | None] = mapped_column(sa.String(200))  # its name then (the row may be gone)
+    # the location's priority and flag then, so a cancellation can make a removed location again
+    priority: Mapped[int | None] = mapped_column()
+    delete_if_empty: Mapped[bool | None] = mapped_column()
     order_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("commerce_order_items.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(sa.String(10))  # sale | cancel | ship | adjust | move
     quantity: Mapped[int] = mapped_column()  # signed: negative takes from the location

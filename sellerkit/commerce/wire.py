@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import re
 import weakref
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -65,6 +66,10 @@ def _accepts_json(accept: str) -> bool:
     return False
 
 
+# an uploaded image's file (`/api/products/P/product_images/I/large`) answers JPEG, not JSON
+_IMAGE_FILE = re.compile(r"/product_images/[0-9a-fA-F]{24}/(original|large|medium|small)$")
+
+
 def commerce_path(path: str) -> bool:
     parts = path.split("/", 3)
     return len(parts) > 2 and parts[1] == "api" and parts[2].removesuffix(".json") in SEGMENTS
@@ -83,7 +88,7 @@ class CommercePaths:
             return await self.app(scope, receive, send)
         path = scope["path"].removesuffix(".json").replace("/product_litings", "/product_listings")
         accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept"), "")
-        if not _accepts_json(accept):
+        if not _accepts_json(accept) and not _IMAGE_FILE.search(path):
             message = (f"Accept {quote(accept)} excludes JSON, the only format of this API; "
                        "send Accept: application/json (or none)")
             reply = error_response(406, message, error=message)

@@ -18,6 +18,9 @@ def event_time(value: str | datetime | None, now: datetime | None = None, field:
         return (now or datetime.now(UTC)).astimezone(UTC)
     if isinstance(value, datetime):
         at = value
+    elif not isinstance(value, str):
+        raise ValueError(f"{field}: expected an ISO 8601 date and time as text, e.g. 2026-11-23T10:15:00Z; "
+                         f"got {quote(value)}")
     else:
         text = value.strip()
         try:

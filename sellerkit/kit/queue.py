@@ -25,7 +25,7 @@ from sellerkit.kit.db import Database
 log = logging.getLogger("sellerkit.queue")
 # Modules with `register(queue)` (their tasks) and, optionally, `on_start(queue)` (run when a
 # consumer starts: resume what a previous process left unfinished).
-TASK_MODULES = ("sellerkit.scans.tasks", "sellerkit.commerce.tasks")
+TASK_MODULES = ("sellerkit.scans.tasks", "sellerkit.commerce.tasks", "sellerkit.kit.webhooks")
 
 
 class _QuietConsumer(Consumer):
@@ -88,6 +88,10 @@ class Queue:
 
     def enqueue(self, name: str, *args) -> None:
         self.tasks[name](*args)
+
+    def enqueue_in(self, name: str, delay: float, *args) -> None:
+        """Run task `name` no sooner than `delay` seconds from now (a retry's backoff)."""
+        self.tasks[name].schedule(args=args, delay=delay)
 
     def start_consumer(self, workers: int, signals: bool = False) -> Consumer:
         """Consumer threads in this process (the embedded default) or, with `signals`, the

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from sellerkit.accounts.models import ApiKey
+from sellerkit.accounts.models import ApiKey, User
 from sellerkit.accounts.service import hash_secret, keys
 from sellerkit.errors import Conflict, Invalid, NotFound
 
@@ -20,13 +20,29 @@ class TestKeyService:
         with db.session(write=True) as s:
             issued = keys.create(s, name="shop", plan="pro")
         assert issued.partner_id.startswith("pk_") and issued.plan == "pro"
-        assert set(issued.as_dict()) == {"key", "partner_id", "account_id", "plan"}
+        assert set(issued.as_dict()) == {"key", "partner_id", "account_id", "account", "user_id", "plan"}
 
     def test_second_key_joins_existing_account_by_name(self, db):
         with db.session(write=True) as s:
             a = keys.create(s, name="one", plan="basic", account="acme")
             b = keys.create(s, name="two", plan="basic", account="acme")
         assert a.account_id == b.account_id and a.partner_id != b.partner_id
+
+    def test_a_new_account_name_makes_a_second_tenant_with_its_own_user(self, db):
+        with db.session(write=True) as s:
+            first = keys.create(s, name="me", plan="pro", account="shop-a")
+            second = keys.create(s, name="me", plan="pro", account="shop-b")
+        assert first.account_id != second.account_id and first.user_id != second.user_id
+        assert (first.account_name, second.account_name) == ("shop-a", "shop-b")
+
+    def test_every_key_belongs_to_its_accounts_first_user(self, db):
+        with db.session(write=True) as s:
+            a = keys.create(s, name="owner", plan="basic", account="acme")
+            b = keys.create(s, name="laptop", plan="basic", account="acme")
+        with db.session() as s:
+            users = {k.partner_id: k.user_id for k in s.query(ApiKey)}
+            (user,) = s.query(User).all()
+        assert users == {a.partner_id: user.id, b.partner_id: user.id} and user.name == "owner"
 
     def test_rejects_unknown_plan(self, db):
         with db.session(write=True) as s, pytest.raises(Invalid, match='unknown plan "gold"'):

@@ -39,6 +39,12 @@ class TestEventTime:
             event_time("yesterday")
 
 
+    @pytest.mark.parametrize("value", [True, {}, 1700000000])
+    def test_rejects_a_value_that_is_not_text(self, value):
+        with pytest.raises(ValueError, match="timestamp: expected an ISO 8601 date and time as text"):
+            event_time(value)
+
+
 class TestEventTimestampField:
     class Body(BaseModel):
         timestamp: EventTimestamp = None

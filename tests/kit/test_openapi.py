@@ -11,6 +11,7 @@ import pytest
 
 from tests.catalog.factories import product
 from tests.commerce.walk import walk_commerce, walk_scan_manifest
+from tests.commerce.walk_edge import walk_orders
 from tests.conftest import import_records, make_client
 
 UPC_A = "036000291452"
@@ -346,6 +347,7 @@ class TestRepliesMatchTheSchema:
         c.call("GET", "/api/v3/exports/{export_id}/file", "/api/v3/exports/999999/file", expect=404)
 
         walk_commerce(c)
+        walk_orders(c)
 
         with sqlite_db.session(write=True) as s:
             keys.set_limit(s, issued.partner_id, 1)
