@@ -303,7 +303,7 @@ def _ranks(p: _Page):
         path = ">".join(t for t in (_clean(a.text()) for a in li.css("span.zg_hrsr_ladder a")) if t)
         rank = li.css_first("span.zg_hrsr_rank")
         ladders.append((_integer(rank.text()) if rank is not None else None, path))
-    if not ladders and p.rank_cell is not None:  # a details table: one span a ladder, the first the top level
+    if not ladders and p.rank_cell is not None and p.rank_cell.tag == "td":  # a details table: one span a ladder, the first the top level
         for span in p.rank_cell.css("span > span")[1:]:
             path = ">".join(t for t in (_clean(a.text()) for a in span.css("a")) if t)
             ladders.append((_integer(_first_text(span)), path))
@@ -320,6 +320,7 @@ def _ranks(p: _Page):
     if not found:
         return None
     top = found[0][0]
+    ladders = [(r, path) for r, path in ladders if path]
     if ladders:
         categories = [{"rank": r, "category": path} for r, path in ladders if path]
     else:
