@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from sellerkit.catalog.quotas_router import router as quotas_router
     from sellerkit.catalog.router import router as catalog_router
     from sellerkit.scans.router import router as scans_router
+    from sellerkit.tracking.router import router as tracking_router
 
     app.include_router(tokens_router)  # before /account's own routes: ASINScope's /account/tokens
     app.include_router(accounts_router)
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(providers_router)
     app.include_router(scans_router)
     app.include_router(quotas_router)
+    app.include_router(tracking_router)  # tracked collections, in the Multicart dialect (docs/tracking.md)
 
     from sellerkit.web.docs import mount_docs
 

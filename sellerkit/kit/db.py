@@ -30,7 +30,7 @@ NAMING = {
 }
 
 MODEL_MODULES = ("sellerkit.accounts.models", "sellerkit.catalog.models", "sellerkit.catalog.providers.models",
-                 "sellerkit.scans.models")
+                 "sellerkit.scans.models", "sellerkit.tracking.models")
 
 
 class UTCDateTime(TypeDecorator):

@@ -25,7 +25,7 @@ from sellerkit.kit.db import Database
 log = logging.getLogger("sellerkit.queue")
 # Modules with `register(queue)` (their tasks) and, optionally, `on_start(queue)` (run when a
 # consumer starts: resume what a previous process left unfinished).
-TASK_MODULES = ("sellerkit.scans.tasks",)
+TASK_MODULES = ("sellerkit.scans.tasks", "sellerkit.tracking.tasks")
 
 
 class _QuietConsumer(Consumer):
