@@ -27,6 +27,10 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(db_app, name="db")
 app.add_typer(providers_app, name="providers")  # sellerkit/catalog/providers/commands.py
+from sellerkit.tracking.commands import capture_app, credits_app  # noqa: E402
+
+app.add_typer(credits_app, name="credits")  # sellerkit/tracking/commands.py
+app.add_typer(capture_app, name="capture")
 
 err = Console(stderr=True)
 
