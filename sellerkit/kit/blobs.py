@@ -190,13 +190,9 @@ class LocalBlobs:
                 return size
             except PermissionError as error:
                 raise self._denied(key, error) from None
-            except OSError:  # another file system: copied below
+            except OSError:  # another file system: copied
                 pass
-        with open(path, "rb") as handle:
-            written = self.put(key, handle)
-        if move:
-            Path(path).unlink(missing_ok=True)
-        return written
+        return _put_file(self, key, path, move)
 
     def local_copy(self, key: str, cache: Path) -> Path:
         """The key as a file on this machine: on disk, the file itself."""
@@ -311,6 +307,14 @@ class LocalBlobs:
         if not os.access(self.root, os.W_OK | os.X_OK):
             raise BlobAccessDenied(f"blob store {self.describe()} is not writable; check the data "
                                    "dir's owner and mode (SELLERKIT_DATA_DIR)")
+
+
+def _put_file(store: Blobs, key: str, path: Path, move: bool) -> int:
+    with open(path, "rb") as handle:
+        written = store.put(key, handle)
+    if move:
+        Path(path).unlink(missing_ok=True)
+    return written
 
 
 def _rmdir_if_empty(folder: Path) -> None:
@@ -442,11 +446,7 @@ class S3Blobs:
         return counted.total
 
     def put_file(self, key: str, path: Path, *, move: bool = False) -> int:
-        with open(path, "rb") as handle:
-            written = self.put(key, handle)
-        if move:
-            Path(path).unlink(missing_ok=True)
-        return written
+        return _put_file(self, key, path, move)
 
     def local_copy(self, key: str, cache: Path) -> Path:
         """The key downloaded once to `cache/<key>` (again when the object's size changed), for

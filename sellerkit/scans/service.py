@@ -19,7 +19,7 @@ from sellerkit.domain import filters, results
 from sellerkit.domain.marketplaces import marketplace as marketplace_of
 from sellerkit.domain.quoting import quote
 from sellerkit.errors import Conflict, Invalid, NotFound
-from sellerkit.kit.blobs import Blobs
+from sellerkit.kit.blobs import Blobs, BlobStoreError
 from sellerkit.scans import exports, files
 from sellerkit.scans import repository as repo
 from sellerkit.scans.models import Scan, ScanExport
@@ -116,7 +116,15 @@ class ScanService:
         store = ScanFiles(blobs, scan.id)
         frame = results_cache.get(store, "results" if table == "products" else "errors", scan.results_version,
                                   final=scan.results_status is not None)
-        return results.empty_table(table) if frame is None else frame
+        if frame is None:
+            expected = scan.products if table == "products" else scan.errors
+            if expected:  # the rows exist, but not where this process looks: a misconfigured store
+                raise BlobStoreError(
+                    f"scan {scan.id}: its {expected:,} {table} rows (scans/{scan.id}/v{scan.results_version}/) are "
+                    f"missing from the blob store {store.blobs.describe()}; every server and worker needs the "
+                    "same SELLERKIT_BLOB_URL (or, without one, the same data dir)")
+            return results.empty_table(table)
+        return frame
 
     def select(self, scan: Scan, blobs: Blobs | Path, query: ResultsQuery, table_param: str | None = None,
                paged: bool = True) -> tuple[int, pl.DataFrame, str]:

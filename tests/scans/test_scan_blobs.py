@@ -154,3 +154,16 @@ class TestParts:
         files.write_part(1, 0, pl.DataFrame({"line": [1, 2]}), pl.DataFrame({"line": [5]}))
         files.blobs.delete("scans/8/v1/00000.done-2-1")
         assert files.part_counts(1) == (1, 2, 1)
+
+
+class TestMisconfiguredStore:
+    def test_a_server_on_another_store_says_so_rather_than_answering_no_rows(self, db, key, tmp_path):
+        runs = Settings(data_dir=tmp_path / "a", demo=False, embedded_worker=True, job_threads=1)
+        lost = runs.model_copy(update={"data_dir": tmp_path / "b", "embedded_worker": False})
+        with make_client(db, runs) as a:
+            scan_id = upload(a, key, supplier(100, 50)).json()["id"]
+            assert wait(a, key, scan_id)["status"] == "Success"
+        with make_client(db, lost) as b:
+            got = b.post(f"/api/v3/scans/{scan_id}", headers=key, json={})
+        assert got.status_code == 503
+        assert f"scans/{scan_id}/v1/" in got.text and "SELLERKIT_BLOB_URL" in got.text
