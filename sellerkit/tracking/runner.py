@@ -16,11 +16,11 @@ again later and captured, is charged then. The run releases whatever it still ho
 from __future__ import annotations
 
 import logging
+import queue
 import smtplib
 import threading
 import time
 import zipfile
-from concurrent.futures import FIRST_COMPLETED, wait
 from datetime import timedelta
 from email.message import EmailMessage
 from urllib.parse import urlsplit
@@ -111,48 +111,62 @@ class CaptureRun:
             self._pass(run, collection, due, mode, max_attempts)
 
     def _pass(self, run: Run, collection, due: list[tuple[int, int]], mode: str, max_attempts: int) -> None:
+        """Fetch every due item at once (the fetcher keeps its cap of pages in flight all along),
+        parse each page as it arrives, and save them in batches (`_flush`)."""
         with self.db.session() as session:
             items = repo.items_by_id(session, [i for i, _ in due])
             zipcodes = repo.zipcodes_by_id(session, {it.zipcode_id for it in items.values()})
         attempts = dict(due)
-        pending: dict = {}
-        results: list[tuple] = []  # (item id, outcome, Fetched | None)
+        arrived: queue.SimpleQueue = queue.SimpleQueue()  # (item, Fetched) from the fetcher's thread
+        futures = []
+        results: list[tuple] = []  # (item id, outcome, Fetched | None, parsed page | None)
         for item_id, _ in due:
             item = items.get(item_id)
             if item is None:  # deleted since the run started
-                results.append((item_id, "skipped", None))
+                results.append((item_id, "skipped", None, None))
                 continue
             z = zipcodes.get(item.zipcode_id)
             cookies = orjson.loads(z.cookies) if z is not None and z.cookies else None
-            future = self.fetcher.fetch(capture.DOMAINS[item.domain_id].domain, item.asin, cookies,
-                                        route=z.zipcode if z else "")
-            pending[future] = item
-        last = time.monotonic()
+            futures.append(self.fetcher.fetch(
+                capture.DOMAINS[item.domain_id].domain, item.asin, cookies, route=z.zipcode if z else "",
+                done=lambda future, item=item: arrived.put((item, future))))
+        waiting, last = len(futures), time.monotonic()
         try:
-            while pending:
-                done, _ = wait(list(pending), timeout=FLUSH_SECONDS, return_when=FIRST_COMPLETED)
-                for future in done:
-                    item = pending.pop(future)
-                    fetched: Fetched = future.result()
-                    results.append((item.id, fetched.outcome, fetched))
+            while waiting:
+                try:
+                    item, future = arrived.get(timeout=FLUSH_SECONDS)
+                except queue.Empty:
+                    pass
+                else:
+                    waiting -= 1
+                    try:
+                        fetched: Fetched = future.result()
+                    except Exception as exc:  # noqa: BLE001 - e.g. Redis gone: this item failed, not the run
+                        fetched = Fetched("failed", error=f"{type(exc).__name__}: {str(exc)[:200]}", attempts=1)
+                    page = None
+                    if fetched.outcome == "ok":
+                        page = parse_page(fetched.body, capture.DOMAINS[item.domain_id].domain, mode=mode,
+                                          content_type=fetched.content_type, asin=item.asin)
+                    results.append((item.id, "blocked" if page and page.get("blocked") else fetched.outcome,
+                                    fetched, page))
                 if len(results) >= FLUSH_ITEMS or time.monotonic() - last >= FLUSH_SECONDS:
-                    self._flush(run, collection, items, zipcodes, attempts, results, mode, max_attempts)
+                    self._flush(run, items, zipcodes, attempts, results, mode, max_attempts)
                     results, last = [], time.monotonic()
-            self._flush(run, collection, items, zipcodes, attempts, results, mode, max_attempts)
+            self._flush(run, items, zipcodes, attempts, results, mode, max_attempts)
         finally:
-            for future in pending:
+            for future in futures:
                 future.cancel()
 
-    def _flush(self, run: Run, collection, items: dict, zipcodes: dict, attempts: dict, results: list, mode: str,
+    def _flush(self, run: Run, items: dict, zipcodes: dict, attempts: dict, results: list, mode: str,
                max_attempts: int) -> None:
-        """Save a batch of results in one transaction (states, outputs, credits, counts), renew the
-        lease, and stop if asked to."""
+        """Save a batch of results in one transaction (states, outputs, credits, counts, catalog
+        history), renew the lease, and stop if asked to."""
         states, outputs, records = [], [], []
         used = released = 0
         counts = {"ok": 0, "failed": 0, "blocked": 0, "skipped": 0}
         fetches = block_hits = 0
         now = utcnow()
-        for item_id, outcome, fetched in results:
+        for item_id, outcome, fetched, page in results:
             tries = attempts.get(item_id, 0) + 1
             was_blocked = attempts.get(item_id, 0) > 0  # its credit was released when it was blocked
             if fetched is not None:
@@ -160,11 +174,6 @@ class CaptureRun:
             row = {"item_id": item_id, "attempts": tries, "retry_at": None, "message": None}
             if outcome == "ok":
                 item = items[item_id]
-                page = parse_page(fetched.body, capture.DOMAINS[item.domain_id].domain, mode=mode,
-                                  content_type=fetched.content_type, asin=item.asin)
-                if page.get("blocked"):
-                    outcome = "blocked"
-            if outcome == "ok":
                 output, key = self._output(run, item, zipcodes.get(item.zipcode_id), page, fetched, now)
                 outputs.append({"account_id": run.account_id, "collection_id": run.collection_id, "run_id": run.id,
                                 "item_id": item_id, "asin": item.asin, "output_json": orjson.dumps(output).decode(),
