@@ -17,7 +17,7 @@ from sellerkit.kit.db import Database, utcnow
 from sellerkit.scans import repository as leases
 from sellerkit.scans.tasks import release_dead_leases
 from sellerkit.tracking import repository as repo
-from sellerkit.tracking.fetcher import LocationError, fetcher_for
+from sellerkit.tracking.fetcher import LocationError, close_fetchers, fetcher_for
 from sellerkit.tracking.models import Run
 from sellerkit.tracking.runner import CaptureRun
 from sellerkit.tracking.service import tracking
@@ -90,6 +90,10 @@ def dispatch(queue: Queue) -> list[int]:
 
 def on_start(queue: Queue) -> None:
     dispatch(queue)
+
+
+def on_stop(queue: Queue) -> None:
+    close_fetchers()  # their loops and connections
 
 
 def register(queue: Queue) -> None:

@@ -98,11 +98,20 @@ class FakeAmazon:
         return self
 
     def __exit__(self, *exc) -> None:
-        def stop() -> None:
+        async def stop() -> None:  # every connection's handler ends before the loop closes
             self._server.close()
-            self._loop.stop()
-        self._loop.call_soon_threadsafe(stop)
-        self._thread.join(5)
+            handlers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in handlers:
+                task.cancel()
+            await asyncio.gather(*handlers, return_exceptions=True)
+            await self._server.wait_closed()
+
+        try:
+            asyncio.run_coroutine_threadsafe(stop(), self._loop).result(10)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+            self._loop.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

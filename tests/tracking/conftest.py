@@ -5,6 +5,7 @@ import time
 import pytest
 
 from sellerkit.config import Settings
+from sellerkit.tracking.fetcher import close_fetchers
 from tests.conftest import make_client
 from tests.fakes.amazon_pages import FakeAmazon
 
@@ -13,6 +14,14 @@ from tests.fakes.amazon_pages import FakeAmazon
 def amazon():
     with FakeAmazon() as fake:
         yield fake
+        close_fetchers()  # before the storefront goes: their connections to it close cleanly
+
+
+@pytest.fixture(autouse=True)
+def _no_fetcher_left():
+    """No fetcher (its loop and connections) outlives the test that made it."""
+    yield
+    close_fetchers()
 
 
 @pytest.fixture
