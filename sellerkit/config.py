@@ -201,7 +201,9 @@ class Settings(BaseSettings):
         description="JSON list of proxy URLs (http://user:pass@host:port) the fetcher rotates through, one per "
         "delivery location; empty: direct.",
     )
-    capture_concurrency: int = Field(20, description="Pages fetched at once per process, across all runs.", gt=0)
+    capture_concurrency: int = Field(20, description="Pages fetched at once across all runs: of every process "
+                                                     "together when SELLERKIT_REDIS_URL is set, else of each process.",
+                                     gt=0)
     capture_host_rps: int = Field(10, description="Requests a second to one marketplace host, per process "
                                                   "(on Redis when SELLERKIT_REDIS_URL is set: for all).", gt=0)
     capture_timeout: float = Field(20.0, description="Seconds a page fetch may take.", gt=0)
@@ -213,8 +215,6 @@ class Settings(BaseSettings):
     capture_user_agent: str = Field(
         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
         description="User-Agent of page fetches.")
-    tracking_dispatch_seconds: int = Field(60, description="How often the dispatcher looks for due collections.",
-                                           gt=0)
     smtp_url: str | None = Field(
         None, description="smtp://user:password@host:port (smtps:// for TLS) to send run notifications to "
         "collections' notification_email; unset: the address is recorded on the run, nothing is sent.")
