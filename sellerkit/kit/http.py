@@ -249,6 +249,31 @@ class DialectErrorRoute(APIRoute):
         return route
 
 
+def envelope(data, code: int = 200, headers: dict | None = None) -> JSON:
+    """The `{code, data, status}` reply of the tracked-collections dialect: `status` 1 on success,
+    0 on failure with `code` the intended status and `data` the message; HTTP 200 either way."""
+    return JSON({"code": code, "data": data, "status": 1 if code < 300 else 0}, headers=headers)
+
+
+class EnvelopeRoute(APIRoute):
+    """A route of the tracked-collections dialect (`sellerkit.tracking.router`): its errors,
+    authentication's included, are the envelope with HTTP 200. Only the limits that act before
+    routing (`BodyGuard`'s 413 and 408) keep their status."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SellerkitError as exc:
+                return envelope(exc.message, exc.status_code, exc.headers or None)
+            except RequestValidationError as exc:
+                return envelope(validation_errors_message(exc.errors()), 400)
+
+        return route
+
+
 RATE_LIMIT_SCOPE_KEY = "sellerkit.ratelimit"
 
 

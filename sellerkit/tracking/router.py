@@ -11,42 +11,20 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import StreamingResponse
 
 from sellerkit.accounts.dependencies import authenticate
 from sellerkit.errors import Invalid, PayloadTooLarge, SellerkitError
 from sellerkit.kit.blobs import blobs_for
-from sellerkit.kit.http import JSON, database, takes_upload, validation_errors_message
+from sellerkit.kit.http import EnvelopeRoute, PathId, database, envelope, takes_upload
+from sellerkit.tracking import schemas as sch
 from sellerkit.tracking.service import tracking
 from sellerkit.tracking.tasks import ZIPCODE, enqueue_run
 
 BULK_LIMIT = 10_000_000  # a 5,000-row CSV is about 200 KB
 
 
-def envelope(data: Any, code: int = 200, headers: dict | None = None) -> JSON:
-    return JSON({"code": code, "data": data, "status": 1 if code < 300 else 0}, headers=headers)
-
-
-class EnvelopeRoute(APIRoute):
-    """Errors, authentication's included, as the envelope with HTTP 200."""
-
-    def get_route_handler(self):
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except SellerkitError as exc:
-                return envelope(exc.message, exc.status_code, exc.headers or None)
-            except RequestValidationError as exc:
-                return envelope(validation_errors_message(exc.errors()), 400)
-
-        return route
-
-
-router = APIRouter(prefix="/api/v1", tags=["Tracking"], route_class=EnvelopeRoute, include_in_schema=False)
+router = APIRouter(prefix="/api/v1", tags=["Tracked collections"], route_class=EnvelopeRoute)
 
 
 def _who(request: Request):
@@ -100,10 +78,26 @@ def _read(request: Request, fn, *args):
         return fn(session, *args)
 
 
-def _both(path: str, name: str):
+def _post(path: str, model, reply, summary: str, public: bool = False, form: bool = False, name: str | None = None,
+          deprecated: bool = False):
+    """A route: POST with its body documented as `model` and its reply as `Envelope[reply]`."""
+    def decorate(fn):
+        router.add_api_route(path, fn, methods=["POST"], name=name or fn.__name__, summary=summary,
+                             description=fn.__doc__, response_model=sch.Envelope[reply], deprecated=deprecated,
+                             openapi_extra={**(sch.body(model, form) if model else {}),
+                                            **({"security": []} if public else {})})
+        return fn
+    return decorate
+
+
+def _both(path: str, model, reply, summary: str, public: bool = False):
     """A read-only route: POST with a JSON body, and GET with query parameters (for a browser)."""
     def decorate(fn):
-        router.add_api_route(path, fn, methods=["POST", "GET"], name=name)
+        _post(path, model, reply, summary, public)(fn)
+        router.add_api_route(path, fn, methods=["GET"], name=f"{fn.__name__}_get", summary=f"{summary} (GET)",
+                             description=fn.__doc__, response_model=sch.Envelope[reply],
+                             openapi_extra={**(sch.query(model) if model else {}),
+                                            **({"security": []} if public else {})})
         return fn
     return decorate
 
@@ -116,15 +110,18 @@ async def _params(request: Request, known: set[str]) -> tuple[dict, dict]:
 
 # ---- settings, postcodes, account ----------------------------------------------------------------
 
-@_both("/settings/domains/", "tracking_domains")
+@_both("/settings/domains/", None, list[sch.DomainView], "Amazon sites", public=True)
 async def domains(request: Request):
+    """Every Amazon site sellerkit knows, with the id the other routes take. No key needed."""
     from sellerkit.domain.capture import DOMAINS
 
     return envelope([d.wire() for d in DOMAINS.values()])
 
 
-@router.post("/zipcodes/create-zipcode/")
+@_post("/zipcodes/create-zipcode/", sch.ZipcodeCreate, sch.ZipcodeView, "Add a delivery postcode")
 async def create_zipcode(request: Request):
+    """`in-progress`, then `active` once the marketplace has set it as the delivery location (or
+    `failed`). A duplicate is a 409 "Zipcode already exists"."""
     who = _who(request)
     body, ignored = await _body(request, {"domain", "zipcode"})
     view = _write(request, lambda s: tracking.zipcode_view(
@@ -133,8 +130,9 @@ async def create_zipcode(request: Request):
     return envelope(view, headers=ignored)
 
 
-@_both("/zipcodes/get-zipcodes/", "tracking_zipcodes")
+@_both("/zipcodes/get-zipcodes/", sch.ZipcodeQuery, list[sch.ZipcodeView], "Delivery postcodes")
 async def get_zipcodes(request: Request):
+    """The account's postcodes, filtered by `status` and `domain`."""
     who = _who(request)
     body, ignored = await _params(request, {"status", "domain", "skip", "limit"})
     skip, limit = _page(body)
@@ -142,14 +140,16 @@ async def get_zipcodes(request: Request):
                           limit), headers=ignored)
 
 
-@_both("/users/credits/", "tracking_credits")
+@_both("/users/credits/", None, sch.CreditsView, "Capture credits")
 async def credits(request: Request):
+    """One credit an item captured; a running run holds its items' credits as frozen."""
     who = _who(request)
     return envelope(_write(request, tracking.credits, who.account_id))
 
 
-@router.post("/users/profile/update")
+@_post("/users/profile/update", sch.ProfileUpdate, sch.ProfileView, "Set the account's time zone")
 async def update_profile(request: Request):
+    """The zone schedule hours are read in; every collection's next run is worked out again."""
     who = _who(request)
     body, ignored = await _body(request, {"timezone"})
     return envelope(_write(request, tracking.set_timezone, who.account_id, body.get("timezone")), headers=ignored)
@@ -161,40 +161,45 @@ COLLECTION_FIELDS = {"name", "request_type", "schedule", "schedule_time", "prior
                      "notification_email"}
 
 
-@router.post("/schedules/add_schedule/")
+@_post("/schedules/add_schedule/", sch.CollectionFields, sch.CollectionView, "Create a collection")
 async def add_schedule(request: Request):
+    """A new collection is `draft` (`schedule_status` Pending) until its first ASIN is added."""
     who = _who(request)
     body, ignored = await _body(request, COLLECTION_FIELDS)
     return envelope(_write(request, lambda s: tracking.collection_view(
         tracking.create_collection(s, who.account_id, body))), headers=ignored)
 
 
-@router.post("/schedules/update_schedule/")
+@_post("/schedules/update_schedule/", sch.CollectionUpdate, sch.CollectionView, "Change a collection")
 async def update_schedule(request: Request):
+    """Any of the create fields; its next run is worked out again."""
     who = _who(request)
     body, ignored = await _body(request, COLLECTION_FIELDS | {"collection_id", "id"})
     return envelope(_write(request, lambda s: tracking.collection_view(
         tracking.update_collection(s, who.account_id, body))), headers=ignored)
 
 
-@_both("/schedules/list/", "tracking_collections")
+@_both("/schedules/list/", sch.Paging, sch.CollectionList, "Collections")
 async def list_collections(request: Request):
+    """Running ones first, then newest first (a route of sellerkit's: the service documents none)."""
     who = _who(request)
     body, ignored = await _params(request, {"skip", "limit"})
     skip, limit = _page(body)
     return envelope(_read(request, tracking.collections, who.account_id, skip, limit), headers=ignored)
 
 
-@_both("/schedules/get/", "tracking_collection")
+@_both("/schedules/get/", sch.CollectionRef, sch.CollectionView, "A collection")
 async def get_collection(request: Request):
+    """One collection (a route of sellerkit's: the service documents none)."""
     who = _who(request)
     body, ignored = await _params(request, {"collection_id", "id"})
     return envelope(_read(request, lambda s: tracking.collection_view(
         tracking.collection(s, who.account_id, body.get("collection_id", body.get("id"))))), headers=ignored)
 
 
-@router.post("/schedules/delete/")
+@_post("/schedules/delete/", sch.CollectionIds, str, "Delete collections")
 async def delete_collections(request: Request):
+    """Up to 50 at once, with their items, runs, outputs and files; a running one is a 409."""
     who = _who(request)
     body, ignored = await _body(request, {"collection_ids", "collection_id", "ids"})
     ids = body.get("collection_ids", body.get("ids", body.get("collection_id")))
@@ -210,20 +215,24 @@ async def _pause(request: Request, paused: bool):
         tracking.pause(s, who.account_id, body.get("collection_id", body.get("id")), paused))), headers=ignored)
 
 
-@router.post("/schedules/pause/")
+@_post("/schedules/pause/", sch.CollectionRef, sch.CollectionView, "Pause a collection's schedule")
 async def pause(request: Request):
+    """No scheduled runs until resumed; a manual trigger still runs it."""
     return await _pause(request, True)
 
 
-@router.post("/schedules/resume/")
+@_post("/schedules/resume/", sch.CollectionRef, sch.CollectionView, "Resume a collection's schedule")
 async def resume(request: Request):
+    """Its next run is worked out from now."""
     return await _pause(request, False)
 
 
 # ---- runs and results ----------------------------------------------------------------------------
 
-@router.post("/schedules/run/result/")
+@_post("/schedules/run/result/", sch.CollectionRef, sch.RunView, "Run a collection now")
 async def trigger_run(request: Request):
+    """Every item enqueued at once. Fewer spendable credits than items: 402, nothing queued or
+    deducted; already running: 409."""
     who = _who(request)
     body, ignored = await _body(request, {"collection_id"})
     view = _write(request, lambda s: tracking.run_view(tracking.start_run(s, who.account_id, body.get("collection_id"))))
@@ -231,8 +240,9 @@ async def trigger_run(request: Request):
     return envelope(view, headers=ignored)
 
 
-@_both("/schedules/collections/results/download/", "tracking_runs")
+@_both("/schedules/collections/results/download/", sch.RunHistory, list[sch.RunView], "A collection's runs")
 async def run_history(request: Request):
+    """Newest first, with counts, credits and the result files once `is_download_generated`."""
     who = _who(request)
     body, ignored = await _params(request, {"collection_id", "skip", "limit"})
     skip, limit = _page(body)
@@ -240,8 +250,12 @@ async def run_history(request: Request):
                     headers=ignored)
 
 
-@router.get("/results/{collection_id}/{runner_id}/{file_name}")
-async def result_file(request: Request, collection_id: int, runner_id: int, file_name: str):
+@router.get("/results/{collection_id}/{runner_id}/{file_name}", summary="A run's result file",
+            response_model=sch.Envelope[str], responses={200: {"content": {"application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"}}}, "description": "The file; a failure is the "
+                "envelope (JSON)."}})
+async def result_file(request: Request, collection_id: PathId, runner_id: PathId, file_name: str):
+    """A page file (JSON) or the ZIP, as `application/octet-stream`, for the owner's key only."""
     who = _who(request)
     key = _read(request, tracking.result_file, who.account_id, collection_id, runner_id, file_name)
     blobs = blobs_for(request.app.state.settings)
@@ -314,10 +328,27 @@ def _items_routes(base: str, suffix: str = "") -> None:
         return envelope(await run_in_threadpool(_read, request, tracking.output, who.account_id, body.get("asin_id"),
                                                 blobs), headers=ignored)
 
-    for path, fn in (("create/", create), ("create/multiple/", create_multiple), ("create/bulk/", bulk),
-                     ("list/", listing), ("get/", get), ("update/", update), ("delete/", delete),
-                     ("output/list/", output_list), ("output/", output)):
-        router.add_api_route(f"{base}{path}", fn, methods=["POST"], name=f"tracking_items_{path}{suffix}")
+    routes = (
+        ("create/", create, sch.ItemCreate, sch.ItemView, "Add an ASIN",
+         "`domain` and `customer_postcode` are ids here. A duplicate (collection, domain, postcode, ASIN) is a 409."),
+        ("create/multiple/", create_multiple, sch.ItemsCreate, sch.RowsAdded, "Add ASINs",
+         "`domain` and `customer_postcode` are values here; bad or duplicate ASINs go to `error_rows`."),
+        ("create/bulk/", bulk, sch.BulkForm, sch.RowsAdded, "Add ASINs from a CSV",
+         "Bad rows go to `error_rows` (with their line) without stopping the rest; at most 5,000 rows."),
+        ("list/", listing, sch.ItemList, list[sch.ItemView] | sch.ItemCount, "A collection's ASINs",
+         "With `domain` and `customer_postcode` joined; `with_count` wraps them in `{total_count, asin_list}`."),
+        ("get/", get, sch.ItemGet, sch.ItemView, "An ASIN row", "By `id`; `collection` is accepted and ignored."),
+        ("update/", update, sch.ItemUpdate, sch.ItemUpdated, "Change an ASIN row", "Any of its fields."),
+        ("delete/", delete, sch.ItemRef, str, "Delete an ASIN row", "Answers a sentence."),
+        ("output/list/", output_list, sch.OutputList, list[sch.OutputSummary], "A collection's outputs",
+         "Newest first, without `output_json` (get one to read it)."),
+        ("output/", output, sch.OutputRef, sch.OutputView, "An output",
+         "What a run captured for one ASIN row; `asin_id` is the output's id."),
+    )
+    for path, fn, model, reply, summary, doc in routes:
+        fn.__doc__ = doc + (" Deprecated alias of `/api/v1/schedules/amazon/asin/" + path + "`." if suffix else "")
+        _post(f"{base}{path}", model, reply, summary + (" (deprecated alias)" if suffix else ""),
+              form=fn is bulk, name=f"tracking_items_{path}{suffix}", deprecated=bool(suffix))(fn)
 
 
 _items_routes("/schedules/amazon/asin/")
