@@ -49,7 +49,8 @@ async def _body(request: Request, known: set[str]) -> tuple[dict, dict]:
     if not isinstance(body, dict):
         raise Invalid("request body must be a JSON object")
     ignored = sorted(k for k in body if k not in known)
-    return body, ({"X-Ignored-Fields": ", ".join(ignored)[:500]} if ignored else {})
+    named = ", ".join(ignored)[:500].encode("ascii", "backslashreplace").decode()  # a header is Latin-1 at most
+    return body, ({"X-Ignored-Fields": named} if ignored else {})
 
 
 def _int(value: Any, field: str, default: int, high: int = 10_000) -> int:
