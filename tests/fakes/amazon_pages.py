@@ -13,7 +13,7 @@ Pages: the saved pages of ../shared/fixtures/external/amazon-product-pages/us fo
 (read in place), and for any other ASIN a small product page generated from the ASIN (its price,
 rank and stock derived from it, `price_of`), with the delivery message of the location cookie.
 `prices` overrides an ASIN's price (to see changes between runs). Counters: `hits[asin]`,
-`location_calls`.
+`location_calls`, `most_in_flight` (product pages answered at once).
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ class FakeAmazon:
         self.prices: dict[str, int] = {}
         self.refuse_postcodes: set[str] = set()
         self.hits: Counter = Counter()
+        self.in_flight = self.most_in_flight = 0  # product pages being answered at once, and the most seen
         self.location_calls = 0
         self._captcha = CAPTCHA.read_bytes() if CAPTCHA.exists() else _CAPTCHA_FALLBACK
         self._cache: dict[str, bytes] = {}
@@ -155,10 +156,15 @@ class FakeAmazon:
             return 404, html, b"<html>Page Not Found</html>", []
         asin = path[4:].split("/")[0].split("?")[0]
         self.hits[asin] += 1
-        if self.latency:
-            await asyncio.sleep(self.latency)
-        if asin in self.slow:
-            await asyncio.sleep(self.slow[asin])
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            if asin in self.slow:
+                await asyncio.sleep(self.slow[asin])
+        finally:
+            self.in_flight -= 1
         if self.blocked.get(asin, 0) > 0:
             self.blocked[asin] -= 1
             return 503, html, self._captcha, []
