@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from bench import catalog, exports, fees, hostile, lookup, providers, scans, tracking
+from bench import catalog, exports, fees, hostile, lookup, providers, scaleout, scans, tracking
 from bench.common import machine
 
 SUITES = {"catalog": catalog.run, "lookup": lookup.run, "fees": fees.run, "scans": scans.run, "exports": exports.run,
-          "hostile": hostile.run, "providers": providers.run,
+          "hostile": hostile.run, "providers": providers.run, "scaleout": scaleout.run,
           "tracking": tracking.run}
 
 

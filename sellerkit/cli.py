@@ -662,12 +662,12 @@ def scan(
     page = scans.results(row, blobs, ResultsQuery(sort="-profit", per_page=max(1, min(top, 100))))
     table = Table("line", "ASIN", "title", "cost", "price", "fees", "profit", "ROI", "units/mo",
                   title=f"most profitable of {page['count']:,}")
-    for p in page["data"]:
-        roi = p["financials"]["roi"]
-        table.add_row(str(p["inputs"]["line"]), p["asin"], (p["amazon_title"] or "")[:40], dollars(p["inputs"]["cost"]),
-                      dollars(p["financials"]["sale_price"]), dollars(p["amazon_fees"]["total"]),
-                      dollars(p["financials"]["profit"]), f"{roi / 100:.0f}%" if roi is not None else "",
-                      str(p["units_per_month"] or ""))
+    for p in page["data"]:  # a field with no value is left out of a page
+        money, fees, roi = p["financials"], p["amazon_fees"], p["financials"].get("roi")
+        table.add_row(str(p["inputs"]["line"]), p["asin"], (p.get("amazon_title") or "")[:40],
+                      dollars(p["inputs"]["cost"]), dollars(money.get("sale_price")), dollars(fees.get("total")),
+                      dollars(money.get("profit")), f"{roi / 100:.0f}%" if roi is not None else "",
+                      str(p.get("units_per_month") or ""))
     Console().print(table)
 
 

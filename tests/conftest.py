@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +68,12 @@ def _redis_reason() -> str | None:
 REDIS_SKIP = _redis_reason()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+@contextmanager
+def fresh_postgres(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database named `<prefix><random>`: its URL; dropped at the end."""
     if POSTGRES_SKIP:
         pytest.skip(POSTGRES_SKIP)
-    name = f"sellerkit_test_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.exec_driver_sql(f'CREATE DATABASE "{name}"')
@@ -82,6 +84,12 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as c:
             c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with fresh_postgres("sellerkit_test_") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

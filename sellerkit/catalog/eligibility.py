@@ -8,7 +8,8 @@ Each ASIN is answered from the first of:
    configured but did not answer for the ASIN, `sp_api_error` says why.
 
 Answers are the RocketSource `inbound_eligibility` object (`eligible`, `updated_at` in unix
-seconds, `ineligible_codes`) plus `source`.
+seconds, `ineligible_codes`) plus `source`; the route sends them as the official client's array
+(`as_list`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sellerkit.catalog.repository import StoredEligibility
 from sellerkit.catalog.providers.spapi import SpApiError, SpApiInvalidInput, SpApiNotFound, SpApiProvider
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain.eligibility import inbound_eligibility as estimate
+from sellerkit.domain.eligibility import reason_texts
 from sellerkit.domain.marketplaces import Marketplace, UnknownMarketplace, marketplace
 from sellerkit.domain.quoting import quote
 from sellerkit.errors import Invalid
@@ -106,6 +108,17 @@ class EligibilityService:
             if asin in errors:
                 out[asin]["sp_api_error"] = errors[asin]
         return {asin: out[asin] for asin in wanted}
+
+    @staticmethod
+    def as_list(answers: dict[str, dict]) -> list[dict]:
+        """The answers as the official client reads them (`InboundEligibility[]`): one object per
+        ASIN, in the order asked, with `asin`, and for an ineligible one the codes' meanings
+        (`restrictions`, and joined as `reason`)."""
+        out = []
+        for asin, answer in answers.items():
+            texts = reason_texts(answer["ineligible_codes"])
+            out.append({"asin": asin, **answer, **({"reason": " ".join(texts), "restrictions": texts} if texts else {})})
+        return out
 
     async def _ask_amazon(
         self, spapi: SpApiProvider, mp: Marketplace, asins: list[str], budget: float, now: datetime

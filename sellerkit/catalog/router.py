@@ -53,7 +53,8 @@ async def asin_convert(body: AsinConvertRequest, _who: CurrentPrincipal, reader:
 @router.get(
     "/inbound-eligibility",
     summary="FBA inbound eligibility of 1 to 100 ASINs: Amazon's (SP-API, cached) or the catalog rules' estimate",
-    response_model=dict[str, InboundEligibilityReply],
+    description="One object per ASIN, in the order asked (the official client's `InboundEligibility[]`).",
+    response_model=list[InboundEligibilityReply],
     response_model_exclude_none=True,
 )
 async def inbound_eligibility(
@@ -70,7 +71,7 @@ async def inbound_eligibility(
     # the caller's own SP-API connection; without one, an unconfigured client (the rules answer)
     spapi = next((p for p in providers_for(state.db, settings, state.budgets, who.account_id) if p.name == "spapi"),
                  state.spapi)
-    return JSON(await eligibility.inbound_eligibility(
+    return JSON(eligibility.as_list(await eligibility.inbound_eligibility(
         session, reader, spapi, marketplace, asins.split(","),
         ttl=settings.eligibility_cache_ttl, budget=settings.spapi_time_budget,
-    ))
+    )))

@@ -25,7 +25,10 @@ class AsinConvertRequest(BaseModel):
 
 
 class InboundEligibilityReply(BaseModel):
-    """RocketSource's `inbound_eligibility` object, plus where the answer came from."""
+    """RocketSource's `inbound_eligibility` object for one ASIN, plus where the answer came from:
+    an item of the official client's `InboundEligibility[]`."""
+
+    asin: str = Field(description="The ASIN, normalised, in the order asked (duplicates once).")
 
     eligible: bool = Field(description="Whether the product can be sent to FBA.")
     updated_at: int = Field(description="Unix seconds of the check (Amazon's, or the estimate's).")
@@ -37,6 +40,8 @@ class InboundEligibilityReply(BaseModel):
     sp_api_error: str | None = Field(
         None, description="Only when SP-API is configured but gave no answer for this ASIN: why."
     )
+    reason: str | None = Field(None, description="Only when not eligible: the codes' meanings, in one text.")
+    restrictions: list[str] | None = Field(None, description="Only when not eligible: each code's meaning.")
 
 
 # ---- ASINScope look-up -------------------------------------------------------------------------

@@ -241,6 +241,10 @@ class CatalogService:
     def count(self, session: Session) -> int:
         return repo.count_products(session)
 
+    def records(self, reader: Reader, marketplace_code: str, asins: list[str]) -> dict[str, dict]:
+        """`{asin: catalog record}` of those of `asins` the marketplace's catalog holds."""
+        return repo.product_records(reader, marketplace_code, asins)
+
     def convert(self, reader: Reader, marketplace_code: str, codes: list[str]) -> dict[str, list[str]]:
         """UPC/EAN/ISBN -> `[ASIN..., other identifiers...]`; codes with no match are omitted."""
         return self.conversion(reader, marketplace_code, codes)[0]

@@ -34,7 +34,7 @@ whole frame in polars with the same rules (a property test holds the two to the 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,7 @@ __all__ = [
     "eligibility_frame",
     "inbound_eligibility",
     "meltable_season",
+    "reason_texts",
 ]
 
 MISSING_DIMENSIONS = "FBA_INB_0004"
@@ -69,6 +70,14 @@ CODES: dict[str, str] = {
     NO_RECEIVING_CENTRE: "There is currently no fulfillment center in the destination country "
     "capable of receiving this product (here: meltable, in the meltable season).",
 }
+
+
+
+def reason_texts(codes: Sequence[str]) -> list[str]:
+    """A sentence per reason code: the meaning above, or the code itself for one of Amazon's
+    the rules never give."""
+    return [CODES.get(code, code) for code in codes]
+
 
 # The order codes appear in, in both the single-record and the frame rules.
 RULE_ORDER = (MISSING_DIMENSIONS, HAZMAT, NO_RECEIVING_CENTRE)

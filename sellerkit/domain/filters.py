@@ -1,6 +1,7 @@
 """Filters, sorts and pages over a scan's results, as one polars expression each.
 
-A client sends RocketSource's filter items (`{name, operator, value}`, combined with AND) and a
+A client sends RocketSource's filter items (`{name, operator, value}`, combined with AND; or the
+official TypeScript client's object form, `{"cost": {">": 5}}`, read as the same items) and a
 sort (`"-profit"` or `{field, direction}`); `parse_filters` and `parse_sort` check them against the
 result schema (`results.py`) once and convert values to stored units at this edge: dollars to
 cents, decimal ratios to basis points, text to lower case. `select_page` then answers a page of a
@@ -130,6 +131,9 @@ def parse_filters(items: object, table: str = "products",
     `key`: the body key the array came under, so messages name the path the client wrote."""
     if items is None:
         return []
+    if isinstance(items, Mapping) and not items.keys() & {"name", "field"}:
+        return [parse_filter(item, i, table, columns, key, where)
+                for i, (item, where) in enumerate(object_form(items, key))]
     if isinstance(items, Mapping):
         items = [items]
     if not isinstance(items, Sequence) or isinstance(items, str):
@@ -139,10 +143,39 @@ def parse_filters(items: object, table: str = "products",
     return [parse_filter(item, i, table, columns, key) for i, item in enumerate(items)]
 
 
+def object_form(filters: Mapping, key: str = "filters") -> list[tuple[dict, str]]:
+    """The official client's object form -> (filter item, where it was written) pairs, with the
+    meaning of the same items in the reference's list form: `{"cost": {">": 5, "<": 10}}` is two
+    items (AND), `{"brand": "Acme"}` is `=`, `{"brand": ["A", "B"]}` is `in`, `{"brand": null}`
+    is `is_empty`."""
+    if len(filters) > MAX_FILTERS:
+        raise FilterError(f"{key}: {len(filters)} fields; send at most {MAX_FILTERS}")
+    out: list[tuple[dict, str]] = []
+    for name, spec in filters.items():
+        shown = name if isinstance(name, str) and len(name) <= 40 else quote(name)
+        where = f"{key}.{shown}"
+        if isinstance(spec, Mapping):
+            if not spec:
+                raise FilterError(f"{where}: expected operators and values, e.g. {{\">\": 5}}, got {{}}")
+            for operator, value in spec.items():
+                op = operator if isinstance(operator, str) and len(operator) <= 20 else quote(operator)
+                out.append(({"name": name, "operator": operator, "value": value}, f"{where}.{op}"))
+        elif spec is None:
+            out.append(({"name": name, "operator": "is_empty"}, where))
+        elif isinstance(spec, (list, tuple)):
+            out.append(({"name": name, "operator": "in", "value": spec}, where))
+        else:
+            out.append(({"name": name, "operator": "=", "value": spec}, where))
+    if len(out) > MAX_FILTERS:
+        raise FilterError(f"{key}: {len(out)} filters; send at most {MAX_FILTERS}")
+    return out
+
+
 def parse_filter(item: object, position: int = 0, table: str = "products",
-                 columns: Collection[str] | None = None, key: str = "filter") -> Filter:
-    """One `{name, operator, value}` item; `position` is its index, for the messages."""
-    where = f"{key}[{position}]"
+                 columns: Collection[str] | None = None, key: str = "filter", where: str | None = None) -> Filter:
+    """One `{name, operator, value}` item; `position` is its index and `where` (by default
+    `key[position]`) the path the client wrote it at, for the messages."""
+    where = where or f"{key}[{position}]"
     if not isinstance(item, Mapping):
         raise FilterError(f"{where}: expected an object with name, operator and value, "
                           f"got {quote(item)}")

@@ -110,6 +110,10 @@ PRODUCT_FIELDS: dict[str, Kind] = {
     "fees.amazon_mismatch": K.BOOL,
     "restricted": K.BOOL,
     "restriction_reasons": K.TEXTS,
+    # which of Small and Light's tests a product passes (null: fees unknown), for the official client
+    "small_and_light_eligible_reasons.low_price": K.BOOL,
+    "small_and_light_eligible_reasons.small_size": K.BOOL,
+    "small_and_light_eligible_reasons.light_weight": K.BOOL,
 }
 FEE_MISMATCH_PERCENT = 1.0  # `fees.amazon_mismatch` above this difference
 # Only in the results of a scan that had live data (so one without has today's columns exactly)
@@ -175,6 +179,17 @@ def resolve(name: str, table: str = "products") -> tuple[str, Kind]:
         full = PRODUCT_ALIASES[key]
         return full, fields[full]
     raise KeyError(name)
+
+
+_UNITS = {Kind.MONEY: "cents", Kind.RATIO: "basis_points"}
+
+
+def column_definitions(columns: Iterable[str], table: str = "products") -> dict[str, dict[str, str]]:
+    """`{column: {type[, unit]}}` of a page's columns (the client's `ColumnDefinitions`): what a
+    filter, a sort or a CSV header may name, and in which units its values are."""
+    fields = ALL_PRODUCT_FIELDS if table == "products" else ERROR_FIELDS
+    return {c: {"type": fields[c].value, **({"unit": _UNITS[fields[c]]} if fields[c] in _UNITS else {})}
+            for c in columns if c in fields}
 
 
 def product_object(row: Mapping[str, Any], historical: bool = False) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 from sellerkit.errors import Invalid, NotFound, SellerkitError
 
 PART_SIZE = 8 * 1024 * 1024  # multipart part size and local copy block; S3 wants >= 5 MiB parts
+SINGLE_PUT = 64 * 1024 * 1024  # bytes in memory up to this size go to S3 in one PUT
 READ_CHUNK = 1024 * 1024  # chunks a stream yields (at least this much when the object has it)
 
 Source = Union[IO[bytes], bytes, bytearray, memoryview, Iterable[bytes], AsyncIterable[bytes]]
@@ -427,8 +428,8 @@ class S3Blobs:
         import obstore
 
         check_key(key)
-        if isinstance(source, (bytes, bytearray, memoryview)) and len(source) <= part_size:
-            try:  # one request, not a multipart upload of one part
+        if isinstance(source, (bytes, bytearray, memoryview)) and len(source) <= SINGLE_PUT:
+            try:  # one request: a multipart upload costs three and the store then joins the parts
                 obstore.put(self.store, self._full(key), bytes(source), use_multipart=False)
             except Exception as error:
                 raise self._error(key, error) from None

@@ -332,11 +332,16 @@ def _priced(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
         fin("fba_storage_fees").alias("financials.fba_storage_fees"),
         pl.when(cost_ok).then(pl.col("_m.discount_cost")).alias("inputs.discount_cost"),
         fin("total_cogs").alias("inputs.total_cogs"),
-        (ok & (pl.col("_f.price_band") == ctx.schedule.bands[0].key)  # the low-price rate is the one charged
-         & pl.col("_f.size_tier").is_in(SMALL_LIGHT_TIERS)
-         & (pl.col("_f.charged_weight") <= SMALL_LIGHT_MAX_WEIGHT * per_lb)).alias("small_and_light_eligible"),
     )
-    return out
+    reasons = {  # each test the eligibility needs, so a client can say which one failed
+        "low_price": pl.col("_f.price_band") == ctx.schedule.bands[0].key,  # the low-price rate is the one charged
+        "small_size": pl.col("_f.size_tier").is_in(SMALL_LIGHT_TIERS),
+        "light_weight": pl.col("_f.charged_weight") <= SMALL_LIGHT_MAX_WEIGHT * per_lb,
+    }
+    return out.with_columns(
+        *(pl.when(ok).then(test).alias(f"small_and_light_eligible_reasons.{name}") for name, test in reasons.items()),
+        (ok & pl.all_horizontal(reasons.values())).alias("small_and_light_eligible"),
+    )
 
 
 _UNIT_SEPARATOR = "\x1f"

@@ -27,6 +27,8 @@ from sellerkit.scans.tasks import EXPORT, RUN
 
 router = APIRouter(prefix="/api/v3", tags=["RocketSource: scans"], route_class=KeyFirstRoute)
 COPY_BLOCK = 4 << 20
+# The reference's "most simple upload payload": identifiers in the first column, costs in the second
+DEFAULT_MAPPING = {"id": 0, "cost": 1}
 ATTRIBUTES_CHARS = 65_536  # the upload's JSON form fields: a mapping and options are a few hundred
 
 
@@ -44,8 +46,10 @@ def _upload_request(attributes: str | None, marketplace: str | None, options: st
         raw, where = attributes, "attributes"
     elif options is not None:
         raw, where = options, "options"
+    elif marketplace is not None:  # the client's upload without options: the reference's simplest payload
+        raw, where = "{}", "options"
     else:
-        raise Invalid("attributes: required (JSON with mapping and options), or send marketplace and options")
+        raise Invalid("attributes: required (JSON with mapping and options), or send marketplace (and options)")
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -54,7 +58,7 @@ def _upload_request(attributes: str | None, marketplace: str | None, options: st
         raise Invalid(f"{where}: expected a JSON object")
     if where == "options":
         opts = dict(body)
-        mapping = opts.pop("mapping", None)
+        mapping = opts.pop("mapping", DEFAULT_MAPPING)
         if marketplace and "marketplace_id" not in opts:
             opts["marketplace_id"] = marketplace
         body = {"mapping": mapping, "options": opts}
@@ -147,9 +151,12 @@ async def scan_results(request: Request, scan_id: PathId, who: CurrentPrincipal,
     with database(request).session() as session:
         scan = scans.get(session, who.account_id, scan_id)
     query, blobs = body or ResultsQuery(), _blobs(request)
-    if query.heavy():
-        return JSON(await run_in_threadpool(scans.results, scan, blobs, query, table_type))
-    return JSON(scans.results(scan, blobs, query, table_type))
+
+    def results() -> dict:
+        with database(request).reader() as reader:  # the page's catalog records (one indexed read)
+            return scans.results(scan, blobs, query, table_type, reader)
+
+    return JSON(await run_in_threadpool(results) if query.heavy() else results())
 
 
 @router.delete("/scans/{scan_id}", summary="Delete a scan and its files", response_model=ScanDeleted)

@@ -4,7 +4,7 @@ forms the official TypeScript client sends (`filters`, `pagination`, `sorting`, 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -89,6 +89,26 @@ class Options(BaseModel):
         return items
 
 
+def wire_options(options: dict[str, Any], model: type[BaseModel] = Options) -> dict[str, Any]:
+    """Stored options (JSON of `Options`, decimals as text) with their decimals as JSON numbers,
+    as the official client reads them (`prep_cost: 0.5`, not `"0.5"`)."""
+    out = dict(options)
+    for name, info in model.model_fields.items():
+        value = out.get(name)
+        kinds = {info.annotation, *get_args(info.annotation)}
+        if isinstance(value, str) and Decimal in kinds:
+            try:
+                number = Decimal(value)
+            except ArithmeticError:
+                continue
+            out[name] = int(number) if number == number.to_integral_value() else float(number)
+        elif isinstance(value, dict):
+            nested = next((k for k in kinds if isinstance(k, type) and issubclass(k, BaseModel)), None)
+            if nested is not None:
+                out[name] = wire_options(value, nested)
+    return out
+
+
 def result_columns(historical: bool) -> list[str]:
     """The columns a scan's results have (historical ones only when it pulls history)."""
     return [c for c in results.ALL_PRODUCT_FIELDS if historical or not c.startswith("historical.")]
@@ -126,7 +146,10 @@ class ResultsQuery(BaseModel):
     sort: FieldName | None = None
     sorting: Sorting | None = None
     filter: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_FILTERS)
-    filters: list[dict[str, Any]] | None = Field(None, max_length=MAX_FILTERS)
+    filters: (Annotated[list[dict[str, Any]], Field(max_length=MAX_FILTERS)]
+              | Annotated[dict[str, Any], Field(max_length=MAX_FILTERS)] | None) = Field(
+        None, description="The client's filters: a list of filter items, or its object "
+                                                  'form, `{"cost": {">": 5}, "brand": "Acme"}` (the same items).')
     pagination: Pagination | None = None
 
     def table(self, query_table: str | None = None) -> str:
@@ -147,12 +170,18 @@ class ResultsQuery(BaseModel):
         """Filters carrying many or long values (a big `in` list, a long `contains`): the page is
         then computed on a worker thread, so one large query never holds the event loop."""
         size = 0
-        for item in self.filter_items()[0]:
+        items, key = self.filter_items()
+        if isinstance(items, dict):
+            try:
+                items = [item for item, _ in filters.object_form(items, key)]
+            except filters.FilterError:
+                return False  # refused on the loop, quickly
+        for item in items:
             value = item.get("value")
             size += len(value) if isinstance(value, (list, str)) else 1
         return size > HEAVY_FILTER_VALUES
 
-    def filter_items(self) -> tuple[list[dict[str, Any]], str]:
+    def filter_items(self) -> tuple[list[dict[str, Any]] | dict[str, Any], str]:
         """The filter items and the body key they came under, for messages."""
         return (self.filters, "filters") if self.filters is not None else (self.filter, "filter")
 
@@ -237,6 +266,11 @@ class ScanView(BaseModel):
         None, description="Live data (SP-API, Keepa) the latest run brought up to date before computing results "
                           "(a re-pricing asks none and leaves it as it was); null for a scan run before live data "
                           "existed. See docs/providers.md.")
+    user_id: int = Field(description="The official client's `PublicScan`: the account (sellerkit's user).")
+    account_id: int = Field(description="The account the scan belongs to.")
+    source_type: Literal["Upload", "API"] = Field(description="`Upload`: the scan is of an uploaded file (all are).")
+    source_id: int = Field(description="The uploaded file the scan reads: the scan's own id.")
+    deleted_at: None = Field(description="Always null: a deleted scan is gone.")
 
 
 class PageMeta(BaseModel):
@@ -245,15 +279,37 @@ class PageMeta(BaseModel):
     total: int
 
 
+class ListPagination(BaseModel):
+    page: int
+    per_page: int
+
+
 class ScanList(BaseModel):
     count: int = Field(description="Scans of the account.")
     data: list[ScanView]
     meta: PageMeta
+    total: int = Field(description="The official client's `PaginatedResults`: the same as `count`.")
+    pagination: ListPagination = Field(description="The official client's page and page size.")
+
+
+class ColumnDefinition(BaseModel):
+    type: Literal["text", "int", "float", "money", "ratio", "bool", "texts"]
+    unit: Literal["cents", "basis_points"] | None = Field(None, description="Only for money and ratios.")
 
 
 class ResultsMeta(PageMeta):
     table_type: Literal["products", "errors"]
     status: ScanStatus = Field(description="The scan's status: results grow while it is InProgress.")
+    errors: int = Field(description="The official client's `ResultsMetadata`: the scan's error rows.")
+    lines: int = Field(description="Data rows in the scan's file.")
+    products: int = Field(description="The scan's result rows.")
+    source_id: int = Field(description="The uploaded file: the scan's id.")
+    source_type_id: int = Field(description="1: an uploaded file (the client's `ScanSource` Upload).")
+    user_id: int = Field(description="The account.")
+    scanned_at: str | None = Field(None, description="When the run whose results these are ended (ISO 8601, "
+                                                     "UTC); left out until one has.")
+    columns: dict[str, ColumnDefinition] = Field(description="The page's columns: what a filter, a sort or a CSV "
+                                                             "header names, with its type and unit.")
 
 
 class ResultsPage(BaseModel):

@@ -6,6 +6,7 @@ The running of a scan (reading, matching, pricing, in chunks, resumable) is `sca
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +14,21 @@ import orjson
 import polars as pl
 from sqlalchemy.orm import Session
 
-from sellerkit.catalog.service import resolve_marketplace
+from sellerkit.catalog.service import catalog, resolve_marketplace
 from sellerkit.config import get_settings
-from sellerkit.domain import filters, results
+from sellerkit.domain import client_product, filters, results
 from sellerkit.domain.marketplaces import marketplace as marketplace_of
 from sellerkit.domain.quoting import quote
 from sellerkit.errors import Conflict, Invalid, NotFound
 from sellerkit.kit.blobs import Blobs, BlobStoreError
+from sellerkit.kit.db import Reader
 from sellerkit.scans import exports, files
 from sellerkit.scans import repository as repo
 from sellerkit.scans.models import Scan, ScanExport
-from sellerkit.scans.schemas import ResultsQuery, UploadRequest
+from sellerkit.scans.schemas import ResultsQuery, UploadRequest, wire_options
 from sellerkit.scans.store import ScanFiles, results_cache
 
+SOURCE_TYPE, SOURCE_TYPE_ID = "Upload", 1  # the client's `ScanSource` (Upload, API) and its number
 SAMPLE_ROWS = 200  # rows read at upload to check the mapping
 XLSX_NOW_ROWS = 20_000  # larger XLSX downloads are prepared as a job (XlsxWriter: ~5 us a cell)
 MEDIA = {"csv": "text/csv", "json": "application/json",
@@ -78,7 +81,9 @@ class ScanService:
         page = max(page, 1)
         total, scans = repo.page(session, account_id, (page - 1) * per_page, per_page)
         return {"count": total, "data": [self.view(s) for s in scans],
-                "meta": {"page": page, "per_page": per_page, "total": total}}
+                "meta": {"page": page, "per_page": per_page, "total": total},
+                # the official client's `PaginatedResults` beside the reference's count and meta
+                "total": total, "pagination": {"page": page, "per_page": per_page}}
 
     def view(self, scan: Scan, now: datetime | None = None) -> dict[str, Any]:
         now = now or datetime.now(UTC)
@@ -103,11 +108,18 @@ class ScanService:
             "results_from_previous_run": scan.run_version != scan.results_version,
             "enrichment": orjson.loads(scan.enrichment) if scan.enrichment else None,
             "mapping": orjson.loads(scan.mapping),
-            "options": orjson.loads(scan.options),
+            "options": wire_options(orjson.loads(scan.options)),
             "created_at": _iso(scan.created_at),
             "started_at": _iso(scan.started_at),
             "finished_at": _iso(scan.finished_at),
             "updated_at": _iso(scan.updated_at),
+            # the official client's `PublicScan`: sellerkit's user is the account; every scan is
+            # of an uploaded file, its source, which has the scan's id; a deleted scan is gone
+            "user_id": scan.account_id,
+            "account_id": scan.account_id,
+            "source_type": SOURCE_TYPE,
+            "source_id": scan.id,
+            "deleted_at": None,
         }
 
     def rows(self, scan: Scan, blobs: Blobs | Path, table: str) -> pl.DataFrame:
@@ -127,8 +139,9 @@ class ScanService:
         return frame
 
     def select(self, scan: Scan, blobs: Blobs | Path, query: ResultsQuery, table_param: str | None = None,
-               paged: bool = True) -> tuple[int, pl.DataFrame, str]:
-        """(matching rows, the page of them, table): a page, or with `paged=False` all of them."""
+               paged: bool = True, hidden: bool = False) -> tuple[int, pl.DataFrame, str]:
+        """(matching rows, the page of them, table): a page, or with `paged=False` all of them;
+        `hidden` keeps the stored columns results never show (`_...`)."""
         table = query.table(table_param)
         frame = self.rows(scan, blobs, table)
         page, per_page = query.page_and_size()
@@ -142,21 +155,41 @@ class ScanService:
             count, rows = filters.select_page(frame, chosen, order, page, per_page)
         except filters.FilterError as exc:
             raise Invalid(str(exc)) from None
-        return count, rows.select([c for c in rows.columns if not c.startswith("_")]), table
+        return count, rows if hidden else rows.select([c for c in rows.columns if not c.startswith("_")]), table
 
-    def results(self, scan: Scan, blobs: Blobs | Path, query: ResultsQuery, table_param: str | None = None
-                ) -> dict[str, Any]:
-        count, rows, table = self.select(scan, blobs, query, table_param)
-        historical = bool(orjson.loads(scan.options).get("pull_historical_data"))
+    def results(self, scan: Scan, blobs: Blobs | Path, query: ResultsQuery, table_param: str | None = None,
+                reader: Reader | None = None) -> dict[str, Any]:
+        """A page of results: the reference's product objects with the official client's fields
+        beside them (`client_product`; catalog fields from `reader`'s catalog), or error rows."""
+        count, rows, table = self.select(scan, blobs, query, table_param, hidden=True)
+        options = orjson.loads(scan.options)
         data = rows.to_dicts()
         if table == "products":
-            build = results.object_builder(tuple(rows.columns), historical)
-            data = [build(row) for row in data]
+            data = self._public_products(scan, options, rows.columns, data, reader)
+        else:
+            data = [{k: v for k, v in row.items() if not k.startswith("_")} for row in data]
         page, per_page = query.page_and_size()
-        return {"count": count, "data": data,
-                "meta": {"page": max(page, 1), "per_page": per_page, "total": count, "table_type": table,
-                         "status": scan.status},
-                "options": orjson.loads(scan.options)}
+        meta = {"page": max(page, 1), "per_page": per_page, "total": count, "table_type": table,
+                "status": scan.status,
+                # the official client's `ResultsMetadata`
+                "errors": scan.errors, "lines": scan.lines, "products": scan.products, "source_id": scan.id,
+                "source_type_id": SOURCE_TYPE_ID, "user_id": scan.account_id,
+                "columns": results.column_definitions([c for c in rows.columns if not c.startswith("_")], table)}
+        if scan.results_finished_at is not None:
+            meta["scanned_at"] = _iso(scan.results_finished_at)
+        return {"count": count, "data": data, "meta": meta, "options": wire_options(options)}
+
+    @staticmethod
+    def _public_products(scan: Scan, options: dict, columns: list[str], rows: list[dict],
+                         reader: Reader | None) -> list[dict]:
+        build = results.object_builder(tuple(columns), bool(options.get("pull_historical_data")))
+        asins = list(dict.fromkeys(row["asin"] for row in rows if row.get("asin")))
+        records = catalog.records(reader, scan.marketplace, asins) if reader is not None and asins else {}
+        amazon_id = marketplace_of(scan.marketplace).marketplace_id
+        supplier_bp = int(Decimal(str(options.get("discount_supplier") or 0)) * 100)
+        return [client_product.public_product(build(row), records.get(row.get("asin")), scan.marketplace, amazon_id,
+                                              supplier_bp, row.get("_discount_per_product_bp"))
+                for row in rows]
 
     def request_cancel(self, session: Session, scan: Scan) -> Scan:
         if scan.status == "InProgress":

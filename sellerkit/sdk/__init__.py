@@ -20,12 +20,22 @@ from sellerkit.sdk.errors import (
     ServerError,
     Unauthorized,
 )
-from sellerkit.sdk.models import Export, LookupResult, PackageDimensions, Product, ResultsPage, Scan, ScanList, Tokens
+from sellerkit.sdk.models import (
+    Eligibility,
+    Export,
+    LookupResult,
+    PackageDimensions,
+    Product,
+    ResultsPage,
+    Scan,
+    ScanList,
+    Tokens,
+)
 
 __all__ = [
     "NO_FALLBACK", "AsyncClient", "Client",
     "APIConnectionError", "APIStatusError", "APITimeout", "BadRequest", "Conflict", "DailyLimitReached",
     "Forbidden", "NotEnoughTokens", "NotFound", "PayloadTooLarge", "RateLimited", "SellerkitClientError",
     "ServerError", "Unauthorized",
-    "Export", "LookupResult", "PackageDimensions", "Product", "ResultsPage", "Scan", "ScanList", "Tokens",
+    "Eligibility", "Export", "LookupResult", "PackageDimensions", "Product", "ResultsPage", "Scan", "ScanList", "Tokens",
 ]

@@ -26,7 +26,7 @@ from typing import IO, Any
 import httpx
 
 from sellerkit.sdk import errors as e
-from sellerkit.sdk.models import Export, LookupResult, ResultsPage, Scan, ScanList, Tokens
+from sellerkit.sdk.models import Eligibility, Export, LookupResult, ResultsPage, Scan, ScanList, Tokens
 
 NO_FALLBACK: Any = object()  # the default: raise on failure
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -140,6 +140,15 @@ class _Base:
         return self._run(_Call("POST", "/api/v3/asin-convert", _json, self._timeout(timeout, self.timeout),
                                fallback, json={"marketplace": marketplace, "asins": list(asins)}))
 
+    def inbound_eligibility(self, asins: list[str], marketplace: str = "US", *, timeout: float | None = None,
+                            fallback: Any = NO_FALLBACK):
+        """RocketSource `GET /api/v3/inbound-eligibility`: 1 to 100 ASINs -> `[Eligibility]`, in
+        the order asked (Amazon's answer where SP-API is connected, else the catalog's estimate)."""
+        return self._run(_Call("GET", "/api/v3/inbound-eligibility",
+                               lambda r: [Eligibility.from_json(item) for item in r.json()],
+                               self._timeout(timeout, self.timeout), fallback,
+                               params={"asins": _codes(asins), "marketplace": marketplace}))
+
     def _run(self, call: _Call):  # pragma: no cover - defined by each client
         raise NotImplementedError
 
@@ -178,10 +187,12 @@ class _ScansBase:
                                   params={"page": page, "per_page": per_page}))
 
     def results(self, scan_id: int, *, page: int = 1, per_page: int = 50, sort: str | None = None,
-                filter: list[dict] | None = None, table: str = "products",  # noqa: A002 - the API's name
+                filter: list[dict] | dict | None = None, table: str = "products",  # noqa: A002 - the API's name
                 timeout: float | None = None):
-        """A page of results: `sort` like `-profit`; `filter` items `{name, operator, value}`."""
-        body = {"page": page, "per_page": per_page, "tableType": table, "filter": filter or []}
+        """A page of results: `sort` like `-profit`; `filter` items `{name, operator, value}`, or
+        their object form `{"cost": {">": 5}, "brand": "Acme"}`."""
+        body = {"page": page, "per_page": per_page, "tableType": table}
+        body.update({"filters": filter} if isinstance(filter, dict) else {"filter": filter or []})
         if sort:
             body["sort"] = sort
         return self._c._run(_Call("POST", f"/api/v3/scans/{scan_id}", lambda r: ResultsPage.from_json(r.json()),
@@ -189,6 +200,30 @@ class _ScansBase:
 
     def cancel(self, scan_id: int, *, timeout: float | None = None):
         return self._c._run(_Call("POST", f"/api/v3/scans/{scan_id}/cancel", lambda r: Scan.from_json(r.json()),
+                                  self._c._timeout(timeout, self._c.timeout)))
+
+    def rerun(self, scan_id: int, *, timeout: float | None = None):
+        """Scan the same file again (matching and prices anew) -> the `Scan`, queued; its results
+        stay readable until the new run succeeds. 409 (`Conflict`) while it runs."""
+        return self._c._run(_Call("POST", f"/api/v3/scans/{scan_id}/rerun", lambda r: Scan.from_json(r.json()),
+                                  self._c._timeout(timeout, self._c.timeout)))
+
+    def recalculate(self, scan_id: int, *, timeout: float | None = None):
+        """Fees and financials again with today's fee schedule, without re-matching -> the
+        `Scan`, queued. 409 (`Conflict`) while it runs or when it has no results."""
+        return self._c._run(_Call("POST", f"/api/v3/scans/{scan_id}/fees-recalculate",
+                                  lambda r: Scan.from_json(r.json()), self._c._timeout(timeout, self._c.timeout)))
+
+    def export_sheet(self, scan_id: int, *, query: dict | None = None, table: str = "products",
+                     timeout: float = 600.0):
+        """Results (the `query` body's filter and sort) to a new Google spreadsheet -> its URL.
+        400 (`BadRequest`) when the server has no Google Sheets set up."""
+        return self._c._run(_Call("POST", f"/api/v3/scans/{scan_id}/export", lambda r: r.json()["url"], timeout,
+                                  params={"table_type": table}, json=query))
+
+    def export(self, export_id: int, *, timeout: float | None = None):
+        """A download being prepared in the background -> `Export` (status, progress, url)."""
+        return self._c._run(_Call("GET", f"/api/v3/exports/{export_id}", lambda r: Export.from_json(r.json()),
                                   self._c._timeout(timeout, self._c.timeout)))
 
     def delete(self, scan_id: int, *, timeout: float | None = None):

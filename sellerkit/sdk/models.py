@@ -161,3 +161,20 @@ class Export:
     def from_json(cls, d: dict[str, Any]) -> Export:
         return cls(d["id"], d["scan_id"], d["type"], d["status"], d.get("progress", 0.0), d.get("url"),
                    d.get("message"))
+
+
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    """FBA inbound eligibility of one ASIN (`GET /api/v3/inbound-eligibility`)."""
+
+    asin: str
+    eligible: bool
+    updated_at: int  # unix seconds
+    ineligible_codes: list[str]
+    source: str  # sp-api, cache or rules (an estimate from the catalog)
+    reason: str | None = None  # the codes' meanings, when not eligible
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Eligibility:
+        return cls(d["asin"], d["eligible"], d["updated_at"], list(d.get("ineligible_codes", ())), d.get("source", ""),
+                   d.get("reason"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sellerkit.domain.eligibility import CODES
 from tests.catalog.factories import ISBN10, ISBN13, UPC, UPC_SP_API, product
 from tests.conftest import import_records
 
@@ -133,18 +134,28 @@ class TestInboundEligibility:
     def _get(self, client, key, **params):
         return client.get("/api/v3/inbound-eligibility", params=params, headers=key)
 
-    def test_answers_the_reference_object_and_its_source_per_asin(self, client, key):
+    def _answers(self, client, key, **params) -> dict[str, dict]:
+        r = self._get(client, key, **params)
+        assert r.status_code == 200, r.text
+        return {item["asin"]: item for item in r.json()}
+
+    def test_answers_an_array_of_the_reference_object_with_asin_and_source(self, client, key):
         r = self._get(client, key, asins="B000000001,B000000002")
         assert r.status_code == 200, r.text
-        assert list(r.json()) == ["B000000001", "B000000002"]
-        answer = r.json()["B000000001"]
-        assert set(answer) == {"eligible", "updated_at", "ineligible_codes", "source"}
+        assert [item["asin"] for item in r.json()] == ["B000000001", "B000000002"]
+        answer = r.json()[0]
+        assert set(answer) == {"asin", "eligible", "updated_at", "ineligible_codes", "source"}
         assert answer["eligible"] is True and answer["ineligible_codes"] == [] and answer["source"] == "rules"
         assert isinstance(answer["updated_at"], int) and answer["updated_at"] > 1_700_000_000
 
+    def test_an_ineligible_answer_says_why_in_words(self, client, key):
+        answer = self._answers(client, key, asins="B000000003")["B000000003"]
+        assert answer["eligible"] is False and answer["ineligible_codes"] == ["FBA_INB_0016"]
+        assert answer["restrictions"] == [CODES["FBA_INB_0016"]] and answer["reason"] == CODES["FBA_INB_0016"]
+
     def test_rules_give_a_code_per_catalog_flag(self, client, key):
-        r = self._get(client, key, asins="B000000002,B000000003,B000000004,B000000099")
-        assert {a: v["ineligible_codes"] for a, v in r.json().items()} == {
+        answers = self._answers(client, key, asins="B000000002,B000000003,B000000004,B000000099")
+        assert {a: v["ineligible_codes"] for a, v in answers.items()} == {
             "B000000002": ["FBA_INB_0004"],  # no package dimensions
             "B000000003": ["FBA_INB_0016"],  # hazmat
             "B000000004": [],  # adult: no inbound code
@@ -152,8 +163,8 @@ class TestInboundEligibility:
         }
 
     def test_marketplace_defaults_to_us(self, client, key):
-        assert self._get(client, key, asins="B000000005").json()["B000000005"]["ineligible_codes"] == ["FBA_INB_0017"]
-        assert self._get(client, key, asins="B000000005", marketplace="UK").json()["B000000005"]["eligible"] is True
+        assert self._answers(client, key, asins="B000000005")["B000000005"]["ineligible_codes"] == ["FBA_INB_0017"]
+        assert self._answers(client, key, asins="B000000005", marketplace="UK")["B000000005"]["eligible"] is True
 
     def test_100_asins_are_answered(self, client, key):
         r = self._get(client, key, asins=",".join(f"B0000{i:05d}" for i in range(100)))
@@ -193,7 +204,7 @@ class TestInboundEligibility:
 
         amazon = FakeAmazon()
         client.app.state.spapi = amazon.client(FakeTime())
-        first = self._get(client, key, asins="B000000002").json()["B000000002"]
-        second = self._get(client, key, asins="B000000002").json()["B000000002"]
+        first = self._answers(client, key, asins="B000000002")["B000000002"]
+        second = self._answers(client, key, asins="B000000002")["B000000002"]
         assert (first["source"], first["eligible"]) == ("sp-api", True)
         assert second == {**first, "source": "cache"} and len(amazon.calls) == 1

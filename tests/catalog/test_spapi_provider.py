@@ -500,7 +500,7 @@ class TestInboundEligibilityRoute:
             r = client.get("/api/v3/inbound-eligibility", params={"asins": f"{hazmat.asin},{fine.asin}"},
                            headers={"X-Api-Key": key})
         assert r.status_code == 200, r.text
-        body = r.json()
+        body = {item["asin"]: item for item in r.json()}
         assert (body[hazmat.asin]["source"], body[hazmat.asin]["eligible"], body[hazmat.asin]["ineligible_codes"]) == (
             "sp-api", False, ["FBA_INB_0016"])
         assert (body[fine.asin]["source"], body[fine.asin]["eligible"]) == ("sp-api", True)

@@ -239,6 +239,54 @@ NUMBERS = frame({
 })
 
 
+class TestObjectForm:
+    """The official TypeScript client's `filters` object: the same items as the list form."""
+
+    def parsed(self, form: dict) -> list[tuple]:
+        return [(x.column, x.operator, x.value) for x in parse_filters(form, key="filters")]
+
+    def test_operators_under_a_field_are_items_anded(self):
+        assert self.parsed({"cost": {">": 5, "<=": 10}}) == self.parsed_list(
+            [f("cost", ">", 5), f("cost", "<=", 10)])
+
+    def test_a_bare_value_is_equals(self):
+        assert self.parsed({"brand": "Acme"}) == self.parsed_list([f("brand", "=", "Acme")])
+
+    def test_a_list_is_in(self):
+        assert self.parsed({"brand": ["A", "B"]}) == self.parsed_list([f("brand", "in", ["A", "B"])])
+
+    def test_null_is_is_empty(self):
+        assert self.parsed({"brand": None}) == self.parsed_list([f("brand", "is_empty")])
+
+    def test_selects_the_rows_the_list_form_selects(self):
+        data = frame({"inputs.cost": [300, 700, 1200], "brand": ["Acme", "acme", "Other"]})
+        chosen = filter_expr(parse_filters({"cost": {">": 5}, "brand": "ACME"}, key="filters"))
+        assert data.filter(chosen)["id"].to_list() == ids(data, f("cost", ">", 5), f("brand", "=", "ACME")) == [2]
+
+    def test_an_unknown_field_is_named_where_it_was_written(self):
+        with pytest.raises(FilterError, match=r"^filters\.costt\.>\.name: unknown field"):
+            parse_filters({"costt": {">": 1}}, key="filters")
+
+    def test_an_unknown_operator_is_named_where_it_was_written(self):
+        with pytest.raises(FilterError, match=r"^filters\.cost\.about\.operator: unknown operator"):
+            parse_filters({"cost": {"about": 1}}, key="filters")
+
+    def test_no_operators_under_a_field_is_an_error(self):
+        with pytest.raises(FilterError, match=r"^filters\.cost: expected operators"):
+            parse_filters({"cost": {}}, key="filters")
+
+    def test_more_operators_in_all_than_the_cap_is_an_error(self):
+        with pytest.raises(FilterError, match=r"^filters: 51 filters; send at most 50"):
+            parse_filters({"cost": {f"op{i}": 1 for i in range(51)}}, key="filters")
+
+    def test_an_item_with_a_name_is_still_one_list_item(self):
+        assert self.parsed({"name": "cost", "operator": ">", "value": 5}) == self.parsed_list([f("cost", ">", 5)])
+
+    @staticmethod
+    def parsed_list(items: list[dict]) -> list[tuple]:
+        return [(x.column, x.operator, x.value) for x in parse_filters(items)]
+
+
 class TestNumberFilters:
     @pytest.mark.parametrize("operator, dollars, expected", [
         ("=", 5, [2]), ("!=", 5, [1, 3, 4, 5]), (">", 5, [3]), (">=", 5, [2, 3]),

@@ -123,6 +123,12 @@ class TestClientAgainstTheApp:
         with pytest.raises(DailyLimitReached):
             sk.lookup(asin=ASIN)
 
+    def test_inbound_eligibility_is_typed_in_the_order_asked(self, sk):
+        answers = sk.inbound_eligibility(["B000000001", ASIN, "B000000099"])
+        assert [(a.asin, a.eligible, a.source) for a in answers] == [
+            ("B000000001", True, "rules"), (ASIN, True, "rules"), ("B000000099", False, "rules")]
+        assert answers[2].ineligible_codes == ["FBA_INB_0017"] and "catalog" in answers[2].reason
+
     def test_fallback_replaces_an_error(self, sk):
         assert sk.lookup(asin=ASIN, domain="zz", fallback=None) is None
 
@@ -140,6 +146,30 @@ class TestScansThroughTheSdk:
         assert (done.status, page.count, listed.count) == ("Success", 2, 1)
         assert {row["asin"] for row in page.data} == {"B000000001", ASIN}
         assert csv.count(b"\n") == 3
+
+
+    def test_recalculate_rerun_cancel_and_exports(self, db, worker_settings, catalog, new_key):
+        with make_client(db, worker_settings) as client:
+            sk = Client(BASE, new_key(plan="pro").key, http_client=client)
+            scan = sk.scans.upload(f"{UPC},3.25\n793610399007,4.10\n".encode())
+            sk.scans.wait(scan.id, poll=0.05, timeout=30)
+            queued = sk.scans.recalculate(scan.id)
+            repriced = sk.scans.wait(scan.id, poll=0.05, timeout=30)
+            rerun = sk.scans.rerun(scan.id)
+            again = sk.scans.wait(scan.id, poll=0.05, timeout=30)
+            ended = sk.scans.cancel(scan.id)
+            cheap = sk.scans.results(scan.id, filter={"cost": {"<": 4}})
+            with pytest.raises(BadRequest, match="not set up"):
+                sk.scans.export_sheet(scan.id)
+            job = client.post(f"/api/v3/scans/{scan.id}/download", params={"type": "json", "background": "true"},
+                              headers=sk._headers).json()
+            deadline = time.monotonic() + 30
+            while (export := sk.scans.export(job["id"])).status == "InProgress" and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert (queued.status, repriced.status, rerun.status, again.status) == (
+            "InProgress", "Success", "InProgress", "Success")
+        assert ended.status == "Success" and [row["asin"] for row in cheap.data] == ["B000000001"]
+        assert (export.status, export.url) == ("Success", f"/api/v3/exports/{job['id']}/file")
 
 
 def scripted(*replies, seen: list | None = None):

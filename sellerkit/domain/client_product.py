@@ -1,0 +1,122 @@
+"""A scan result as the official RocketSource TypeScript client types it (`PublicProduct`).
+
+The results page sends the reference's product object (`results.product_object`) with what the
+client's `src/types/scan.ts` adds beside it: `offers` built from the result's prices and offer
+counts, `images` by marketplace, `small_and_light_eligible_reasons`, `favorited`, units on
+dimensions, catalog fields the result does not store (`bullet_points`, `sales_ranks` ...), and the
+client's numeric marketplace ids. The client's optional fields admit no null, so a field with no
+value is left out; its required booleans say false when the catalog does not know (as the flags
+do in filters: "not known to be"). Pure: the caller hands in the catalog record.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# The client's `MARKETPLACE_IDS` (src/types/marketplace.ts): its numeric marketplace ids.
+CLIENT_MARKETPLACE_IDS = {code: n for n, code in enumerate(
+    ("US", "CA", "MX", "UK", "DE", "FR", "IT", "ES", "NL", "SE", "PL", "EG", "TR", "IN", "JP", "AU", "SG"), start=1)}
+IMAGE_VARIANTS = ("MAIN", "PT01", "PT02", "PT03", "PT04", "PT05", "PT06", "PT07", "PT08")  # the client's ImageVariant
+REQUIRED_FLAGS = ("is_brand_blocklisted", "is_adult", "is_hazmat", "is_meltable", "small_and_light_eligible")
+# catalog-format fields the result does not store, passed through as they are
+CATALOG_FIELDS = ("category_raw", "variations_list", "buybox_price_used", "bullet_points", "has_expiration",
+                  "release_date", "model_number", "part_number")
+DIMENSION_UNITS = {"length_unit": "inches", "width_unit": "inches", "height_unit": "inches", "weight_unit": "pounds"}
+_SIZE = re.compile(r"\._[A-Z_]*?(?:SL|SX|SY|UL|SS)(\d{2,5})_")  # Amazon's size token, e.g. `._SL500_.jpg`
+_CONDITIONS = (("New", "new"), ("Used", "used"))
+_CHANNELS = (("Amazon", "fba"), ("Merchant", "fbm"))
+
+
+def public_product(obj: Mapping[str, Any], record: Mapping[str, Any] | None, marketplace: str,
+                   amazon_marketplace_id: str, discount_supplier_bp: int | None = None,
+                   discount_per_product_bp: int | None = None) -> dict[str, Any]:
+    """`obj` (a result's product object) with the client's fields added and nulls left out.
+    `record`: the product's catalog record (None when the catalog no longer has it)."""
+    out = dict(obj)
+    record = record or {}
+    for name in REQUIRED_FLAGS:
+        out[name] = bool(out.get(name))
+    out["amazon_pack_quantity"] = out.get("amazon_pack_quantity") or 1
+    out["favorited"] = bool(out.get("favorited"))
+    out["small_and_light_eligible_reasons"] = out.get("small_and_light_eligible_reasons") or {}
+    out["images"] = images_by_marketplace(out.get("images"), amazon_marketplace_id)
+    out["offers"] = offers(out, record.get("buybox_price_used"))
+    if out.get("buybox_price") is not None:
+        out["buybox_price_new"] = out["buybox_price"]
+    for name in CATALOG_FIELDS:
+        if record.get(name) is not None:
+            out[name] = record[name]
+    ranks = [{"rank": r["rank"], **({"title": r["title"], "raw_title": r["title"]} if r.get("title") else
+                                     {"raw_title": ""})}
+             for r in record.get("sales_ranks") or [] if isinstance(r, Mapping) and isinstance(r.get("rank"), int)]
+    if ranks:
+        out["sales_ranks"] = ranks
+    if out.get("parent_asin"):
+        out["parent_asins"] = [out["parent_asin"]]
+    if marketplace in CLIENT_MARKETPLACE_IDS:
+        out["marketplace_id"] = out["marketplace"] = CLIENT_MARKETPLACE_IDS[marketplace]
+    inputs = dict(out.get("inputs") or {})
+    inputs["custom_columns"] = ["" if v is None else v for v in inputs.get("custom_columns") or []]
+    inputs["supplier_pack_quantity"] = inputs.get("supplier_pack_quantity") or 1
+    if discount_per_product_bp:
+        inputs["discount_per_product"] = discount_per_product_bp
+    if discount_supplier_bp:
+        inputs["discount_supplier"] = discount_supplier_bp
+    out["inputs"] = inputs
+    dims = dict(out.get("dimensions") or {})
+    for which, values in dims.items():
+        if isinstance(values, Mapping) and any(v is not None for v in values.values()):
+            dims[which] = {**values, **DIMENSION_UNITS}
+    out["dimensions"] = dims
+    for name in ("amazon_fees", "financials"):
+        out[name] = out.get(name) or {}
+    return without_nulls(out)
+
+
+def offers(product: Mapping[str, Any], buybox_price_used: int | None = None) -> dict[str, Any]:
+    """The client's `Offers` from the result's prices and counts. The catalog keeps one price per
+    condition and channel (what a buyer pays), so it is both the landed and the listing price,
+    with shipping 0."""
+    counts = [{"condition": "New", "fulfillment_channel": channel, "offer_count": product[f"new_{key}_offers_count"]}
+              for channel, key in _CHANNELS if product.get(f"new_{key}_offers_count") is not None]
+    lowest = [{"condition": condition, "fulfillment_channel": channel, **_price(product[f"lowest_price_{c}_{key}"])}
+              for condition, c in _CONDITIONS for channel, key in _CHANNELS
+              if product.get(f"lowest_price_{c}_{key}") is not None]
+    buy_box = [{"condition": condition, **_price(price)}
+               for condition, price in (("New", product.get("buybox_price")), ("Used", buybox_price_used))
+               if price is not None]
+    return without_nulls({"total_offers_count": product.get("total_offers_count"),
+                          "list_price": product.get("list_price"), "number_of_offers": counts,
+                          "lowest_prices": lowest, "buy_box_prices": buy_box})
+
+
+def _price(cents: int) -> dict[str, int]:
+    return {"landed_price": cents, "listing_price": cents, "shipping": 0}
+
+
+def images_by_marketplace(urls: list[str] | None, amazon_marketplace_id: str) -> list[dict[str, Any]]:
+    """The result's image URLs (main first) as the client's `ImageByMarketplace[]`: an empty
+    list when there are none. The client's variants name the main image and eight more, so the
+    first nine are given; the size is read from Amazon's URL size token, else 0 (not known)."""
+    urls = [u for u in urls or [] if u][:len(IMAGE_VARIANTS)]
+    if not urls:
+        return []
+    return [{"marketplace_id": amazon_marketplace_id,
+             "image": [{"link": url, "variant": variant, **_size(url)} for url, variant in zip(urls, IMAGE_VARIANTS)]}]
+
+
+def _size(url: str) -> dict[str, int]:
+    found = _SIZE.search(url)
+    side = int(found.group(1)) if found else 0
+    return {"height": side, "width": side}
+
+
+def without_nulls(value: Any) -> Any:
+    """Dicts (at any depth) without their null members."""
+    if isinstance(value, Mapping):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
