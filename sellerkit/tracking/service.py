@@ -82,6 +82,19 @@ def _destinations(value: Any) -> list[str]:
     return out
 
 
+def _owned(session: Session, find, account_id: int, value: Any, field: str, what: str, missing: str):
+    """The account's row whose id a body gives in `field`: 400 when it is no id, 404 (`missing`
+    with the id) when the account has none such."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise Invalid(f"{field}: {quote(value)} is not {what}") from None
+    found = find(session, account_id, number) if 0 < number < 2**31 else None
+    if found is None:
+        raise NotFound(missing.format(number))
+    return found
+
+
 class TrackingService:
     # ---- account: credits and time zone ---------------------------------------------------------
 
@@ -156,14 +169,8 @@ class TrackingService:
     # ---- collections ----------------------------------------------------------------------------
 
     def collection(self, session: Session, account_id: int, collection_id: Any) -> Collection:
-        try:
-            cid = int(collection_id)
-        except (TypeError, ValueError):
-            raise Invalid(f"collection_id: {quote(collection_id)} is not a collection id") from None
-        found = repo.collection(session, account_id, cid) if 0 < cid < 2**31 else None
-        if found is None:
-            raise NotFound(f"collection {cid} not found")
-        return found
+        return _owned(session, repo.collection, account_id, collection_id, "collection_id", "a collection id",
+                      "collection {} not found")
 
     def collection_view(self, c: Collection) -> dict:
         return {"id": c.id, "name": c.name, "status": c.status, "schedule_status": self._schedule_status(c),
@@ -410,14 +417,7 @@ class TrackingService:
         return self._add_rows(session, account_id, c, rows, "include_raw_html")
 
     def item(self, session: Session, account_id: int, item_id: Any, field: str = "id") -> Item:
-        try:
-            iid = int(item_id)
-        except (TypeError, ValueError):
-            raise Invalid(f"{field}: {quote(item_id)} is not an ASIN row id") from None
-        found = repo.item(session, account_id, iid) if 0 < iid < 2**31 else None
-        if found is None:
-            raise NotFound(f"ASIN {iid} not found")
-        return found
+        return _owned(session, repo.item, account_id, item_id, field, "an ASIN row id", "ASIN {} not found")
 
     def items(self, session: Session, account_id: int, collection_id: Any, skip: int, limit: int, with_count: bool):
         c = self.collection(session, account_id, collection_id)
@@ -523,13 +523,8 @@ class TrackingService:
                 for o in repo.outputs(session, c.id, skip, limit)]
 
     def output(self, session: Session, account_id: int, output_id: Any, blobs) -> dict:
-        try:
-            oid = int(output_id)
-        except (TypeError, ValueError):
-            raise Invalid(f"asin_id: {quote(output_id)} is not an output id (from /output/list/)") from None
-        o = repo.output(session, account_id, oid) if 0 < oid < 2**31 else None
-        if o is None:
-            raise NotFound(f"output {oid} not found (asin_id is the id from /schedules/amazon/asin/output/list/)")
+        o = _owned(session, repo.output, account_id, output_id, "asin_id", "an output id (from /output/list/)",
+                   "output {} not found (asin_id is the id from /schedules/amazon/asin/output/list/)")
         data = orjson.loads(o.output_json)
         if o.raw_html_key and blobs.exists(o.raw_html_key):
             data["raw_html"] = blobs.read_bytes(o.raw_html_key).decode("utf-8", "replace")
