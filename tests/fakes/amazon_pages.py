@@ -78,6 +78,7 @@ class FakeAmazon:
         self.location_calls = 0
         self._captcha = CAPTCHA.read_bytes() if CAPTCHA.exists() else _CAPTCHA_FALLBACK
         self._cache: dict[str, bytes] = {}
+        self._writers: set[asyncio.StreamWriter] = set()  # open connections, closed at the end
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.AbstractServer | None = None
         self.url = ""
@@ -101,10 +102,14 @@ class FakeAmazon:
     def __exit__(self, *exc) -> None:
         async def stop() -> None:  # every connection's handler ends before the loop closes
             self._server.close()
+            for writer in list(self._writers):
+                writer.close()  # its handler reads the end of the stream and returns
             handlers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in handlers:
+            done, late = await asyncio.wait(handlers, timeout=5) if handlers else (set(), set())
+            for task in late:  # still sleeping out a slow answer
                 task.cancel()
-            await asyncio.gather(*handlers, return_exceptions=True)
+            if late:
+                await asyncio.wait(late)
             await self._server.wait_closed()
 
         try:
@@ -115,6 +120,7 @@ class FakeAmazon:
             self._loop.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             while True:
                 line = await reader.readline()
@@ -133,6 +139,7 @@ class FakeAmazon:
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
         finally:
+            self._writers.discard(writer)
             writer.close()
 
     def _zipcode(self, headers: dict) -> str | None:
@@ -180,3 +187,17 @@ class FakeAmazon:
                 self._cache[asin] = self.saved[asin].read_bytes()
             return 200, html, self._cache[asin], []
         return 200, html, generated_page(asin, self.prices.get(asin, price_of(asin)), self._zipcode(headers)), []
+
+
+def main() -> None:
+    """`python -m tests.fakes.amazon_pages LATENCY`: serve (generated pages only) until stdin
+    closes, the URL on the first line of stdout: a storefront in a process of its own (benches)."""
+    import sys
+
+    with FakeAmazon(latency=float(sys.argv[1]), saved=Path("/nonexistent")) as amazon:
+        print(amazon.url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
