@@ -281,7 +281,8 @@ class EnvelopeRoute(ErrorShapeRoute):
         return envelope(exc.message, exc.status_code, exc.headers or None)
 
     def validation_error(self, exc: RequestValidationError, request: Request) -> Response:
-        return envelope(validation_errors_message(exc.errors()), 400)
+        missing = _path_not_found(exc.errors())  # an id in the path that names nothing: 404, as elsewhere
+        return envelope(missing, 404) if missing else envelope(validation_errors_message(exc.errors()), 400)
 
 
 RATE_LIMIT_SCOPE_KEY = "sellerkit.ratelimit"
