@@ -92,7 +92,7 @@ class TestWorkerHandsBack:
         env = {**os.environ, "SELLERKIT_DATA_DIR": str(tmp_path), "SELLERKIT_DATABASE_URL": db.url,
                "SELLERKIT_SCAN_CHUNK_ROWS": "100", "SELLERKIT_SCAN_STALE_SECONDS": "120", "SELLERKIT_DEMO": "0"}
         env.pop("SELLERKIT_REDIS_URL", None)
-        rows = 8_000
+        rows = 40_000  # long enough to be running still once the second worker has started
         scan_id = _create(db, tmp_path, account, supplier(rows, 50))
         first = _worker(env)
         second = None
@@ -100,6 +100,7 @@ class TestWorkerHandsBack:
             _wait_for(lambda: (_status(db, scan_id).processed or 0) >= 300, 60, "progress")
             assert _status(db, scan_id).runner_pid == first.pid
             second = _started_worker(env, tmp_path / "second.log")  # up and idle: the lease is the first's
+            assert _status(db, scan_id).status == "InProgress", "the first worker ended the scan before SIGTERM"
             os.kill(first.pid, signal.SIGTERM)
             asked = time.monotonic()
             assert first.wait(15) == 0
