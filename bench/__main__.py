@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from bench import catalog, commerce, exports, fees, hostile, lookup, providers, scaleout, scans
+from bench import catalog, commerce, exports, fees, hostile, lookup, providers, scaleout, scans, tracking
 from bench.common import machine
 
 SUITES = {"catalog": catalog.run, "lookup": lookup.run, "fees": fees.run, "scans": scans.run, "exports": exports.run,
-          "hostile": hostile.run, "providers": providers.run, "scaleout": scaleout.run, "commerce": commerce.run}
+          "hostile": hostile.run, "providers": providers.run, "scaleout": scaleout.run, "commerce": commerce.run,
+          "tracking": tracking.run}
 
 
 def main() -> None:

@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from sellerkit.commerce.router import router as commerce_router
     from sellerkit.commerce.orders_router import router as orders_router
     from sellerkit.scans.router import router as scans_router
+    from sellerkit.tracking.router import router as tracking_router
 
     app.include_router(tokens_router)  # before /account's own routes: ASINScope's /account/tokens
     app.include_router(accounts_router)
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(quotas_router)
     app.include_router(commerce_router)
     app.include_router(orders_router)
+    app.include_router(tracking_router)  # tracked collections, in the Multicart dialect (docs/tracking.md)
 
     from sellerkit.web.docs import mount_docs
 

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from sellerkit.catalog.providers.commands import providers_app
 from sellerkit.commerce.commands import accounts_app, orders_app
+from sellerkit.tracking.commands import capture_app, credits_app
 from sellerkit.config import get_settings
 from sellerkit.errors import SellerkitError
 from sellerkit.kit.db import Database
@@ -30,6 +31,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(providers_app, name="providers")  # sellerkit/catalog/providers/commands.py
 app.add_typer(accounts_app, name="accounts")  # sellerkit/commerce/commands.py
 app.add_typer(orders_app, name="orders")  # sellerkit/commerce/commands.py
+app.add_typer(credits_app, name="credits")  # sellerkit/tracking/commands.py
+app.add_typer(capture_app, name="capture")
 
 err = Console(stderr=True)
 

@@ -201,6 +201,36 @@ class Settings(BaseSettings):
                         "when the process holding it ran on this host and is gone)."
     )
 
+    # ---- tracked collections: page capture (docs/tracking.md) ----
+    capture_base_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON object from marketplace domain to the base URL the fetcher GETs `{base}/dp/{ASIN}` from, "
+        "e.g. {\"amazon.com\": \"http://127.0.0.1:8081\"}; a domain not listed is fetched from https://www.<domain>.",
+    )
+    capture_proxies: list[str] = Field(
+        default_factory=list,
+        description="JSON list of proxy URLs (http://user:pass@host:port) the fetcher rotates through, one per "
+        "delivery location; empty: direct.",
+    )
+    capture_concurrency: int = Field(20, description="Pages fetched at once across all runs: of every process "
+                                                     "together when SELLERKIT_REDIS_URL is set, else of each process.",
+                                     gt=0)
+    capture_host_rps: int = Field(10, description="Requests a second to one marketplace host, per process "
+                                                  "(on Redis when SELLERKIT_REDIS_URL is set: for all).", gt=0)
+    capture_timeout: float = Field(20.0, description="Seconds a page fetch may take.", gt=0)
+    capture_retries: int = Field(3, description="Retries of a page that failed (timeout, 5xx, 429), with "
+                                                "exponential backoff and jitter.", ge=0)
+    capture_block_retries: int = Field(2, description="Further tries of an item met by a robot check, later in "
+                                                      "the run, with backoff; then it stays blocked.", ge=0)
+    capture_backoff_seconds: float = Field(1.0, description="First backoff of a retry (doubles each time).", ge=0)
+    capture_user_agent: str = Field(
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
+        description="User-Agent of page fetches.")
+    smtp_url: str | None = Field(
+        None, description="smtp://user:password@host:port (smtps:// for TLS) to send run notifications to "
+        "collections' notification_email; unset: the address is recorded on the run, nothing is sent.")
+    smtp_from: str = Field("sellerkit@localhost", description="From address of run notifications.")
+
     @field_validator("data_dir")
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:

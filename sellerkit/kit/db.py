@@ -30,7 +30,8 @@ NAMING = {
 }
 
 MODEL_MODULES = ("sellerkit.accounts.models", "sellerkit.catalog.models", "sellerkit.catalog.providers.models",
-                 "sellerkit.scans.models", "sellerkit.commerce.models", "sellerkit.kit.webhooks")
+                 "sellerkit.scans.models", "sellerkit.commerce.models", "sellerkit.kit.webhooks",
+                 "sellerkit.tracking.models")
 
 
 class UTCDateTime(TypeDecorator):

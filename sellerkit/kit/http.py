@@ -233,9 +233,15 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-class DialectErrorRoute(APIRoute):
-    """A route of a dialect whose reference answers errors as `{"error": "..."}` (ASINScope):
-    its errors, authentication's included, carry `error` beside `message` and `status`."""
+class ErrorShapeRoute(APIRoute):
+    """A route whose errors, authentication's included, are answered in its dialect's own shape
+    (`sellerkit_error`, `validation_error`) rather than by the app's handlers."""
+
+    def sellerkit_error(self, exc: SellerkitError, request: Request) -> Response:
+        raise NotImplementedError
+
+    def validation_error(self, exc: RequestValidationError, request: Request) -> Response:
+        raise NotImplementedError
 
     def get_route_handler(self):
         handler = super().get_route_handler()
@@ -244,11 +250,41 @@ class DialectErrorRoute(APIRoute):
             try:
                 return await handler(request)
             except SellerkitError as exc:
-                return error_response(exc.status_code, exc.message, exc.headers, error=exc.error or exc.message)
+                return self.sellerkit_error(exc, request)
             except RequestValidationError as exc:
-                return validation_reply(exc, request, dialect_error=True)
+                return self.validation_error(exc, request)
 
         return route
+
+
+class DialectErrorRoute(ErrorShapeRoute):
+    """A route of a dialect whose reference answers errors as `{"error": "..."}` (ASINScope):
+    its errors, authentication's included, carry `error` beside `message` and `status`."""
+
+    def sellerkit_error(self, exc: SellerkitError, request: Request) -> Response:
+        return error_response(exc.status_code, exc.message, exc.headers, error=exc.error or exc.message)
+
+    def validation_error(self, exc: RequestValidationError, request: Request) -> Response:
+        return validation_reply(exc, request, dialect_error=True)
+
+
+def envelope(data, code: int = 200, headers: dict | None = None) -> JSON:
+    """The `{code, data, status}` reply of the tracked-collections dialect: `status` 1 on success,
+    0 on failure with `code` the intended status and `data` the message; HTTP 200 either way."""
+    return JSON({"code": code, "data": data, "status": 1 if code < 300 else 0}, headers=headers)
+
+
+class EnvelopeRoute(ErrorShapeRoute):
+    """A route of the tracked-collections dialect (`sellerkit.tracking.router`): its errors,
+    authentication's included, are the envelope with HTTP 200. Only the limits that act before
+    routing (`BodyGuard`'s 413 and 408) keep their status."""
+
+    def sellerkit_error(self, exc: SellerkitError, request: Request) -> Response:
+        return envelope(exc.message, exc.status_code, exc.headers or None)
+
+    def validation_error(self, exc: RequestValidationError, request: Request) -> Response:
+        missing = _path_not_found(exc.errors())  # an id in the path that names nothing: 404, as elsewhere
+        return envelope(missing, 404) if missing else envelope(validation_errors_message(exc.errors()), 400)
 
 
 RATE_LIMIT_SCOPE_KEY = "sellerkit.ratelimit"

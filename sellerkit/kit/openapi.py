@@ -3,7 +3,8 @@ route's parameters, body and reply model; it cannot see what the app's own plumb
 this adds it from the routes themselves: the four key styles (`accounts.dependencies`) on every
 route that takes a key, and the errors each route gives in the error shape of its dialect
 (`kit.http.error_response`): 400 for bad input (never FastAPI's 422), 401 and 429 where a key is
-checked, 404 where a path names an object, 408 and 413 where a body is read. Errors that only some
+checked, 404 where a path names an object, 408 and 413 where a body is read. The envelope
+dialect (tracked collections) answers its errors inside a 200 (`_document_envelope_route`). Errors that only some
 routes give (409, 422 ...) are declared on the route with a description; their body is filled
 in here."""
 
@@ -15,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
-from sellerkit.kit.http import DialectErrorRoute
+from sellerkit.kit.http import DialectErrorRoute, EnvelopeRoute
 
 
 class ErrorReply(BaseModel):
@@ -149,6 +150,22 @@ def _document_route(route, dialect: bool, op: dict, method: str) -> None:
     op["responses"] = dict(sorted(responses.items()))
 
 
+def _document_envelope_route(op: dict, method: str) -> None:
+    """A route of the envelope dialect (`kit.http.EnvelopeRoute`): every reply is HTTP 200, its
+    failures inside the envelope, so no 400/401/404/429 statuses; a key unless the route says
+    `security: []`; 408 and 413 (before routing) where a body is read."""
+    responses = op.setdefault("responses", {})
+    responses.pop("422", None)
+    keyed = op.get("security") != []
+    if keyed:
+        op["security"] = KEYED
+        responses["200"].setdefault("headers", {}).update(_RATE)
+    if method in ("POST", "PUT", "PATCH"):
+        for code in ("408", "413"):
+            responses[code] = {"description": _GENERIC[code], "content": _error_content(False)}
+    op["responses"] = dict(sorted(responses.items()))
+
+
 def _drop_unused_validation_schemas(doc: dict) -> None:
     text = str(doc["paths"])
     schemas = doc.get("components", {}).get("schemas", {})
@@ -171,7 +188,9 @@ def published_openapi(app: FastAPI) -> dict:
             continue
         for method in route.methods:
             op = doc["paths"].get(route.path_format, {}).get(method.lower())
-            if op is not None:
+            if op is not None and isinstance(original, EnvelopeRoute):
+                _document_envelope_route(op, method)
+            elif op is not None:
                 _document_route(route, isinstance(original, DialectErrorRoute), op, method)
     _drop_unused_validation_schemas(doc)
     return doc

@@ -24,8 +24,9 @@ from sellerkit.kit.db import Database
 
 log = logging.getLogger("sellerkit.queue")
 # Modules with `register(queue)` (their tasks) and, optionally, `on_start(queue)` (run when a
-# consumer starts: resume what a previous process left unfinished).
-TASK_MODULES = ("sellerkit.scans.tasks", "sellerkit.commerce.tasks", "sellerkit.kit.webhooks")
+# consumer starts: resume what a previous process left unfinished) and `on_stop(queue)` (release
+# what their jobs kept open, once the consumer has stopped).
+TASK_MODULES = ("sellerkit.scans.tasks", "sellerkit.commerce.tasks", "sellerkit.kit.webhooks", "sellerkit.tracking.tasks")
 
 
 class _QuietConsumer(Consumer):
@@ -117,3 +118,6 @@ class Queue:
             for _, worker in self._consumer.worker_threads:
                 worker.join(timeout)
             self._consumer = None
+        for module in self._modules:
+            if hasattr(module, "on_stop"):
+                module.on_stop(self)

@@ -298,5 +298,44 @@ class RedisLimits:
         self._redis.close()
 
 
+# A counting semaphore every process shares: KEYS[1] is a sorted set of holders (token -> expiry in
+# ms on Redis's clock). Holders past their expiry (a process that died holding a slot) are dropped
+# first. ARGV: the cap, the token, the hold's time to live in ms. 1 when the slot is taken, else 0.
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+  return 1
+end
+return 0
+"""
+
+
+class RedisSlots:
+    """At most `cap` holders at once across every process using the same Redis (the capture
+    fetcher's pages in flight). A hold lasts until released or `ttl` seconds, so the slots of a
+    process that died come back by themselves."""
+
+    def __init__(self, url: str, key: str, cap: int, ttl: float, timeout: float = 2.0) -> None:
+        self.key, self.cap, self.ttl_ms = key, cap, max(1, int(ttl * 1000))
+        self._redis = RedisScripts(url, (_ACQUIRE,), timeout)
+        self.errors = self._redis.errors
+
+    def try_acquire(self, token: str) -> bool:
+        return bool(self._redis.eval(_ACQUIRE, [self.key], [self.cap, token, self.ttl_ms]))
+
+    def release(self, token: str) -> None:
+        self._redis.client().zrem(self.key, token)
+
+    def held(self) -> int:
+        return int(self._redis.client().zcard(self.key))
+
+    def close(self) -> None:
+        self._redis.close()
+
+
 def make_limits(redis_url: str | None, prefix: str) -> MemoryLimits | RedisLimits:
     return RedisLimits(redis_url, prefix) if redis_url else MemoryLimits()

@@ -39,7 +39,7 @@ PROGRESS_EVERY = 0.5  # seconds between saved progress of an export
 LEASED = {"scans": Scan, "exports": ScanExport}  # the jobs run under a lease, by the name logged
 
 
-def release_dead_leases(db: Database) -> dict[str, list[int]]:
+def release_dead_leases(db: Database, leased: dict | None = None) -> dict[str, list[int]]:
     """Free the leases of this host's processes that are gone (a killed worker, a restarted
     server), so their scans and exports are resumed now rather than once the lease goes stale.
     A lease of another host may belong to a live process this one cannot see: it waits to go
@@ -49,7 +49,7 @@ def release_dead_leases(db: Database) -> dict[str, list[int]]:
         return {}
     freed = {}
     with db.session(write=True) as session:
-        for what, model in LEASED.items():
+        for what, model in (leased or LEASED).items():
             dead = [(row_id, runner) for row_id, runner, owner in repo.leases_on(session, model, here)
                     if process.is_gone(owner)]
             for row_id, runner in dead:

@@ -40,10 +40,17 @@ def _json_schema(response: dict) -> dict:
     return response.get("content", {}).get("application/json", {}).get("schema", {})
 
 
-def _operations(doc: dict):
+def _operations(doc: dict, envelope: bool | None = False):
+    """(method, path, operation) of the document; `envelope` True: only the tracked-collections
+    routes (every reply the `{code, data, status}` envelope with HTTP 200), False: only the others,
+    None: all."""
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
-            yield method.upper(), path, op
+            if envelope is None or path.startswith(ENVELOPE) == envelope:
+                yield method.upper(), path, op
+
+
+ENVELOPE = "/api/v1/"
 
 
 class TestPublishedDocument:
@@ -62,7 +69,7 @@ class TestPublishedDocument:
             "$ref": "#/components/schemas/TokensReply"}
         assert _json_schema(doc["paths"]["/api/v3/calculate"]["post"]["responses"]["200"]) == {
             "$ref": "#/components/schemas/CalculateReply"}
-        untyped = [f"{m} {p}" for m, p, op in _operations(doc) for code, r in op["responses"].items()
+        untyped = [f"{m} {p}" for m, p, op in _operations(doc, None) for code, r in op["responses"].items()
                    if code.startswith("2") and _json_schema(r) in ({}, {"type": "string"}) and "content" in r
                    and "application/json" in r["content"]]
         assert untyped == []
@@ -121,6 +128,30 @@ class TestPublishedDocument:
         assert _json_schema(ready["200"]) == _json_schema(ready["503"]) == {"$ref": "#/components/schemas/Ready"}
         metrics = doc["paths"]["/metrics"]["get"]["responses"]["200"]
         assert set(metrics["content"]) == {"text/plain"}
+
+    def test_envelope_routes_answer_200_with_the_envelope_and_keep_only_the_pre_routing_statuses(self, doc):
+        ops = list(_operations(doc, envelope=True))
+        assert len(ops) >= 39
+        for method, path, op in ops:
+            statuses = set(op["responses"])
+            assert statuses == ({"200", "408", "413"} if method == "POST" else {"200"}), f"{method} {path}"
+            ref = _json_schema(op["responses"]["200"])["$ref"].rsplit("/", 1)[1]
+            envelope = doc["components"]["schemas"][ref]
+            assert ref.startswith("Envelope") and set(envelope["required"]) == {"code", "status", "data"}, path
+            if path == "/api/v1/settings/domains/":
+                assert op["security"] == []  # no key, as on the service
+            else:
+                assert {frozenset(s) for s in op["security"]} == {frozenset({n}) for n in
+                                                                  ("bearer", "tokenHeader", "apiKeyHeader", "keyQuery")}
+                assert "X-RateLimit-Remaining" in op["responses"]["200"]["headers"]
+        bodies = {p: op for m, p, op in ops if m == "POST"}
+        create = bodies["/api/v1/schedules/amazon/asin/create/multiple/"]["requestBody"]["content"]
+        assert "including_raw_html" in create["application/json"]["schema"]["properties"]  # the quirk, documented
+        bulk = bodies["/api/v1/schedules/amazon/asin/create/bulk/"]["requestBody"]["content"]
+        assert set(bulk["multipart/form-data"]["schema"]["properties"]) == {"collection_id", "csv"}
+        assert bodies["/api/v1/schedules/asin/create/"]["deprecated"] is True
+        files = doc["paths"]["/api/v1/results/{collection_id}/{runner_id}/{file_name}"]["get"]["responses"]["200"]
+        assert {"application/octet-stream", "application/json"} == set(files["content"])
 
     def test_describes_no_surface_that_is_not_built(self, doc):
         text = orjson.dumps(doc).decode().lower()
@@ -247,16 +278,96 @@ def _wait(client, auth, url: str, timeout: float = 30) -> dict:
 
 @pytest.fixture
 def walk(sqlite_db, worker_settings):
-    """The real app with its job consumer, a small catalog imported, a key issued, and a cap of
-    3 keys an account (so the walk reaches it)."""
+    """The real app with its job consumer, a small catalog imported, a key issued, a cap of 3 keys
+    an account (so the walk reaches it), and the page fetcher pointed at a fake storefront."""
     from sellerkit.accounts.service import keys
+    from sellerkit.tracking.fetcher import close_fetchers
+    from tests.fakes.amazon_pages import FakeAmazon
 
     import_records(sqlite_db, CATALOG)
     with sqlite_db.session(write=True) as s:
         issued = keys.create(s, name="seller", plan="pro")
-    settings = worker_settings.model_copy(update={"max_keys_per_account": 3})
-    with make_client(sqlite_db, settings) as client:
-        yield Conformance(client, issued.key), issued
+    with FakeAmazon() as amazon:
+        settings = worker_settings.model_copy(update={"max_keys_per_account": 3, "capture_host_rps": 1000,
+                                                      "capture_base_urls": {"amazon.com": amazon.url}})
+        with make_client(sqlite_db, settings) as client:
+            yield Conformance(client, issued.key), issued
+        close_fetchers()
+
+
+def _walk_tracking(c: Conformance, sqlite_db) -> None:
+    """Every route of the tracked collections (the envelope dialect), each reply checked against
+    the document; `status` 1 or 0 as expected, HTTP 200 throughout."""
+    from sellerkit.accounts.service import keys
+
+    def post(path: str, body: dict | None = None, ok: bool = True, **kwargs):
+        reply = c.call("POST", f"/api/v1/{path}", json=body or {}, expect=200, **kwargs).json()
+        if reply["status"] != (1 if ok else 0):
+            c.failures.append(f"POST /api/v1/{path}: expected status {int(ok)}, got {reply}")
+        return reply["data"]
+
+    def get(path: str, params: dict | None = None, **kwargs):
+        return c.call("GET", f"/api/v1/{path}", params=params or {}, expect=200, **kwargs).json()["data"]
+
+    domains = post("settings/domains/", headers={})
+    get("settings/domains/", headers={})
+    us = next(d["id"] for d in domains if d["domain"] == "amazon.com")
+    zipcode = post("zipcodes/create-zipcode/", {"domain": us, "zipcode": "10001"})
+    post("zipcodes/create-zipcode/", {"domain": us, "zipcode": "10001"}, ok=False)  # 409 in the envelope
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not post("zipcodes/get-zipcodes/", {"status": "active"}):
+        time.sleep(0.05)
+    get("zipcodes/get-zipcodes/", {"domain": "amazon.com"})
+    post("users/credits/")
+    get("users/credits/")
+    post("users/profile/update", {"timezone": "Europe/Berlin"})
+    post("users/profile/update", {"timezone": "Mars/Olympus"}, ok=False)
+    made = post("schedules/add_schedule/", {"name": "Walk", "request_type": "amazon", "schedule": "Daily",
+                                            "schedule_time": {"hours": ["08.00"]}})
+    cid = made["id"]
+    post("schedules/add_schedule/", {"name": "Walk", "request_type": "ebay"}, ok=False)
+    post("schedules/update_schedule/", {"collection_id": cid, "priority": "High"})
+    post("schedules/list/")
+    get("schedules/list/", {"limit": 5})
+    post("schedules/get/", {"collection_id": cid})
+    get("schedules/get/", {"collection_id": cid})
+    post("schedules/pause/", {"collection_id": cid})
+    post("schedules/resume/", {"collection_id": cid})
+    for base in ("schedules/amazon/asin/", "schedules/asin/"):
+        alias = base == "schedules/asin/"
+        one = post(f"{base}create/", {"collection": cid, "domain": us, "customer_postcode": zipcode["id"],
+                                      "asin": "B000000021" if alias else "B000000011"})
+        post(f"{base}create/multiple/", {"collection": cid, "domain": "amazon.com", "customer_postcode": "10001",
+                                         "asins": "B000000022,B000000023" if alias else "B000000012,NOTANASIN"})
+        csv = f"domain,customer_postcode,asin,include_raw_html\namazon.com,10001,B00000002{4 if alias else 5},true\n"
+        c.call("POST", f"/api/v1/{base}create/bulk/", data={"collection_id": str(cid)},
+               files={"csv": ("a.csv", csv.encode(), "text/csv")}, expect=200)
+        post(f"{base}list/", {"collection_id": cid, "with_count": True})
+        post(f"{base}get/", {"id": one["id"], "collection": cid})
+        post(f"{base}update/", {"asin_id": one["id"], "custom_id": "ref"})
+        if alias:
+            post(f"{base}delete/", {"asin_id": one["id"]})
+    run = post("schedules/run/result/", {"collection_id": cid})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        runs = post("schedules/collections/results/download/", {"collection_id": cid})
+        if runs[0]["is_download_generated"]:
+            break
+        time.sleep(0.1)
+    get("schedules/collections/results/download/", {"collection_id": cid})
+    F = "/api/v1/results/{collection_id}/{runner_id}/{file_name}"
+    for link in runs[0]["download_links"]:
+        c.call("GET", F, link["url"], expect=200)
+    c.call("GET", F, f"/api/v1/results/{cid}/{run['id']}/nothing.json", expect=200)  # 404 in the envelope
+    with sqlite_db.session(write=True) as s:
+        other = {"X-Api-Key": keys.create(s, name="other", plan="pro", account="other").key}
+    c.call("GET", F, runs[0]["download_links"][0]["url"], headers=other, expect=200)  # another account's: 404
+    for base in ("schedules/amazon/asin/", "schedules/asin/"):
+        outputs = post(f"{base}output/list/", {"collection_id": cid})
+        post(f"{base}output/", {"asin_id": outputs[0]["id"]})
+        post(f"{base}output/", {"asin_id": 999999}, ok=False)
+        post(f"{base}delete/", {"asin_id": 999999}, ok=False)
+    post("schedules/delete/", {"collection_ids": [cid]})
 
 
 class TestRepliesMatchTheSchema:
@@ -348,6 +459,7 @@ class TestRepliesMatchTheSchema:
 
         walk_commerce(c)
         walk_orders(c)
+        _walk_tracking(c, sqlite_db)
 
         with sqlite_db.session(write=True) as s:
             keys.set_limit(s, issued.partner_id, 1)
@@ -355,7 +467,7 @@ class TestRepliesMatchTheSchema:
         assert 429 in statuses, statuses
 
         assert c.failures == [], "\n".join(c.failures)
-        documented = {(m, p) for m, p, _ in _operations(c.client.get("/openapi.json").json())}
+        documented = {(m, p) for m, p, _ in _operations(c.client.get("/openapi.json").json(), None)}
         assert documented - set(c.seen) == set(), "routes the walk does not call"
 
     def test_generated_requests_get_documented_replies(self, walk):
