@@ -69,7 +69,7 @@ class TestSavedPages:
 
 class TestRobotCheck:
     @pytest.mark.shared
-    @pytest.mark.skipif(not (PAGES / "us" / "captcha.html").exists(), reason="shared fixture not found")
+    @pytest.mark.skipif(not (PAGES / "us" / "captcha.html").exists(), reason=f"shared fixture not found: {PAGES / 'us' / 'captcha.html'}")
     def test_the_captcha_page_is_detected_and_never_parsed(self):
         raw = (PAGES / "us" / "captcha.html").read_bytes()
         assert is_robot_check(raw)
