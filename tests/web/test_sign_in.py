@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 
 
 class TestSignedOut:
-    @pytest.mark.parametrize("path", ["/", "/password"])
+    @pytest.mark.parametrize("path", ["/", "/keys", "/password"])
     def test_a_page_redirects_to_sign_in(self, site, path):
         with site.client() as c:
             r = c.get(path)
