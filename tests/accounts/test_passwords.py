@@ -19,6 +19,13 @@ def acme(db):
         return keys.create(s, name="acme", plan="pro").account_id
 
 
+@pytest.fixture
+def owner(db, acme):
+    """owner@acme.test's user id."""
+    with db.session(write=True) as s:
+        return passwords.set_password(s, "owner@acme.test", PASSWORD).id
+
+
 class TestSetPassword:
     def test_makes_a_user_of_the_default_account_who_can_sign_in(self, db, acme):
         with db.session(write=True) as s:
@@ -53,11 +60,6 @@ class TestSetPassword:
 
 
 class TestVerify:
-    @pytest.fixture
-    def owner(self, db, acme):
-        with db.session(write=True) as s:
-            return passwords.set_password(s, "owner@acme.test", PASSWORD).id
-
     def test_a_wrong_password_is_none(self, db, owner):
         with db.session(write=True) as s:
             assert passwords.verify(s, "owner@acme.test", PASSWORD + "!") is None
@@ -76,11 +78,6 @@ class TestVerify:
 
 
 class TestChange:
-    @pytest.fixture
-    def owner(self, db, acme):
-        with db.session(write=True) as s:
-            return passwords.set_password(s, "owner@acme.test", PASSWORD).id
-
     def test_needs_the_current_password(self, db, owner):
         with db.session(write=True) as s, pytest.raises(Invalid, match="current_password"):
             passwords.change(s, owner, "wrong password", "another long password")
