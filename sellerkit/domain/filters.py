@@ -405,6 +405,18 @@ def _predicate(col: pl.Expr, kind: Kind, operator: str, value: object) -> pl.Exp
     raise AssertionError(operator)
 
 
+def totals(frame: pl.DataFrame | pl.LazyFrame, filters: Sequence[Filter], columns: Sequence[str]
+           ) -> tuple[int, dict[str, int | float | None]]:
+    """(rows the filters keep, the sum of each column over them): the footer of a results table.
+    Only the filter and summed columns are read; a column the frame lacks is left out."""
+    lazy = frame.lazy()
+    present = set(lazy.collect_schema().names())
+    summed = [c for c in columns if c in present]
+    row = lazy.filter(filter_expr(filters)).select(
+        pl.len().alias(_ROW), *[pl.col(c).sum().alias(c) for c in summed]).collect().row(0, named=True)
+    return row.pop(_ROW), row
+
+
 # --------------------------------------------------------------------------- pages
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sellerkit.domain import filters
 from sellerkit.domain.filters import (
     ALLOWED,
     MAX_PER_PAGE,
@@ -738,3 +739,17 @@ class TestFilterLimits:
     def test_sort_errors_name_the_clients_key(self):
         with pytest.raises(FilterError, match=r'^sorting\.field: unknown field "proft"'):
             parse_sort({"field": "proft", "direction": "asc"}, key="sorting")
+
+
+class TestTotals:
+    FRAME = pl.DataFrame({"id": [1, 2, 3], "brand": ["Acme", "Bolt", "Acme"],
+                          "financials.profit": [100, -50, 300], "inputs.cost": [800, 350, None]})
+
+    def test_sums_the_filtered_rows(self):
+        chosen = filters.parse_filters([{"name": "brand", "operator": "=", "value": "acme"}])
+        assert filters.totals(self.FRAME, chosen, ["financials.profit", "inputs.cost"]) == (
+            2, {"financials.profit": 400, "inputs.cost": 800})
+
+    def test_no_filter_sums_every_row_and_skips_absent_columns(self):
+        assert filters.totals(self.FRAME, [], ["financials.profit", "units_per_month"]) == (
+            3, {"financials.profit": 350})
