@@ -5,6 +5,7 @@ The running of a scan (reading, matching, pricing, in chunks, resumable) is `sca
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +33,7 @@ from sellerkit.scans.store import ScanFiles, results_cache
 
 SOURCE_TYPE, SOURCE_TYPE_ID = "Upload", 1  # the client's `ScanSource` (Upload, API) and its number
 SAMPLE_ROWS = 200  # rows read at upload to check the mapping
+STAGED = ".staged"  # suffix of an upload kept between its preview and its scan
 PREVIEW_ROWS = 10  # rows the upload page shows to pick the mapping on
 PRICE_STEPS_BP = (8000, 9000, 10000, 11000, 12000)  # a product's profit at these shares of its sale price
 XLSX_NOW_ROWS = 20_000  # larger XLSX downloads are prepared as a job (XlsxWriter: ~5 us a cell)
@@ -297,6 +299,21 @@ class ScanService:
                 "names": [str(c) if c is not None else "" for c in first] if header else
                 [f"Column {i + 1}" for i in range(sample.width)],
                 "rows": [list(r) for r in body.iter_rows()], "mapping": guess}
+
+    def stage(self, upload: Path, account_id: int) -> str:
+        """Keep an uploaded file between its preview and the scan created from it, so the page
+        sends it once; the token names it and binds it to the account. Staged files are scratch
+        (`kit.blobs.clean_scratch` removes them after hours) on this process's disk."""
+        token = f"{upload.name}.a{account_id}{STAGED}"
+        upload.rename(upload.with_name(token))
+        return token
+
+    def staged(self, work_dir: Path, account_id: int, token: str) -> Path:
+        """The file a `stage` token names, only for the account that staged it (404 otherwise)."""
+        if not re.fullmatch(rf"[A-Za-z0-9_.]{{1,80}}\.a{account_id}{re.escape(STAGED)}", token or "") \
+                or not (work_dir / token).is_file():
+            raise NotFound(f"file: the uploaded file {quote(token)} is gone; upload it again")
+        return work_dir / token
 
     def progress(self, scan: Scan, now: datetime | None = None) -> dict[str, Any]:
         """The scan's view with the time left at its current speed (None when unknown or done)."""

@@ -50,6 +50,22 @@ class TestPreview:
             scans.preview(path, "supplier.csv", _limits())
 
 
+class TestStaging:
+    def test_a_staged_upload_is_found_by_its_account_only(self, tmp_path: Path):
+        path = tmp_path / "tmpabc123.upload"
+        path.write_text("UPC,Cost\n")
+        token = scans.stage(path, 7)
+        assert scans.staged(tmp_path, 7, token).read_text() == "UPC,Cost\n"
+        with pytest.raises(NotFound, match="upload it again"):
+            scans.staged(tmp_path, 8, token)
+
+    def test_a_token_naming_another_path_is_refused(self, tmp_path: Path):
+        (tmp_path / "x.a7.staged").write_text("")
+        for token in ("../x.a7.staged", "/etc/passwd", "", "x.a7.staged/.."):
+            with pytest.raises(NotFound):
+                scans.staged(tmp_path, 7, token)
+
+
 class TestPresets:
     def test_saving_again_replaces_the_suppliers_preset(self, db, new_key):
         account = new_key().account_id
