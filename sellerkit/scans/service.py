@@ -145,9 +145,11 @@ class ScanService:
         return frame
 
     def select(self, scan: Scan, blobs: Blobs | Path, query: ResultsQuery, table_param: str | None = None,
-               paged: bool = True, hidden: bool = False) -> tuple[int, pl.DataFrame, str]:
+               paged: bool = True, hidden: bool = False, after: int | None = None
+               ) -> tuple[int, pl.DataFrame, str]:
         """(matching rows, the page of them, table): a page, or with `paged=False` all of them;
-        `hidden` keeps the stored columns results never show (`_...`)."""
+        `hidden` keeps the stored columns results never show (`_...`); `after`: the page after the
+        row with this id instead of a page number (the dashboard's paging: as fast at any depth)."""
         table = query.table(table_param)
         frame = self.rows(scan, blobs, table)
         page, per_page = query.page_and_size()
@@ -158,7 +160,7 @@ class ScanService:
             sort, sort_key = query.sort_spec()
             chosen = filters.parse_filters(items, table, frame.columns, key=items_key)
             order = filters.parse_sort(sort, table, frame.columns, key=sort_key)
-            count, rows = filters.select_page(frame, chosen, order, page, per_page)
+            count, rows = filters.select_page(frame, chosen, order, page, per_page, after=after)
         except filters.FilterError as exc:
             raise Invalid(str(exc)) from None
         return count, rows if hidden else rows.select([c for c in rows.columns if not c.startswith("_")]), table

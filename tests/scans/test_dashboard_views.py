@@ -123,6 +123,14 @@ class TestProgressAndTotals:
         assert acme["sums"]["financials.profit"] == rows["financials.profit"].sum()
         assert "rank" not in acme["sums"] and "financials.margin" not in acme["sums"]
 
+    def test_pages_after_a_row_follow_the_sort(self, done):
+        scan, blobs = done
+        query = ResultsQuery(sort="-profit", per_page=2)
+        _, every, _ = scans.select(scan, blobs, query, paged=False)
+        _, first, _ = scans.select(scan, blobs, query)
+        _, second, _ = scans.select(scan, blobs, query, after=first["id"][-1])
+        assert first["id"].to_list() + second["id"].to_list() == every["id"].to_list()[:4]
+
     def test_totals_refuse_a_bad_filter_by_name(self, done):
         scan, blobs = done
         with pytest.raises(Invalid, match=r"filter\[0\].name: unknown field"):
