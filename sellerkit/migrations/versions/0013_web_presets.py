@@ -10,7 +10,7 @@ import sellerkit.kit.db
 
 
 revision = '0013'
-down_revision = '0011'  # the lead re-chains it after 0012 (the dashboard foundation's) when merging
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
