@@ -138,7 +138,7 @@ class TestTenancy:
             url = _scan_with_api(c)
             r = c.post("/scans/preview", files={"file": ("p.csv", SUPPLIER.encode(), "text/csv")},
                        headers={"X-CSRF-Token": csrf_of(c.get("/scans").text)})
-                    staged = re.search(r'name="token" value="([^"]+)"', r.text).group(1)
+            staged = re.search(r'name="token" value="([^"]+)"', r.text).group(1)
         with site.client("other@globex.test") as c:
             assert c.get(url).status_code == 404
             assert c.get(f"{url}/progress").status_code == 404
