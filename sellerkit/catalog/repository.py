@@ -194,6 +194,13 @@ def identifier_key_chunks(reader: Reader, marketplace: str, size: int) -> Iterat
         yield rows
 
 
+def observations_of(reader: Reader, marketplace: str, asin: str, limit: int = 1_000) -> list[tuple]:
+    """`(observed_at, buybox_price, rank)` of one ASIN, oldest first: the latest `limit` points."""
+    rows = reader.rows("SELECT observed_at, buybox_price, rank FROM observations WHERE marketplace = ? AND asin = ? "
+                       "ORDER BY observed_at DESC LIMIT ?", (marketplace, asin, limit))
+    return [(_utc(at), price, rank) for at, price, rank in reversed(rows)]
+
+
 def observations_since(reader: Reader, marketplace: str, since) -> list[tuple]:
     """`(asin, observed_at, buybox_price, rank, amazon_in_stock)` of a marketplace since a time."""
     return reader.rows("SELECT asin, observed_at, buybox_price, rank, amazon_in_stock FROM observations "

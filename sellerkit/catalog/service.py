@@ -245,6 +245,10 @@ class CatalogService:
         """`{asin: catalog record}` of those of `asins` the marketplace's catalog holds."""
         return repo.product_records(reader, marketplace_code, asins)
 
+    def history(self, reader: Reader, marketplace_code: str, asin: str) -> list[tuple]:
+        """`(observed_at, buybox_price cents, rank)` of one product, oldest first (its chart)."""
+        return repo.observations_of(reader, marketplace_code, asin)
+
     def convert(self, reader: Reader, marketplace_code: str, codes: list[str]) -> dict[str, list[str]]:
         """UPC/EAN/ISBN -> `[ASIN..., other identifiers...]`; codes with no match are omitted."""
         return self.conversion(reader, marketplace_code, codes)[0]

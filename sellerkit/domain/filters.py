@@ -405,6 +405,18 @@ def _predicate(col: pl.Expr, kind: Kind, operator: str, value: object) -> pl.Exp
     raise AssertionError(operator)
 
 
+def totals(frame: pl.DataFrame | pl.LazyFrame, filters: Sequence[Filter], columns: Sequence[str]
+           ) -> tuple[int, dict[str, int | float | None]]:
+    """(rows the filters keep, the sum of each column over them): the footer of a results table.
+    Only the filter and summed columns are read; a column the frame lacks is left out."""
+    lazy = frame.lazy()
+    present = set(lazy.collect_schema().names())
+    summed = [c for c in columns if c in present]
+    row = lazy.filter(filter_expr(filters)).select(
+        pl.len().alias(_ROW), *[pl.col(c).sum().alias(c) for c in summed]).collect().row(0, named=True)
+    return row.pop(_ROW), row
+
+
 # --------------------------------------------------------------------------- pages
 
 
@@ -415,13 +427,16 @@ def first_row(page: int, per_page: int) -> int:
 
 def select_page(frame: pl.DataFrame | pl.LazyFrame, filters: Sequence[Filter] = (),
                 sort: Sort | None = None, page: int = 0,
-                per_page: int = DEFAULT_PER_PAGE) -> tuple[int, pl.DataFrame]:
+                per_page: int = DEFAULT_PER_PAGE, after: int | None = None) -> tuple[int, pl.DataFrame]:
     """(rows matching the filters, the requested page of them in sort order).
 
     Only the filter and sort columns are scanned and the page is chosen by a partial sort on
     (key, id), so a first page of a million rows takes about 10-15 ms; a deep page (offset in
     the hundreds of thousands) costs nearly a full sort of the matching rows. per_page is not
     capped here: the caller holds it to MAX_PER_PAGE.
+
+    `after` (keyset paging): the page that follows the row with this `id` in the same order,
+    instead of `page`; any depth then costs what a first page does (the dashboard's next-page link).
     """
     if isinstance(page, bool) or not isinstance(page, int) or page < 0:
         raise FilterError(f"page: expected a whole number from 0, got {quote(page)}")
@@ -440,7 +455,10 @@ def select_page(frame: pl.DataFrame | pl.LazyFrame, filters: Sequence[Filter] = 
     if sort is not None:
         by, descending = [sort.key(), tie], [sort.descending, False]
     matches = lazy.with_row_index(_ROW).filter(filter_expr(filters))
-    ordered = matches.sort(by, descending=descending, nulls_last=True)
+    later = matches
+    if after is not None:
+        start, later = 0, matches.filter(_after(lazy, sort, after))
+    ordered = later.sort(by, descending=descending, nulls_last=True)
     # polars runs sort-then-slice as a partial sort, over just the filter and sort columns
     count, chosen = pl.collect_all([matches.select(pl.len()),
                                     ordered.slice(start, per_page).select(_ROW)])
@@ -450,6 +468,23 @@ def select_page(frame: pl.DataFrame | pl.LazyFrame, filters: Sequence[Filter] = 
     fetched = lazy.with_row_index(_ROW).filter(pl.col(_ROW).is_in(rows.implode()))
     fetched = fetched.sort(by, descending=descending, nulls_last=True).drop(_ROW)
     return count.item(), fetched.collect()
+
+
+def _after(lazy: pl.LazyFrame, sort: Sort | None, row_id: int) -> pl.Expr:
+    """Rows that come after row `row_id` in the order `select_page` sorts by (missing keys last,
+    ties by id)."""
+    tie = pl.col("id")
+    if sort is None:
+        return tie > row_id
+    key = sort.key()
+    found = lazy.filter(tie == row_id).select(key).collect()
+    if found.height == 0:
+        raise FilterError(f"after: no row with id {row_id} in these results")
+    last = found.item()
+    if last is None:
+        return key.is_null() & (tie > row_id)
+    beyond = key < last if sort.descending else key > last
+    return (beyond | ((key == last) & (tie > row_id))).fill_null(False) | key.is_null()
 
 
 def _take(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:

@@ -181,6 +181,17 @@ def resolve(name: str, table: str = "products") -> tuple[str, Kind]:
     raise KeyError(name)
 
 
+# Product fields whose sum over many rows means something (a money total, units a month, stock):
+# prices and fees per unit are summed too, as a seller adds up a buy list's cost and profit.
+SUMMABLE_KINDS = (Kind.MONEY,)
+SUMMABLE_EXTRA = ("units_per_month", "inputs.stock")
+
+
+def summable(columns: Iterable[str]) -> list[str]:
+    """The columns among these a results table totals."""
+    return [c for c in columns if c in SUMMABLE_EXTRA or ALL_PRODUCT_FIELDS.get(c) in SUMMABLE_KINDS]
+
+
 _UNITS = {Kind.MONEY: "cents", Kind.RATIO: "basis_points"}
 
 

@@ -88,3 +88,18 @@ class ScanExport(TimestampMixin, Leased, Base):
     message: Mapped[str | None] = mapped_column(sa.Text)
     updated_at: Mapped[datetime | None] = mapped_column()  # progress saved
     finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class MappingPreset(TimestampMixin, Base):
+    """A seller's saved column mapping and upload options for one supplier's files (the upload
+    page offers it again when that supplier's next price list arrives)."""
+
+    __tablename__ = "scan_mapping_presets"
+    __table_args__ = (sa.UniqueConstraint("account_id", "supplier"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"))
+    supplier: Mapped[str] = mapped_column(sa.String(200))
+    mapping: Mapped[str] = mapped_column(sa.Text)  # JSON of scans.schemas.Mapping
+    options: Mapped[str] = mapped_column(sa.Text)  # JSON of scans.schemas.Options (name left out)
+    updated_at: Mapped[datetime | None] = mapped_column()

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from sellerkit.kit.db import utcnow
 from sellerkit.kit.process import Owner
-from sellerkit.scans.models import BlockedBrand, Leased, Scan, ScanExport
+from sellerkit.scans.models import BlockedBrand, Leased, MappingPreset, Scan, ScanExport
 
 S = Scan.__table__
 B = BlockedBrand.__table__
 X = ScanExport.__table__
+P = MappingPreset.__table__
 
 
 def _add(session: Session, row):
@@ -130,3 +131,27 @@ def get_export(session: Session, account_id: int | None, export_id: int) -> Scan
 def update_export(session: Session, export_id: int, runner: str | None = None, **fields) -> bool:
     """Update an export; with `runner`, only while that runner holds its lease."""
     return _update(session, X, export_id, runner, fields)
+
+
+# ---- mapping presets (the dashboard's upload page) --------------------------------------------
+
+def presets(session: Session, account_id: int) -> list[MappingPreset]:
+    return list(session.execute(sa.select(MappingPreset).where(MappingPreset.account_id == account_id)
+                                .order_by(MappingPreset.supplier)).scalars())
+
+
+def preset_by_supplier(session: Session, account_id: int, supplier: str) -> MappingPreset | None:
+    return session.execute(sa.select(MappingPreset).where(
+        MappingPreset.account_id == account_id, MappingPreset.supplier == supplier)).scalar_one_or_none()
+
+
+def get_preset(session: Session, account_id: int, preset_id: int) -> MappingPreset | None:
+    return _owned(session, MappingPreset, account_id, preset_id)
+
+
+def add_preset(session: Session, **fields) -> MappingPreset:
+    return _add(session, MappingPreset(**fields))
+
+
+def delete_preset(session: Session, preset_id: int) -> None:
+    session.execute(P.delete().where(P.c.id == preset_id))

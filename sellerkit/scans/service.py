@@ -5,6 +5,7 @@ The running of a scan (reading, matching, pricing, in chunks, resumable) is `sca
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,9 +15,11 @@ import orjson
 import polars as pl
 from sqlalchemy.orm import Session
 
+from sellerkit.calculator.schemas import CalculateRequest
+from sellerkit.calculator.service import calculator
 from sellerkit.catalog.service import catalog, resolve_marketplace
 from sellerkit.config import get_settings
-from sellerkit.domain import client_product, filters, results
+from sellerkit.domain import client_product, filters, mapping as mapping_guess, results
 from sellerkit.domain.marketplaces import marketplace as marketplace_of
 from sellerkit.domain.quoting import quote
 from sellerkit.errors import Conflict, Invalid, NotFound
@@ -24,12 +27,15 @@ from sellerkit.kit.blobs import Blobs, BlobStoreError
 from sellerkit.kit.db import Reader
 from sellerkit.scans import exports, files
 from sellerkit.scans import repository as repo
-from sellerkit.scans.models import Scan, ScanExport
-from sellerkit.scans.schemas import ResultsQuery, UploadRequest, wire_options
+from sellerkit.scans.models import MappingPreset, Scan, ScanExport
+from sellerkit.scans.schemas import Mapping, Options, ResultsQuery, UploadRequest, wire_options
 from sellerkit.scans.store import ScanFiles, results_cache
 
 SOURCE_TYPE, SOURCE_TYPE_ID = "Upload", 1  # the client's `ScanSource` (Upload, API) and its number
 SAMPLE_ROWS = 200  # rows read at upload to check the mapping
+STAGED = ".staged"  # suffix of an upload kept between its preview and its scan
+PREVIEW_ROWS = 10  # rows the upload page shows to pick the mapping on
+PRICE_STEPS_BP = (8000, 9000, 10000, 11000, 12000)  # a product's profit at these shares of its sale price
 XLSX_NOW_ROWS = 20_000  # larger XLSX downloads are prepared as a job (XlsxWriter: ~5 us a cell)
 MEDIA = {"csv": "text/csv", "json": "application/json",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -139,9 +145,11 @@ class ScanService:
         return frame
 
     def select(self, scan: Scan, blobs: Blobs | Path, query: ResultsQuery, table_param: str | None = None,
-               paged: bool = True, hidden: bool = False) -> tuple[int, pl.DataFrame, str]:
+               paged: bool = True, hidden: bool = False, after: int | None = None
+               ) -> tuple[int, pl.DataFrame, str]:
         """(matching rows, the page of them, table): a page, or with `paged=False` all of them;
-        `hidden` keeps the stored columns results never show (`_...`)."""
+        `hidden` keeps the stored columns results never show (`_...`); `after`: the page after the
+        row with this id instead of a page number (the dashboard's paging: as fast at any depth)."""
         table = query.table(table_param)
         frame = self.rows(scan, blobs, table)
         page, per_page = query.page_and_size()
@@ -152,7 +160,7 @@ class ScanService:
             sort, sort_key = query.sort_spec()
             chosen = filters.parse_filters(items, table, frame.columns, key=items_key)
             order = filters.parse_sort(sort, table, frame.columns, key=sort_key)
-            count, rows = filters.select_page(frame, chosen, order, page, per_page)
+            count, rows = filters.select_page(frame, chosen, order, page, per_page, after=after)
         except filters.FilterError as exc:
             raise Invalid(str(exc)) from None
         return count, rows if hidden else rows.select([c for c in rows.columns if not c.startswith("_")]), table
@@ -271,6 +279,140 @@ class ScanService:
             (f"/api/v3/exports/{job.id}/file" if job.status == "Success" else None),
             "message": job.message, "created_at": _iso(job.created_at), "finished_at": _iso(job.finished_at),
         }
+
+    # ---- the dashboard's views (sellerkit.web): the same scans, shaped for pages ----------------
+
+    def preview(self, upload: Path, file_name: str, limits: files.Limits, decimal: str = ".",
+                rows: int = PREVIEW_ROWS) -> dict[str, Any]:
+        """The first rows of a file about to be scanned, whether row 1 looks like a header, and
+        the mapping its header suggests: what the upload page shows to pick the mapping on. The
+        same checks as `create` (a file that cannot be scanned is a 400 now)."""
+        fmt = files.prepare(upload, file_name, limits)
+        sample = files.read(upload, fmt, limits, n_rows=rows + 1, name=file_name, decimal=decimal)
+        if sample.width == 0 or sample.height == 0:
+            raise files.SourceError(f"file: {file_name} has no rows")
+        first = list(sample.row(0))
+        guess = mapping_guess.guess(first)
+        header = files.looks_like_header(sample, guess.get("id", 0), guess.get("cost", 1), decimal)
+        if not header:
+            guess = {"id": 0, "cost": 1} if sample.width >= 2 else {"id": 0, "cost": 0}
+        body = sample.slice(1 if header else 0, rows)
+        return {"format": fmt, "columns": sample.width, "header": header,
+                "names": [str(c) if c is not None else "" for c in first] if header else
+                [f"Column {i + 1}" for i in range(sample.width)],
+                "rows": [list(r) for r in body.iter_rows()], "mapping": guess}
+
+    def stage(self, upload: Path, account_id: int) -> str:
+        """Keep an uploaded file between its preview and the scan created from it, so the page
+        sends it once; the token names it and binds it to the account. Staged files are scratch
+        (`kit.blobs.clean_scratch` removes them after hours) on this process's disk."""
+        token = f"{upload.name}.a{account_id}{STAGED}"
+        upload.rename(upload.with_name(token))
+        return token
+
+    def staged(self, work_dir: Path, account_id: int, token: str) -> Path:
+        """The file a `stage` token names, only for the account that staged it (404 otherwise)."""
+        if not re.fullmatch(rf"[A-Za-z0-9_.]{{1,80}}\.a{account_id}{re.escape(STAGED)}", token or "") \
+                or not (work_dir / token).is_file():
+            raise NotFound(f"file: the uploaded file {quote(token)} is gone; upload it again")
+        return work_dir / token
+
+    def progress(self, scan: Scan, now: datetime | None = None) -> dict[str, Any]:
+        """The scan's view with the time left at its current speed (None when unknown or done)."""
+        view = self.view(scan, now)
+        left = None
+        if scan.status == "InProgress" and view["speed"] > 0 and scan.lines:
+            left = round(max(scan.lines - scan.processed, 0) * 60 / view["speed"])
+        return {**view, "seconds_left": left, "finished": scan.status != "InProgress"}
+
+    def totals(self, scan: Scan, blobs: Blobs | Path, query: ResultsQuery, columns: list[str] | None = None
+               ) -> dict[str, Any]:
+        """Rows matching the query's filters and the sums of the summable columns over them (the
+        footer of a results table); cents for money, as the rows are."""
+        table = query.table()
+        frame = self.rows(scan, blobs, table)
+        if table != "products":
+            return {"count": frame.height, "sums": {}}
+        try:
+            items, key = query.filter_items()
+            chosen = filters.parse_filters(items, table, frame.columns, key=key)
+            count, sums = filters.totals(frame, chosen, results.summable(columns or frame.columns))
+        except filters.FilterError as exc:
+            raise Invalid(str(exc)) from None
+        return {"count": count, "sums": sums}
+
+    def product(self, scan: Scan, blobs: Blobs | Path, row_id: int, reader: Reader) -> dict[str, Any]:
+        """One result row in detail: its fields, the fees broken down, its profit at other sale
+        prices (the calculator's use case, with the scan's options) and the catalog's price and
+        rank history of the ASIN."""
+        frame = self.rows(scan, blobs, "products")
+        found = frame.filter(pl.col("id") == row_id)
+        if found.height == 0:
+            raise NotFound(f"product {row_id} not found in scan {scan.id}")
+        row = found.row(0, named=True)
+        asin = row.get("asin")
+        return {"row": {k: v for k, v in row.items() if not k.startswith("_")},
+                "prices": self._price_steps(scan, row, reader) if asin else [],
+                "history": catalog.history(reader, scan.marketplace, asin) if asin else []}
+
+    @staticmethod
+    def _price_steps(scan: Scan, row: dict, reader: Reader) -> list[dict[str, Any]]:
+        price = row.get("financials.sale_price")
+        cost = row.get("inputs.cost")
+        if not price or cost is None:
+            return []
+        options = Options.model_validate(orjson.loads(scan.options))
+        out = []
+        for step in PRICE_STEPS_BP:
+            at = price * step // 10_000
+            request = CalculateRequest(
+                marketplace=scan.marketplace, asin=row["asin"], price=Decimal(at) / 100, cost=Decimal(cost) / 100,
+                fulfilment=options.fulfilment, inbound_placement=options.inbound_placement,
+                supplier_pack_quantity=row.get("inputs.supplier_pack_quantity") or 1,
+                multipack_override=options.multipack_override,
+                multipack_override_quantity=options.multipack_override_quantity,
+                discount_supplier=options.discount_supplier,
+                discount_per_product=Decimal(row.get("_discount_per_product_bp") or 0) / 100,
+                prep_cost=options.prep_cost, multipack_prep_cost=options.multipack_prep_cost,
+                inbound_shipping_per_lb=options.inbound_shipping_per_lb, storage_months=options.storage_months)
+            try:
+                figures = calculator.calculate(reader, request)
+            except Invalid as exc:  # e.g. a product without dimensions: no fees at any price
+                return [{"error": str(exc)}]
+            out.append({"share_bp": step, "price": at, "fees": sum(v or 0 for k, v in figures["amazon_fees"].items()
+                                                                    if k != "error"),
+                        **{k: figures["financials"][k] for k in ("profit", "margin", "roi")}})
+        return out
+
+    def presets(self, session: Session, account_id: int) -> list[dict[str, Any]]:
+        return [self.preset_view(p) for p in repo.presets(session, account_id)]
+
+    def preset_view(self, preset: MappingPreset) -> dict[str, Any]:
+        return {"id": preset.id, "supplier": preset.supplier, "mapping": orjson.loads(preset.mapping),
+                "options": orjson.loads(preset.options), "updated_at": _iso(preset.updated_at or preset.created_at)}
+
+    def save_preset(self, session: Session, account_id: int, supplier: str, mapping: Mapping,
+                    options: Options) -> MappingPreset:
+        """Keep a supplier's mapping and options (replacing that supplier's earlier preset). The
+        scan's name is left out: it names one file, not the supplier's files."""
+        supplier = supplier.strip()
+        if not supplier:
+            raise Invalid("supplier: required, the name the preset is saved under")
+        fields = {"mapping": mapping.model_dump_json(exclude_none=True),
+                  "options": options.model_dump_json(exclude={"name"}, exclude_unset=True)}
+        preset = repo.preset_by_supplier(session, account_id, supplier[:200])
+        if preset is None:
+            return repo.add_preset(session, account_id=account_id, supplier=supplier[:200], **fields)
+        for name, value in fields.items():
+            setattr(preset, name, value)
+        preset.updated_at = datetime.now(UTC)
+        session.flush()
+        return preset
+
+    def delete_preset(self, session: Session, account_id: int, preset_id: int) -> None:
+        if repo.get_preset(session, account_id, preset_id) is None:
+            raise NotFound(f"preset {preset_id} not found")
+        repo.delete_preset(session, preset_id)
 
     def set_blocked_brands(self, session: Session, account_id: int, brands: list[str]) -> list[str]:
         clean = sorted({b.strip().lower() for b in brands if b and b.strip()})

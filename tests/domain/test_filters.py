@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sellerkit.domain import filters
 from sellerkit.domain.filters import (
     ALLOWED,
     MAX_PER_PAGE,
@@ -738,3 +739,46 @@ class TestFilterLimits:
     def test_sort_errors_name_the_clients_key(self):
         with pytest.raises(FilterError, match=r'^sorting\.field: unknown field "proft"'):
             parse_sort({"field": "proft", "direction": "asc"}, key="sorting")
+
+
+class TestTotals:
+    FRAME = pl.DataFrame({"id": [1, 2, 3], "brand": ["Acme", "Bolt", "Acme"],
+                          "financials.profit": [100, -50, 300], "inputs.cost": [800, 350, None]})
+
+    def test_sums_the_filtered_rows(self):
+        chosen = filters.parse_filters([{"name": "brand", "operator": "=", "value": "acme"}])
+        assert filters.totals(self.FRAME, chosen, ["financials.profit", "inputs.cost"]) == (
+            2, {"financials.profit": 400, "inputs.cost": 800})
+
+    def test_no_filter_sums_every_row_and_skips_absent_columns(self):
+        assert filters.totals(self.FRAME, [], ["financials.profit", "units_per_month"]) == (
+            3, {"financials.profit": 350})
+
+
+class TestKeysetPages:
+    FRAME = pl.DataFrame({"id": list(range(1, 11)), "financials.profit": [5, None, 3, 5, 9, 1, None, 3, 7, 5],
+                          "amazon_title": ["b", "A", "a", "B", None, "c", "C", "d", "D", "e"]})
+
+    def _walk(self, sort: str | None, per_page: int = 3) -> list[int]:
+        order = filters.parse_sort(sort, columns=self.FRAME.columns) if sort else None
+        seen, after = [], None
+        while True:
+            _, rows = filters.select_page(self.FRAME, [], order, 1, per_page, after=after)
+            if rows.height == 0:
+                return seen
+            seen += rows["id"].to_list()
+            after = seen[-1]
+
+    @pytest.mark.parametrize("sort", [None, "profit", "-profit", "title", "-title"])
+    def test_walking_pages_after_the_last_row_gives_the_same_order_as_page_numbers(self, sort):
+        order = filters.parse_sort(sort, columns=self.FRAME.columns) if sort else None
+        by_number = filters.select_page(self.FRAME, [], order, 1, 10)[1]["id"].to_list()
+        assert self._walk(sort) == by_number
+
+    def test_count_is_of_every_matching_row(self):
+        count, rows = filters.select_page(self.FRAME, [], None, 1, 3, after=8)
+        assert count == 10 and rows["id"].to_list() == [9, 10]
+
+    def test_unknown_after_row_is_named(self):
+        with pytest.raises(filters.FilterError, match="after: no row with id 99"):
+            filters.select_page(self.FRAME, [], filters.parse_sort("profit", columns=self.FRAME.columns), 1, 3, after=99)
