@@ -6,7 +6,7 @@ The running of a scan (reading, matching, pricing, in chunks, resumable) is `sca
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from sellerkit.domain import client_product, filters, mapping as mapping_guess, 
 from sellerkit.domain.marketplaces import marketplace as marketplace_of
 from sellerkit.domain.quoting import quote
 from sellerkit.errors import Conflict, Invalid, NotFound
-from sellerkit.kit.blobs import Blobs, BlobStoreError
+from sellerkit.kit.blobs import BlobNotFound, Blobs, BlobStoreError, as_blobs
 from sellerkit.kit.db import Reader
 from sellerkit.scans import exports, files
 from sellerkit.scans import repository as repo
@@ -39,6 +39,10 @@ PRICE_STEPS_BP = (8000, 9000, 10000, 11000, 12000)  # a product's profit at thes
 XLSX_NOW_ROWS = 20_000  # larger XLSX downloads are prepared as a job (XlsxWriter: ~5 us a cell)
 MEDIA = {"csv": "text/csv", "json": "application/json",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def _staged_key(account_id: int, token: str) -> str:
+    return f"staged/{account_id}/{token}"
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -302,20 +306,35 @@ class ScanService:
                 [f"Column {i + 1}" for i in range(sample.width)],
                 "rows": [list(r) for r in body.iter_rows()], "mapping": guess}
 
-    def stage(self, upload: Path, account_id: int) -> str:
+    def stage(self, blobs: Blobs | Path, upload: Path, account_id: int) -> str:
         """Keep an uploaded file between its preview and the scan created from it, so the page
-        sends it once; the token names it and binds it to the account. Staged files are scratch
-        (`kit.blobs.clean_scratch` removes them after hours) on this process's disk."""
-        token = f"{upload.name}.a{account_id}{STAGED}"
-        upload.rename(upload.with_name(token))
+        sends it once: in the blob store (`staged/<account>/<token>`), so that any server may
+        take the second request. The token names it; the key binds it to the account."""
+        token = f"{upload.name}{STAGED}"
+        as_blobs(blobs).put_file(_staged_key(account_id, token), upload, move=True)
         return token
 
-    def staged(self, work_dir: Path, account_id: int, token: str) -> Path:
-        """The file a `stage` token names, only for the account that staged it (404 otherwise)."""
-        if not re.fullmatch(rf"[A-Za-z0-9_.]{{1,80}}\.a{account_id}{re.escape(STAGED)}", token or "") \
-                or not (work_dir / token).is_file():
-            raise NotFound(f"file: the uploaded file {quote(token)} is gone; upload it again")
-        return work_dir / token
+    def staged(self, blobs: Blobs | Path, work_dir: Path, account_id: int, token: str) -> Path:
+        """The file a `stage` token names as a file on this machine, only for the account that
+        staged it (404 otherwise); `scans.create` takes it into the scan (see `unstage`)."""
+        missing = NotFound(f"file: the uploaded file {quote(token)} is gone; upload it again")
+        if not re.fullmatch(rf"[A-Za-z0-9_.]{{1,80}}{re.escape(STAGED)}", token or ""):
+            raise missing
+        try:
+            return as_blobs(blobs).local_copy(_staged_key(account_id, token), Path(work_dir) / "cache")
+        except BlobNotFound:
+            raise missing from None
+
+    def unstage(self, blobs: Blobs | Path, account_id: int, token: str) -> None:
+        as_blobs(blobs).delete(_staged_key(account_id, token))
+
+    def drop_stale_staged(self, blobs: Blobs | Path, older_than: timedelta = timedelta(hours=6)) -> int:
+        """Staged files nobody turned into a scan; how many."""
+        store, cutoff = as_blobs(blobs), datetime.now(UTC) - older_than
+        stale = [info.key for info in store.list("staged") if info.modified and info.modified < cutoff]
+        for key in stale:
+            store.delete(key)
+        return len(stale)
 
     def progress(self, scan: Scan, now: datetime | None = None) -> dict[str, Any]:
         """The scan's view with the time left at its current speed (None when unknown or done)."""

@@ -16,7 +16,7 @@ from sellerkit.catalog.snapshot import snapshots
 from sellerkit.config import Settings
 from sellerkit.errors import SellerkitError
 from sellerkit.kit import process
-from sellerkit.kit.blobs import clean_scratch, work_file
+from sellerkit.kit.blobs import blobs_for, clean_scratch, work_file
 from sellerkit.kit.db import Database, utcnow
 from sellerkit.scans import repository as repo
 from sellerkit.scans.exports import ExportCancelled
@@ -168,3 +168,4 @@ def register(queue: Queue) -> None:
         sweep(queue)
         snapshots.refresh(queue.db, queue.settings.data_dir)  # so the next scan finds one ready
         clean_scratch(queue.settings.data_dir)
+        scans.drop_stale_staged(blobs_for(queue.settings))  # dropped on the dashboard, never scanned

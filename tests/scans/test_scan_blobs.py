@@ -167,3 +167,41 @@ class TestMisconfiguredStore:
             got = b.post(f"/api/v3/scans/{scan_id}", headers=key, json={})
         assert got.status_code == 503
         assert f"scans/{scan_id}/v1/" in got.text and "SELLERKIT_BLOB_URL" in got.text
+
+
+class TestStagedUploads:
+    """A file dropped on the dashboard is kept in the store between its preview and its scan, so
+    the second request may reach another server."""
+
+    def test_staged_for_its_account_only_and_gone_once_taken(self, stored, tmp_path):
+        from sellerkit.errors import NotFound
+        from sellerkit.scans.service import scans
+
+        blobs = blobs_for(stored)
+        upload = tmp_path / "drop.upload"
+        upload.write_text("UPC,Cost\n012345678905,1.00\n")
+        token = scans.stage(blobs, upload, 7)
+        assert not upload.exists()
+        elsewhere = tmp_path / "other-server"  # its own data dir on S3; the same store on disk
+        path = scans.staged(blobs, elsewhere if stored.blob_url else stored.data_dir, 7, token)
+        assert path.read_text().startswith("UPC,Cost")
+        with pytest.raises(NotFound, match="upload it again"):
+            scans.staged(blobs, elsewhere, 8, token)
+        with pytest.raises(NotFound):
+            scans.staged(blobs, elsewhere, 7, "../../scans/1/source.csv")
+        scans.unstage(blobs, 7, token)
+        with pytest.raises(NotFound):
+            scans.staged(blobs, elsewhere, 7, token)
+
+    def test_stale_staged_files_are_dropped(self, stored, tmp_path):
+        from datetime import timedelta
+
+        from sellerkit.scans.service import scans
+
+        blobs = blobs_for(stored)
+        upload = tmp_path / "drop.upload"
+        upload.write_text("x")
+        scans.stage(blobs, upload, 7)
+        assert scans.drop_stale_staged(blobs, older_than=timedelta(hours=1)) == 0
+        assert scans.drop_stale_staged(blobs, older_than=timedelta(seconds=-60)) == 1
+        assert blobs.list("staged") == []

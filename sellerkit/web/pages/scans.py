@@ -5,7 +5,6 @@ cancel, rerun, delete. Every handler calls `scans.service`; no rule lives here."
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -41,10 +40,6 @@ def _settings(request: Request):
     return request.app.state.settings
 
 
-def _work_dir(request: Request) -> Path:
-    return Path(_settings(request).data_dir) / "work"
-
-
 # ---- list and upload ------------------------------------------------------------------------
 
 
@@ -65,7 +60,7 @@ async def preview(request: Request, user: CurrentUser, file: Annotated[UploadFil
     try:
         await run_in_threadpool(_copy_limited, file.file, path, settings.upload_limit_mb * 1_000_000)
         view = await run_in_threadpool(scans.preview, path, name, files.Limits.of(settings))
-        token = scans.stage(path, user.account_id)
+        token = await run_in_threadpool(scans.stage, blobs_for(settings), path, user.account_id)
     except BaseException as exc:
         path.unlink(missing_ok=True)
         if isinstance(exc, SellerkitError):
@@ -93,7 +88,7 @@ async def create_scan(request: Request, user: CurrentUser):
     except ValidationError as exc:
         return redirect(request, "/scans", validation_errors_message(exc.errors(), model=UploadRequest), "error")
     settings, supplier = _settings(request), str(form.get("supplier") or "").strip()
-    path = scans.staged(_work_dir(request), user.account_id, token)
+    path = await run_in_threadpool(scans.staged, blobs_for(settings), settings.data_dir, user.account_id, token)
 
     def create(session):
         scan = scans.create(session, user.account_id, blobs_for(settings), path, name, spec, files.Limits.of(settings))
@@ -107,6 +102,7 @@ async def create_scan(request: Request, user: CurrentUser):
         return redirect(request, "/scans", exc.message, "error")
     finally:
         path.unlink(missing_ok=True)
+        await run_in_threadpool(scans.unstage, blobs_for(settings), user.account_id, token)
     request.app.state.queue.enqueue(RUN, scan_id)
     return redirect(request, f"/scans/{scan_id}", "Scan started." + (f" Mapping saved for {supplier}." if supplier else ""))
 
