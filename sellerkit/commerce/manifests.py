@@ -135,6 +135,11 @@ class Manifests:
         return [(m, session.get(MarketplaceAccount, m.marketplace_account_id), counts.get(m.id, 0))
                 for m in manifests]
 
+    def status_counts(self, session: Session, account_id: int, manifest_id: int) -> dict[str, int]:
+        """How many of the manifest's listings have each `list_status` (what a submit would hold)."""
+        self.get(session, account_id, manifest_id)
+        return repo.list_status_counts(session, manifest_id)
+
     # ---- listings ----------------------------------------------------------------------------
 
     def add_listings(self, session: Session, manifest: Manifest, channel: MarketplaceAccount,

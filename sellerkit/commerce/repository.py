@@ -100,6 +100,12 @@ def listing_counts(session: Session, manifest_ids: Sequence[int]) -> dict[int, i
     return dict(rows.all())
 
 
+def list_status_counts(session: Session, manifest_id: int) -> dict[str, int]:
+    rows = session.execute(sa.select(PL.c.list_status, sa.func.count()).where(PL.c.manifest_id == manifest_id)
+                           .group_by(PL.c.list_status))
+    return dict(rows.all())
+
+
 def claim_submission(session: Session, manifest_id: int, now: datetime, stale_before: datetime) -> bool:
     """Mark a manifest as being submitted, unless a live submission holds it: one statement,
     so two requests cannot both claim it."""
