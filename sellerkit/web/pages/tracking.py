@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import StreamingResponse
 
 from sellerkit.errors import NotFound, SellerkitError
+from sellerkit.kit.blobs import blobs_for
 from sellerkit.kit.http import PathId
 from sellerkit.tracking.service import tracking
 from sellerkit.tracking.tasks import enqueue_run
@@ -74,3 +77,15 @@ async def item_page(request: Request, user: CurrentUser, collection_id: PathId, 
     c, item, points = await service(request, load)
     return render(request, "tracking/item.html", {"title": f"{item.asin} · {c.name}", "c": c, "item": item,
                                                   "points": points})
+
+
+@router.get("/tracking/{collection_id}/runs/{run_id}/files/{file_name}")
+async def run_file(request: Request, user: CurrentUser, collection_id: PathId, run_id: PathId,
+                   file_name: Annotated[str, Path(max_length=200)]):
+    """A run's result file (a page's JSON or the ZIP), for the signed-in account only, as the
+    API's `/api/v1/results/...` gives it to a key."""
+    key = await service(request, lambda s: tracking.result_file(s, user.account_id, collection_id, run_id, file_name))
+    blobs = blobs_for(request.app.state.settings)
+    info = await run_in_threadpool(blobs.head, key)
+    return StreamingResponse(blobs.stream_async(key), media_type="application/octet-stream", headers={
+        "Content-Disposition": f'attachment; filename="{file_name}"', "Content-Length": str(info.size)})

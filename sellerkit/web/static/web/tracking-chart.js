@@ -27,13 +27,13 @@
     { label: "In stock", stroke: "rgba(22,163,74,0.7)", fill: "rgba(22,163,74,0.12)", scale: "stock",
       paths: uPlot.paths.stepped({ align: 1 }), value: function (u, v) { return v == null ? "–" : (v ? "yes" : "no"); } }
   ], [price, stock], [
-    {}, { scale: "$", values: function (u, vals) { return vals.map(function (v) { return "$" + v.toFixed(2); }); } },
+    {}, { scale: "$", size: 70, values: function (u, vals) { return vals.map(function (v) { return v == null ? "" : "$" + v.toFixed(2); }); } },
     { scale: "stock", side: 1, show: false }
   ], { stock: { range: [0, 1.05] } });
 
   draw("chart-rank", [
     { label: "Rank", stroke: "#b45309", width: 2, scale: "rank", points: { show: true },
       value: function (u, v) { return v == null ? "–" : "#" + Math.round(v).toLocaleString(); } }
-  ], [rank], [{}, { scale: "rank", size: 70, values: function (u, vals) { return vals.map(function (v) { return "#" + Math.round(v).toLocaleString(); }); } }],
+  ], [rank], [{}, { scale: "rank", size: 90, values: function (u, vals) { return vals.map(function (v) { return "#" + Math.round(v).toLocaleString(); }); } }],
   { rank: { dir: -1 } });
 })();
