@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         yield
         queue.stop_consumer()
         quotas.stop()  # the token counters used since the last write
+        app.state.sign_in_throttle.close()
         await app.state.spapi.aclose()
         db.dispose()
         reaper.stop()
@@ -114,6 +115,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from sellerkit.web.docs import mount_docs
 
     mount_docs(app)
+
+    from sellerkit.web.site import mount_web
+
+    mount_web(app, settings)  # the dashboard's pages at / (sellerkit/web, docs/dashboard.md)
 
     @app.get("/health", tags=["meta"], summary="Liveness: answers without a key", response_model=Health)
     async def health():

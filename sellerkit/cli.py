@@ -28,6 +28,8 @@ db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(no_args_is_help=True, help="Dashboard users: sign-in passwords.")
+app.add_typer(users_app, name="users")
 app.add_typer(providers_app, name="providers")  # sellerkit/catalog/providers/commands.py
 app.add_typer(accounts_app, name="accounts")  # sellerkit/commerce/commands.py
 app.add_typer(orders_app, name="orders")  # sellerkit/commerce/commands.py
@@ -80,6 +82,12 @@ def serve(
             report = load_demo_if_empty(db, settings.demo_products, settings.demo_seed)
         if report:
             err.print(f"demo data: {report.inserted} products loaded (labelled demo)")
+    demo_sign_in = None
+    if settings.demo and not no_demo:
+        from sellerkit.accounts.passwords import passwords
+
+        with db.session(write=True) as s:
+            demo_sign_in = passwords.ensure_demo_user(s)  # first start only: its password is printed once
     db.dispose()
     if (workers or settings.workers) > 1 and not settings.redis_url:
         err.print(f"note: without SELLERKIT_REDIS_URL each of the {workers or settings.workers} worker processes "
@@ -87,7 +95,7 @@ def serve(
                   "database every few seconds) and its own provider budgets (each spends a seller's full SP-API "
                   "and Keepa rate); set SELLERKIT_REDIS_URL for limits and budgets exact across processes",
                   soft_wrap=True, highlight=False, markup=False)
-    for line in _banner(settings, f"http://{host}:{port}"):
+    for line in _banner(settings, f"http://{host}:{port}", demo_sign_in):
         err.print(line, soft_wrap=True, highlight=False, markup=False)
     from sellerkit.catalog.providers.connections import ANNOUNCED_ENV
 
@@ -183,7 +191,7 @@ def worker(threads: Annotated[Optional[int], typer.Option(help="Consumer threads
     queue.start_consumer(threads or settings.job_threads, signals=True).run()
 
 
-def _banner(settings, base: str) -> list[str]:
+def _banner(settings, base: str, demo_sign_in: tuple[str, str] | None = None) -> list[str]:
     """What a new user needs next: where the data is, a key command that works from their shell,
     and a first request per surface with codes really in the catalog."""
     from sellerkit.catalog.providers.connections import connections
@@ -202,6 +210,12 @@ def _banner(settings, base: str) -> list[str]:
         f"data dir: {settings.data_dir}",
         "Get an API key (in another terminal): " + (f"make key   or   {keys}" if _under_make() else keys),
     ]
+    if demo_sign_in:
+        lines.append(f"Dashboard: {base}/  sign in as {demo_sign_in[0]} with password {demo_sign_in[1]} "
+                     f"(shown this once; change it at {base}/password)")
+    else:
+        lines.append(f"Dashboard: {base}/  (a user's password: {_cli_command()} users create --email E "
+                     "--password-file F)")
     # Which live data is unavailable and what turns it on: one short line a provider.
     lines += [note.short.replace("`sellerkit ", f"`{_cli_command()} ") for note in unavailable]
     if not codes:
@@ -246,6 +260,35 @@ def _cli_command() -> str:
 def _under_make() -> bool:
     """Started by `make run` in the checkout, where `make key` works too."""
     return "MAKELEVEL" in os.environ and (Path.cwd() / "Makefile").is_file()
+
+
+# ---- users ------------------------------------------------------------------------------------
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="The user's email: what they sign in with.")],
+    password_file: Annotated[Path, typer.Option(
+        help="A file whose first line is the password (10 to 1024 characters); '-' reads standard input.")],
+    account: Annotated[Optional[str], typer.Option(
+        help="Account id or name (default: the default account).")] = None,
+):
+    """Give a user a dashboard password (the user is made when no user has that email)."""
+    from sellerkit.accounts.passwords import passwords
+
+    try:
+        text = sys.stdin.read() if str(password_file) == "-" else password_file.read_text()
+    except OSError as exc:
+        _fail(f"--password-file: cannot read {password_file}: {exc.strerror}")
+    lines = text.splitlines()
+    try:
+        with _db().session(write=True) as s:
+            user = passwords.set_password(s, email, lines[0] if lines else "", account)
+            user_id, account_id, email = user.id, user.account_id, user.email
+    except SellerkitError as exc:
+        _fail(exc.message)
+    err.print(f"user {user_id} ({email}) of account {account_id} can sign in to the dashboard",
+              soft_wrap=True, highlight=False, markup=False)
 
 
 # ---- keys -------------------------------------------------------------------------------------

@@ -110,6 +110,23 @@ class Settings(BaseSettings):
     limits_redis_prefix: str = Field(
         "sellerkit:limits", description="Prefix of the rate-limit, token and provider-budget keys on Redis."
     )
+    # ---- the web dashboard (sellerkit/web, docs/dashboard.md) ----
+    session_secret: SecretStr | None = Field(
+        None,
+        description="Key that signs dashboard session cookies; unset: a random key kept in "
+        "<data_dir>/session-secret (made on first use, shared by every process on that data dir). "
+        "Set it when server processes do not share a data dir.",
+    )
+    session_hours: float = Field(12.0, description="Hours a dashboard sign-in lasts; then the "
+                                 "session-expired page asks to sign in again.", gt=0)
+    secure_cookies: bool | None = Field(
+        None,
+        description="Mark dashboard cookies `Secure`; unset: when the request arrived over https "
+        "(its scheme, or `X-Forwarded-Proto: https` from a TLS proxy).",
+    )
+    sign_in_per_minute: int = Field(
+        5, description="Sign-in attempts a minute allowed per client address and per email (after a "
+        "burst of twice as many); beyond it the sign-in page answers 429.", gt=0)
     embedded_worker: bool | None = Field(
         None,
         description="Run job consumer threads inside the server; default: yes without Redis, "

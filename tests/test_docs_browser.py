@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
+from tests.browser import launched_browser
 from tests.served import env_for, serve
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make test installs it)")
-    if not shutil.which(CHROMIUM):
-        pytest.skip("chromium is not installed (.ci/run installs it with apt)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=_ARGS)
-        yield b
-        b.close()
+    yield from launched_browser()
 
 
 @pytest.mark.slow

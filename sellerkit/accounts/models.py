@@ -33,6 +33,10 @@ class User(TimestampMixin, Base):
     webhook_url: Mapped[str | None] = mapped_column(sa.Text)
     push_notifications: Mapped[str] = mapped_column(sa.Text, default="{}")  # JSON: event -> [ids]
     updated_at: Mapped[datetime | None] = mapped_column()
+    # Dashboard sign-in (sellerkit.accounts.passwords): stored lower-case; argon2id hash.
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(200))
+    password_changed_at: Mapped[datetime | None] = mapped_column()
 
 
 class ApiKey(TimestampMixin, Base):

@@ -83,3 +83,24 @@ def token_usage_of_day(session: Session, day: date) -> dict[int, int]:
     rows = session.execute(sa.select(U.c.account_id, U.c.used).where(U.c.day == day))
     return {account_id: used for account_id, used in rows}
 
+
+
+# ---- dashboard users (sellerkit.accounts.passwords) -------------------------------------------
+
+_USER_SESSION = ("SELECT id, account_id, email, name, password_hash FROM users "
+                 "WHERE id = ? AND password_hash IS NOT NULL")
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(sa.select(User).where(User.email == email)).first()
+
+
+def user_for_session(reader: Reader, user_id: int) -> tuple | None:
+    """`(id, account id, email, name, password hash)` of a user who can sign in: on every
+    dashboard page, plain SQL like the key check."""
+    rows = reader.rows(_USER_SESSION, (user_id,))
+    return rows[0] if rows else None
+
+
+def any_password_set(session: Session) -> bool:
+    return session.scalar(sa.select(User.id).where(User.password_hash.is_not(None)).limit(1)) is not None
