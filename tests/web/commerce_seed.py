@@ -67,6 +67,7 @@ def seed_tracking(db: Database, account_id: int, asins: list[str], name: str = "
         z.status = "active"  # the location cookie is the fetcher's business, not these pages'
         c = tracking.create_collection(s, account_id, {"name": name, "request_type": "amazon", "schedule": "Manual"})
         tracking.set_credits(s, account_id, 1000)
-        tracking.create_items(s, account_id, {"collection": c.id, "domain": "amazon.com", "customer_postcode": "10001",
-                                              "asins": ",".join(asins)})
+        added = tracking.create_items(s, account_id, {"collection": c.id, "domain": "amazon.com",
+                                                      "customer_postcode": "10001", "asins": ",".join(asins)})
+        assert not added["error_rows"], added["error_rows"][:3]
         return Tracked(c.id, tracking_repo.item_ids(s, c.id))

@@ -16,7 +16,7 @@ from sellerkit.kit.db import Database
 from tests.fakes.amazon_pages import FakeAmazon
 from tests.web.conftest import open_site
 from tests.web.commerce_seed import seed_commerce, seed_tracking
-from tests.web.harness import csrf_of, screenshot, sign_in, watch_other_hosts
+from tests.web.harness import PHONE, csrf_of, screenshot, sign_in, watch_other_hosts
 
 pytestmark = pytest.mark.slow
 OWNER, OTHER = "owner@acme.test", "other@globex.test"
@@ -158,6 +158,14 @@ class TestTracking:
         assert prices[0] == "24.99" and "29.99" in prices  # newest first
         screenshot(tab, "tracking-item")
         assert elsewhere == []
+
+
+class TestPhoneWidth:
+    @pytest.mark.parametrize("path", ["/listings", "/listings/products", "/orders", "/tracking"])
+    def test_the_page_fits_a_phone_and_its_table_scrolls_inside(self, tab, site, path):
+        tab.set_viewport_size(PHONE)
+        tab.goto(f"{site.base}{path}")
+        assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 class TestTenancy:
