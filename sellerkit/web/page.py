@@ -7,8 +7,9 @@
   error page with its status. Pages are left out of the OpenAPI document.
 - `CurrentUser`: the signed-in user (`.account_id`, `.user_id`, `.email`), for tenancy.
 - `render()`: a template in the base layout, with the user, CSRF token, nav and flash messages.
-- `service()`: run a service call in a database session off the event loop. Pages call
-  services; they hold no business rule and no SQL.
+- `service()` / `read()`: run a service call in a database session (or on a `Reader`) off the
+  event loop. Pages call services; they hold no business rule and no SQL.
+- Template filters: `{{ cents | money("US") }}` ($22.79), `{{ bp | percent }}` (30.0%).
 - `redirect()` and `flash()`: post/redirect/get with a message on the next page.
 """
 
@@ -31,10 +32,26 @@ from starlette.responses import RedirectResponse, Response
 
 from sellerkit.accounts.passwords import SignedIn, passwords
 from sellerkit.errors import SellerkitError
+from sellerkit.domain.marketplaces import MARKETPLACES, marketplace as find_marketplace
+from sellerkit.kit.db import Reader
 from sellerkit.kit.http import database
 from sellerkit.web.session import CSRF_FIELD, CSRF_HEADER, Sessions, WebSession
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def _money(cents: int | None, marketplace: str = "US") -> str:
+    """Minor units as the marketplace writes prices ($22.79, 22,79 €); a dash for none."""
+    return "–" if cents is None else find_marketplace(marketplace).format_money(cents)
+
+
+def _percent(bp: int | None) -> str:
+    """Basis points as a percentage: 3000 -> 30.0%."""
+    return "–" if bp is None else f"{bp / 100:.1f}%"
+
+
+TEMPLATES.env.filters["money"] = _money
+TEMPLATES.env.filters["percent"] = _percent
 SIGN_IN = "/sign-in"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -181,6 +198,18 @@ def redirect(request: Request, url: str, message: str | None = None, kind: str =
 def flash(request: Request, response: Response, message: str, kind: str = "ok") -> None:
     """A message for the next page rendered (`kind`: ok or error)."""
     sessions(request).flash(request, response, message, kind)
+
+
+async def read(request: Request, call: Callable[[Reader], T]) -> T:
+    """`call(reader)` on a pooled driver connection, in a worker thread: for the services whose
+    hot reads take a `Reader` (calculator, look-ups)."""
+    db = database(request)
+
+    def run() -> T:
+        with db.reader() as reader:
+            return call(reader)
+
+    return await run_in_threadpool(run)
 
 
 async def service(request: Request, call: Callable[[Session], T], write: bool = False) -> T:
