@@ -69,6 +69,15 @@ def channel_accounts(session: Session, account_id: int) -> list[MarketplaceAccou
         .order_by(MarketplaceAccount.id)).scalars())
 
 
+def channel_accounts_by_ids(session: Session, account_id: int, ids: Iterable[int]) -> list[MarketplaceAccount]:
+    """The account's channel accounts of `ids`, removed ones too (their orders and products stay)."""
+    ids = sorted(set(ids))
+    if not ids:
+        return []
+    return list(session.execute(sa.select(MarketplaceAccount).where(
+        MarketplaceAccount.account_id == account_id, MarketplaceAccount.id.in_(ids))).scalars())
+
+
 def contacts(session: Session, model, account_id: int) -> list:
     return list(session.execute(sa.select(model).where(model.account_id == account_id)
                                 .order_by(model.id)).scalars())

@@ -155,7 +155,7 @@ class TestTracking:
         tab.wait_for_selector("#chart-price .uplot canvas")
         assert tab.locator("#chart-rank .uplot canvas").count() == 1
         prices = tab.locator("#history-table tbody tr td.num").all_inner_texts()
-        assert prices[0] == "24.99" and "29.99" in prices  # newest first
+        assert prices[0] == "$24.99" and "$29.99" in prices  # newest first
         screenshot(tab, "tracking-item")
         assert elsewhere == []
 

@@ -25,13 +25,16 @@ router = page_router()
 PAGE = 50  # rows a page of these tables shows
 MAX_PAGE = 10_000
 Page = Annotated[int, Query(ge=1, le=MAX_PAGE)]
-TEMPLATES.env.filters.setdefault("money", dollars)
 CARRIERS = ("UPS", "USPS", "FedEx", "DHL", "Amazon Logistics", "OnTrac", "Royal Mail", "Canada Post")
 ORDER_STATUSES = ("awaiting_payment", "awaiting_shipment", "shipped", "cancelled")
 
 
-def _channels(session, account_id: int) -> dict[int, str]:
-    return {c.id: c.name for c in channel_accounts.list(session, account_id)}
+def _amount(cents: int | None) -> str:
+    """An amount beside its currency code (orders carry the currency, not a marketplace)."""
+    return dollars(cents) or "–"
+
+
+TEMPLATES.env.filters["amount"] = _amount
 
 
 # ---- manifests and listings ----------------------------------------------------------------------
@@ -54,7 +57,8 @@ async def products_page(request: Request, user: CurrentUser, page: Page = 1,
     filters = {k: v.strip() for k, v in (("sku", sku), ("asin", (asin or "").upper())) if v and v.strip()}
 
     def load(s):
-        return products.page(s, user.account_id, dict(filters), page, PAGE + 1), _channels(s, user.account_id)
+        shown = products.page(s, user.account_id, dict(filters), page, PAGE + 1)
+        return shown, channel_accounts.of(s, user.account_id, [p.marketplace_account_id for p in shown.products])
 
     shown, channels = await service(request, load)
     return render(request, "commerce/products.html", {
@@ -66,7 +70,7 @@ async def products_page(request: Request, user: CurrentUser, page: Page = 1,
 async def product_page(request: Request, user: CurrentUser, product_id: PathId):
     def load(s):
         p = products.get(s, user.account_id, product_id)
-        return products.shown(s, [p]), _channels(s, user.account_id)
+        return products.shown(s, [p]), channel_accounts.of(s, user.account_id, [p.marketplace_account_id])
 
     shown, channels = await service(request, load)
     p = shown.products[0]
@@ -117,10 +121,10 @@ async def orders_page(request: Request, user: CurrentUser, page: Page = 1,
     filters = {"order_status": status, "order_number": (number or "").strip() or None}
 
     def load(s):
-        return (orders.page(s, user.account_id, filters, "purchased_at", True, page, PAGE + 1),
-                _channels(s, user.account_id))
+        rows, items = orders.page(s, user.account_id, filters, "purchased_at", True, page, PAGE + 1)
+        return rows, items, channel_accounts.of(s, user.account_id, [o.marketplace_account_id for o in rows])
 
-    (rows, items), channels = await service(request, load)
+    rows, items, channels = await service(request, load)
     return render(request, "commerce/orders.html", {
         "title": "Orders", "rows": rows[:PAGE], "items": items, "channels": channels, "page": page,
         "more": len(rows) > PAGE, "status": status or "", "number": number or "", "statuses": ORDER_STATUSES})
@@ -130,7 +134,7 @@ async def orders_page(request: Request, user: CurrentUser, page: Page = 1,
 async def order_page(request: Request, user: CurrentUser, order_id: PathId):
     def load(s):
         o = orders.get(s, user.account_id, order_id)
-        return o, orders.items(s, [o.id])[o.id], _channels(s, user.account_id)
+        return o, orders.items(s, [o.id])[o.id], channel_accounts.of(s, user.account_id, [o.marketplace_account_id])
 
     o, items, channels = await service(request, load)
     return render(request, "commerce/order.html", {

@@ -10,6 +10,7 @@ from fastapi import Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
+from sellerkit.domain import capture
 from sellerkit.errors import NotFound, SellerkitError
 from sellerkit.kit.blobs import blobs_for
 from sellerkit.kit.http import PathId
@@ -75,8 +76,11 @@ async def item_page(request: Request, user: CurrentUser, collection_id: PathId, 
         return c, item, tracking.item_history(s, user.account_id, item_id)
 
     c, item, points = await service(request, load)
+    market = capture.DOMAINS[item.domain_id].market
+    for p in points:  # the chart plots the currency's own unit
+        p["price_major"] = market.major_units(p["price"]) if p["price"] is not None else None
     return render(request, "tracking/item.html", {"title": f"{item.asin} · {c.name}", "c": c, "item": item,
-                                                  "points": points})
+                                                  "points": points, "market": market})
 
 
 @router.get("/tracking/{collection_id}/runs/{run_id}/files/{file_name}")

@@ -4,8 +4,10 @@
   var source = document.getElementById("history");
   if (!source || typeof uPlot === "undefined") return;
   var points = JSON.parse(source.textContent);
+  var symbol = source.dataset.currency || "";
+  function money(v) { return v == null ? "–" : symbol + v.toLocaleString(undefined, { maximumFractionDigits: 2 }); }
   var xs = points.map(function (p) { return Date.parse(p.at) / 1000; });
-  var price = points.map(function (p) { return p.price == null ? null : p.price / 100; });
+  var price = points.map(function (p) { return p.price_major; });
   var stock = points.map(function (p) { return p.in_stock == null ? null : (p.in_stock ? 1 : 0); });
   var rank = points.map(function (p) { return p.rank == null ? null : p.rank; });
 
@@ -23,11 +25,11 @@
 
   draw("chart-price", [
     { label: "Price", stroke: "#1d4ed8", width: 2, scale: "$", spanGaps: false,
-      value: function (u, v) { return v == null ? "–" : "$" + v.toFixed(2); }, points: { show: true } },
+      value: function (u, v) { return money(v); }, points: { show: true } },
     { label: "In stock", stroke: "rgba(22,163,74,0.7)", fill: "rgba(22,163,74,0.12)", scale: "stock",
       paths: uPlot.paths.stepped({ align: 1 }), value: function (u, v) { return v == null ? "–" : (v ? "yes" : "no"); } }
   ], [price, stock], [
-    {}, { scale: "$", size: 70, values: function (u, vals) { return vals.map(function (v) { return v == null ? "" : "$" + v.toFixed(2); }); } },
+    {}, { scale: "$", size: 70, values: function (u, vals) { return vals.map(money); } },
     { scale: "stock", side: 1, show: false }
   ], { stock: { range: [0, 1.05] } });
 
