@@ -104,7 +104,9 @@ class Sessions:
         data = {"c": session.csrf}
         if session.user_id is not None:
             data |= {"u": session.user_id, "v": session.version}
-        response.set_cookie(COOKIE, self._signer.dumps(data), max_age=self.max_age, path="/",
+        # The browser keeps the cookie a week past the session, so an expired session is told so
+        # (the signed timestamp, not the cookie's age, ends the session).
+        response.set_cookie(COOKIE, self._signer.dumps(data), max_age=self.max_age + 7 * 86400, path="/",
                             httponly=True, samesite="lax", secure=self._secure(request))
 
     # ---- flash messages: one short-lived signed cookie, shown by the next page ----

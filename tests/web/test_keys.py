@@ -17,7 +17,7 @@ def _works(base: str, secret: str) -> bool:
 class TestKeysPage:
     def test_create_then_revoke_a_key(self, page, site):
         sign_in(page, site.base, "owner@acme.test")
-        page.get_by_role("link", name="Keys").click()
+        page.get_by_role("link", name="Keys", exact=True).click()
         page.get_by_label("Name").fill("price script")
         page.get_by_role("button", name="Create key").click()
         secret = page.get_by_label("Secret key").input_value()

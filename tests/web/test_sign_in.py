@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.web.conftest import open_site
@@ -72,6 +74,36 @@ class TestSignInLimit:
         assert codes == [401] * 4
         assert right.status_code == 429
         assert "Too many sign-in attempts" in right.text
+
+
+class TestSessionEnds:
+    def test_an_expired_session_gets_the_expired_page(self, tmp_path):
+        with open_site(tmp_path, SELLERKIT_SESSION_HOURS="0.0005") as site, site.client("owner@acme.test") as c:
+            assert c.get("/").status_code == 200
+            time.sleep(2.5)  # 0.0005 h is 1.8 s
+            r = c.get("/")
+            assert (r.status_code, r.headers["location"]) == (303, "/sign-in?expired=1")
+            assert "Your session has expired" in c.get(r.headers["location"]).text
+
+    def test_changing_the_password_signs_out_other_sessions(self, site):
+        site.add_user("changer@acme.test", "acme")
+        with site.client("changer@acme.test") as other, site.client("changer@acme.test") as c:
+            r = c.post("/password", data={"current_password": PASSWORD, "new_password": "a brand new password",
+                                          "repeat_password": "a brand new password",
+                                          "csrf_token": csrf_of(c.get("/password").text)})
+            assert r.status_code == 303
+            assert c.get("/").status_code == 200  # this session carries on
+            assert other.get("/").status_code == 303  # the other one must sign in again
+        with site.client("changer@acme.test", "a brand new password") as again:
+            assert again.get("/").status_code == 200
+
+    def test_a_wrong_current_password_changes_nothing(self, site):
+        with site.client("owner@acme.test") as c:
+            r = c.post("/password", data={"current_password": "not it at all", "new_password": "x" * 12,
+                                          "repeat_password": "x" * 12, "csrf_token": csrf_of(c.get("/password").text)})
+            assert r.status_code == 400 and "not your current password" in r.text
+        with site.client("owner@acme.test"):
+            pass  # the old password still signs in
 
 
 class TestBrowser:
