@@ -7,6 +7,7 @@ app's own database."""
 from __future__ import annotations
 
 import os
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,6 +28,7 @@ def setup(env: dict, _base: str, key: dict, context: dict) -> None:
     from sellerkit.tracking.runner import CaptureRun
     from sellerkit.tracking.service import tracking
     from tests.fakes.amazon_pages import FakeAmazon
+    from bench.common import report
     from tests.web.commerce_seed import seed_commerce, seed_tracking
 
     listings, n_orders = int(os.environ.get("WEB_LISTINGS", "5000")), int(os.environ.get("WEB_ORDERS", "20000"))
@@ -34,6 +36,7 @@ def setup(env: dict, _base: str, key: dict, context: dict) -> None:
     data_dir = Path(env["SELLERKIT_DATA_DIR"])
     account = key["account_id"]
     db = Database(f"sqlite:///{data_dir}/sellerkit.db")
+    started = time.perf_counter()
     try:
         seeded = seed_commerce(db, account)
         with db.session(write=True) as s:
@@ -67,5 +70,7 @@ def setup(env: dict, _base: str, key: dict, context: dict) -> None:
             close_fetchers()
     finally:
         db.dispose()
+    report("web data (listings, orders, tracking)", f"made in {time.perf_counter() - started:.0f} s",
+           f"{listings:,} listings and products, {n_orders:,} orders, {tracked:,} ASINs x {runs} runs")
     context.update(manifest=big, product=product, order=seeded.order_ids[0], collection=collection.collection_id,
                    item=collection.item_ids[0])
