@@ -5,28 +5,19 @@ from __future__ import annotations
 import pytest
 
 from sellerkit.errors import NotFound
-from sellerkit.tracking import repository as repo
-from sellerkit.tracking.models import Zipcode
 from sellerkit.tracking.runner import CaptureRun
 from sellerkit.tracking.service import tracking
 from tests.fakes.amazon_pages import FakeAmazon
+from tests.web.commerce_seed import seed_tracking
 
 
 @pytest.fixture
 def tracked(db, new_key, settings):
     with FakeAmazon() as amazon:
         s = settings.model_copy(update={"capture_base_urls": {"amazon.com": amazon.url}, "capture_host_rps": 1000})
-        issued = new_key()
-        with db.session(write=True) as session:
-            z = tracking.create_zipcode(session, issued.account_id, 2, "10001")
-            z.status = "active"
-            c = tracking.create_collection(session, issued.account_id, {"name": "Chart", "request_type": "amazon",
-                                                                        "schedule": "Manual"})
-            tracking.create_items(session, issued.account_id, {"collection": c.id, "domain": "amazon.com",
-                                                               "customer_postcode": "10001", "asins": "B000000001"})
-            item_id = repo.item_ids(session, c.id)[0]
-            c_id = c.id
-        yield db, s, amazon, issued.account_id, c_id, item_id
+        account = new_key().account_id
+        made = seed_tracking(db, account, ["B000000001"], name="Chart")
+        yield db, s, amazon, account, made.collection_id, made.item_ids[0]
 
 
 def _run(db, settings, account_id, collection_id) -> int:
