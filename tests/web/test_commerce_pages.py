@@ -122,6 +122,16 @@ class TestOrders:
         assert tab.locator("#order-status").inner_text() == "awaiting shipment"
 
 
+    def test_a_refused_shipment_says_why_on_the_order_page(self, site):
+        order = f"/orders/{site.mine.order_ids[1]}"
+        with site.client(OWNER) as c:
+            token = csrf_of(c.get(order).text.split('id="ship-form"')[1])
+            r = c.post(f"{order}/ship", data={"csrf_token": token, "tracking_number": "T" * 150, "carrier_code": "UPS"})
+            assert (r.status_code, r.headers["location"]) == (303, order)
+            page = c.get(order).text
+        assert "order.tracking_number: at most 100 characters" in page and "awaiting shipment" in page
+
+
 class TestTracking:
     def _run(self, tab, site) -> None:
         tab.goto(f"{site.base}/tracking/{site.tracked.collection_id}")

@@ -15,6 +15,7 @@ from sellerkit.commerce.orders_service import orders
 from sellerkit.commerce.products import products
 from sellerkit.commerce.service import channel_accounts
 from sellerkit.domain import commerce as rules
+from sellerkit.domain.channel_files import ORDER_STATUSES
 from sellerkit.domain.money import dollars
 from sellerkit.errors import SellerkitError
 from sellerkit.kit.db import utcnow
@@ -26,7 +27,6 @@ PAGE = 50  # rows a page of these tables shows
 MAX_PAGE = 10_000
 Page = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 CARRIERS = ("UPS", "USPS", "FedEx", "DHL", "Amazon Logistics", "OnTrac", "Royal Mail", "Canada Post")
-ORDER_STATUSES = ("awaiting_payment", "awaiting_shipment", "shipped", "cancelled")
 
 
 def _amount(cents: int | None) -> str:
@@ -35,6 +35,15 @@ def _amount(cents: int | None) -> str:
 
 
 TEMPLATES.env.filters["amount"] = _amount
+CORRECTABLE = (400, 402, 409)  # refusals a seller can act on: shown on the page the form was on
+
+
+def refused(request: Request, exc: SellerkitError, back: str):
+    """A write the service refused: back to the form's page with the reason, or the error page
+    (404 for another account's id, 410 for a deleted object)."""
+    if exc.status_code not in CORRECTABLE:
+        raise exc
+    return redirect(request, back, exc.message, "error")
 
 
 # ---- manifests and listings ----------------------------------------------------------------------
@@ -101,9 +110,7 @@ async def submit_manifest(request: Request, user: CurrentUser, manifest_id: Path
         now = await run_in_threadpool(manifests.request_submission, database(request), request.app.state.queue,
                                       user.account_id, manifest_id)
     except SellerkitError as exc:
-        if exc.status_code == 404:
-            raise
-        return redirect(request, back, exc.message, "error")
+        return refused(request, exc, back)
     if not now:
         return redirect(request, back, "Submitting: this large manifest is submitted in the background; "
                                        "reload to see when it is done.")
@@ -142,19 +149,17 @@ async def order_page(request: Request, user: CurrentUser, order_id: PathId):
         "can_ship": o.status == "awaiting_shipment", "carriers": CARRIERS})
 
 
-Text100 = Annotated[str, Form(max_length=200)]
+ShipField = Annotated[str, Form(max_length=200)]  # the service names a value over its column's length
 
 
 @router.post("/orders/{order_id}/ship")
-async def ship_order(request: Request, user: CurrentUser, order_id: PathId, tracking_number: Text100 = "",
-                     carrier_code: Text100 = ""):
+async def ship_order(request: Request, user: CurrentUser, order_id: PathId, tracking_number: ShipField = "",
+                     carrier_code: ShipField = ""):
     back = f"/orders/{order_id}"
     at = utcnow()
     try:
         o = await service(request, lambda s: orders.update(s, user.account_id, order_id, tracking_number,
                                                            carrier_code, None, at), write=True)
     except SellerkitError as exc:
-        if exc.status_code == 404:
-            raise
-        return redirect(request, back, exc.message, "error")
+        return refused(request, exc, back)
     return redirect(request, back, f"Order {o.order_number} shipped, tracking {o.tracking_number}.")

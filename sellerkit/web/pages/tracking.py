@@ -17,6 +17,7 @@ from sellerkit.kit.http import PathId
 from sellerkit.tracking.service import tracking
 from sellerkit.tracking.tasks import enqueue_run
 from sellerkit.web.page import CurrentUser, page_router, redirect, render, service
+from sellerkit.web.pages.commerce import refused
 
 router = page_router()
 PAGE = 50
@@ -59,9 +60,7 @@ async def run_now(request: Request, user: CurrentUser, collection_id: PathId):
     try:
         run = await service(request, lambda s: tracking.start_run(s, user.account_id, collection_id), write=True)
     except SellerkitError as exc:
-        if exc.status_code == 404:
-            raise
-        return redirect(request, back, exc.message, "error")
+        return refused(request, exc, back)
     enqueue_run(request.app.state.queue, run.id, MANUAL_PRIORITY)
     return redirect(request, back, f"Run {run.id} started: {run.records:,} ASINs queued.")
 
