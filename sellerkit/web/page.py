@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -60,6 +61,7 @@ NAV = (("/", "Home"), ("/scans", "Scans"), ("/calculator", "Calculator"), ("/loo
        ("/keys", "Keys"), ("/listings", "Listings"), ("/orders", "Orders"), ("/tracking", "Tracking"))
 
 T = TypeVar("T")
+log = logging.getLogger("sellerkit.web")
 
 
 def public(endpoint):
@@ -133,6 +135,10 @@ class PageRoute(APIRoute):
                     where = ", ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()[:3])
                     response = error_page(request, 404 if _in_path(exc) else 400,
                                           f"not a valid value for {where}")
+                except Exception:  # noqa: BLE001 - a page, not a JSON error, and the cause in the log
+                    log.exception("unhandled error on page %s %s", request.method, request.url.path)
+                    response = error_page(request, 500, "Something went wrong on our side; the failure was "
+                                                        "logged. Try again, or go back to the dashboard.")
             if session.dirty:
                 sessions(request).save(request, response, session)
             response.headers.setdefault("Cache-Control", "no-store")

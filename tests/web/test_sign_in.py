@@ -37,6 +37,15 @@ class TestSignedOut:
         assert "secure" in cookie
 
 
+class TestErrorPages:
+    def test_a_browser_gets_the_404_page_and_an_api_client_json(self, site):
+        with site.client("owner@acme.test") as c:
+            page = c.get("/no-such-page", headers={"accept": "text/html,application/xhtml+xml"})
+            api = c.get("/no-such-page")
+        assert page.status_code == 404 and "There is no page at /no-such-page" in page.text
+        assert api.status_code == 404 and api.json()["status"] == 404
+
+
 class TestSignIn:
     def test_wrong_password_is_refused_with_the_form_again(self, site):
         with site.client() as c:
