@@ -23,10 +23,13 @@ from pathlib import Path
 
 import httpx
 
+from bench import web_commerce
 from bench.common import PY, env_for, report, server
 
 PAGES: list[str] = ["/", "/calculator?asin={asin}&cost=5", "/lookup", "/keys", "/password"]
 SETUP: list[Callable[[dict, str, dict, dict], None]] = []
+PAGES += web_commerce.PAGES  # listings, inventory, orders, tracking
+SETUP.append(web_commerce.setup)
 EMAIL, PASSWORD = "bench@sellerkit.local", "bench password 1"
 RENDERS = 30
 _TIMING = re.compile(r"render;dur=([\d.]+)")
@@ -111,7 +114,7 @@ def run(_products: int = 0) -> None:
                 for path in paths:
                     times = sorted(_render_times(client, path))
                     p95 = times[int(len(times) * 0.95) - 1]
-                    report(f"web render {path.split('?')[0]}", f"p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms",
+                    report(f"web render {path.split('&')[0]}", f"p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms",
                            f"{RENDERS} renders, {products:,}-product catalog", "ok (< 100 ms)" if p95 < 100 else "SLOW")
                 paints = _first_paints(base, client, paths)
             finally:
@@ -121,5 +124,5 @@ def run(_products: int = 0) -> None:
                 return
             for path, ms in paints.items():
                 verdict = "ok (< 1 s)" if 0 <= ms < 1000 else "SLOW" if ms >= 1000 else "no paint entry"
-                report(f"web first paint {path.split('?')[0]}", f"{ms:.0f} ms", "Chromium, loopback, median of 3",
+                report(f"web first paint {path.split('&')[0]}", f"{ms:.0f} ms", "Chromium, loopback, median of 3",
                        verdict)

@@ -22,6 +22,7 @@ from sellerkit.commerce.channels import channel_for
 from sellerkit.commerce.models import InventoryLocation, Manifest, MarketplaceAccount, Product, ProductListing
 from sellerkit.commerce.schemas import ManifestIn, ProductListingIn
 from sellerkit.commerce.service import channel_accounts, contacts, templates
+from sellerkit.commerce.tasks import SUBMIT
 from sellerkit.domain import commerce as rules
 from sellerkit.domain.quoting import quote
 from sellerkit.errors import Conflict, Gone, Invalid, NotFound
@@ -133,6 +134,11 @@ class Manifests:
         counts = repo.listing_counts(session, [m.id for m in manifests])
         return [(m, session.get(MarketplaceAccount, m.marketplace_account_id), counts.get(m.id, 0))
                 for m in manifests]
+
+    def status_counts(self, session: Session, account_id: int, manifest_id: int) -> dict[str, int]:
+        """How many of the manifest's listings have each `list_status` (what a submit would hold)."""
+        self.get(session, account_id, manifest_id)
+        return repo.list_status_counts(session, manifest_id)
 
     # ---- listings ----------------------------------------------------------------------------
 
@@ -249,6 +255,18 @@ class Manifests:
                            f"{manifest.submitting_since:%Y-%m-%d %H:%M:%S} UTC); wait for `processing` to be null")
         session.refresh(manifest)
         return sum(repo.listing_counts(session, [manifest.id]).values())
+
+    def request_submission(self, db: Database, queue, account_id: int, manifest_id: int) -> bool:
+        """Claim the manifest (409 while another holds it), then submit it now if it has at most
+        SUBMIT_NOW listings (True) or as a job (False). Blocking: the API and the dashboard call
+        it off the event loop."""
+        with db.session(write=True) as session:
+            count = self.claim(session, account_id, manifest_id)
+        if count <= SUBMIT_NOW:
+            self.submit(db, manifest_id)
+            return True
+        queue.enqueue(SUBMIT, manifest_id)
+        return False
 
     def submit(self, db: Database, manifest_id: int) -> None:
         """Turn a claimed manifest's listings into products (or merge them), through the channel,

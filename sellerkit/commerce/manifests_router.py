@@ -10,11 +10,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from sellerkit.accounts.dependencies import CurrentPrincipal, KeyFirstRoute
 from sellerkit.commerce import views
-from sellerkit.commerce.manifests import MAX_FROM_SCAN, SUBMIT_NOW, Refs, from_scan, manifests
+from sellerkit.commerce.manifests import MAX_FROM_SCAN, Refs, from_scan, manifests
 from sellerkit.commerce.schemas import (Deleted, ListingList, ListingsBody, ManifestBody, ManifestList, ManifestReply,
                                         ScanManifestBody)
 from sellerkit.commerce.service import channel_accounts
-from sellerkit.commerce.tasks import SUBMIT
 from sellerkit.commerce.wire import HexId, codec, maybe, need, reply, router as make_router
 from sellerkit.domain.filters import MAX_PAGE
 from sellerkit.domain.timestamps import event_time
@@ -47,13 +46,9 @@ def _account(request: Request) -> int:
 
 async def _submit(request: Request, manifest_id: int) -> int:
     """Claim the manifest (409 if held), then submit it now (200) or as a job (202)."""
-    with database(request).session(write=True) as s:
-        count = manifests.claim(s, _account(request), manifest_id)
-    if count <= SUBMIT_NOW:
-        await run_in_threadpool(manifests.submit, database(request), manifest_id)
-        return 200
-    request.app.state.queue.enqueue(SUBMIT, manifest_id)
-    return 202
+    now = await run_in_threadpool(manifests.request_submission, database(request), request.app.state.queue,
+                                  _account(request), manifest_id)
+    return 200 if now else 202
 
 
 @router.get("/api/manifests", summary="Your manifests, newest first (25 a page by default)",

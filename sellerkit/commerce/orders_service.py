@@ -187,8 +187,13 @@ class Orders:
         if status not in (None, "shipped") and status != row.status:
             raise Invalid(f"order.order_status: only cancelled (or shipped, with tracking_number) can be set; "
                           f"got {quote(status)}")
+        tracking_number, carrier_code = (tracking_number or "").strip(), (carrier_code or "").strip() or None
         if not tracking_number:
             raise Invalid("order.tracking_number: required to ship the order (with carrier_code)")
+        if len(tracking_number) > 100:
+            raise Invalid(f"order.tracking_number: at most 100 characters, got {len(tracking_number):,}")
+        if carrier_code is not None and len(carrier_code) > 40:
+            raise Invalid(f"order.carrier_code: at most 40 characters, got {len(carrier_code):,}")
         if row.status == "cancelled":
             raise Conflict(f"order {quote(row.order_number)} is cancelled: it cannot be shipped")
         if row.status == "awaiting_payment":

@@ -69,6 +69,15 @@ def channel_accounts(session: Session, account_id: int) -> list[MarketplaceAccou
         .order_by(MarketplaceAccount.id)).scalars())
 
 
+def channel_accounts_by_ids(session: Session, account_id: int, ids: Iterable[int]) -> list[MarketplaceAccount]:
+    """The account's channel accounts of `ids`, removed ones too (their orders and products stay)."""
+    ids = sorted(set(ids))
+    if not ids:
+        return []
+    return list(session.execute(sa.select(MarketplaceAccount).where(
+        MarketplaceAccount.account_id == account_id, MarketplaceAccount.id.in_(ids))).scalars())
+
+
 def contacts(session: Session, model, account_id: int) -> list:
     return list(session.execute(sa.select(model).where(model.account_id == account_id)
                                 .order_by(model.id)).scalars())
@@ -97,6 +106,12 @@ def listing_counts(session: Session, manifest_ids: Sequence[int]) -> dict[int, i
         return {}
     rows = session.execute(sa.select(PL.c.manifest_id, sa.func.count()).where(PL.c.manifest_id.in_(manifest_ids))
                            .group_by(PL.c.manifest_id))
+    return dict(rows.all())
+
+
+def list_status_counts(session: Session, manifest_id: int) -> dict[str, int]:
+    rows = session.execute(sa.select(PL.c.list_status, sa.func.count()).where(PL.c.manifest_id == manifest_id)
+                           .group_by(PL.c.list_status))
     return dict(rows.all())
 
 

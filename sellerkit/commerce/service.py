@@ -77,6 +77,10 @@ class ChannelAccounts:
         session.flush()
         return row
 
+    def of(self, session: Session, account_id: int, ids) -> dict[int, MarketplaceAccount]:
+        """By id, the channel accounts that rows being shown belong to, removed ones included."""
+        return {c.id: c for c in repo.channel_accounts_by_ids(session, account_id, ids)}
+
     def delete(self, session: Session, account_id: int, channel_id: int) -> MarketplaceAccount:
         """Remove a channel account: kept as a deleted row (410 from then on) so its orders and
         products keep their history; it no longer lists or takes manifests."""

@@ -135,7 +135,8 @@ class Output(TimestampMixin, Base):
     """What one run captured for one item (the dialect's ASINOutput)."""
 
     __tablename__ = "tracking_outputs"
-    __table_args__ = (sa.UniqueConstraint("run_id", "item_id"), sa.Index("ix_tracking_outputs_collection", "collection_id", "id"))
+    __table_args__ = (sa.UniqueConstraint("run_id", "item_id"), sa.Index("ix_tracking_outputs_collection", "collection_id", "id"),
+                      sa.Index("ix_tracking_outputs_item", "item_id", "run_id"))  # an item's history
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)

@@ -244,5 +244,12 @@ def run_outputs(session: Session, run_id: int, after_item: int = 0, limit: int =
     return [tuple(r) for r in session.execute(stmt)]
 
 
+def item_outputs(session: Session, item_id: int, limit: int) -> list[tuple[int, datetime, str]]:
+    """(run id, captured at, output JSON) of an item's last `limit` captures, oldest first."""
+    stmt = sa.select(O.c.run_id, O.c.created_at, O.c.output_json).where(O.c.item_id == item_id) \
+        .order_by(O.c.run_id.desc()).limit(limit)
+    return [tuple(r) for r in reversed(session.execute(stmt).all())]
+
+
 def output_count(session: Session, run_id: int) -> int:
     return session.execute(sa.select(sa.func.count()).where(O.c.run_id == run_id)).scalar_one()

@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 from sellerkit.accounts.models import Account
 from sellerkit.domain import capture, schedules
 from sellerkit.domain.identifiers import InvalidIdentifier, parse_asin
+from sellerkit.domain.money import cents
 from sellerkit.domain.quoting import quote
 from sellerkit.errors import Conflict, Invalid, NotFound, SellerkitError
 from sellerkit.kit.db import utcnow
 from sellerkit.tracking import repository as repo
 from sellerkit.tracking.models import Collection, Item, Run, Zipcode
 
+HISTORY_RUNS = 200  # captures of an item a chart shows at most (the newest)
 NEW_ACCOUNT_CREDITS = 500  # every plan's starting credits (`sellerkit credits set` changes them)
 PLAN_CREDITS: dict[str, int] = {}  # a plan that grants other than NEW_ACCOUNT_CREDITS
 
@@ -513,6 +515,19 @@ class TrackingService:
             raise NotFound(f"no file {quote(file_name)} in run {run_id}" + ("" if run.is_download_generated else
                                                                             " (its files are still being written)"))
         return f"tracking/{collection_id}/{run_id}/{file_name}"
+
+    def item_history(self, session: Session, account_id: int, item_id: Any, limit: int = HISTORY_RUNS) -> list[dict]:
+        """The item's price (cents), stock and best-sellers rank at each of its last `limit`
+        captures, oldest first: what the dashboard charts over the runs."""
+        item = self.item(session, account_id, item_id)
+        points = []
+        for run_id, at, raw in repo.item_outputs(session, item.id, limit):
+            out = orjson.loads(raw)
+            price = out.get("price_value")
+            points.append({"run": run_id, "at": iso(at), "price": cents(price) if price is not None else None,
+                           "in_stock": out.get("in_stock"), "availability": out.get("availability"),
+                           "rank": out.get("best_sellers_rank")})
+        return points
 
     # ---- outputs --------------------------------------------------------------------------------
 

@@ -636,10 +636,10 @@ class TestLargeSubmission:
     def test_a_large_manifest_is_202_and_submitted_by_the_job(self, db, worker_settings, new_key, monkeypatch):
         import time
 
-        from sellerkit.commerce import manifests_router
+        from sellerkit.commerce import manifests as manifests_module
         from tests.conftest import make_client
 
-        monkeypatch.setattr(manifests_router, "SUBMIT_NOW", 2)  # "large" is more than 1,000 listings
+        monkeypatch.setattr(manifests_module, "SUBMIT_NOW", 2)  # "large" is more than 1,000 listings
         with make_client(db, worker_settings) as client:
             seller = make_seller(client, new_key)
             m = seller.manifest([{"asin": "B07G22S48Q", "title": "T", "sku": f"J{i}", "quantity": 1} for i in range(3)])

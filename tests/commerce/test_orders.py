@@ -114,6 +114,12 @@ class TestShipAndCancel:
         r = seller.put(f"/api/orders/{o['id']}", json={"order": {"order_status": "cancelled"}})
         assert r.status_code == 409 and "has shipped" in r.json()["message"]
 
+    def test_a_tracking_number_longer_than_its_column_is_a_400_naming_it(self, seller):
+        stocked(seller)
+        (o,) = seller.post("/api/orders", json={"orders": [order(seller)]}).json()["orders"]
+        r = seller.put(f"/api/orders/{o['id']}", json={"order": {"tracking_number": "T" * 101, "carrier_code": "UPS"}})
+        assert r.status_code == 400 and "order.tracking_number: at most 100" in r.json()["message"]
+
     def test_a_cancelled_order_cannot_ship(self, seller):
         stocked(seller)
         (o,) = seller.post("/api/orders", json={"orders": [order(seller, status="cancelled")]}).json()["orders"]
