@@ -113,9 +113,9 @@ class Settings(BaseSettings):
     # ---- the web dashboard (sellerkit/web, docs/dashboard.md) ----
     session_secret: SecretStr | None = Field(
         None,
-        description="Key that signs dashboard session cookies; unset: a random key kept in "
-        "<data_dir>/session-secret (made on first use, shared by every process on that data dir). "
-        "Set it when server processes do not share a data dir.",
+        description="Key that signs dashboard session cookies; unset: one derived from "
+        "SELLERKIT_SECRET_KEY when that is set (the same on every machine), else a random key kept in "
+        "<data_dir>/session-secret (made on first use, shared by every process on that data dir).",
     )
     session_hours: float = Field(12.0, description="Hours a dashboard sign-in lasts; then the "
                                  "session-expired page asks to sign in again.", gt=0)

@@ -212,4 +212,5 @@ def s3_settings(s3_endpoint, tmp_path, monkeypatch) -> Settings:
                         ("AWS_REGION", "us-east-1")):
         monkeypatch.setenv(name, value)
     return Settings(data_dir=tmp_path / "data", demo=False, embedded_worker=True, job_threads=1,
-                    blob_url=f"s3://{S3_BUCKET}/run-{uuid.uuid4().hex[:10]}", s3_endpoint_url=s3_endpoint)
+                    blob_url=f"s3://{S3_BUCKET}/run-{uuid.uuid4().hex[:10]}", s3_endpoint_url=s3_endpoint,
+                    secret_key="a deployment's secret, the same on every machine")

@@ -44,10 +44,18 @@ class WebSession:
 
 
 def session_secret(settings: Settings) -> str:
-    """The configured key, else one kept in the data dir: made once, atomically (a temporary
-    file linked into place), so every process on the data dir signs with the same key."""
+    """The configured key; else one derived from SELLERKIT_SECRET_KEY (the same on every machine
+    of a deployment, so a sign-in holds whichever server answers); else one kept in the data dir:
+    made once, atomically (a temporary file linked into place), so every process on the data dir
+    signs with the same key."""
     if settings.session_secret is not None:
         return settings.session_secret.get_secret_value()
+    if getattr(settings, "secret_key", None) is not None:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"sellerkit web sessions v1")
+        return key.derive(settings.secret_key.get_secret_value().encode()).hex()
     path = Path(settings.data_dir) / "session-secret"
     try:
         return path.read_text().strip()
