@@ -51,19 +51,16 @@ class TestPreview:
 
 
 class TestStaging:
-    def test_a_staged_upload_is_found_by_its_account_only(self, tmp_path: Path):
-        path = tmp_path / "tmpabc123.upload"
-        path.write_text("UPC,Cost\n")
-        token = scans.stage(path, 7)
-        assert scans.staged(tmp_path, 7, token).read_text() == "UPC,Cost\n"
-        with pytest.raises(NotFound, match="upload it again"):
-            scans.staged(tmp_path, 8, token)
+    """More in tests/scans/test_scan_blobs.py (TestStagedUploads, on disk and on S3)."""
 
     def test_a_token_naming_another_path_is_refused(self, tmp_path: Path):
-        (tmp_path / "x.a7.staged").write_text("")
-        for token in ("../x.a7.staged", "/etc/passwd", "", "x.a7.staged/.."):
+        path = tmp_path / "x.upload"
+        path.write_text("")
+        token = scans.stage(tmp_path, path, 7)
+        assert scans.staged(tmp_path, tmp_path, 7, token).is_file()
+        for bad in (f"../{token}", "/etc/passwd", "", f"{token}/..", "../../scans/1/source.csv"):
             with pytest.raises(NotFound):
-                scans.staged(tmp_path, 7, token)
+                scans.staged(tmp_path, tmp_path, 7, bad)
 
 
 class TestPresets:
