@@ -161,6 +161,12 @@ def bump_revision(session: Session, marketplace: str) -> None:
         insert_ignoring_conflicts(session, R, [{"marketplace": marketplace, "revision": 1}])
 
 
+def revision(reader: Reader, marketplace: str) -> int:
+    """The marketplace's catalog revision now (0 before the first counted write): one row."""
+    rows = reader.rows("SELECT revision FROM catalog_revisions WHERE marketplace = ?", (marketplace,))
+    return rows[0][0] if rows else 0
+
+
 def revisions(reader: Reader) -> dict[str, int]:
     """Every marketplace with products -> its catalog revision (0 before the first counted write)."""
     found = {mp: 0 for (mp,) in reader.rows("SELECT DISTINCT marketplace FROM products", ())}
