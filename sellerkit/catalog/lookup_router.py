@@ -7,14 +7,18 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Query, Request
 
-from sellerkit.accounts.dependencies import CurrentPrincipal
+from sellerkit.accounts.dependencies import CurrentPrincipal, DirectRoute
 from sellerkit.catalog.lookup import lookups
 from sellerkit.catalog.schemas import NO_PLAN, LookupReply
 from sellerkit.domain.lookup import MAX_CODES, MAX_QUERY_CHARS
 from sellerkit.domain.marketplaces import ASINSCOPE_DOMAINS
 from sellerkit.kit.http import JSON, DbReader, DialectErrorRoute
 
-router = APIRouter(tags=["ASINScope: products"], route_class=DialectErrorRoute)
+class LookupRoute(DialectErrorRoute, DirectRoute):
+    """ASINScope's error shape, inputs resolved directly (`DirectRoute`)."""
+
+
+router = APIRouter(tags=["ASINScope: products"], route_class=LookupRoute)
 
 MAX_DOMAIN_CHARS = 10
 _CODES = f"Comma-separated list of 1 to {MAX_CODES} codes; send only one of asin, upc and ean."

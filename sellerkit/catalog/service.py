@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from sellerkit.catalog import repository as repo
+from sellerkit.catalog.cache import RevisionCache
 from sellerkit.catalog.records import (
     IDENTIFIER_FAMILIES,
     IndexEntry,
@@ -155,6 +156,25 @@ def _family_order(family_value: tuple[str, str]) -> tuple[int, str]:
 _LABEL = {"upc": "UPC", "ean": "EAN", "isbn": "ISBN", "gtin": "GTIN", "jan": "JAN", "asin": "ASIN"}
 
 
+def _reached(reader: Reader, mp: str, keys: list[str]) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """Each identifier key's ASINs (in ASIN order), each with all its identifier values (in the
+    order a conversion lists them); keys that reach nothing are left out."""
+    wanted = set(keys)
+    values_by_asin: dict[str, list[tuple[str, str]]] = {}
+    asins_by_key: dict[str, set[str]] = {}
+    for key, asin, family, value in repo.matches_for_keys(reader, mp, keys):
+        values_by_asin.setdefault(asin, []).append((family, value))
+        if key in wanted:
+            asins_by_key.setdefault(key, set()).add(asin)
+    return {key: tuple((asin, tuple(v for _f, v in sorted(values_by_asin[asin], key=_family_order)))
+                       for asin in sorted(asins))
+            for key, asins in asins_by_key.items()}
+
+
+# What a conversion reads of the identifier graph, per key: a few hundred bytes each.
+_REACHED: RevisionCache[tuple] = RevisionCache(capacity=50_000)
+
+
 class CatalogService:
     def import_batch(self, session: Session, items: list[tuple[int, Any]]) -> ImportReport:
         """Validate and upsert one batch of raw records (the caller owns the transaction)."""
@@ -269,21 +289,17 @@ class CatalogService:
         if not parsed:
             return {}, why_not
         keys = {p.key for p in parsed.values()}
-        asins_by_key: dict[str, set[str]] = {}
-        values_by_asin: dict[str, list[tuple[str, str]]] = {}
-        for key, asin, family, value in repo.matches_for_keys(reader, mp, keys):
-            values_by_asin.setdefault(asin, []).append((family, value))
-            if key in keys:
-                asins_by_key.setdefault(key, set()).add(asin)
+        graph = _REACHED.get_many(reader, mp, keys, lambda missing: _reached(reader, mp, missing))
         out: dict[str, list[str]] = {}
         for code, ident in parsed.items():
-            asins = sorted(asins_by_key.get(ident.key, ()))
-            if not asins:
+            reached = graph.get(ident.key)
+            if not reached:
                 why_not[code] = f"no product with this {_LABEL.get(ident.family, ident.family)} in the {mp} catalog"
                 continue
+            asins = [asin for asin, _values in reached]
             others: list[str] = []
-            for asin in asins:
-                for _family, value in sorted(values_by_asin[asin], key=_family_order):
+            for _asin, values in reached:
+                for value in values:
                     if value != ident.value and value not in others and value not in asins:
                         others.append(value)
             out[code] = asins + others
