@@ -129,10 +129,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from sellerkit.scans.router import router as scans_router
     from sellerkit.tracking.router import router as tracking_router
 
+    app.include_router(lookup_router)  # the hot routes next (no path of theirs overlaps another's)
+    app.include_router(catalog_router)
     app.include_router(tokens_router)  # before /account's own routes: ASINScope's /account/tokens
     app.include_router(accounts_router)
-    app.include_router(lookup_router)
-    app.include_router(catalog_router)
     app.include_router(calculator_router)
     app.include_router(providers_router)
     app.include_router(scans_router)
