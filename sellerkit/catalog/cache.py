@@ -8,6 +8,8 @@ microseconds) says whether what this process derived earlier still holds: when t
 moved, the marketplace's entries are dropped. A write from any process (an import, live data
 fetched by a look-up) is therefore seen by the next request, as when every request read the
 records. Entries are derived after the revision is read, so none is older than its revision.
+A catalog's first revision is random (`repository.bump_revision`), so entries of one database
+are never taken for another's (tests make many; a server restored from a backup restarts).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class RevisionCache(Generic[V]):
     def current(self, reader: Reader, marketplace: str) -> dict[str, V]:
         """The marketplace's entries, emptied if its catalog changed since they were derived."""
         revision = repo.revision(reader, marketplace)
+        if not revision:  # no write counted yet (a catalog from before revisions): nothing to hold by
+            return {}
         held = self._by_marketplace.get(marketplace)
         if held is None or held[0] != revision:
             held = (revision, {})
