@@ -171,8 +171,39 @@ def _reached(reader: Reader, mp: str, keys: list[str]) -> dict[str, tuple[tuple[
             for key, asins in asins_by_key.items()}
 
 
-# What a conversion reads of the identifier graph, per key: a few hundred bytes each.
+def _conversions(reader: Reader, mp: str, codes: list[str]) -> dict[str, tuple[str, object]]:
+    """Each code's conversion: `("converted", (ASIN..., other identifiers...))`, or
+    `("invalid", why)` or `("absent", why)`."""
+    answers: dict[str, tuple[str, object]] = {}
+    parsed: dict[str, ids.Identifier] = {}
+    for code in codes:
+        try:
+            parsed[code] = ids.parse(code)
+        except ids.InvalidIdentifier as exc:
+            answers[code] = ("invalid", f"not a valid code: {exc.reason}")
+    if not parsed:
+        return answers
+    keys = {p.key for p in parsed.values()}
+    graph = _REACHED.get_many(reader, mp, keys, lambda missing: _reached(reader, mp, missing))
+    for code, ident in parsed.items():
+        reached = graph.get(ident.key)
+        if not reached:
+            answers[code] = ("absent", f"no product with this {_LABEL.get(ident.family, ident.family)} in the {mp} catalog")
+            continue
+        asins = [asin for asin, _values in reached]
+        others: list[str] = []
+        for _asin, values in reached:
+            for value in values:
+                if value != ident.value and value not in others and value not in asins:
+                    others.append(value)
+        answers[code] = ("converted", tuple(asins + others))
+    return answers
+
+
+# What conversions read of the identifier graph, per key, and each code's answer: a few
+# hundred bytes each.
 _REACHED: RevisionCache[tuple] = RevisionCache(capacity=50_000)
+_CONVERTED: RevisionCache[tuple] = RevisionCache(capacity=50_000)
 
 
 class CatalogService:
@@ -279,31 +310,18 @@ class CatalogService:
         each code that was not converted -> why: not a valid code and what is wrong with it, or
         no product with it in the marketplace's catalog)."""
         mp = resolve_marketplace(marketplace_code)
-        parsed: dict[str, ids.Identifier] = {}
-        why_not: dict[str, str] = {}
-        for code in codes:
-            try:
-                parsed[code] = ids.parse(code)
-            except ids.InvalidIdentifier as exc:
-                why_not[code] = f"not a valid code: {exc.reason}"
-        if not parsed:
-            return {}, why_not
-        keys = {p.key for p in parsed.values()}
-        graph = _REACHED.get_many(reader, mp, keys, lambda missing: _reached(reader, mp, missing))
+        order = list(dict.fromkeys(codes))
+        answers = _CONVERTED.get_many(reader, mp, order, lambda missing: _conversions(reader, mp, missing))
         out: dict[str, list[str]] = {}
-        for code, ident in parsed.items():
-            reached = graph.get(ident.key)
-            if not reached:
-                why_not[code] = f"no product with this {_LABEL.get(ident.family, ident.family)} in the {mp} catalog"
-                continue
-            asins = [asin for asin, _values in reached]
-            others: list[str] = []
-            for _asin, values in reached:
-                for value in values:
-                    if value != ident.value and value not in others and value not in asins:
-                        others.append(value)
-            out[code] = asins + others
-        return out, why_not
+        invalid: dict[str, str] = {}
+        absent: dict[str, str] = {}
+        for code in order:
+            kind, answer = answers[code]
+            if kind == "converted":
+                out[code] = list(answer)
+            else:
+                (invalid if kind == "invalid" else absent)[code] = answer
+        return out, invalid | absent
 
     def asin_convert(
         self, reader: Reader, marketplace_code: str, asins: list[str]
