@@ -31,6 +31,12 @@ def sample_asins(data_dir: Path, n: int = 5000) -> list[str]:
         return [asin for (asin,) in rows]
 
 
+def other_asins(data_dir: Path) -> list[str]:
+    """Every US ASIN that `sample_asins` leaves out."""
+    with sqlite3.connect(data_dir / "sellerkit.db") as conn:
+        return [asin for (asin,) in conn.execute("SELECT asin FROM products WHERE marketplace = 'US' AND id % 97 != 0")]
+
+
 def redis_url() -> str | None:
     url = os.environ.get("SELLERKIT_REDIS_URL") or "redis://127.0.0.1:6379/0"
     try:
@@ -54,8 +60,8 @@ def lookup_paths(key: str, asins: list[str]) -> list[str]:
             for i in range(0, len(asins) - 10, 10)]
 
 
-def lookup_script(paths: list[str]) -> Path:
-    return _script("lookup", "local paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
+def lookup_script(paths: list[str], name: str = "lookup") -> Path:
+    return _script(name, "local paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
                    "local i = 0\n"
                    "request = function()\n"
                    "  i = i % #paths + 1\n"
@@ -77,6 +83,7 @@ def convert_script(key: str, codes: list[str]) -> Path:
                    "end\n")
 
 
+COLD = "GET /products/lookup (10 ASINs not asked before)"
 HEALTH_SHARE = 0.5  # issue 20: a keyed route at least half the server's own ceiling
 P99_MS = 10.0
 
@@ -97,10 +104,14 @@ def bench_lookup(data_dir: Path, products: int, workers: int = 2, connections: i
     sellerkit("catalog", "snapshot", env=env, capture_output=True)  # the server's periodic build: not measured
     key = bench_key(env)["key"]  # unlimited plan, request rate raised far above what is measured
     paths = lookup_paths(key, sample_asins(data_dir))
+    # Items no look-up asked for before (each worker holds what it prepared: catalog.cache): as
+    # many requests as a run makes, so every one reads and builds its 10 items.
+    cold = lookup_paths(key, other_asins(data_dir))
+    cold_scripts = [lookup_script(cold[n::rounds], f"lookup-cold-{n}") for n in range(rounds)]
     routes = {"GET /health": _script("health", "request = function() return wrk.format('GET', '/health') end\n"),
               "GET /products/lookup (10 ASINs)": lookup_script(paths),
               "POST /api/v3/convert (20 codes)": convert_script(key, sample_codes(products))}
-    runs: dict[str, list[dict]] = {name: [] for name in routes}
+    runs: dict[str, list[dict]] = {name: [] for name in [*routes, COLD]}
     load = os.getloadavg()
     with server(env, workers=workers) as base:
         import httpx
@@ -108,8 +119,8 @@ def bench_lookup(data_dir: Path, products: int, workers: int = 2, connections: i
         items = len(httpx.get(base + paths[0]).json()["items"])
         for script in routes.values():
             wrk(base, script, connections=connections, seconds=3)  # warm-up
-        for _ in range(rounds):
-            for name, script in routes.items():  # /health first, then each route
+        for n in range(rounds):
+            for name, script in {**routes, COLD: cold_scripts[n]}.items():  # /health first, then each route
                 runs[name].append(wrk(base, script, connections=connections, seconds=seconds))
     load = f"load {load[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
     settings = f"{runs['GET /health'][0]['settings']} x{rounds}, {workers} server workers, HTTP/1.1 keep-alive"
