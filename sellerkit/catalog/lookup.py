@@ -86,10 +86,11 @@ class LookupService:
                 if not is_shared(provider):
                     await provider.aclose()
 
-    def items(self, reader: Reader, query: LookupQuery) -> list[dict]:
+    def items(self, reader: Reader, query: LookupQuery, as_json: bool = False) -> list[dict] | list[bytes]:
         """Items of the codes found (none for codes the catalog does not have); a UPC or EAN
-        that several ASINs carry gives each of them, in ASIN order."""
-        return self.found(reader, query)[1]
+        that several ASINs carry gives each of them, in ASIN order. `as_json`: each item as its
+        JSON text, as the route sends it (prepared once per catalog revision)."""
+        return self.prepared(reader, query)[1] if as_json else self.found(reader, query)[1]
 
     def found(self, reader: Reader, query: LookupQuery) -> tuple[list[str], list[dict]]:
         """The codes asked for that the catalog has (as normalised in the query), and the items:
