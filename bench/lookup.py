@@ -89,7 +89,7 @@ P99_MS = 10.0
 
 
 def bench_lookup(data_dir: Path, products: int, workers: int = 2, connections: int = 16,
-                 redis: str | None = None, seconds: int = 15, rounds: int = 2) -> None:
+                 redis: str | None = None, seconds: int = 10, rounds: int = 3) -> None:
     """`/health`, the look-up (10 ASINs) and convert (20 codes) on one server with the same wrk
     settings, in turn, `rounds` times: each route's req/s as a share of `/health`'s measured in
     the same run (the machine is shared, so only ratios of one run compare)."""
