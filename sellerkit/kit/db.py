@@ -192,7 +192,10 @@ class Database:
         finally:
             if conn.in_transaction:  # autocommit: only a statement that failed half-way leaves one
                 conn.rollback()
-            idle.append(conn)
+            if len(idle) < IDLE_READERS_KEPT:
+                idle.append(conn)
+            else:  # a burst of readers at once: as SQLAlchemy's pool, keep only a few (page caches)
+                conn.close()
 
     def migrate(self) -> None:
         from sellerkit.migrations import upgrade
@@ -206,6 +209,7 @@ class Database:
         self.engine.dispose()
 
 
+IDLE_READERS_KEPT = 5  # SQLAlchemy's default pool size
 BULK_CACHE_KIB = 256 * 1024  # SQLite page cache of a bulk load's connection
 
 

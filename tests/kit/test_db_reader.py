@@ -49,6 +49,18 @@ class TestReader:
         with db.reader() as reader:
             assert not reader._conn.in_transaction
 
+    def test_keeps_only_a_few_idle_connections_after_a_burst(self, db):
+        from contextlib import ExitStack
+
+        from sellerkit.kit.db import IDLE_READERS_KEPT
+
+        with ExitStack() as stack:
+            conns = [stack.enter_context(db.reader())._conn for _ in range(IDLE_READERS_KEPT + 3)]
+        kept = [c for c in conns if c in db._idle_readers]
+        assert len(kept) == IDLE_READERS_KEPT
+        with pytest.raises(sqlite3.ProgrammingError):
+            next(c for c in conns if c not in kept).execute("SELECT 1")
+
     def test_dispose_closes_the_idle_connections(self, db):
         with db.reader() as reader:
             conn = reader._conn
