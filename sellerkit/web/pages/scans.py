@@ -20,8 +20,8 @@ from sellerkit.domain.mapping import FIELDS as MAPPING_FIELDS
 from sellerkit.errors import Invalid, SellerkitError
 from sellerkit.kit.blobs import blobs_for, work_file
 from sellerkit.kit.http import PathId, database, validation_errors_message
+from sellerkit.kit.uploads import copy_limited, read_then_delete
 from sellerkit.scans import files
-from sellerkit.scans.router import _copy_limited, _read_then_delete
 from sellerkit.scans.schemas import Options, ResultsQuery, UploadRequest
 from sellerkit.scans.service import MEDIA, scans
 from sellerkit.scans.tasks import RUN
@@ -58,7 +58,7 @@ async def preview(request: Request, user: CurrentUser, file: Annotated[UploadFil
     path = await run_in_threadpool(work_file, settings, ".upload")
     name = (file.filename or "upload.csv")[:300]
     try:
-        await run_in_threadpool(_copy_limited, file.file, path, settings.upload_limit_mb * 1_000_000)
+        await run_in_threadpool(copy_limited, file.file, path, settings.upload_limit_mb * 1_000_000)
         view = await run_in_threadpool(scans.preview, path, name, files.Limits.of(settings))
         token = await run_in_threadpool(scans.stage, blobs_for(settings), path, user.account_id)
     except BaseException as exc:
@@ -204,7 +204,7 @@ async def download(request: Request, user: CurrentUser, scan_id: PathId,
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return StreamingResponse(_read_then_delete(path), media_type=MEDIA[type], headers={
+    return StreamingResponse(read_then_delete(path), media_type=MEDIA[type], headers={
         "Content-Disposition": f'attachment; filename="scan-{scan.id}-{table}.{type}"',
         "Content-Length": str(path.stat().st_size)})
 
