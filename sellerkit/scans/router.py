@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from starlette.responses import StreamingResponse
 
 from sellerkit.accounts.dependencies import CurrentPrincipal, KeyFirstRoute
-from sellerkit.errors import Conflict, Invalid
+from sellerkit.errors import Invalid
 from sellerkit.domain.filters import MAX_PAGE
 from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
 from sellerkit.kit.blobs import Blobs, blobs_for, work_file
@@ -22,8 +22,7 @@ from sellerkit.scans.schemas import (DOWNLOAD_REPLIES, EXPORT_FILE_REPLIES, SHEE
                                      ExportJob, ResultsPage, ResultsQuery, ScanDeleted, ScanList, ScanView,
                                      SheetLink, UploadRequest, download_replies)
 from sellerkit.scans import files
-from sellerkit.scans.service import MEDIA, XLSX_NOW_ROWS, scans
-from sellerkit.scans.store import ScanFiles
+from sellerkit.scans.service import MEDIA, scans
 from sellerkit.scans.tasks import EXPORT, RUN
 
 router = APIRouter(prefix="/api/v3", tags=["RocketSource: scans"], route_class=KeyFirstRoute)
@@ -199,7 +198,7 @@ async def _download(request: Request, scan_id: PathId, who, fmt: str, body: Resu
     with database(request).session() as session:
         scan = scans.get(session, who.account_id, scan_id)
     frame, table = await run_in_threadpool(scans.export_frame, scan, _blobs(request), body, table_type)
-    if background or (fmt == "xlsx" and frame.height > XLSX_NOW_ROWS):
+    if background or scans.prepares_in_background(fmt, frame.height):
         with database(request).session(write=True) as session:
             job = scans.start_export(session, scan, fmt, table, body, frame.height)
             view = scans.export_view(job)
@@ -270,12 +269,9 @@ async def get_export(request: Request, export_id: PathId, who: CurrentPrincipal)
 async def export_file(request: Request, export_id: PathId, who: CurrentPrincipal):
     with database(request).session() as session:
         job = scans.get_export(session, who.account_id, export_id)
-    if job.status != "Success" or job.format == "gsheet":
-        raise Conflict(f"export {export_id} has no file to download (status {job.status})")
     blobs = _blobs(request)
-    key = ScanFiles(blobs, job.scan_id).export_key(job.id, job.format)
+    key, filename = scans.export_file(blobs, job)
     info = await run_in_threadpool(blobs.head, key)
-    filename = f"scan-{job.scan_id}-{job.table}.{job.format}"
     return StreamingResponse(blobs.stream_async(key), media_type=MEDIA[job.format], headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Content-Length": str(info.size)})
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 import time
 
+import fastexcel
 import orjson
 import pytest
 
+from sellerkit.scans.service import XLSX_NOW_ROWS
 from tests.scans.test_dashboard_views import HISTORY
 from tests.scans.test_endpoints import CATALOG, UPC_A, UPC_B, UPC_MULTI
 from tests.served import cli
@@ -112,11 +114,11 @@ class TestUploadAndResults:
         assert page.get_by_label("id (required)").input_value() == "2"
 
 
-def _scan_with_api(c) -> str:
+def _scan_with_api(c, supplier: str = SUPPLIER) -> str:
     """A finished scan through the page's own forms (no browser), its page's path."""
     listing = c.get("/scans")
     token = csrf_of(listing.text)
-    r = c.post("/scans/preview", files={"file": ("p.csv", SUPPLIER.encode(), "text/csv")},
+    r = c.post("/scans/preview", files={"file": ("p.csv", supplier.encode(), "text/csv")},
                headers={"X-CSRF-Token": token})
     assert r.status_code == 200, r.text
     staged = re.search(r'name="token" value="([^"]+)"', r.text).group(1)
@@ -124,11 +126,57 @@ def _scan_with_api(c) -> str:
                                "map_id": "2", "map_cost": "3"})
     assert r.status_code == 303, r.text
     url = r.headers["location"]
-    for _ in range(300):
+    for _ in range(600):
         if "InProgress" not in c.get(f"{url}/progress").text:
             return url
         time.sleep(0.1)
     raise AssertionError("scan still running")
+
+
+# More rows than an XLSX written within the request (scans.service.XLSX_NOW_ROWS): a job
+LARGE = "SKU,Product Name,Barcode,Wholesale\n" + "".join(
+    f"S-{n},Thing {n},{(UPC_A, UPC_B)[n % 2]},{2 + n % 7}.50\n" for n in range(XLSX_NOW_ROWS + 500))
+
+
+@pytest.fixture(scope="module")
+def large_scan(catalog):
+    with catalog.client("owner@acme.test") as c:
+        return _scan_with_api(c, LARGE)
+
+
+class TestBackgroundDownload:
+    def test_a_large_xlsx_is_prepared_as_a_job_with_progress_then_a_link(self, page, catalog, large_scan):
+        site = catalog
+        sign_in(page, site.base, "owner@acme.test")
+        page.goto(f"{site.base}{large_scan}?fn=inputs.cost&fo=%3E&fv=2")
+        rows = int(page.locator("#count").inner_text().split()[0].replace(",", ""))
+        assert rows > XLSX_NOW_ROWS
+        page.locator("#download-xlsx").click()
+        page.get_by_text("Preparing the XLSX").first.wait_for()
+        assert "export=" in page.url and "fn=inputs.cost" in page.url  # the same filter, the job beside it
+        link = page.locator("#export-file")
+        link.wait_for(timeout=120_000)  # polled: the link appears without a reload
+        with page.expect_download() as got:
+            link.click()
+        sheet = fastexcel.read_excel(got.value.path()).load_sheet(0)
+        assert got.value.suggested_filename.endswith("-products.xlsx")
+        assert sheet.height == rows
+
+    def test_a_small_xlsx_downloads_at_once(self, catalog):
+        with catalog.client("owner@acme.test") as c:
+            url = _scan_with_api(c)
+            r = c.post(f"{url}/download", data={"type": "xlsx", "query": "", "csrf_token": csrf_of(c.get(url).text)})
+        assert r.status_code == 200 and r.content[:2] == b"PK"
+
+    def test_another_accounts_export_is_404(self, catalog, large_scan):
+        with catalog.client("owner@acme.test") as c:
+            r = c.post(f"{large_scan}/download", data={"type": "xlsx", "query": "",
+                                                      "csrf_token": csrf_of(c.get(large_scan).text)})
+            export_id = re.search(r"export=(\d+)", r.headers["location"]).group(1)
+            assert c.get(f"/scans/exports/{export_id}").status_code == 200
+        with catalog.client("other@globex.test") as c:
+            assert c.get(f"/scans/exports/{export_id}").status_code == 404
+            assert c.get(f"/scans/exports/{export_id}/file").status_code == 404
 
 
 class TestTenancy:

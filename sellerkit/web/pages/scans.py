@@ -24,7 +24,7 @@ from sellerkit.kit.uploads import copy_limited, read_then_delete
 from sellerkit.scans import files
 from sellerkit.scans.schemas import Options, ResultsQuery, UploadRequest
 from sellerkit.scans.service import MEDIA, scans
-from sellerkit.scans.tasks import RUN
+from sellerkit.scans.tasks import EXPORT, RUN
 from sellerkit.web.page import CurrentUser, page_router, redirect, render, service
 
 router = page_router()
@@ -151,11 +151,14 @@ async def scan_page(request: Request, user: CurrentUser, scan_id: PathId,
     except SellerkitError as exc:
         error = exc.message
     kinds = {c: d["type"] for c, d in results.column_definitions(columns, table).items()}
-    keep = [(k, v) for k, v in params.multi_items() if k != "after"]
+    keep = [(k, v) for k, v in params.multi_items() if k not in ("after", "export")]
+    export = None
+    if (wanted := params.get("export", "")).isdigit():  # a download being prepared (another account's: 404)
+        export = await service(request, lambda s: scans.export_view(scans.get_export(s, user.account_id, int(wanted))))
     return render(request, "scan.html", {
         "title": scan.name, "wide": True, "scan": progress, "table": table, "rows": rows, "count": count,
         "columns": columns, "chosen": chosen, "kinds": kinds, "totals": totals, "filters": items, "sort": sort,
-        "after": after, "error": error, "operators": OPERATORS, "keep": keep, "per_page": PER_PAGE,
+        "after": after, "error": error, "operators": OPERATORS, "keep": keep, "per_page": PER_PAGE, "export": export,
         "next_after": rows[-1]["id"] if len(rows) == PER_PAGE else None})
 
 
@@ -198,6 +201,13 @@ async def download(request: Request, user: CurrentUser, scan_id: PathId,
     body, _, _ = _query(QueryParams(query), table, paged=False)
     blobs, settings = blobs_for(_settings(request)), _settings(request)
     frame, table = await run_in_threadpool(scans.export_frame, scan, blobs, body, None)
+    if scans.prepares_in_background(type, frame.height):  # as the API: an export job, then its file
+        rows = frame.height
+        export_id = await service(request, lambda s: scans.start_export(s, scan, type, table, body, rows).id,
+                                  write=True)
+        request.app.state.queue.enqueue(EXPORT, export_id)
+        return redirect(request, f"/scans/{scan_id}?{query}{'&' if query else ''}export={export_id}",
+                        f"Preparing the {type.upper()} of {rows:,} rows; its link appears here when it is ready.")
     path = await run_in_threadpool(work_file, settings, f".{type}")
     try:
         await run_in_threadpool(scans.write_export, scan, frame, table, type, path)
@@ -207,6 +217,24 @@ async def download(request: Request, user: CurrentUser, scan_id: PathId,
     return StreamingResponse(read_then_delete(path), media_type=MEDIA[type], headers={
         "Content-Disposition": f'attachment; filename="scan-{scan.id}-{table}.{type}"',
         "Content-Length": str(path.stat().st_size)})
+
+
+@router.get("/scans/exports/{export_id}")
+async def export_fragment(request: Request, user: CurrentUser, export_id: PathId):
+    """A download being prepared: polled by the scan page until its file is ready."""
+    job = await service(request, lambda s: scans.export_view(scans.get_export(s, user.account_id, export_id)))
+    return render(request, "scan_export.html", {"export": job})
+
+
+@router.get("/scans/exports/{export_id}/file")
+async def export_file(request: Request, user: CurrentUser, export_id: PathId):
+    """The prepared download (the API's `GET /api/v3/exports/{id}/file`, for the signed-in user)."""
+    job = await service(request, lambda s: scans.get_export(s, user.account_id, export_id))
+    blobs = blobs_for(_settings(request))
+    key, filename = scans.export_file(blobs, job)
+    info = await run_in_threadpool(blobs.head, key)
+    return StreamingResponse(blobs.stream_async(key), media_type=MEDIA[job.format], headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Content-Length": str(info.size)})
 
 
 @router.post("/scans/{scan_id}/gsheet")
