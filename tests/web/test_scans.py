@@ -114,6 +114,41 @@ class TestUploadAndResults:
         assert page.get_by_label("id (required)").input_value() == "2"
 
 
+class TestFilterBuilder:
+    def test_add_filter_by_keyboard_adds_a_row_and_focuses_it(self, page, catalog):
+        site = catalog
+        with site.client("owner@acme.test") as c:
+            url = _scan_with_api(c)
+        sign_in(page, site.base, "owner@acme.test")
+        page.goto(f"{site.base}{url}")
+        page.locator("select[name=fn]").last.select_option("brand")
+        page.locator("select[name=fo]").last.select_option("=")
+        page.locator("input[name=fv]").last.fill("Crate")
+        page.locator("#add-filter").focus()
+        page.keyboard.press("Enter")
+        assert page.locator(".filter-row").count() == 2
+        assert page.evaluate("document.activeElement.name") == "fn"  # the new row's field
+        page.keyboard.type("financials.profit")  # a select takes its option by typing
+        page.locator("select[name=fo]").last.select_option(">")
+        page.locator("input[name=fv]").last.fill("0")
+        page.locator("input[name=fv]").last.press("Enter")
+        page.wait_for_url("**fn=financials.profit**")
+        assert "fn=brand" in page.url
+        assert page.locator(".filter-row").count() == 3  # the two filters and a blank row
+
+    def test_remove_takes_a_filter_out(self, page, catalog):
+        site = catalog
+        with site.client("owner@acme.test") as c:
+            url = _scan_with_api(c)
+        sign_in(page, site.base, "owner@acme.test")
+        page.goto(f"{site.base}{url}?fn=brand&fo=%3D&fv=Crate")
+        assert page.locator("#count").inner_text() == "2 matching rows"
+        page.get_by_role("button", name="Remove filter 1").click()
+        page.get_by_role("button", name="Apply").click()
+        page.wait_for_url(lambda u: "fv=Crate" not in u)
+        assert page.locator("#count").inner_text() == "4 matching rows"
+
+
 def _scan_with_api(c, supplier: str = SUPPLIER) -> str:
     """A finished scan through the page's own forms (no browser), its page's path."""
     listing = c.get("/scans")
@@ -155,7 +190,7 @@ class TestBackgroundDownload:
         page.get_by_text("Preparing the XLSX").first.wait_for()
         assert "export=" in page.url and "fn=inputs.cost" in page.url  # the same filter, the job beside it
         link = page.locator("#export-file")
-        link.wait_for(timeout=120_000)  # polled: the link appears without a reload
+        link.wait_for(timeout=300_000)  # polled: the link appears without a reload (XlsxWriter: ~20 s here)
         with page.expect_download() as got:
             link.click()
         sheet = fastexcel.read_excel(got.value.path()).load_sheet(0)
