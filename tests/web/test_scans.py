@@ -114,6 +114,37 @@ class TestUploadAndResults:
         assert page.get_by_label("id (required)").input_value() == "2"
 
 
+class TestCustomColumns:
+    def test_ticked_columns_pass_through_under_their_header(self, page, catalog, tmp_path):
+        site = catalog
+        _upload(page, site, tmp_path)
+        page.get_by_label("2: Product Name").check()
+        page.get_by_role("button", name="Start the scan").click()
+        page.get_by_text("Success").first.wait_for(timeout=30_000)
+        page.goto(f"{page.url.split('?')[0]}?col=asin&col=inputs.custom_columns&fn=asin&fo=%3D&fv=B000000001")
+        assert "Thing" in page.locator("#results tbody").inner_text()
+        with page.expect_download() as got:
+            page.locator("#download-csv").click()
+        header, row = got.value.path().read_text().splitlines()[:2]
+        assert "Product Name" in header.split(",") and "Thing" in row
+
+    def test_a_preset_keeps_its_custom_columns(self, catalog):
+        with catalog.client("owner@acme.test") as c:
+            token = csrf_of(c.get("/scans").text)
+            r = c.post("/scans/preview", files={"file": ("p.csv", SUPPLIER.encode(), "text/csv")},
+                       headers={"X-CSRF-Token": token})
+            staged = re.search(r'name="token" value="([^"]+)"', r.text).group(1)
+            r = c.post("/scans", data={"csrf_token": token, "token": staged, "file_name": "p.csv", "map_id": "2",
+                                       "map_cost": "3", "custom": ["1", "0"], "supplier": "Custom Co",
+                                       "column_name": ["SKU", "Product Name", "Barcode", "Wholesale"]})
+            assert r.status_code == 303, r.text
+            preset = re.search(r'<option value="(\d+)"[^>]*>Custom Co<', c.get("/scans").text).group(1)
+            again = c.post("/scans/preview", data={"preset": preset},
+                           files={"file": ("p.csv", SUPPLIER.encode(), "text/csv")}, headers={"X-CSRF-Token": token})
+        checked = re.findall(r'name="custom" value="(\d+)" checked', again.text)
+        assert checked == ["0", "1"]
+
+
 class TestFilterBuilder:
     def test_add_filter_by_keyboard_adds_a_row_and_focuses_it(self, page, catalog):
         site = catalog

@@ -69,10 +69,11 @@ async def preview(request: Request, user: CurrentUser, file: Annotated[UploadFil
     presets = await service(request, lambda s: scans.presets(s, user.account_id))
     chosen = next((p for p in presets if p["id"] == preset), None)
     mapping = {k: v for k, v in (chosen["mapping"] if chosen else view["mapping"]).items() if k in MAPPING_FIELDS}
+    custom = chosen["mapping"].get("custom_columns") or [] if chosen else []
     options = {**Options().model_dump(mode="json"), **(chosen["options"] if chosen else {})}
     return render(request, "scans_mapping.html", {
         "view": view, "token": token, "file_name": name, "mapping": mapping, "fields": list(MAPPING_FIELDS),
-        "options": options, "preset": chosen})
+        "custom": custom, "options": options, "preset": chosen})
 
 
 @router.post("/scans")
@@ -80,9 +81,17 @@ async def create_scan(request: Request, user: CurrentUser):
     """The scan from a staged file and the mapping and options picked on its preview."""
     form = await request.form()
     token, name = str(form.get("token") or ""), str(form.get("file_name") or "upload.csv")[:300]
-    mapping = {f: int(form[f"map_{f}"]) for f in MAPPING_FIELDS if str(form.get(f"map_{f}") or "").isdigit()}
+    mapping: dict[str, Any] = {f: int(form[f"map_{f}"]) for f in MAPPING_FIELDS
+                               if str(form.get(f"map_{f}") or "").isdigit()}
     options: dict[str, Any] = {k: form[k] for k in FORM_OPTIONS if form.get(k) not in (None, "")}
     options["pull_historical_data"] = form.get("pull_historical_data") == "on"
+    # custom columns: the file's columns ticked to pass through, named by their header (the
+    # upload form's mapping.custom_columns and options.custom_columns)
+    custom = sorted({int(c) for c in form.getlist("custom") if str(c).isdigit()})
+    names = [str(n) for n in form.getlist("column_name")]
+    if custom:
+        mapping["custom_columns"] = custom
+        options["custom_columns"] = [names[c] if c < len(names) and names[c] else f"Column {c + 1}" for c in custom]
     try:
         spec = UploadRequest.model_validate({"mapping": mapping, "options": options})
     except ValidationError as exc:
