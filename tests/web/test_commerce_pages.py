@@ -16,7 +16,7 @@ from sellerkit.kit.db import Database
 from tests.fakes.amazon_pages import FakeAmazon
 from tests.web.conftest import open_site
 from tests.web.commerce_seed import seed_commerce, seed_tracking
-from tests.web.harness import PHONE, csrf_of, screenshot, sign_in, watch_other_hosts
+from tests.web.harness import PHONE, csrf_of, overflow, screenshot, sign_in, watch_other_hosts
 
 pytestmark = pytest.mark.slow
 OWNER, OTHER = "owner@acme.test", "other@globex.test"
@@ -260,11 +260,14 @@ class TestCreateFromPages:
 
 
 class TestPhoneWidth:
-    @pytest.mark.parametrize("path", ["/listings", "/listings/products", "/orders", "/tracking"])
+    @pytest.mark.parametrize("path", ["/listings", "/listings/products", "/orders", "/tracking", "/listings/{manifest}",
+                                      "/tracking/{collection}", "/orders/{order}"])
     def test_the_page_fits_a_phone_and_its_table_scrolls_inside(self, tab, site, path):
         tab.set_viewport_size(PHONE)
-        tab.goto(f"{site.base}{path}")
-        assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        tab.goto(site.base + path.format(manifest=site.mine.manifest_id, collection=site.tracked.collection_id,
+                                         order=site.mine.order_ids[0]))
+        seen = overflow(tab, PHONE["width"])
+        assert seen["scrollWidth"] <= PHONE["width"] and seen["wide"] == [], seen
 
 
 class TestTenancy:
