@@ -59,6 +59,16 @@ def _flash(page) -> str:
     return page.locator(".flash").first.inner_text()
 
 
+def _submitted(tab, site) -> None:
+    """The owner's manifest submitted (its listings are products): by a test before, or here."""
+    with site.db.session() as s:
+        m = manifests.get(s, site.users[OWNER], site.mine.manifest_id)
+    if m.status != "submitted":
+        tab.goto(f"{site.base}/listings/{site.mine.manifest_id}")
+        with tab.expect_navigation():
+            tab.get_by_role("button", name=re.compile("Submit")).click()
+
+
 class TestListings:
     def test_list_open_and_submit_a_manifest(self, tab, site):
         elsewhere = watch_other_hosts(tab, site.base)
@@ -82,12 +92,7 @@ class TestListings:
         assert elsewhere == []
 
     def test_products_show_their_stock_by_location(self, tab, site):
-        with site.db.session() as s:  # the manifest is submitted by the test before, or here
-            m = manifests.get(s, site.users[OWNER], site.mine.manifest_id)
-        if m.status != "submitted":
-            tab.goto(f"{site.base}/listings/{site.mine.manifest_id}")
-            with tab.expect_navigation():
-                tab.get_by_role("button", name=re.compile("Submit")).click()
+        _submitted(tab, site)
         tab.goto(f"{site.base}/listings/products")
         row = tab.locator("#products tbody tr", has_text="SK-2")
         assert row.count() == 1 and "Default: 5" in row.inner_text()
@@ -199,12 +204,7 @@ class TestCreateFromPages:
         assert tab.locator("#listings tbody tr", has_text="SUM-2").count() == 0
 
     def test_edit_a_locations_quantity(self, tab, site):
-        with site.db.session() as s:
-            m = manifests.get(s, site.users[OWNER], site.mine.manifest_id)
-        if m.status != "submitted":
-            tab.goto(f"{site.base}/listings/{site.mine.manifest_id}")
-            with tab.expect_navigation():
-                tab.get_by_role("button", name=re.compile("Submit")).click()
+        _submitted(tab, site)
         tab.goto(f"{site.base}/listings/products?sku=SK-3")
         tab.locator("#products tbody tr", has_text="SK-3").get_by_role("link", name="SK-3").click()
         quantity = tab.get_by_label("Quantity at Default", exact=True)

@@ -145,13 +145,17 @@ class TestCustomColumns:
         assert checked == ["0", "1"]
 
 
+def _scan_page(page, site, query: str = "") -> None:
+    """A finished scan's results page in the browser, signed in as the owner."""
+    with site.client("owner@acme.test") as c:
+        url = _scan_with_api(c)
+    sign_in(page, site.base, "owner@acme.test")
+    page.goto(f"{site.base}{url}{query}")
+
+
 class TestFilterBuilder:
     def test_add_filter_by_keyboard_adds_a_row_and_focuses_it(self, page, catalog):
-        site = catalog
-        with site.client("owner@acme.test") as c:
-            url = _scan_with_api(c)
-        sign_in(page, site.base, "owner@acme.test")
-        page.goto(f"{site.base}{url}")
+        _scan_page(page, catalog)
         page.locator("select[name=fn]").last.select_option("brand")
         page.locator("select[name=fo]").last.select_option("=")
         page.locator("input[name=fv]").last.fill("Crate")
@@ -168,11 +172,7 @@ class TestFilterBuilder:
         assert page.locator(".filter-row").count() == 3  # the two filters and a blank row
 
     def test_remove_takes_a_filter_out(self, page, catalog):
-        site = catalog
-        with site.client("owner@acme.test") as c:
-            url = _scan_with_api(c)
-        sign_in(page, site.base, "owner@acme.test")
-        page.goto(f"{site.base}{url}?fn=brand&fo=%3D&fv=Crate")
+        _scan_page(page, catalog, "?fn=brand&fo=%3D&fv=Crate")
         assert page.locator("#count").inner_text() == "2 matching rows"
         page.get_by_role("button", name="Remove filter 1").click()
         page.get_by_role("button", name="Apply").click()
