@@ -138,11 +138,13 @@ class TestCustomColumns:
                                        "map_cost": "3", "custom": ["1", "0"], "supplier": "Custom Co",
                                        "column_name": ["SKU", "Product Name", "Barcode", "Wholesale"]})
             assert r.status_code == 303, r.text
-            preset = re.search(r'<option value="(\d+)"[^>]*>Custom Co<', c.get("/scans").text).group(1)
+            listed = c.get("/scans").text
+            preset = re.search(r'<option value="(\d+)"[^>]*>Custom Co<', listed).group(1)
             again = c.post("/scans/preview", data={"preset": preset},
                            files={"file": ("p.csv", SUPPLIER.encode(), "text/csv")}, headers={"X-CSRF-Token": token})
         checked = re.findall(r'name="custom" value="(\d+)" checked', again.text)
         assert checked == ["0", "1"]
+        assert "; custom 1, 2</td>" in listed  # the saved mappings table shows them (1-based)
 
 
 def _scan_page(page, site, query: str = "") -> None:
