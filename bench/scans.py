@@ -21,13 +21,15 @@ ROWS = 1_000_000
 XLSX_ROWS = 200_000
 
 
-def supplier_csv(products: int, rows: int = ROWS) -> Path:
+def supplier_csv(products: int, rows: int = ROWS, catalog: Path | None = None, path: Path | None = None) -> Path:
     """A supplier price list drawn from the US catalog: UPC/EAN/ISBN or ASIN per row (some without
-    their leading zero, 1% invalid, 5% unknown to the catalog), a cost, a SKU and a title."""
-    path = DATA / f"supplier-{rows}-of-{products}.csv"
+    their leading zero, 1% invalid, 5% unknown to the catalog), a cost, a SKU and a title.
+    `catalog`: another catalog file (JSONL, the catalog format) than the benchmark's own, and then
+    `path` where to write the list (default: kept in bench/.data)."""
+    path = path or DATA / f"supplier-{rows}-of-{products}.csv"
     if path.exists():
         return path
-    cat = pl.read_ndjson(catalog_file(products), schema={
+    cat = pl.read_ndjson(catalog or catalog_file(products), schema={
         "marketplace": pl.String, "asin": pl.String, "title": pl.String, "buybox_price": pl.Int64,
         "identifiers": pl.Struct({f: pl.List(pl.String) for f in ("upc", "ean", "isbn")})}
     ).filter(pl.col("marketplace") == "US")

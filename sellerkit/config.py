@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     sign_in_per_minute: int = Field(
         5, description="Sign-in attempts a minute allowed per client address and per email (after a "
         "burst of twice as many); beyond it the sign-in page answers 429.", gt=0)
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="JSON list of the reverse proxies (addresses or networks, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]) "
+        "whose `X-Forwarded-For` names the client: a request from one of them is counted by the address "
+        "the proxies saw (the rightmost entry that is not itself a trusted proxy), for the sign-in limit. "
+        "Default none: the peer's own address, and `X-Forwarded-For` is ignored (anyone can send it).")
     embedded_worker: bool | None = Field(
         None,
         description="Run job consumer threads inside the server; default: yes without Redis, "
