@@ -272,3 +272,13 @@ def claim_shipment(session: Session, shipment_id: int, attempts: int, hold_until
         Shipment.id == shipment_id, Shipment.attempts == attempts, Shipment.channel_status == "pending")
         .values(attempts=attempts + 1, next_attempt_at=hold_until).execution_options(synchronize_session=False))
         .rowcount)
+
+
+def set_shipment(session: Session, shipment_id: int, values: dict) -> None:
+    session.execute(sa.update(Shipment).where(Shipment.id == shipment_id).values(**values)
+                    .execution_options(synchronize_session=False))
+
+
+def latest_shipment(session: Session, order_id: int) -> Shipment | None:
+    return session.execute(sa.select(Shipment).where(Shipment.order_id == order_id)
+                           .order_by(Shipment.id.desc()).limit(1)).scalar_one_or_none()

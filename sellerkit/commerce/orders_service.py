@@ -389,6 +389,10 @@ class Orders:
     def items(self, session: Session, order_ids: list[int]) -> dict[int, list[OrderItem]]:
         return repo.items_of(session, order_ids)
 
+    def shipment(self, session: Session, order_id: int) -> Shipment | None:
+        """The order's latest shipment: its tracking and whether the channel has it."""
+        return repo.latest_shipment(session, order_id)
+
     # ---- notifications -------------------------------------------------------------------------
 
     def _notify(self, session: Session, account_id: int, created: list[Order], view, at: datetime) -> list[int]:

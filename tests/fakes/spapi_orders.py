@@ -70,7 +70,7 @@ class _OrdersState:
 class OrdersV0:
     """The Orders v0 part of FakeSpApi (its `_lock`, `log` and request plumbing)."""
 
-    _orders_lock = threading.Lock()
+    _orders_lock = threading.RLock()
 
     @property
     def orders_state(self) -> _OrdersState:
