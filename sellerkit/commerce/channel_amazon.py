@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from sellerkit.commerce.channels import STAYS_LOCAL, Confirmation, LocalChannel, Live, OrderPage  # noqa: F401
+from sellerkit.commerce.channels import Confirmation, LocalChannel, Live, OrderPage
 from sellerkit.commerce.models import MarketplaceAccount, Order, OrderItem, Shipment
 from sellerkit.domain import channel_files as files
 from sellerkit.domain.marketplaces import marketplace

@@ -69,3 +69,23 @@ def sales(db) -> int:
     """Stock movements of kind sale: one per item and location an order took from."""
     with db.session() as s:
         return s.scalar(sa.select(sa.func.count()).select_from(InventoryMovement).where(InventoryMovement.kind == "sale"))
+
+
+def new_seller(db, client, channel_type: str | None = None):
+    """A seller through the API (its Amazon US channel account, or a new one of `channel_type`
+    as the seller's channel)."""
+    import dataclasses
+
+    from sellerkit.accounts.service import keys
+    from tests.commerce.conftest import make_seller
+
+    def new_key(name, account=None):
+        with db.session(write=True) as s:
+            return keys.create(s, name=name, plan="pro", account=account)
+
+    seller = make_seller(client, new_key)
+    if channel_type is None:
+        return seller
+    channel = seller.post("/api/marketplace_accounts", json={"marketplace_account": {
+        "name": "Store", "marketplace_account_type": channel_type}}).json()["marketplace_account"]
+    return dataclasses.replace(seller, channel=channel)

@@ -4,6 +4,7 @@ documented usage plans, 50x faster here). Skips without ../shared's SP-API model
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -17,8 +18,8 @@ from sellerkit.commerce.imports import import_file
 from sellerkit.commerce.models import OrderPull, Shipment
 from sellerkit.commerce.order_pulls import order_pulls
 from sellerkit.config import Settings
-from tests.commerce.channel_fixtures import SKUS, STOCK, channel_row, items_of, orders_of, sales, shop, stock
-from tests.commerce.conftest import make_seller
+from tests.commerce.channel_fixtures import (SKUS, STOCK, channel_row, items_of, new_seller, orders_of, sales, shop,
+                                             stock)
 from tests.conftest import make_client
 from tests.fakes.spapi_server import EXAMPLES, MISSING, FakeSpApi
 
@@ -47,15 +48,8 @@ def settings_for(tmp_path, fake: FakeSpApi, **extra) -> Settings:
 def setup(db, tmp_path, amazon):
     settings = settings_for(tmp_path, amazon)
     with make_client(db, settings) as client:
-        from sellerkit.accounts.service import keys
-
-        def new_key(name, account=None):
-            with db.session(write=True) as s:
-                return keys.create(s, name=name, plan="pro", account=account)
-
-        seller = make_seller(client, new_key)
         budgets = Budgets(MemoryBudgets())
-        sh = shop(db, seller, settings, budgets)
+        sh = shop(db, new_seller(db, client), settings, budgets)
         amazon.seed_budgets(budgets, sh.account_id)
         yield sh, client, amazon
 
@@ -201,14 +195,8 @@ class TestAmazonPull:
         with FakeSpApi(products=0, seed=9, rate_scale=SCALE, fault_rate=0.15) as amazon:
             settings = settings_for(tmp_path, amazon).model_copy(update={"spapi_max_retries": 6})
             with make_client(db, settings) as client:
-                from sellerkit.accounts.service import keys
-
-                def new_key(name, account=None):
-                    with db.session(write=True) as s:
-                        return keys.create(s, name=name, plan="pro", account=account)
-
                 budgets = Budgets(MemoryBudgets())
-                sh = shop(db, make_seller(client, new_key), settings, budgets)
+                sh = shop(db, new_seller(db, client), settings, budgets)
                 amazon.seed_budgets(budgets, sh.account_id)
                 numbers = amazon.add_orders(60, skus=SKUS)
                 done = pull(db, sh)
@@ -334,3 +322,42 @@ class TestConfirmShipment:
         assert shipments.overdue(db, grace=0) == [shipment_id]  # the sweep would enqueue it
         assert shipments.attempt(db, sh.live, shipment_id) is None
         assert self.shipment(db).channel_status == "sent" and len(amazon.confirmations) == 1
+
+
+class TestSchedule:
+    def test_a_channel_pulled_lately_is_not_due(self, db, setup):
+        sh, _, amazon = setup
+        amazon.add_orders(2, skus=SKUS)
+        assert order_pulls.due(db, timedelta(minutes=10)) == [sh.channel_id]
+        pull(db, sh)
+        assert order_pulls.due(db, timedelta(minutes=10)) == []
+        assert order_pulls.due(db, timedelta(minutes=10), now=datetime.now(UTC) + timedelta(minutes=11)) == [sh.channel_id]
+
+    def test_the_periodic_task_enqueues_the_due_pulls(self, db, setup, monkeypatch):
+        from sellerkit.commerce.tasks import PULL, PULL_DUE
+
+        sh, client, _ = setup
+        queue = client.app.state.queue
+        queued = []
+        monkeypatch.setattr(queue, "enqueue", lambda name, *args: queued.append((name, args)))
+        queue.tasks[PULL_DUE].call_local()
+        assert queued == [(PULL, (sh.channel_id,))]
+
+    def test_the_pull_task_tells_subscribed_users_of_new_orders(self, db, setup, monkeypatch):
+        from sellerkit.commerce.tasks import PULL
+        from sellerkit.kit.webhooks import DELIVER, WebhookDelivery
+
+        sh, client, amazon = setup
+        numbers = amazon.add_orders(3, skus=SKUS)
+        me = sh.seller.get("/api/users").json()["users"][0]
+        r = sh.seller.put(f"/api/users/{me['id']}", json={"user": {
+            "webhook_url": "http://127.0.0.1:9/orders", "push_notifications": {"order_created": [sh.seller.channel["id"]]}}})
+        assert r.status_code == 200, r.text
+        queue = client.app.state.queue
+        queued = []
+        monkeypatch.setattr(queue, "enqueue", lambda name, *args: queued.append((name, args)))
+        queue.tasks[PULL].call_local(sh.channel_id)
+        with db.session() as s:
+            payloads = [json.loads(d.payload) for d in s.execute(sa.select(WebhookDelivery)).scalars()]
+        assert sorted(p["order"]["order_number"] for p in payloads) == sorted(numbers)
+        assert [name for name, _ in queued] == [DELIVER] * 3

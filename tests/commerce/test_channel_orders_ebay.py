@@ -4,7 +4,6 @@ answering with the getOrders samples of ../shared; these tests skip without them
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -15,13 +14,12 @@ from sellerkit.catalog.providers.connections import connections
 from sellerkit.commerce import shipments
 from sellerkit.commerce.channels import channel_for
 from sellerkit.commerce.imports import import_file
-from sellerkit.commerce.models import Order, OrderPull, Shipment
+from sellerkit.commerce.models import OrderPull, Shipment
 from sellerkit.commerce.order_pulls import order_pulls
 from sellerkit.config import Settings
 from sellerkit.domain.channel_files import parse_ebay_orders
 from sellerkit.errors import Invalid
-from tests.commerce.channel_fixtures import SKUS, STOCK, channel_row, orders_of, sales, shop, stock
-from tests.commerce.conftest import make_seller
+from tests.commerce.channel_fixtures import SKUS, STOCK, channel_row, new_seller, orders_of, sales, shop, stock
 from tests.conftest import make_client
 from tests.fakes.ebay_server import MISSING, SAMPLES, FakeEbay
 from tests.test_cli import run  # noqa: F401 - the fixture
@@ -46,16 +44,7 @@ def settings_for(tmp_path, fake: FakeEbay, **extra) -> Settings:
 def setup(db, tmp_path, ebay):
     settings = settings_for(tmp_path, ebay)
     with make_client(db, settings) as client:
-        from sellerkit.accounts.service import keys
-
-        def new_key(name, account=None):
-            with db.session(write=True) as s:
-                return keys.create(s, name=name, plan="pro", account=account)
-
-        seller = make_seller(client, new_key)
-        store = seller.post("/api/marketplace_accounts", json={"marketplace_account": {
-            "name": "Store", "marketplace_account_type": "EbayAccount"}}).json()["marketplace_account"]
-        sh = shop(db, dataclasses.replace(seller, channel=store), settings)
+        sh = shop(db, new_seller(db, client, "EbayAccount"), settings)
         with db.session(write=True) as s:
             connections.connect(s, settings, sh.account_id, "ebay", ebay.refresh_token)
         yield sh, client, ebay
@@ -168,16 +157,7 @@ class TestEbayPull:
         with FakeEbay(rate_scale=20, fault_rate=0.5, seed=4) as ebay:
             settings = settings_for(tmp_path, ebay).model_copy(update={"spapi_max_retries": 8})
             with make_client(db, settings) as client:
-                from sellerkit.accounts.service import keys
-
-                def new_key(name, account=None):
-                    with db.session(write=True) as s:
-                        return keys.create(s, name=name, plan="pro", account=account)
-
-                seller = make_seller(client, new_key)
-                store = seller.post("/api/marketplace_accounts", json={"marketplace_account": {
-                    "name": "Store", "marketplace_account_type": "EbayAccount"}}).json()["marketplace_account"]
-                sh = shop(db, dataclasses.replace(seller, channel=store), settings)
+                sh = shop(db, new_seller(db, client, "EbayAccount"), settings)
                 with db.session(write=True) as s:
                     connections.connect(s, settings, sh.account_id, "ebay", ebay.refresh_token)
                 numbers = ebay.add_orders(1000, skus=SKUS)
