@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from sellerkit.commerce.channels import Confirmation, LocalChannel, Live, OrderPage
+from sellerkit.commerce.channels import Confirmation, LocalChannel, Live, OrderPage, not_connected
 from sellerkit.commerce.models import MarketplaceAccount, Order, OrderItem, Shipment
 from sellerkit.domain import channel_files as files
 from sellerkit.domain.marketplaces import marketplace
@@ -107,13 +107,12 @@ class AmazonChannel(LocalChannel):
 def amazon_channel(channel: MarketplaceAccount, live: Live) -> AmazonChannel | LocalChannel:
     """The account's SP-API connection serving the channel's marketplace, or the local channel
     saying what connects it."""
-    from sellerkit.catalog.providers.connections import TURN_ON
     from sellerkit.catalog.providers.registry import providers_for, serving
 
     code = channel.marketplace_id or "US"
     found = [p for p in serving(providers_for(live.db, live.settings, live.budgets, channel.account_id), code)
              if p.name == "spapi"]
     if not found:
-        return LocalChannel(f"Amazon SP-API is not connected for marketplace {code} of account {channel.account_id}: "
-                            f"{TURN_ON['spapi']} (with --marketplace {code})")
+        return LocalChannel(f"{not_connected(live, channel.account_id, 'spapi', 'Amazon SP-API')} (its marketplaces "
+                            f"must include {code}: --marketplace {code})")
     return AmazonChannel(found[0], code)

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from sellerkit import __version__
-from sellerkit.commerce.channels import Confirmation, LocalChannel, Live, OrderPage
+from sellerkit.commerce.channels import Confirmation, LocalChannel, Live, OrderPage, not_connected
 from sellerkit.commerce.models import MarketplaceAccount, Order, OrderItem, Shipment
 from sellerkit.domain import channel_files as files
 from sellerkit.errors import SellerkitError
@@ -216,11 +216,11 @@ class EbayChannel(LocalChannel):
 
 def ebay_channel(channel: MarketplaceAccount, live: Live) -> EbayChannel | LocalChannel:
     """The account's eBay connection, or the local channel saying what connects it."""
-    from sellerkit.catalog.providers.connections import TURN_ON, connections
+    from sellerkit.catalog.providers.connections import connections
 
     found = [c for c in connections.connections_for(live.db, live.settings, channel.account_id) if c.provider == "ebay"]
     if not found:
-        return LocalChannel(f"eBay is not connected for account {channel.account_id}: {TURN_ON['ebay']}")
+        return LocalChannel(not_connected(live, channel.account_id, "ebay", "eBay"))
     s = live.settings
     return EbayChannel(EbayClient(found[0].secret, s.ebay_client_id or "", s.ebay_client_secret.get_secret_value(),
                                   endpoint=s.ebay_endpoint, budgets=live.budgets, account_id=channel.account_id,

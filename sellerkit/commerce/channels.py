@@ -112,6 +112,18 @@ STAYS_LOCAL = ("{label} accounts stay local until their own issue: their orders 
                "or `sellerkit orders import`, and tracking is kept in sellerkit")
 
 
+def not_connected(live: Live, account_id: int, provider: str, what: str) -> str:
+    """Why an account's channel is not live: its stored connection's problems (app credentials
+    unset, unreadable), or what connects it."""
+    from sellerkit.catalog.providers.connections import TURN_ON, connections
+
+    state = next(p for p in connections.status(live.db, live.settings, account_id)["providers"]
+                 if p["provider"] == provider)
+    if state["problems"]:
+        return f"{what} is connected for account {account_id} but cannot be used: {'; '.join(state['problems'])}"
+    return f"{what} is not connected for account {account_id}: {state['turn_on'] or TURN_ON[provider]}"
+
+
 def channel_for(channel: MarketplaceAccount, live: Live | None = None) -> Channel:
     """The channel account's live channel when its marketplace has one and the account is
     connected to it; otherwise the local channel, saying what connects it."""

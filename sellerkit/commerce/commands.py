@@ -130,8 +130,10 @@ def orders_pull(
     stay local; a channel that is not connected says what to set."""
     from sellerkit import cli
     from sellerkit.catalog.providers.budget import budgets_for
-    from sellerkit.commerce.channels import Live
+    from sellerkit.commerce.channels import STAYS_LOCAL, Live
     from sellerkit.commerce.order_pulls import order_pulls
+    from sellerkit.commerce.service import channel_accounts
+    from sellerkit.domain.commerce import LIVE_ORDER_CHANNELS
     from sellerkit.commerce.orders_router import webhook_view
     from sellerkit.config import get_settings
 
@@ -141,6 +143,11 @@ def orders_pull(
         pass
     live = Live(db, settings, budgets_for(settings))
     channels = order_pulls.channels(db, account_id)
+    with db.session() as s:
+        local = [(c.name, c.marketplace) for c in channel_accounts.list(s, account_id)
+                 if c.marketplace not in LIVE_ORDER_CHANNELS]
+    for name, marketplace in local:
+        cli.err.print(f"{name}: {STAYS_LOCAL.format(label=marketplace.capitalize())}", markup=False, soft_wrap=True)
     if not channels:
         cli._fail(f"account {account_id} has no Amazon or eBay channel account; add one with "
                   "`sellerkit accounts add-channel amazon --name NAME` (or ebay)")

@@ -77,8 +77,9 @@ def _connect(provider: str, account: str | None, secret: str, **details) -> None
         return
     info = PROVIDERS[made.provider]
     where = f" (seller {made.seller_id})" if made.seller_id else ""
-    cli.err.print(f"connected account {made.account_id} ({name}) to {info.label}{where}: "
-                  f"{', '.join(made.marketplaces)}", soft_wrap=True, highlight=False, markup=False)
+    serves = f": {', '.join(made.marketplaces)}" if made.marketplaces else ""
+    cli.err.print(f"connected account {made.account_id} ({name}) to {info.label}{where}{serves}", soft_wrap=True,
+                  highlight=False, markup=False)
     for problem in state["problems"]:
         cli.err.print(f"note: {problem}", soft_wrap=True, highlight=False, markup=False)
     unlocked = [u["feature"] for u in state["unlocks"] if u["available"]]
@@ -216,12 +217,14 @@ def status(
             seller = f", seller id {p['seller_id']}" if p["seller_id"] else ", no seller id"
             seller = seller if p["provider"] == "spapi" else ""
             state_ = "connected" if p["connected"] else "NOT usable"
-            out.print(f"{p['name']}: {state_} ({p['source']}){seller}, marketplaces {' '.join(p['marketplaces'])}")
+            serves = f", marketplaces {' '.join(p['marketplaces'])}" if p["marketplaces"] else ""
+            out.print(f"{p['name']}: {state_} ({p['source']}){seller}{serves}")
         else:
             out.print(f"{p['name']}: not connected")
         for u in p["unlocks"]:
             needs = f"  (needs {u['needs']})" if u["needs"] and p["connected"] else ""
-            out.print(f"  {'yes' if u['available'] else 'no '} {u['feature']} [{', '.join(u['kinds'])}]{needs}")
+            kinds = f" [{', '.join(u['kinds'])}]" if u["kinds"] else ""
+            out.print(f"  {'yes' if u['available'] else 'no '} {u['feature']}{kinds}{needs}")
         for problem in p["problems"]:
             out.print(f"  problem: {problem}")
         if p["turn_on"]:
