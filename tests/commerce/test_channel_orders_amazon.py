@@ -15,7 +15,7 @@ from sellerkit.catalog.providers.budget import Budgets, MemoryBudgets
 from sellerkit.commerce import shipments
 from sellerkit.commerce.channels import channel_for
 from sellerkit.commerce.imports import import_file
-from sellerkit.commerce.models import OrderPull, Shipment
+from sellerkit.commerce.models import Order, OrderPull, Product, Shipment
 from sellerkit.commerce.order_pulls import order_pulls
 from sellerkit.config import Settings
 from tests.commerce.channel_fixtures import (SKUS, STOCK, channel_row, items_of, new_seller, orders_of, sales, shop,
@@ -361,3 +361,66 @@ class TestSchedule:
             payloads = [json.loads(d.payload) for d in s.execute(sa.select(WebhookDelivery)).scalars()]
         assert sorted(p["order"]["order_number"] for p in payloads) == sorted(numbers)
         assert [name for name, _ in queued] == [DELIVER] * 3
+
+
+class TestKilledProcess:
+    def test_sellerkit_orders_pull_killed_with_sigkill_resumes_without_loss_or_doubling(self, tmp_path):
+        """The real CLI in its own process, killed (SIGKILL: no clean-up at all) once its first
+        page is in; once the dead pull's lease has expired, the next pull takes the rest."""
+        import os
+        import signal
+        import subprocess
+        import sys
+
+        from sellerkit.kit.db import Database
+
+        data = tmp_path / "data"
+        with FakeSpApi(products=0, seed=11, rate_scale=25) as amazon:
+            env = {**os.environ, "SELLERKIT_DATA_DIR": str(data), "SELLERKIT_DEMO": "0",
+                   "SELLERKIT_SPAPI_REFRESH_TOKEN": "Atzr|seller-killed-pull", "SELLERKIT_SPAPI_CLIENT_ID": "app",
+                   "SELLERKIT_SPAPI_CLIENT_SECRET": "s3cr3t", "SELLERKIT_SPAPI_ENDPOINT": amazon.url,
+                   "SELLERKIT_SPAPI_LWA_URL": amazon.token_url}
+            env.pop("SELLERKIT_DATABASE_URL", None)
+
+            def cli(*args, **kw):
+                return subprocess.run([sys.executable, "-m", "sellerkit.cli", *args], env=env, capture_output=True,
+                                      text=True, timeout=120, **kw)
+
+            cli("keys", "create", "--name", "shop")
+            cli("accounts", "add-channel", "amazon", "--name", "Main", "--marketplace", "US")
+            report = tmp_path / "listings.txt"
+            report.write_text("item-name\tseller-sku\tprice\tquantity\tasin1\n" +
+                              "".join(f"Title {sku}\t{sku}\t10.00\t{STOCK}\tB07G22S48Q\n" for sku in SKUS))
+            assert "4 listings" in cli("orders", "import", str(report), "--channel", "Main").stderr
+            numbers = amazon.add_orders(300, skus=SKUS, statuses=("Unshipped",))
+            db = Database(f"sqlite:///{data / 'sellerkit.db'}")
+            try:
+                def entered() -> int:
+                    with db.session() as s:
+                        return s.scalar(sa.select(sa.func.count()).select_from(Order))
+
+                proc = subprocess.Popen([sys.executable, "-m", "sellerkit.cli", "orders", "pull"], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                deadline = time.monotonic() + 60
+                while entered() < 100 and time.monotonic() < deadline and proc.poll() is None:
+                    time.sleep(0.05)
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+                assert 100 <= entered() < 300
+                with db.session() as s:
+                    row = s.execute(sa.select(OrderPull)).scalar_one()
+                    assert row.page_token and row.lease_until is not None  # it died holding its lease
+                refused = cli("orders", "pull")
+                assert "already running" in refused.stdout
+                with db.session(write=True) as s:  # ten minutes later: the dead pull's lease has expired
+                    s.execute(sa.update(OrderPull).values(lease_until=datetime.now(UTC) - timedelta(seconds=1)))
+                done = cli("orders", "pull")
+                assert done.returncode == 0, done.stderr
+                assert entered() == 300
+                with db.session() as s:
+                    got = set(s.execute(sa.select(Order.order_number)).scalars())
+                    assert got == set(numbers)
+                    picked = s.scalar(sa.select(sa.func.sum(Product.awaiting_pick)))
+                assert picked == sum(ordered(amazon, n) for n in numbers)
+            finally:
+                db.dispose()
