@@ -12,8 +12,8 @@ channel has not changed since is left as it is.
 While the pages of the window are written, the next page is already being fetched (its calls
 paced by the budgets): the database never holds up the channel's rate limits.
 
-One pull at a time per channel account: a lease (`lease_until`, moved on with every page) keeps
-a second one out; a pull that died leaves its lease to expire.
+One pull at a time per channel account: a lease (`lease_until`, two minutes, renewed every 30
+seconds while the pull runs) keeps a second one out; a pull that died leaves its lease to expire.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from sellerkit.kit.db import Database, utcnow
 
 log = logging.getLogger("sellerkit.orders.pull")
 SETTLE = timedelta(minutes=2)  # a window ends this long ago (Amazon: LastUpdatedBefore >= 2 min ago)
-LEASE = timedelta(minutes=10)  # a pull's hold on its channel account, renewed with every page
+LEASE = timedelta(minutes=2)  # a pull's hold on its channel account ...
+HEARTBEAT = 30.0  # ... renewed this often (seconds) while it runs: a dead pull's lease soon expires
 RESTART_CODES = (400,)  # a resumed page token the channel no longer takes: the window starts again
 
 
@@ -86,6 +87,7 @@ class OrderPulls:
             result.note = "a pull of this channel account is already running"
             return result
         since, until, token = window
+        beat = asyncio.create_task(self._heartbeat(db, channel))
         try:
             await self._pages(db, ch, channel, since, until, token, result, now, on_page, view)
         except BaseException as exc:  # a kill (KeyboardInterrupt, a test's) keeps the window too
@@ -96,8 +98,21 @@ class OrderPulls:
                 row.last_error, row.lease_until, row.updated_at = message[:2000], None, utcnow()
             raise
         finally:
+            beat.cancel()
             await ch.aclose()
         return result
+
+    async def _heartbeat(self, db: Database, channel: MarketplaceAccount) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            await asyncio.to_thread(self._renew, db, channel)
+
+    @staticmethod
+    def _renew(db: Database, channel: MarketplaceAccount) -> None:
+        with db.session(write=True) as s:
+            row = repo.order_pull(s, channel, lock=True)
+            if row.lease_until is not None:
+                row.lease_until = utcnow() + LEASE
 
     def _claim(self, db: Database, channel: MarketplaceAccount, settings, now: datetime):
         """(since, until, page token) of this pull, with the lease taken; None while another runs."""

@@ -366,7 +366,8 @@ class TestSchedule:
 class TestKilledProcess:
     def test_sellerkit_orders_pull_killed_with_sigkill_resumes_without_loss_or_doubling(self, tmp_path):
         """The real CLI in its own process, killed (SIGKILL: no clean-up at all) once its first
-        page is in; once the dead pull's lease has expired, the next pull takes the rest."""
+        page is in; once the dead pull's lease has expired (two minutes: set back here), the next
+        pull takes the rest."""
         import os
         import signal
         import subprocess
@@ -412,7 +413,7 @@ class TestKilledProcess:
                     assert row.page_token and row.lease_until is not None  # it died holding its lease
                 refused = cli("orders", "pull")
                 assert "already running" in refused.stdout
-                with db.session(write=True) as s:  # ten minutes later: the dead pull's lease has expired
+                with db.session(write=True) as s:  # two minutes later: the dead pull's lease has expired
                     s.execute(sa.update(OrderPull).values(lease_until=datetime.now(UTC) - timedelta(seconds=1)))
                 done = cli("orders", "pull")
                 assert done.returncode == 0, done.stderr
@@ -424,3 +425,33 @@ class TestKilledProcess:
                 assert picked == sum(ordered(amazon, n) for n in numbers)
             finally:
                 db.dispose()
+
+
+class TestLease:
+    def test_a_running_pull_renews_its_lease_between_page_writes(self, db, setup, monkeypatch):
+        import threading
+
+        from sellerkit.commerce import order_pulls as module
+
+        sh, _, amazon = setup
+        amazon.add_orders(150, skus=SKUS)  # two pages; the claim and the first page set the lease twice
+        monkeypatch.setattr(module, "HEARTBEAT", 0.1)
+        seen: set = set()
+        stop = threading.Event()
+
+        def watch():
+            while not stop.is_set():
+                with db.session() as s:
+                    seen.add(s.execute(sa.select(OrderPull.lease_until)).scalar_one_or_none())
+                time.sleep(0.02)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            pull(db, sh)
+        finally:
+            stop.set()
+            watcher.join()
+        assert len(seen - {None}) > 2
+        with db.session() as s:
+            assert s.execute(sa.select(OrderPull.lease_until)).scalar_one() is None  # released at the end
