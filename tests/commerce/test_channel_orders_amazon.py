@@ -239,6 +239,17 @@ class TestCrashSafety:
         assert done.added == 80 and sorted(orders_of(db, sh.channel_id)) == sorted(numbers)
         assert sum(pick for _, pick in stock(db).values()) == sum(ordered(amazon, n) for n in numbers)
 
+    def test_a_page_token_amazon_no_longer_takes_starts_the_window_again(self, db, setup):
+        sh, _, amazon = setup
+        numbers = amazon.add_orders(120, skus=SKUS, statuses=("Unshipped",))
+        with pytest.raises(Killed):
+            pull(db, sh, on_page=lambda page: (_ for _ in ()).throw(Killed()))
+        with db.session(write=True) as s:
+            s.execute(sa.update(OrderPull).values(page_token="expired-token"))
+        done = pull(db, sh)
+        assert done.done and sorted(orders_of(db, sh.channel_id)) == sorted(numbers)
+        assert sum(pick for _, pick in stock(db).values()) == sum(ordered(amazon, n) for n in numbers)
+
     def test_a_second_pull_waits_while_one_holds_the_lease(self, db, setup):
         sh, _, amazon = setup
         amazon.add_orders(3, skus=SKUS)
