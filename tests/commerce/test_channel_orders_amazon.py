@@ -321,6 +321,7 @@ class TestConfirmShipment:
         (n,) = amazon.add_orders(1, skus=SKUS, statuses=("Unshipped",))
         pull(db, sh)
         amazon.break_after("confirmShipment", 0)
+        sh.live.settings = sh.live.settings.model_copy(update={"shipment_retry_base_seconds": 2.0})
         hex_id, _ = self.ship(client, sh, db, n)
         shipment_id = self.shipment(db).id
         delay = shipments.attempt(db, sh.live, shipment_id)
