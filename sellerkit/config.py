@@ -297,6 +297,34 @@ class Settings(BaseSettings):
         "`sellerkit providers connect`); any long random text. Without it, credentials cannot be "
         "stored (the SELLERKIT_SPAPI_* settings still connect the default account).",
     )
+    # Channels' orders (issue 22): pulled on a schedule from Amazon (the SP-API connection above)
+    # and eBay (below); tracking entered in sellerkit goes back to them.
+    orders_pull_minutes: int = Field(
+        10, ge=1, le=24 * 60,
+        description="How often orders are pulled from each connected Amazon and eBay channel account "
+        "(minutes). Amazon allows getOrders about once a minute; `sellerkit orders pull` pulls now.",
+    )
+    orders_pull_lookback_days: int = Field(
+        30, ge=1, le=730,
+        description="How far back the first pull of a channel account goes (days of order changes).",
+    )
+    shipment_retry_base_seconds: float = Field(
+        30.0, gt=0,
+        description="A tracking confirmation the channel could not take (throttled, down) is tried "
+        "again after this, doubled each time up to an hour, until it is sent or refused.",
+    )
+    ebay_client_id: str | None = Field(
+        None, description="eBay: the app's client id (App ID) from the eBay developer keyset."
+    )
+    ebay_client_secret: SecretStr | None = Field(
+        None, description="eBay: the app's client secret (Cert ID); with the client id it exchanges "
+        "the seller's refresh token (`sellerkit providers connect ebay`) for access tokens.",
+    )
+    ebay_endpoint: str = Field(
+        "https://api.ebay.com",
+        description="eBay API base URL (the OAuth token endpoint and the Sell Fulfillment API live "
+        "under it); https://api.sandbox.ebay.com for the sandbox, a local fake in tests.",
+    )
     keepa_key: SecretStr | None = Field(
         None, description="Keepa API key: turns on Keepa product data (prices, ranks, history)."
     )

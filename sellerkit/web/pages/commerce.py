@@ -238,4 +238,7 @@ async def ship_order(request: Request, user: CurrentUser, order_id: PathId, trac
                                                            carrier_code, None, at), write=True)
     except SellerkitError as exc:
         return refused(request, exc, back)
+    from sellerkit.commerce.shipments import enqueue_pending  # the channel hears of it after the commit
+
+    await run_in_threadpool(enqueue_pending, request.app.state.queue, request.app.state.db, order_id)
     return redirect(request, back, f"Order {o.order_number} shipped, tracking {o.tracking_number}.")
