@@ -183,17 +183,21 @@ def _conversions(reader: Reader, mp: str, codes: list[str]) -> dict[str, tuple[s
             answers[code] = ("invalid", f"not a valid code: {exc.reason}")
     if not parsed:
         return answers
-    keys = {p.key for p in parsed.values()}
+    keys = {key for p in parsed.values() for key in p.keys}
     graph = _REACHED.get_many(reader, mp, keys, lambda missing: _reached(reader, mp, missing))
     for code, ident in parsed.items():
-        reached = graph.get(ident.key)
+        reached: dict[str, tuple[str, ...]] = {}  # ASIN -> its identifier values, over every key the code reaches
+        for key in ident.keys:
+            reached.update(graph.get(key) or ())
         if not reached:
-            answers[code] = ("absent", f"no product with this {_LABEL.get(ident.family, ident.family)} in the {mp} catalog")
+            read_as = f" ({ident.note})" if ident.note else ""
+            answers[code] = ("absent", f"no product with this {_LABEL.get(ident.family, ident.family)} in the "
+                                       f"{mp} catalog{read_as}")
             continue
-        asins = [asin for asin, _values in reached]
+        asins = sorted(reached)
         others: list[str] = []
-        for _asin, values in reached:
-            for value in values:
+        for asin in asins:
+            for value in reached[asin]:
                 if value != ident.value and value not in others and value not in asins:
                     others.append(value)
         answers[code] = ("converted", tuple(asins + others))

@@ -1,10 +1,27 @@
-"""Background jobs of the commerce core: submitting a large manifest."""
+"""Background jobs of the commerce core: submitting a large manifest; pulling orders from live
+channels on a schedule; confirming shipments to them."""
 
 from __future__ import annotations
+
+from datetime import timedelta
+
+from huey import crontab
 
 from sellerkit.kit.queue import Queue
 
 SUBMIT = "commerce.submit_manifest"
+PULL = "commerce.pull_orders"
+PULL_DUE = "commerce.pull_orders_due"
+SHIPMENTS_SWEEP = "commerce.shipments_sweep"
+CONFIRM = "commerce.confirm_shipment"
+
+
+def live(queue: Queue):
+    """What live channels need, for jobs of this queue."""
+    from sellerkit.catalog.providers.budget import budgets_for
+    from sellerkit.commerce.channels import Live
+
+    return Live(queue.db, queue.settings, budgets_for(queue.settings))
 
 
 def register(queue: Queue) -> None:
@@ -18,3 +35,49 @@ def register(queue: Queue) -> None:
         from sellerkit.commerce.manifests import manifests
 
         manifests.submit(db, manifest_id)
+
+    @queue.task(PULL)
+    def pull_orders(channel_id: int) -> None:
+        """One pull of one channel account (a failure is kept on its pull row; the next
+        scheduled pull resumes it)."""
+        from sellerkit.commerce.order_pulls import order_pulls
+        from sellerkit.commerce.orders_router import webhook_view
+        from sellerkit.errors import SellerkitError
+        from sellerkit.kit import webhooks
+
+        try:
+            done = order_pulls.pull(db, live(queue), channel_id, view=webhook_view(db))
+        except SellerkitError:
+            return
+        webhooks.enqueue(queue, done.deliveries)
+
+    @queue.periodic(PULL_DUE, crontab(minute="*"))
+    def pull_orders_due() -> None:
+        """Every minute: the connected channel accounts not pulled for SELLERKIT_ORDERS_PULL_MINUTES."""
+        from sellerkit.commerce.order_pulls import order_pulls
+
+        for channel_id in order_pulls.due(db, timedelta(minutes=queue.settings.orders_pull_minutes)):
+            queue.enqueue(PULL, channel_id)
+
+    @queue.task(CONFIRM)
+    def confirm_shipment(shipment_id: int) -> None:
+        from sellerkit.commerce import shipments
+
+        delay = shipments.attempt(db, live(queue), shipment_id)
+        if delay is not None:
+            queue.enqueue_in(CONFIRM, delay, shipment_id)
+
+    @queue.periodic(SHIPMENTS_SWEEP, crontab(minute="*"))
+    def shipments_sweep() -> None:
+        """Pending confirmations whose attempt is overdue (a restart lost the scheduled retry)."""
+        from sellerkit.commerce import shipments
+
+        for shipment_id in shipments.overdue(db, grace=60):
+            queue.enqueue(CONFIRM, shipment_id)
+
+
+def on_start(queue: Queue) -> None:
+    from sellerkit.commerce import shipments
+
+    for shipment_id in shipments.overdue(queue.db, grace=0):
+        queue.enqueue(CONFIRM, shipment_id)

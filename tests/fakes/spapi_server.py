@@ -13,7 +13,8 @@ What it answers (the operations `sellerkit.catalog.providers.spapi` calls, at th
 - `POST /batches/products/pricing/v0/itemOffers` (getItemOffersBatch);
 - `POST /products/fees/v0/feesEstimate` (getMyFeesEstimates);
 - `GET /listings/2021-08-01/restrictions` (getListingsRestrictions);
-- `GET /fba/inbound/v1/eligibility/itemPreview` (getItemEligibilityPreview).
+- `GET /fba/inbound/v1/eligibility/itemPreview` (getItemEligibilityPreview);
+- Orders v0 (getOrders, getOrderItems, confirmShipment): tests/fakes/spapi_orders.py.
 
 Bodies are built from the official model examples in
 ../shared/fixtures/external/sp-api-models/examples/ (read in place; `MISSING` says why a
@@ -61,6 +62,7 @@ import orjson
 
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain.marketplaces import MARKETPLACES
+from tests.fakes.spapi_orders import ORDERS_LIMITS, ORDERS_ROUTES, OrdersV0
 
 SHARED = Path(os.environ.get("SELLERKIT_TEST_SHARED") or Path(__file__).resolve().parents[3] / "shared")
 SP_API = SHARED / "fixtures" / "external" / "sp-api-models"
@@ -75,6 +77,7 @@ DOCUMENTED_LIMITS: dict[str, tuple[float, float]] = {
     "getMyFeesEstimates": (0.5, 1),
     "getListingsRestrictions": (5.0, 10),
     "getItemEligibilityPreview": (1.0, 1),
+    **ORDERS_LIMITS,
 }
 ROUTES = {
     ("GET", "/catalog/2022-04-01/items"): "searchCatalogItems",
@@ -84,6 +87,7 @@ ROUTES = {
     ("GET", "/listings/2021-08-01/restrictions"): "getListingsRestrictions",
     ("GET", "/fba/inbound/v1/eligibility/itemPreview"): "getItemEligibilityPreview",
 }
+PATTERN_ROUTES = [*ORDERS_ROUTES]  # (method, path pattern, operation): path parameters join the query
 TOKEN_PATH = "/auth/o2/token"
 INCLUDED_DATA = {"attributes", "classifications", "dimensions", "identifiers", "images", "productTypes",
                  "relationships", "salesRanks", "summaries", "vendorDetails"}
@@ -587,7 +591,7 @@ class _Bucket:
 
 
 @dataclass
-class FakeSpApi:
+class FakeSpApi(OrdersV0):
     """See the module docstring. `products`: a count (generated from `seed`) or a list of
     `FakeProduct`. `limits`: `{operation: (rate, burst)}` replacing DOCUMENTED_LIMITS entries
     (None: the documented plans). `seller_id`: the merchant token fee replies carry."""
@@ -742,6 +746,10 @@ class FakeSpApi:
 
     def handle(self, method: str, path: str, query: dict[str, list[str]], body: Any, token: str | None) -> _Reply:
         operation = ROUTES.get((method, path))
+        for verb, pattern, name in PATTERN_ROUTES if operation is None else ():  # paths with parameters
+            if verb == method and (match := pattern.fullmatch(path)):
+                operation, query = name, {**query, **{k: [v] for k, v in match.groupdict().items()}}
+                break
         if operation is None:
             return _Reply(404, {"errors": [{"code": "NotFound", "message": f"No operation at {method} {path}"}]})
         with self._lock:
@@ -881,7 +889,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _reply(self, reply: _Reply) -> None:
-        data = orjson.dumps(reply.body)
+        data = b"" if reply.status == 204 else orjson.dumps(reply.body)
         self.send_response(reply.status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))

@@ -46,6 +46,13 @@ DOCUMENTED: dict[tuple[str, str], tuple[float, float]] = {
     ("spapi", "getMyFeesEstimates"): (0.5, 1),
     ("spapi", "getListingsRestrictions"): (5.0, 10),
     ("spapi", "getItemEligibilityPreview"): (1.0, 1),
+    ("spapi", "getOrders"): (0.0167, 20),  # Orders v0
+    ("spapi", "getOrderItems"): (0.5, 30),
+    ("spapi", "confirmShipment"): (2.0, 10),
+    # eBay's Sell Fulfillment API: a daily call limit per app (api_call_limits), not a rate; kept
+    # as the day's calls spread evenly, with a burst of a minute's worth
+    ("ebay", "getOrders"): (100_000 / 86_400, 70),
+    ("ebay", "createShippingFulfillment"): (100_000 / 86_400, 70),
     ("keepa", "tokens"): (20 / 60, 20),  # the smallest plan: 20 tokens a minute; replies say the real one
 }
 

@@ -500,6 +500,13 @@ class SpApiProvider:
         if token is None or (self._token is not None and self._token[0] == token):
             self._token = None
 
+    async def call(self, operation: str, marketplace_code: str, method: str, path: str, *,
+                   params: dict | None = None, body: Any = None) -> Any:
+        """Any SP-API operation by its name and path, with the same login, budget and retries as
+        the provider's own (the channels' orders and listings use it): its JSON body, None for
+        an empty reply (204), or the SpApiError its reply means."""
+        return await self._call(operation, _marketplace(marketplace_code), method, path, params=params, body=body)
+
     async def _call(self, operation: str, mp: Marketplace, method: str, path: str, *,
                     params: dict | None = None, body: Any = None) -> Any:
         """One SP-API operation; its JSON body (numbers with decimals as Decimal), or the
@@ -525,6 +532,8 @@ class SpApiProvider:
                 renewed = True
                 continue
             if 200 <= status < 300:
+                if not response.content:  # 204: confirmShipment, deletes
+                    return None
                 try:
                     return json.loads(response.content, parse_float=Decimal)
                 except ValueError:
