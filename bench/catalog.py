@@ -1,4 +1,4 @@
-"""Issue 2 figures: importing a 1,000,000-product catalog, and /api/v3/convert under load."""
+"""Issue 2 figures: importing a 1,000,000-product catalog (convert under load: bench/lookup.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.common import DATA, PY, bench_key, env_for, have_wrk, report, sellerkit, server, wrk
+from bench.common import DATA, PY, report
 
 PRODUCTS = 1_000_000
 
@@ -55,10 +55,11 @@ def bench_import(products: int = PRODUCTS) -> Path:
     return data_dir
 
 
-def _sample_upcs(src: Path, n: int = 2000) -> list[str]:
+def sample_codes(products: int = PRODUCTS, n: int = 2000) -> list[str]:
+    """UPC, EAN and ISBN codes of every 97th product of the catalog file, shuffled."""
     rng = random.Random(3)
     codes = []
-    with open(src, "rb") as fh:
+    with open(catalog_file(products), "rb") as fh:
         for i, line in enumerate(fh):
             if i % 97:
                 continue
@@ -71,37 +72,5 @@ def _sample_upcs(src: Path, n: int = 2000) -> list[str]:
     return codes
 
 
-def bench_convert(data_dir: Path, products: int = PRODUCTS) -> None:
-    if not have_wrk():
-        report("POST /api/v3/convert (20 ids)", "SKIPPED: wrk not installed", "", "apt-get install wrk")
-        return
-    env = env_for(data_dir)
-    sellerkit("catalog", "snapshot", env=env, capture_output=True)  # else the server builds them while measured
-    key = bench_key(env)["key"]  # unlimited plan, request rate raised above the default 600/s
-    codes = _sample_upcs(catalog_file(products))
-    bodies = [json.dumps({"marketplace": "US", "ids": codes[i:i + 20]}) for i in range(0, len(codes) - 20, 20)]
-    script = DATA / "convert.lua"
-    script.write_text(
-        "local bodies = {" + ",".join(json.dumps(b) for b in bodies) + "}\n"
-        "local i = 0\n"
-        "wrk.method = 'POST'\n"
-        f"wrk.headers['Authorization'] = 'Bearer {key}'\n"
-        "wrk.headers['Content-Type'] = 'application/json'\n"
-        "request = function()\n"
-        "  i = i % #bodies + 1\n"
-        "  return wrk.format(nil, '/api/v3/convert', nil, bodies[i])\n"
-        "end\n"
-    )
-    with server(env, workers=2) as base:
-        wrk(base, script, connections=16, seconds=3)  # warm-up
-        res = wrk(base, script, connections=16, seconds=15)
-    ok = res["rps"] >= 1500 and res["p99"] < 50 and res["non2xx"] == 0
-    report("POST /api/v3/convert (20 ids, HTTP/1.1 keep-alive)",
-           f"{res['rps']:,.0f} req/s p50 {res['p50']:.1f} ms p99 {res['p99']:.1f} ms",
-           f"{products:,}-product catalog; {res['settings']}, 2 server workers",
-           f"{'PASS' if ok else 'FAIL'} >= 1,500 req/s, p99 < 50 ms, non-2xx {res['non2xx']}")
-
-
 def run(products: int = PRODUCTS) -> None:
-    data_dir = bench_import(products)
-    bench_convert(data_dir, products)
+    bench_import(products)  # convert is measured beside /health by the lookup suite

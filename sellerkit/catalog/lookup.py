@@ -16,6 +16,7 @@ import orjson
 from sellerkit.accounts.quotas import Quotas
 from sellerkit.accounts.service import Principal
 from sellerkit.catalog import repository as repo
+from sellerkit.catalog.cache import RevisionCache
 from sellerkit.catalog.providers.budget import budgets_for
 from sellerkit.catalog.providers.registry import is_shared, providers_for, serving
 from sellerkit.catalog.providers.service import LiveData
@@ -85,26 +86,48 @@ class LookupService:
                 if not is_shared(provider):
                     await provider.aclose()
 
-    def items(self, reader: Reader, query: LookupQuery) -> list[dict]:
+    def items(self, reader: Reader, query: LookupQuery, as_json: bool = False) -> list[dict] | list[bytes]:
         """Items of the codes found (none for codes the catalog does not have); a UPC or EAN
-        that several ASINs carry gives each of them, in ASIN order."""
-        return self.found(reader, query)[1]
+        that several ASINs carry gives each of them, in ASIN order. `as_json`: each item as its
+        JSON text, as the route sends it (prepared once per catalog revision)."""
+        return self.prepared(reader, query)[1] if as_json else self.found(reader, query)[1]
 
     def found(self, reader: Reader, query: LookupQuery) -> tuple[list[str], list[dict]]:
         """The codes asked for that the catalog has (as normalised in the query), and the items:
         a code may give several items, so the two counts differ."""
-        mp = query.marketplace.code
+        codes, prepared = self.prepared(reader, query)
+        return codes, [orjson.loads(one) for one in prepared]
+
+    def prepared(self, reader: Reader, query: LookupQuery) -> tuple[list[str], list[bytes]]:
+        """`found`, each item as its JSON text: what the route sends, with nothing decoded or
+        built again while the marketplace's catalog is unchanged (`catalog.cache`)."""
+        mp, market = query.marketplace.code, query.marketplace
         if query.family == "asin":
-            by_code = {code: [code] for code in query.codes}
+            by_code = {code: (code,) for code in query.codes}
         else:
-            by_code: dict[str, list[str]] = {}
-            for key, asin in repo.asins_for_keys(reader, mp, query.codes):
-                by_code.setdefault(key, []).append(asin)
-        asins = list(dict.fromkeys(a for code in query.codes for a in sorted(by_code.get(code, ()))))
-        texts = repo.record_texts(reader, mp, asins)
-        market = query.marketplace
-        codes = [code for code in query.codes if any(a in texts for a in by_code.get(code, ()))]
-        return codes, [item(orjson.loads(texts[a]), market) for a in asins if a in texts]
+            by_code = _ASINS_BY_KEY.get_many(reader, mp, query.codes, lambda keys: _asins_by_key(reader, mp, keys))
+        asins = list(dict.fromkeys(a for code in query.codes for a in by_code.get(code) or ()))
+
+        def build(missing: list[str]) -> dict[str, bytes]:
+            texts = repo.record_texts(reader, mp, missing)
+            return {a: orjson.dumps(item(orjson.loads(text), market)) for a, text in texts.items()}
+
+        items = _ITEMS.get_many(reader, mp, asins, build)
+        codes = [code for code in query.codes if any(items.get(a) is not None for a in by_code.get(code) or ())]
+        return codes, [items[a] for a in asins if items[a] is not None]
+
+
+def _asins_by_key(reader: Reader, mp: str, keys: list[str]) -> dict[str, tuple[str, ...]]:
+    """Each identifier key's ASINs, in ASIN order."""
+    found: dict[str, list[str]] = {}
+    for key, asin in repo.asins_for_keys(reader, mp, keys):
+        found.setdefault(key, []).append(asin)
+    return {key: tuple(sorted(asins)) for key, asins in found.items()}
+
+
+# Items are about 1 KB of JSON: at most some 20 MB a marketplace in each server process.
+_ITEMS: RevisionCache[bytes] = RevisionCache(capacity=20_000)
+_ASINS_BY_KEY: RevisionCache[tuple[str, ...]] = RevisionCache(capacity=50_000)
 
 
 lookups = LookupService()

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Query, Request
 
-from sellerkit.accounts.dependencies import CurrentPrincipal
+from sellerkit.accounts.dependencies import CurrentPrincipal, DirectRoute
 from sellerkit.catalog.lookup import lookups
 from sellerkit.catalog.schemas import NO_PLAN, LookupReply
 from sellerkit.domain.lookup import MAX_CODES, MAX_QUERY_CHARS
 from sellerkit.domain.marketplaces import ASINSCOPE_DOMAINS
 from sellerkit.kit.http import JSON, DbReader, DialectErrorRoute
 
-router = APIRouter(tags=["ASINScope: products"], route_class=DialectErrorRoute)
+class LookupRoute(DialectErrorRoute, DirectRoute):
+    """ASINScope's error shape, inputs resolved directly (`DirectRoute`)."""
+
+
+router = APIRouter(tags=["ASINScope: products"], route_class=LookupRoute)
 
 MAX_DOMAIN_CHARS = 10
 _CODES = f"Comma-separated list of 1 to {MAX_CODES} codes; send only one of asin, upc and ean."
@@ -39,9 +44,9 @@ async def products_lookup(
     query = lookups.query(asin, upc, ean, domain)
     charge = request.app.state.quotas.charge(who, query.cost)  # a refused request costs nothing, asks nothing
     await lookups.refresh(request.app.state.db, request.app.state.settings, who.account_id, query)
-    items = lookups.items(reader, query)
+    items = lookups.items(reader, query, as_json=True)
     return JSON({
-        "items": items,
+        "items": [orjson.Fragment(one) for one in items],  # each item's JSON, prepared once
         "dailyTokensLeft": charge.daily_left,
         "bucketSize": charge.bucket_left,
         "msBeforeNextDailyToken": charge.ms_to_reset,

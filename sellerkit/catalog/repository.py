@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -154,11 +155,20 @@ def sample_identifiers(
 
 
 def bump_revision(session: Session, marketplace: str) -> None:
-    """Mark the marketplace's catalog changed (in the caller's transaction)."""
+    """Mark the marketplace's catalog changed (in the caller's transaction). The first revision
+    is a random number, not 1, so a revision names one state of one catalog: a process that
+    holds what it derived at a revision (`catalog.cache`) never takes another database's, or
+    the same database's after it was emptied, for it."""
     done = session.execute(R.update().where(R.c.marketplace == marketplace)
                            .values(revision=R.c.revision + 1)).rowcount
     if not done:
-        insert_ignoring_conflicts(session, R, [{"marketplace": marketplace, "revision": 1}])
+        insert_ignoring_conflicts(session, R, [{"marketplace": marketplace, "revision": secrets.randbelow(2**60) + 1}])
+
+
+def revision(reader: Reader, marketplace: str) -> int:
+    """The marketplace's catalog revision now (0 before the first counted write): one row."""
+    rows = reader.rows("SELECT revision FROM catalog_revisions WHERE marketplace = ?", (marketplace,))
+    return rows[0][0] if rows else 0
 
 
 def revisions(reader: Reader) -> dict[str, int]:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from sellerkit.accounts.dependencies import CurrentPrincipal
+from sellerkit.accounts.dependencies import CurrentPrincipal, DirectRoute
 from sellerkit.catalog.providers.registry import providers_for
 from sellerkit.catalog.eligibility import MAX_ASINS, eligibility
 from sellerkit.catalog.schemas import AsinConvertRequest, ConvertRequest, InboundEligibilityReply
@@ -17,7 +17,7 @@ from sellerkit.domain.identifiers import MAX_CODE_CHARS
 from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
 from sellerkit.kit.http import JSON, DbReader, WriteSession
 
-router = APIRouter(prefix="/api/v3", tags=["RocketSource: identifiers"])
+router = APIRouter(prefix="/api/v3", tags=["RocketSource: identifiers"], route_class=DirectRoute)  # the hot routes
 
 
 NOT_CONVERTED = "X-Not-Converted"

@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from sellerkit.catalog import repository as repo
+from sellerkit.catalog.cache import RevisionCache
 from sellerkit.catalog.records import (
     IDENTIFIER_FAMILIES,
     IndexEntry,
@@ -155,6 +156,60 @@ def _family_order(family_value: tuple[str, str]) -> tuple[int, str]:
 _LABEL = {"upc": "UPC", "ean": "EAN", "isbn": "ISBN", "gtin": "GTIN", "jan": "JAN", "asin": "ASIN"}
 
 
+def _reached(reader: Reader, mp: str, keys: list[str]) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """Each identifier key's ASINs (in ASIN order), each with all its identifier values (in the
+    order a conversion lists them); keys that reach nothing are left out."""
+    wanted = set(keys)
+    values_by_asin: dict[str, list[tuple[str, str]]] = {}
+    asins_by_key: dict[str, set[str]] = {}
+    for key, asin, family, value in repo.matches_for_keys(reader, mp, keys):
+        values_by_asin.setdefault(asin, []).append((family, value))
+        if key in wanted:
+            asins_by_key.setdefault(key, set()).add(asin)
+    return {key: tuple((asin, tuple(v for _f, v in sorted(values_by_asin[asin], key=_family_order)))
+                       for asin in sorted(asins))
+            for key, asins in asins_by_key.items()}
+
+
+def _conversions(reader: Reader, mp: str, codes: list[str]) -> dict[str, tuple[str, object]]:
+    """Each code's conversion: `("converted", (ASIN..., other identifiers...))`, or
+    `("invalid", why)` or `("absent", why)`."""
+    answers: dict[str, tuple[str, object]] = {}
+    parsed: dict[str, ids.Identifier] = {}
+    for code in codes:
+        try:
+            parsed[code] = ids.parse(code)
+        except ids.InvalidIdentifier as exc:
+            answers[code] = ("invalid", f"not a valid code: {exc.reason}")
+    if not parsed:
+        return answers
+    keys = {key for p in parsed.values() for key in p.keys}
+    graph = _REACHED.get_many(reader, mp, keys, lambda missing: _reached(reader, mp, missing))
+    for code, ident in parsed.items():
+        reached: dict[str, tuple[str, ...]] = {}  # ASIN -> its identifier values, over every key the code reaches
+        for key in ident.keys:
+            reached.update(graph.get(key) or ())
+        if not reached:
+            read_as = f" ({ident.note})" if ident.note else ""
+            answers[code] = ("absent", f"no product with this {_LABEL.get(ident.family, ident.family)} in the "
+                                       f"{mp} catalog{read_as}")
+            continue
+        asins = sorted(reached)
+        others: list[str] = []
+        for asin in asins:
+            for value in reached[asin]:
+                if value != ident.value and value not in others and value not in asins:
+                    others.append(value)
+        answers[code] = ("converted", tuple(asins + others))
+    return answers
+
+
+# What conversions read of the identifier graph, per key, and each code's answer: a few
+# hundred bytes each.
+_REACHED: RevisionCache[tuple] = RevisionCache(capacity=50_000)
+_CONVERTED: RevisionCache[tuple] = RevisionCache(capacity=50_000)
+
+
 class CatalogService:
     def import_batch(self, session: Session, items: list[tuple[int, Any]]) -> ImportReport:
         """Validate and upsert one batch of raw records (the caller owns the transaction)."""
@@ -259,36 +314,18 @@ class CatalogService:
         each code that was not converted -> why: not a valid code and what is wrong with it, or
         no product with it in the marketplace's catalog)."""
         mp = resolve_marketplace(marketplace_code)
-        parsed: dict[str, ids.Identifier] = {}
-        why_not: dict[str, str] = {}
-        for code in codes:
-            try:
-                parsed[code] = ids.parse(code)
-            except ids.InvalidIdentifier as exc:
-                why_not[code] = f"not a valid code: {exc.reason}"
-        if not parsed:
-            return {}, why_not
-        keys = {key for p in parsed.values() for key in p.keys}
-        asins_by_key: dict[str, set[str]] = {}
-        values_by_asin: dict[str, list[tuple[str, str]]] = {}
-        for key, asin, family, value in repo.matches_for_keys(reader, mp, keys):
-            values_by_asin.setdefault(asin, []).append((family, value))
-            if key in keys:
-                asins_by_key.setdefault(key, set()).add(asin)
+        order = list(dict.fromkeys(codes))
+        answers = _CONVERTED.get_many(reader, mp, order, lambda missing: _conversions(reader, mp, missing))
         out: dict[str, list[str]] = {}
-        for code, ident in parsed.items():
-            asins = sorted({asin for key in ident.keys for asin in asins_by_key.get(key, ())})
-            if not asins:
-                read_as = f" ({ident.note})" if ident.note else ""
-                why_not[code] = f"no product with this {_LABEL.get(ident.family, ident.family)} in the {mp} catalog{read_as}"
-                continue
-            others: list[str] = []
-            for asin in asins:
-                for _family, value in sorted(values_by_asin[asin], key=_family_order):
-                    if value != ident.value and value not in others and value not in asins:
-                        others.append(value)
-            out[code] = asins + others
-        return out, why_not
+        invalid: dict[str, str] = {}
+        absent: dict[str, str] = {}
+        for code in order:
+            kind, answer = answers[code]
+            if kind == "converted":
+                out[code] = list(answer)
+            else:
+                (invalid if kind == "invalid" else absent)[code] = answer
+        return out, invalid | absent
 
     def asin_convert(
         self, reader: Reader, marketplace_code: str, asins: list[str]

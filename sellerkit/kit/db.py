@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -137,6 +138,9 @@ class Database:
         self._write = sessionmaker(
             self.engine.execution_options(write=True), expire_on_commit=False
         )
+        # SQLite file databases: readers' connections kept apart from SQLAlchemy's pool, whose
+        # checkout and return (events, reset) cost more than the key check they serve.
+        self._idle_readers: list | None = [] if isinstance(self.engine.pool, QueuePool) and self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -169,11 +173,29 @@ class Database:
 
     @contextmanager
     def reader(self) -> Iterator[Reader]:
-        pooled = self.engine.raw_connection()  # back to the pool (rolled back) on close
+        idle = self._idle_readers
+        if idle is None:
+            pooled = self.engine.raw_connection()  # back to the pool (rolled back) on close
+            try:
+                yield Reader(pooled.driver_connection, self.engine.dialect.paramstyle)
+            finally:
+                pooled.close()
+            return
         try:
-            yield Reader(pooled.driver_connection, self.engine.dialect.paramstyle)
+            conn = idle.pop()
+        except IndexError:  # one more reader at once than ever before: a connection of the engine's
+            pooled = self.engine.raw_connection()  # (configured as every other), taken out of its pool
+            conn = pooled.driver_connection
+            pooled.detach()
+        try:
+            yield Reader(conn, "qmark")
         finally:
-            pooled.close()
+            if conn.in_transaction:  # autocommit: only a statement that failed half-way leaves one
+                conn.rollback()
+            if len(idle) < IDLE_READERS_KEPT:
+                idle.append(conn)
+            else:  # a burst of readers at once: as SQLAlchemy's pool, keep only a few (page caches)
+                conn.close()
 
     def migrate(self) -> None:
         from sellerkit.migrations import upgrade
@@ -181,9 +203,13 @@ class Database:
         upgrade(self.engine)
 
     def dispose(self) -> None:
+        idle, self._idle_readers = self._idle_readers, ([] if self._idle_readers is not None else None)
+        for conn in idle or ():
+            conn.close()
         self.engine.dispose()
 
 
+IDLE_READERS_KEPT = 5  # SQLAlchemy's default pool size
 BULK_CACHE_KIB = 256 * 1024  # SQLite page cache of a bulk load's connection
 
 
