@@ -1,14 +1,25 @@
-"""Where submitted listings go: a channel interface, and its first implementation, local.
+"""Where listings go: one channel interface, a local implementation and the live ones.
 
-A live Amazon (SP-API Listings Items) or eBay (Inventory API) connection implements the same
-`Channel.publish`; `channel_for` picks it per channel account once one is connected."""
+`channel_for` picks, per channel account: Amazon (SP-API Listings Items, `commerce/amazon.py`)
+when the account's marketplace is Amazon and its seller account has an SP-API connection with a
+seller id for that marketplace; otherwise the local channel, which says why nothing left
+sellerkit (no connection; Walmart, Shopify, Google and eBay listings stay local until their
+own issue). A live channel is slow and rate-limited: its calls are made by background jobs
+(`commerce/channel_listings.py`), never inside a request's transaction."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
-from sellerkit.commerce.models import MarketplaceAccount, Product
+from sellerkit.commerce.models import MarketplaceAccount
+from sellerkit.domain import listings_items as li
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sellerkit.config import Settings
+    from sellerkit.kit.db import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,18 +31,108 @@ class Published:
     message: str
 
 
+# ---- listings: what goes to a channel and what comes back ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """One product's listing as a channel sees it (`offer` is what a put sends)."""
+
+    product_id: int
+    sku: str
+    offer: li.Offer
+    product_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A price and/or quantity to send for a listed product (None: unchanged)."""
+
+    product_id: int
+    sku: str
+    price: int | None
+    quantity: int | None
+    fba: bool
+    product_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the channel answered for one listing. `verdict` None: no answer (throttled or
+    failing after the retries, or the connection refused): the work stays pending, `error`
+    says why."""
+
+    product_id: int
+    verdict: li.Verdict | None
+    submission_status: str | None = None
+    submission_id: str | None = None
+    issues: list[dict] = field(default_factory=list)
+    channel_status: str | None = None
+    error: str | None = None
+
+
 class Channel(Protocol):
-    def publish(self, channel: MarketplaceAccount, products: list[Product]) -> Published: ...
+    live: bool  # True: listings reach a marketplace (by background jobs)
+    note: str  # where listings go, or why they stay in sellerkit
+
+    def publish(self, channel: MarketplaceAccount, products: list) -> Published: ...
+
+    # ---- listings (issue 22, part 1): the live side of a listing ----------------------------
+    # The orders side (pull_orders, confirm_shipment) is its own block below.
+
+    def put(self, channel: MarketplaceAccount, listings: list[Listed],
+            progress: Callable[[list[Outcome]], None] | None = None) -> list[Outcome]: ...
+
+    def update(self, channel: MarketplaceAccount, changes: list[Change]) -> list[Outcome]: ...
+
+    def end(self, channel: MarketplaceAccount, listings: list[Listed]) -> list[Outcome]: ...
+
+    def status(self, channel: MarketplaceAccount, listings: list[Listed]) -> list[Outcome]: ...
 
 
 class LocalChannel:
     """No live channel connected: the products are active in sellerkit (they take orders sent to
-    `POST /api/orders` and imported files), and the manifest's message says nothing went live."""
+    `POST /api/orders` and imported files), and the manifest's message says nothing went live
+    and why."""
 
-    def publish(self, channel: MarketplaceAccount, products: list[Product]) -> Published:
-        return Published("active", f"{len(products):,} products active in sellerkit; no live {channel.marketplace} "
-                                   "channel is connected, so nothing was sent to the marketplace")
+    live = False
+
+    def __init__(self, note: str | None = None) -> None:
+        self.note = note or "no live channel is connected"
+
+    def publish(self, channel: MarketplaceAccount, products: list) -> Published:
+        return Published("active", f"{len(products):,} products active in sellerkit; {self.note}, so nothing was "
+                                   "sent to the marketplace")
+
+    def put(self, channel, listings, progress=None) -> list[Outcome]:
+        out = [Outcome(x.product_id, li.Verdict("active", li.OKAY, None)) for x in listings]
+        if progress is not None and out:
+            progress(out)
+        return out
+
+    def update(self, channel, changes) -> list[Outcome]:
+        """Nothing to send: sellerkit's own figures are the listing."""
+        return [Outcome(c.product_id, li.Verdict("active", li.OKAY, None)) for c in changes]
+
+    def end(self, channel, listings) -> list[Outcome]:
+        return [Outcome(x.product_id, li.Verdict("ended", li.OKAY, None)) for x in listings]
+
+    def status(self, channel, listings) -> list[Outcome]:
+        return [Outcome(x.product_id, None, error=f"{self.note}: the status is sellerkit's own") for x in listings]
 
 
-def channel_for(channel: MarketplaceAccount) -> Channel:
-    return LocalChannel()
+LOCAL_UNTIL_OWN_ISSUE = ("WalmartAccount", "ShopifyAccount", "GoogleAccount", "EbayAccount")
+
+
+def channel_for(channel: MarketplaceAccount, db: Database | None = None, settings: Settings | None = None) -> Channel:
+    """The channel a channel account's listings go through (module doc). Without `db` and
+    `settings` (a caller with neither) the local one."""
+    if channel.account_type != "AmazonAccount":
+        label = channel.account_type.removesuffix("Account")
+        return LocalChannel(f"no live {channel.marketplace} channel is connected ({label} listings stay in "
+                            "sellerkit until their own issue)")
+    if db is None or settings is None:
+        return LocalChannel(f"no live {channel.marketplace} channel is connected")
+    from sellerkit.commerce.amazon import amazon_channel
+
+    return amazon_channel(channel, db, settings)

@@ -1,0 +1,313 @@
+"""Listings on live channels: the work is written down in the caller's transaction and done by
+background jobs, so a request never waits for Amazon and a restart loses nothing.
+
+- A submitted manifest of a live channel account queues a put per product
+  (`queue_puts`); the job `publish_manifest` sends them at the operation's pace, writing the
+  answers and the manifest's progress as they come.
+- A price or quantity change (a product edit, an inventory location, an order taking or giving
+  back stock) marks the product changed (`changed`): one patch per product is sent once the
+  debounce window after its first change has passed, carrying the price and quantity as they
+  are then; changes within the window make no further patch, and a change back to what the
+  channel already has makes none at all.
+- Ending a listing (`end`) queues a delete; relisting (`relist`) a put.
+- `send_due` (the periodic sweep, and after each request that queued work) sends whatever is
+  due; `refresh` reads a listing's status back.
+
+What a channel answers becomes the product's `marketplace_status` and `list_status` (and its
+detail), and the manifest listing's `list_status` and `list_status_error_detail`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import orjson
+from sqlalchemy.orm import Session
+
+from sellerkit.commerce import channel_repository as repo
+from sellerkit.commerce import repository as core_repo
+from sellerkit.commerce.channels import Change, Listed, Outcome, channel_for
+from sellerkit.commerce.models import ChannelListing, Manifest, MarketplaceAccount, Product
+from sellerkit.domain import listings_items as li
+from sellerkit.kit.db import utcnow
+
+if TYPE_CHECKING:
+    from sellerkit.config import Settings
+    from sellerkit.kit.db import Database
+
+log = logging.getLogger("sellerkit.channels")
+
+PUT, PATCH, DELETE = "put", "patch", "delete"
+RETRY_BASE = 30.0  # seconds before unanswered work is tried again; doubled each time, at most an hour
+RETRY_CAP = 3600.0
+LEASE_MARGIN = 300.0  # seconds a run holds its work beyond the time its calls take at the documented rate
+RATE = 5.0  # calls a second of each Listings Items operation (the documented usage plans)
+
+
+@dataclass
+class Sent:
+    """What one run of `send_due` sent, by kind, and how many got no answer."""
+
+    put: int = 0
+    patch: int = 0
+    delete: int = 0
+    unanswered: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _lease(now: datetime, calls: int) -> datetime:
+    return now + timedelta(seconds=calls / RATE * 2 + LEASE_MARGIN)
+
+
+def _retry_at(now: datetime, attempts: int) -> datetime:
+    return now + timedelta(seconds=min(RETRY_CAP, RETRY_BASE * 2 ** max(0, attempts - 1)))
+
+
+class ChannelListings:
+    # ---- in the caller's transaction ------------------------------------------------------------
+
+    def queue_puts(self, session: Session, manifest: Manifest, products: list[Product], now: datetime) -> int:
+        """A put per product (a product already listed is put again: a merge changed it), due
+        now; the products are `pending` until the channel answers."""
+        known = repo.of_products(session, [p.id for p in products])
+        fba = not manifest.seller_fulfilled
+        rows = []
+        for p in products:
+            attrs = orjson.loads(p.attributes or "{}")
+            kind = attrs.get("product_type") if isinstance(attrs.get("product_type"), str) else None
+            row = known.get(p.id)
+            if row is None:
+                rows.append({"account_id": p.account_id, "marketplace_account_id": p.marketplace_account_id,
+                             "product_id": p.id, "manifest_id": manifest.id, "sku": p.sku, "product_type": kind,
+                             "fba": fba, "pending": PUT, "due_at": now, "issues": "[]", "attempts": 0,
+                             "created_at": now, "updated_at": now})
+            else:
+                row.manifest_id, row.fba, row.pending, row.due_at, row.changed_at = manifest.id, fba, PUT, now, None
+                row.product_type, row.attempts, row.updated_at = kind or row.product_type, 0, now
+            p.marketplace_status = "pending"
+        repo.insert(session, rows)
+        return len(products)
+
+    def changed(self, session: Session, product_ids: list[int], now: datetime | None = None) -> None:
+        """The products' price or quantity may have changed: a debounced patch for those listed
+        on a live channel (one UPDATE; nothing for products that are not)."""
+        if product_ids:
+            repo.mark_changed(session, product_ids, now or utcnow())
+
+    def end(self, session: Session, products: list[Product], now: datetime) -> int:
+        """Queue a delete for those of the products listed on a live channel."""
+        rows = repo.of_products(session, [p.id for p in products])
+        for row in rows.values():
+            row.pending, row.due_at, row.changed_at, row.attempts, row.updated_at = DELETE, now, None, 0, now
+        return len(rows)
+
+    def relist(self, session: Session, product: Product, now: datetime) -> bool:
+        """Put a product listed on a live channel again; False when it is not on one."""
+        row = repo.of_products(session, [product.id]).get(product.id)
+        if row is None:
+            return False
+        row.pending, row.due_at, row.changed_at, row.attempts, row.updated_at = PUT, now, None, 0, now
+        product.marketplace_status = "pending"
+        return True
+
+    # ---- jobs -----------------------------------------------------------------------------------
+
+    def publish_manifest(self, db: Database, settings: Settings, manifest_id: int) -> None:
+        """Send the manifest's pending puts through its channel, recording answers and progress
+        in batches, then release the manifest (`submitted`, with what happened)."""
+        now = utcnow()
+        with db.session(write=True) as s:
+            manifest = s.get(Manifest, manifest_id)
+            if manifest is None:
+                return
+            channel = s.get(MarketplaceAccount, manifest.marketplace_account_id)
+            s.expunge(channel)
+            total = sum(repo.manifest_counts(s, manifest_id).values())
+            rows = repo.claim_due(s, now, _lease(now, total), kinds=(PUT,), manifest_id=manifest_id)
+            listed = self._listed(s, rows)
+        ch = channel_for(channel, db, settings)
+        log.info("manifest %s: %s listings to %s", manifest_id, len(listed), ch.note)
+
+        def progress(batch: list[Outcome]) -> None:
+            with db.session(write=True) as s:
+                self._record(s, PUT, batch, listed, utcnow())
+                self._progress(s, manifest_id, ch.note, done=False)
+
+        ch.put(channel, list(listed.values()), progress)
+        with db.session(write=True) as s:
+            self._progress(s, manifest_id, ch.note, done=True)
+
+    def send_due(self, db: Database, settings: Settings, now: datetime | None = None) -> Sent:
+        """Every put, patch and delete that is due, through each channel account's channel."""
+        now = now or utcnow()
+        window = timedelta(seconds=settings.channel_debounce_seconds)
+        sent = Sent()
+        with db.session(write=True) as s:
+            rows = repo.claim_due(s, now, _lease(now, 10_000), kinds=(PUT, PATCH, DELETE), patch_before=now - window)
+            work: dict[int, dict[str, list[ChannelListing]]] = {}
+            for row in rows:
+                work.setdefault(row.marketplace_account_id, {}).setdefault(row.pending, []).append(row)
+            plans = []
+            for channel_id, kinds in work.items():
+                channel = s.get(MarketplaceAccount, channel_id)
+                s.expunge(channel)
+                every = [r for group in kinds.values() for r in group]
+                plans.append((channel, {kind: self._listed(s, group) for kind, group in kinds.items()},
+                              self._changes(s, kinds.get(PATCH, [])), {r.manifest_id for r in every} - {None}))
+        for channel, listed, changes, manifests in plans:
+            ch = channel_for(channel, db, settings)
+            for kind, outcomes, items in ((PUT, ch.put(channel, list(listed.get(PUT, {}).values())), listed.get(PUT, {})),
+                                          (PATCH, ch.update(channel, list(changes.values())), changes),
+                                          (DELETE, ch.end(channel, list(listed.get(DELETE, {}).values())),
+                                           listed.get(DELETE, {}))):
+                if not outcomes:
+                    continue
+                with db.session(write=True) as s:
+                    self._record(s, kind, outcomes, items, utcnow())
+                    for manifest_id in manifests if kind == PUT else ():
+                        self._progress(s, manifest_id, ch.note, done=None)
+                setattr(sent, kind, getattr(sent, kind) + sum(o.verdict is not None for o in outcomes))
+                missed = [o.error for o in outcomes if o.verdict is None]
+                sent.unanswered += len(missed)
+                sent.errors += missed[:3]
+        return sent
+
+    def refresh(self, db: Database, settings: Settings, account_id: int, product_id: int) -> Outcome:
+        """Read a product's listing back from its channel (getListingsItem) and record it."""
+        from sellerkit.commerce.products import products
+
+        with db.session() as s:
+            product = products.get(s, account_id, product_id)
+            channel = s.get(MarketplaceAccount, product.marketplace_account_id)
+            s.expunge(channel)
+            row = repo.of_products(s, [product.id]).get(product.id)
+            listed = Listed(product.id, product.sku, self._offer(product, 0, bool(row and row.fba)),
+                            row.product_type if row else None)
+        ch = channel_for(channel, db, settings)
+        [outcome] = ch.status(channel, [listed])
+        if outcome.verdict is not None:
+            with db.session(write=True) as s:
+                self._record(s, "status", [outcome], {product_id: listed}, utcnow())
+        return outcome
+
+    # ---- helpers --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _offer(p: Product, quantity: int, fba: bool) -> li.Offer:
+        attrs = orjson.loads(p.attributes or "{}")
+        kind = attrs.get("product_type") if isinstance(attrs.get("product_type"), str) else None
+        return li.Offer(sku=p.sku, asin=p.asin, condition=p.item_condition, price=p.retail_price, quantity=quantity,
+                        fba=fba, product_type=kind)
+
+    def _listed(self, session: Session, rows: list[ChannelListing]) -> dict[int, Listed]:
+        products = {p.id: p for p in core_repo.products_by_ids(session, [r.product_id for r in rows])}
+        counts = repo.quantities(session, list(products))
+        out = {}
+        for r in rows:
+            p = products.get(r.product_id)
+            if p is not None:
+                out[p.id] = Listed(p.id, p.sku, self._offer(p, counts[p.id], r.fba), r.product_type)
+        return out
+
+    def _changes(self, session: Session, rows: list[ChannelListing]) -> dict[int, Change]:
+        """What each pending patch sends: the price and quantity now, where they differ from
+        what the channel has."""
+        products = {p.id: p for p in core_repo.products_by_ids(session, [r.product_id for r in rows])}
+        counts = repo.quantities(session, list(products))
+        out = {}
+        for r in rows:
+            p = products.get(r.product_id)
+            if p is None:
+                continue
+            price = p.retail_price if p.retail_price != r.sent_price else None
+            quantity = counts[p.id] if counts[p.id] != r.sent_quantity and not r.fba else None
+            out[p.id] = Change(p.id, p.sku, price, quantity, r.fba, r.product_type)
+        return out
+
+    def _record(self, session: Session, kind: str, outcomes: list[Outcome], items: dict, now: datetime) -> None:
+        """Write the channel's answers: the channel listing row (what the channel has, what is
+        still pending), the product and its manifest listing."""
+        ids = [o.product_id for o in outcomes]
+        rows = repo.of_products(session, ids)
+        products = {p.id: p for p in core_repo.products_by_ids(session, ids)}
+        listings = repo.latest_listings(session, ids)
+        recheck: list[ChannelListing] = []
+        for o in outcomes:
+            row, product = rows.get(o.product_id), products.get(o.product_id)
+            if row is None or product is None:
+                continue
+            row.updated_at = now
+            if o.verdict is None:  # no answer: the same work again later
+                row.attempts += 1
+                row.last_error = (o.error or "no answer")[:500]
+                if kind != "status":
+                    row.due_at = _retry_at(now, row.attempts)
+                continue
+            v = o.verdict
+            row.attempts, row.last_error, row.list_status = 0, None, v.list_status
+            row.issues = orjson.dumps(o.issues).decode()
+            if kind == "status":
+                row.channel_status, row.checked_at = o.channel_status, now
+            else:
+                row.submission_status = o.submission_status or ("NOT_SENT" if v.list_status != li.OKAY else None)
+                row.submission_id = o.submission_id
+                row.pending = row.due_at = row.changed_at = None
+            item = items.get(o.product_id)
+            if kind in (PUT, PATCH) and v.list_status == li.OKAY and item is not None:
+                row.sent_at = now
+                if kind == PUT:
+                    row.sent_price, row.sent_quantity = item.offer.price, item.offer.quantity
+                else:
+                    row.sent_price = item.price if item.price is not None else row.sent_price
+                    row.sent_quantity = item.quantity if item.quantity is not None else row.sent_quantity
+                recheck.append(row)
+            # the product and the listing it came from show the answer
+            if kind != PATCH or v.list_status != li.OKAY or product.marketplace_status == "pending":
+                product.marketplace_status = v.marketplace_status
+            attrs = orjson.loads(product.attributes or "{}")
+            attrs.update(list_status=v.list_status, list_status_error_detail=v.detail)
+            product.attributes = orjson.dumps(attrs).decode()
+            product.updated_at, product.version = now, product.version + 1
+            pl = listings.get(o.product_id)
+            if pl is not None:
+                pl.list_status, pl.list_status_error_detail, pl.updated_at = v.list_status, v.detail, now
+        self._recheck(session, recheck, products, now)
+        session.flush()
+
+    @staticmethod
+    def _recheck(session: Session, rows: list[ChannelListing], products: dict[int, Product], now: datetime) -> None:
+        """A change made while a put or patch was on its way: patch again (debounced)."""
+        counts = repo.quantities(session, [r.product_id for r in rows])
+        for r in rows:
+            p = products[r.product_id]
+            if p.retail_price != r.sent_price or (not r.fba and counts[r.product_id] != r.sent_quantity):
+                r.pending, r.changed_at, r.due_at = PATCH, now, None
+
+    @staticmethod
+    def _progress(session: Session, manifest_id: int, note: str, done: bool | None) -> None:
+        """The manifest's message says how far its listings got; while the job runs its claim is
+        kept fresh (`processing` stays true), and at the end it is released as `submitted`."""
+        from sellerkit.domain import commerce as rules
+
+        m = session.get(Manifest, manifest_id)
+        if m is None:
+            return
+        c = repo.manifest_counts(session, manifest_id)
+        total = sum(c.values())
+        text = (f"{note}: {total - c['pending']:,} of {total:,} listings answered ({c['okay']:,} live, "
+                f"{c['refused']:,} refused: see their list_status")
+        text += f"; {c['pending']:,} waiting to be sent or retried)" if c["pending"] else ")"
+        now = utcnow()
+        m.status_message, m.updated_at = text, now
+        if done is False and m.submitting_since is not None:
+            m.submitting_since = now
+        if done:
+            m.status = m.last_valid_status = "submitted"
+            m.folder = rules.STATUS_FOLDER["submitted"]
+            m.submitting_since = None
+            m.version += 1
+
+
+channel_listings = ChannelListings()
