@@ -39,6 +39,10 @@ Counters: `calls[operation]` (every request, refused ones too), `seller_calls[(r
 operation)]` (those with a valid token), `throttled` (429s sent, limit and faults), `failed` (5xx
 sent), `tokens_issued`, `log` (every request answered: operation, query, body, seller) and
 `answered(operation)` (how many of those).
+
+Listings Items 2021-08-01 (put, patch, get and delete `/listings/2021-08-01/items/{sellerId}/{sku}`)
+are served by tests/fakes/spapi_listings.py, through `PATTERN_ROUTES` (paths with parameters)
+and `HANDLERS`; the seller's listings are kept in `listings`.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ import copy
 import json
 import os
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -84,6 +89,11 @@ ROUTES = {
     ("GET", "/listings/2021-08-01/restrictions"): "getListingsRestrictions",
     ("GET", "/fba/inbound/v1/eligibility/itemPreview"): "getItemEligibilityPreview",
 }
+# Operations at paths with parameters: (method, path pattern with named groups, operation), and
+# their handlers `(fake, path parameters, query, body) -> _Reply`, added by the modules serving
+# them (tests/fakes/spapi_listings.py: Listings Items).
+PATTERN_ROUTES: list[tuple[str, re.Pattern, str]] = []
+HANDLERS: dict[str, Any] = {}
 TOKEN_PATH = "/auth/o2/token"
 INCLUDED_DATA = {"attributes", "classifications", "dimensions", "identifiers", "images", "productTypes",
                  "relationships", "salesRanks", "summaries", "vendorDetails"}
@@ -605,6 +615,7 @@ class FakeSpApi:
     failed: int = 0
     tokens_issued: int = 0
     log: list[dict] = field(default_factory=list)
+    listings: dict[tuple[str, str], dict] = field(default_factory=dict)  # (seller id, sku) -> listing
 
     def __post_init__(self) -> None:
         examples()  # fails now, saying why, when the model examples are missing
@@ -741,7 +752,12 @@ class FakeSpApi:
         return _Reply(200, {"access_token": token, "refresh_token": refresh, "token_type": "bearer", "expires_in": 3600})
 
     def handle(self, method: str, path: str, query: dict[str, list[str]], body: Any, token: str | None) -> _Reply:
-        operation = ROUTES.get((method, path))
+        operation, params = ROUTES.get((method, path)), {}
+        for m, pattern, name in PATTERN_ROUTES if operation is None else ():
+            hit = pattern.fullmatch(path)
+            if m == method and hit:
+                operation, params = name, hit.groupdict()
+                break
         if operation is None:
             return _Reply(404, {"errors": [{"code": "NotFound", "message": f"No operation at {method} {path}"}]})
         with self._lock:
@@ -749,9 +765,11 @@ class FakeSpApi:
         seller = self._seller(token)
         self._admit(seller, operation)
         with self._lock:
-            self.log.append({"operation": operation, "query": query, "body": body, "seller": seller})
+            self.log.append({"operation": operation, "query": query, "body": body, "seller": seller,
+                             "path": params})
         rate = self.plans[operation][0]
-        reply = getattr(self, "_" + operation)(query, body)
+        reply = (HANDLERS[operation](self, params, query, body) if operation in HANDLERS
+                 else getattr(self, "_" + operation)(query, body))
         reply.headers.setdefault("x-amzn-RateLimit-Limit", f"{rate:g}")
         return reply
 
@@ -914,3 +932,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         self._serve("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._serve("PUT")
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._serve("PATCH")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._serve("DELETE")
+
+
+from tests.fakes import spapi_listings  # noqa: E402,F401 - adds the Listings Items routes
