@@ -144,12 +144,11 @@ def submission_verdict(reply: dict, marketplace_id: str | None = None) -> Verdic
 
 
 def item_verdict(item: dict, marketplace_id: str) -> Verdict:
-    """A getListingsItem reply: `active` when the marketplace's summary says BUYABLE,
-    `inactive` when it is listed but not buyable, `error` with ERROR issues."""
+    """A getListingsItem reply: `active` when the marketplace's summary says BUYABLE, else
+    `inactive`; ERROR issues make the list_status an error (a listing may be buyable and still
+    carry them: Amazon may suppress it later)."""
     error, detail = issues_detail(item.get("issues"), marketplace_id)
     summary = next((s for s in item.get("summaries") or [] if isinstance(s, dict)
                     and s.get("marketplaceId") == marketplace_id), None)
     statuses = set(summary.get("status") or []) if summary else set()
-    if error:
-        return Verdict("error", MARKETPLACE_ERROR, detail)
-    return Verdict("active" if "BUYABLE" in statuses else "inactive", OKAY, detail)
+    return Verdict("active" if "BUYABLE" in statuses else "inactive", MARKETPLACE_ERROR if error else OKAY, detail)
