@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from bench import catalog, commerce, exports, fees, hostile, lookup, providers, scaleout, scans, tracking, web
+from bench import catalog, channel_listings, commerce, exports, fees, hostile, lookup, providers, scaleout, scans, tracking, web
 from bench.common import machine
 
 SUITES = {"catalog": catalog.run, "lookup": lookup.run, "fees": fees.run, "scans": scans.run, "exports": exports.run,
           "hostile": hostile.run, "providers": providers.run, "scaleout": scaleout.run, "commerce": commerce.run,
-          "tracking": tracking.run, "web": web.run}
+          "tracking": tracking.run, "web": web.run, "channel_listings": channel_listings.run}
 
 
 def main() -> None:

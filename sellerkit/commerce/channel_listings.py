@@ -264,7 +264,7 @@ class ChannelListings:
                     row.sent_quantity = item.quantity if item.quantity is not None else row.sent_quantity
                 recheck.append(row)
             # the product and the listing it came from show the answer
-            if kind != PATCH or v.list_status != li.OKAY or product.marketplace_status == "pending":
+            if kind != PATCH:  # a refused patch leaves the listing as it was on the channel
                 product.marketplace_status = v.marketplace_status
             attrs = orjson.loads(product.attributes or "{}")
             attrs.update(list_status=v.list_status, list_status_error_detail=v.detail)
