@@ -158,18 +158,18 @@ class ChannelListings:
                               self._changes(s, kinds.get(PATCH, [])), {r.manifest_id for r in every} - {None}))
         for channel, listed, changes, manifests in plans:
             ch = channel_for(channel, db, settings)
-            for kind, outcomes, items in ((PUT, ch.put(channel, list(listed.get(PUT, {}).values())), listed.get(PUT, {})),
-                                          (PATCH, ch.update(channel, list(changes.values())), changes),
-                                          (DELETE, ch.end(channel, list(listed.get(DELETE, {}).values())),
-                                           listed.get(DELETE, {}))):
-                if not outcomes:
+            for kind in (PUT, PATCH, DELETE):
+                items = changes if kind == PATCH else listed.get(kind, {})
+                if not items:
                     continue
+                send = {PUT: ch.put, PATCH: ch.update, DELETE: ch.end}[kind]
+                outcomes = send(channel, list(items.values()))
                 with db.session(write=True) as s:
                     self._record(s, kind, outcomes, items, utcnow())
                     for manifest_id in manifests if kind == PUT else ():
                         self._progress(s, manifest_id, ch.note, done=None)
                 setattr(sent, kind, getattr(sent, kind) + sum(o.verdict is not None for o in outcomes))
-                missed = [o.error for o in outcomes if o.verdict is None]
+                missed = [o.error or "no answer" for o in outcomes if o.verdict is None]
                 sent.unanswered += len(missed)
                 sent.errors += missed[:3]
         return sent

@@ -60,8 +60,14 @@ def _submission(operation: str, sku: str, issues: list[dict]) -> _Reply:
     return _Reply(200, body)
 
 
-def _bad_sku(operation: str) -> _Reply:
-    return _Reply(400, example(f"{operation}.400.sandbox-static-0.json"))
+def _target(fake, operation: str, params: dict, query: dict) -> tuple[str, str, str]:
+    """(marketplace id, seller id, SKU) of a request; the SKU `BadSKU` answers the operation's
+    400 example."""
+    mp_id = _marketplace(fake, query)
+    seller, sku = unquote(params["seller"]), unquote(params["sku"])
+    if sku == "BadSKU":
+        raise _Reply(400, example(f"{operation}.400.sandbox-static-0.json"))
+    return mp_id, seller, sku
 
 
 def _not_found(sku: str, mp_id: str) -> _Reply:
@@ -125,10 +131,7 @@ def _check_offer(fake, attributes: dict, mp_id: str) -> list[dict]:
 
 
 def put(fake, params: dict, query: dict, body: Any) -> _Reply:
-    mp_id = _marketplace(fake, query)
-    seller, sku = unquote(params["seller"]), unquote(params["sku"])
-    if sku == "BadSKU":
-        return _bad_sku("putListingsItem")
+    mp_id, seller, sku = _target(fake, "putListingsItem", params, query)
     if not isinstance(body, dict) or not body.get("productType") or not isinstance(body.get("attributes"), dict):
         raise _invalid("The request body needs productType and attributes.")
     issues = _check_offer(fake, body["attributes"], mp_id)
@@ -145,10 +148,7 @@ def put(fake, params: dict, query: dict, body: Any) -> _Reply:
 
 
 def patch(fake, params: dict, query: dict, body: Any) -> _Reply:
-    mp_id = _marketplace(fake, query)
-    seller, sku = unquote(params["seller"]), unquote(params["sku"])
-    if sku == "BadSKU":
-        return _bad_sku("patchListingsItem")
+    mp_id, seller, sku = _target(fake, "patchListingsItem", params, query)
     patches = body.get("patches") if isinstance(body, dict) else None
     if not isinstance(body, dict) or not body.get("productType") or not isinstance(patches, list) or not patches:
         raise _invalid("The request body needs productType and at least one patch.")
@@ -171,10 +171,7 @@ def patch(fake, params: dict, query: dict, body: Any) -> _Reply:
 
 
 def get(fake, params: dict, query: dict, body: Any) -> _Reply:
-    mp_id = _marketplace(fake, query)
-    seller, sku = unquote(params["seller"]), unquote(params["sku"])
-    if sku == "BadSKU":
-        return _bad_sku("getListingsItem")
+    mp_id, seller, sku = _target(fake, "getListingsItem", params, query)
     with fake._lock:
         listing = copy.deepcopy(fake.listings.get((seller, sku)))
     if listing is None:
@@ -207,10 +204,7 @@ def get(fake, params: dict, query: dict, body: Any) -> _Reply:
 
 
 def delete(fake, params: dict, query: dict, body: Any) -> _Reply:
-    mp_id = _marketplace(fake, query)
-    seller, sku = unquote(params["seller"]), unquote(params["sku"])
-    if sku == "BadSKU":
-        return _bad_sku("deleteListingsItem")
+    mp_id, seller, sku = _target(fake, "deleteListingsItem", params, query)
     with fake._lock:
         if fake.listings.pop((seller, sku), None) is None:
             return _not_found(sku, mp_id)
