@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from sellerkit.commerce import channel_repository as repo
 from sellerkit.commerce import repository as core_repo
 from sellerkit.commerce.channels import Change, Listed, Outcome, channel_for
-from sellerkit.commerce.models import ChannelListing, Manifest, MarketplaceAccount, Product
+from sellerkit.commerce.models import ChannelListing, Manifest, MarketplaceAccount, Product, ProductListing
 from sellerkit.domain import listings_items as li
 from sellerkit.kit.db import utcnow
 
@@ -86,8 +86,8 @@ class ChannelListings:
             else:
                 row.manifest_id, row.fba, row.pending, row.due_at, row.changed_at = manifest.id, fba, PUT, now, None
                 row.product_type, row.attempts, row.updated_at = kind or row.product_type, 0, now
-            p.marketplace_status = "pending"
         repo.insert(session, rows)
+        core_repo.set_marketplace_status(session, products, "pending")
         return len(products)
 
     def changed(self, session: Session, product_ids: list[int], now: datetime | None = None) -> None:
@@ -228,62 +228,58 @@ class ChannelListings:
 
     def _record(self, session: Session, kind: str, outcomes: list[Outcome], items: dict, now: datetime) -> None:
         """Write the channel's answers: the channel listing row (what the channel has, what is
-        still pending), the product and its manifest listing."""
+        still pending), the product and the manifest listing it came from. In a few executemany
+        statements: this runs beside the calls still in flight, and must not hold them up."""
         ids = [o.product_id for o in outcomes]
         rows = repo.of_products(session, ids)
         products = {p.id: p for p in core_repo.products_by_ids(session, ids)}
         listings = repo.latest_listings(session, ids)
-        recheck: list[ChannelListing] = []
+        counts = repo.quantities(session, ids) if kind in (PUT, PATCH) else {}
+        row_updates, product_updates, listing_updates = [], [], []
         for o in outcomes:
             row, product = rows.get(o.product_id), products.get(o.product_id)
             if row is None or product is None:
                 continue
-            row.updated_at = now
             if o.verdict is None:  # no answer: the same work again later
-                row.attempts += 1
-                row.last_error = (o.error or "no answer")[:500]
+                update = {"_id": row.id, "attempts": row.attempts + 1, "last_error": (o.error or "no answer")[:500],
+                          "updated_at": now}
                 if kind != "status":
-                    row.due_at = _retry_at(now, row.attempts)
+                    update["due_at"] = _retry_at(now, row.attempts + 1)
+                row_updates.append(update)
                 continue
             v = o.verdict
-            row.attempts, row.last_error, row.list_status = 0, None, v.list_status
-            row.issues = orjson.dumps(o.issues).decode()
+            update = {"_id": row.id, "attempts": 0, "last_error": None, "list_status": v.list_status,
+                      "issues": orjson.dumps(o.issues).decode(), "updated_at": now}
             if kind == "status":
-                row.channel_status, row.checked_at = o.channel_status, now
+                update.update(channel_status=o.channel_status, checked_at=now)
             else:
-                row.submission_status = o.submission_status or ("NOT_SENT" if v.list_status != li.OKAY else None)
-                row.submission_id = o.submission_id
-                row.pending = row.due_at = row.changed_at = None
+                update.update(submission_status=o.submission_status or ("NOT_SENT" if v.list_status != li.OKAY
+                                                                        else None),
+                              submission_id=o.submission_id, pending=None, due_at=None, changed_at=None)
             item = items.get(o.product_id)
             if kind in (PUT, PATCH) and v.list_status == li.OKAY and item is not None:
-                row.sent_at = now
-                if kind == PUT:
-                    row.sent_price, row.sent_quantity = item.offer.price, item.offer.quantity
-                else:
-                    row.sent_price = item.price if item.price is not None else row.sent_price
-                    row.sent_quantity = item.quantity if item.quantity is not None else row.sent_quantity
-                recheck.append(row)
-            # the product and the listing it came from show the answer
-            if kind != PATCH:  # a refused patch leaves the listing as it was on the channel
-                product.marketplace_status = v.marketplace_status
+                price, quantity = ((item.offer.price, item.offer.quantity) if kind == PUT else
+                                   (item.price if item.price is not None else row.sent_price,
+                                    item.quantity if item.quantity is not None else row.sent_quantity))
+                update.update(sent_at=now, sent_price=price, sent_quantity=quantity)
+                # a change made while the call was on its way: patch again (debounced)
+                if product.retail_price != price or (not row.fba and counts.get(product.id) != quantity):
+                    update.update(pending=PATCH, changed_at=now, due_at=None)
+            row_updates.append(update)
             attrs = orjson.loads(product.attributes or "{}")
             attrs.update(list_status=v.list_status, list_status_error_detail=v.detail)
-            product.attributes = orjson.dumps(attrs).decode()
-            product.updated_at, product.version = now, product.version + 1
+            change = {"_id": product.id, "attributes": orjson.dumps(attrs).decode(), "updated_at": now,
+                      "version": product.version + 1}
+            if kind != PATCH:  # a refused patch leaves the listing as it was on the channel
+                change["marketplace_status"] = v.marketplace_status
+            product_updates.append(change)
             pl = listings.get(o.product_id)
             if pl is not None:
-                pl.list_status, pl.list_status_error_detail, pl.updated_at = v.list_status, v.detail, now
-        self._recheck(session, recheck, products, now)
-        session.flush()
-
-    @staticmethod
-    def _recheck(session: Session, rows: list[ChannelListing], products: dict[int, Product], now: datetime) -> None:
-        """A change made while a put or patch was on its way: patch again (debounced)."""
-        counts = repo.quantities(session, [r.product_id for r in rows])
-        for r in rows:
-            p = products[r.product_id]
-            if p.retail_price != r.sent_price or (not r.fba and counts[r.product_id] != r.sent_quantity):
-                r.pending, r.changed_at, r.due_at = PATCH, now, None
+                listing_updates.append({"_id": pl.id, "list_status": v.list_status,
+                                        "list_status_error_detail": v.detail, "updated_at": now})
+        core_repo.update_rows(session, ChannelListing.__table__, row_updates)
+        core_repo.update_rows(session, Product.__table__, product_updates)
+        core_repo.update_rows(session, ProductListing.__table__, listing_updates)
 
     @staticmethod
     def _progress(session: Session, manifest_id: int, note: str, done: bool | None) -> None:

@@ -334,8 +334,7 @@ class Manifests:
         if live.live:
             channel_listings.queue_puts(session, manifest, products, now)
         else:
-            for p in products:
-                p.marketplace_status = published.marketplace_status
+            repo.set_marketplace_status(session, products, published.marketplace_status)
         message = published.message
         if merged:
             message += f"; {merged:,} merged into existing products ({manifest.item_present_option})"
