@@ -283,8 +283,9 @@ class ChannelListings:
 
     @staticmethod
     def _progress(session: Session, manifest_id: int, note: str, done: bool | None) -> None:
-        """The manifest's message says how far its listings got; while the job runs its claim is
-        kept fresh (`processing` stays true), and at the end it is released as `submitted`."""
+        """The manifest's message says how far its listings got; while the job runs (`done`
+        False) its claim is kept fresh (`processing` stays true), and at the end (True) it is
+        released as `submitted`. From the sweep (None) it is released once nothing is pending."""
         from sellerkit.domain import commerce as rules
 
         m = session.get(Manifest, manifest_id)
@@ -295,10 +296,15 @@ class ChannelListings:
         text = (f"{note}: {total - c['pending']:,} of {total:,} listings answered ({c['okay']:,} live, "
                 f"{c['refused']:,} refused: see their list_status")
         text += f"; {c['pending']:,} waiting to be sent or retried)" if c["pending"] else ")"
+        why = repo.last_error(session, manifest_id) if c["pending"] else None
+        if why:
+            text += f"; last failure: {why}"
         now = utcnow()
         m.status_message, m.updated_at = text, now
         if done is False and m.submitting_since is not None:
             m.submitting_since = now
+        # the sweep answered the last of a manifest whose job died: it is done
+        done = done or (done is None and not c["pending"] and m.status == "submitting")
         if done:
             m.status = m.last_valid_status = "submitted"
             m.folder = rules.STATUS_FOLDER["submitted"]

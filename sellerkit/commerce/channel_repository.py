@@ -79,6 +79,12 @@ def manifest_counts(session: Session, manifest_id: int) -> dict[str, int]:
     return out
 
 
+def last_error(session: Session, manifest_id: int) -> str | None:
+    """Why one of the manifest's pending listings got no answer, if one did not."""
+    return session.scalar(sa.select(CL.c.last_error).where(CL.c.manifest_id == manifest_id, CL.c.pending.is_not(None),
+                                                           CL.c.last_error.is_not(None)).limit(1))
+
+
 def quantities(session: Session, product_ids: Sequence[int]) -> dict[int, int]:
     """Each product's quantity available: the sum of its locations (its variants' included)."""
     out = dict.fromkeys(product_ids, 0)

@@ -78,7 +78,7 @@ class Channel(Protocol):
     def publish(self, channel: MarketplaceAccount, products: list) -> Published: ...
 
     # ---- listings (issue 22, part 1): the live side of a listing ----------------------------
-    # The orders side (pull_orders, confirm_shipment) is its own block below.
+    # The orders side (pull_orders, confirm_shipment) is a block of its own.
 
     def put(self, channel: MarketplaceAccount, listings: list[Listed],
             progress: Callable[[list[Outcome]], None] | None = None) -> list[Outcome]: ...

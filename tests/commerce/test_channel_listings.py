@@ -303,3 +303,29 @@ class TestChannelFor:
             account_id = s.scalar(sa.text("SELECT min(id) FROM accounts"))
         channel = channel_for(self._account(account_id=account_id), db, live_settings(tmp_path, amazon))
         assert channel.live and channel.note == f"Amazon US (seller {amazon.seller_id})"
+
+
+class TestCrashSafety:
+    def test_a_publish_that_died_is_finished_by_the_sweep_once_its_lease_ends(self, live):
+        from sellerkit.commerce import channel_repository
+
+        live.seller.manifest([listing(p, f"C{i}") for i, p in enumerate(live.goods(3))], submit=True)
+        now = utcnow()
+        with live.db.session(write=True) as s:  # a job took the work, then its process died
+            taken = channel_repository.claim_due(s, now, now + timedelta(minutes=5), kinds=("put",))
+        assert len(taken) == 3
+        assert channel_listings.send_due(live.db, live.settings).put == 0  # still leased
+        sent = channel_listings.send_due(live.db, live.settings, now=now + timedelta(minutes=6))
+        assert sent.put == 3 and live.amazon.answered("putListingsItem") == 3
+        [manifest] = live.seller.get("/api/manifests").json()["manifests"]
+        assert (manifest["status"], manifest["processing"]) == ("submitted", None)
+
+    def test_a_refused_connection_leaves_the_listings_pending_and_says_why(self, live):
+        live.amazon.revoke_refresh_token(TOKEN)
+        manifest = live.submit([listing(p, f"N{i}") for i, p in enumerate(live.goods(2))])
+        assert "2 waiting to be sent or retried" in manifest["status_message"]
+        assert "LWA token exchange refused" in manifest["status_message"]
+        assert live.product("N0")["marketplace_status"] == "pending"
+        with live.db.session() as s:
+            rows = list(s.scalars(sa.select(ChannelListing)))
+        assert all(r.pending == "put" and r.attempts == 1 and r.due_at > utcnow() for r in rows)
