@@ -44,6 +44,7 @@ RETRY_BASE = 30.0  # seconds before unanswered work is tried again; doubled each
 RETRY_CAP = 3600.0
 LEASE_MARGIN = 300.0  # seconds a run holds its work beyond the time its calls take at the documented rate
 RATE = 5.0  # calls a second of each Listings Items operation (the documented usage plans)
+SEND_AT_ONCE = 1_000  # listings one run of `send_due` takes (the next sweep, a minute later, takes more)
 
 
 @dataclass
@@ -104,7 +105,8 @@ class ChannelListings:
         return len(rows)
 
     def relist(self, session: Session, product: Product, now: datetime) -> bool:
-        """Put a product listed on a live channel again; False when it is not on one."""
+        """Put a product listed on a live channel again; False when it is not on one (a product
+        made before its account was connected goes live through a manifest with its SKU)."""
         row = repo.of_products(session, [product.id]).get(product.id)
         if row is None:
             return False
@@ -145,7 +147,8 @@ class ChannelListings:
         window = timedelta(seconds=settings.channel_debounce_seconds)
         sent = Sent()
         with db.session(write=True) as s:
-            rows = repo.claim_due(s, now, _lease(now, 10_000), kinds=(PUT, PATCH, DELETE), patch_before=now - window)
+            rows = repo.claim_due(s, now, _lease(now, SEND_AT_ONCE), kinds=(PUT, PATCH, DELETE),
+                                  patch_before=now - window, limit=SEND_AT_ONCE)
             work: dict[int, dict[str, list[ChannelListing]]] = {}
             for row in rows:
                 work.setdefault(row.marketplace_account_id, {}).setdefault(row.pending, []).append(row)

@@ -93,6 +93,8 @@ async def bulk_update(request: Request, who: CurrentPrincipal, body: BulkUpdateB
     with database(request).session(write=True) as s:
         done, errors = products.bulk_update(s, who.account_id, items, bool(relist or body.relist), at)
         shown = products.shown(s, done)
+    if relist or body.relist:
+        tasks.kick(request.app.state.queue)  # a relist on a live channel is a put
     return reply({"products": _products(ids, shown), "errors": errors}, body=body)
 
 
