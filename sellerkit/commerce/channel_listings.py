@@ -18,6 +18,7 @@ detail), and the manifest listing's `list_status` and `list_status_error_detail`
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from sellerkit.commerce import channel_repository as repo
 from sellerkit.commerce import repository as core_repo
-from sellerkit.commerce.channels import Change, Listed, Outcome, channel_for
+from sellerkit.commerce.channels import Change, Channel, Listed, Live, LocalChannel, Outcome, channel_for
 from sellerkit.commerce.models import ChannelListing, Manifest, MarketplaceAccount, Product, ProductListing
 from sellerkit.domain import listings_items as li
 from sellerkit.kit.db import utcnow
@@ -64,6 +65,35 @@ def _lease(now: datetime, calls: int) -> datetime:
 
 def _retry_at(now: datetime, attempts: int) -> datetime:
     return now + timedelta(seconds=min(RETRY_CAP, RETRY_BASE * 2 ** max(0, attempts - 1)))
+
+
+def live_context(db: Database, settings: Settings) -> Live:
+    """What `channel_for` needs to find a live channel, from a job's database and settings."""
+    from sellerkit.catalog.providers.budget import budgets_for
+
+    return Live(db, settings, budgets_for(settings))
+
+
+def listing_channel(channel: MarketplaceAccount, db: Database, settings: Settings) -> tuple[Channel, str]:
+    """The channel a channel account's listings go through, and where that is (or why they stay
+    in sellerkit): a live channel whose listing side cannot be used (an Amazon connection
+    without a seller id) is the local one, saying so."""
+    ch = channel_for(channel, live_context(db, settings))
+    if ch.listings_live:
+        return ch, ch.listings_note
+    why = getattr(ch, "listings_note", ch.why)
+    return LocalChannel(why), why
+
+
+def _run(ch: Channel, call, *args):
+    """One of the channel's listing calls, from a job's thread (no event loop of its own)."""
+    async def go():
+        try:
+            return await call(*args)
+        finally:
+            await ch.aclose()
+
+    return asyncio.run(go())
 
 
 class ChannelListings:
@@ -129,17 +159,17 @@ class ChannelListings:
             total = sum(repo.manifest_counts(s, manifest_id).values())
             rows = repo.claim_due(s, now, _lease(now, total), kinds=(PUT,), manifest_id=manifest_id)
             listed = self._listed(s, rows)
-        ch = channel_for(channel, db, settings)
-        log.info("manifest %s: %s listings to %s", manifest_id, len(listed), ch.note)
+        ch, note = listing_channel(channel, db, settings)
+        log.info("manifest %s: %s listings to %s", manifest_id, len(listed), note)
 
         def progress(batch: list[Outcome]) -> None:
             with db.session(write=True) as s:
                 self._record(s, PUT, batch, listed, utcnow())
-                self._progress(s, manifest_id, ch.note, done=False)
+                self._progress(s, manifest_id, note, done=False)
 
-        ch.put(channel, list(listed.values()), progress)
+        _run(ch, ch.put, channel, list(listed.values()), progress)
         with db.session(write=True) as s:
-            self._progress(s, manifest_id, ch.note, done=True)
+            self._progress(s, manifest_id, note, done=True)
 
     def send_due(self, db: Database, settings: Settings, now: datetime | None = None) -> Sent:
         """Every put, patch and delete that is due, through each channel account's channel."""
@@ -160,17 +190,17 @@ class ChannelListings:
                 plans.append((channel, {kind: self._listed(s, group) for kind, group in kinds.items()},
                               self._changes(s, kinds.get(PATCH, [])), {r.manifest_id for r in every} - {None}))
         for channel, listed, changes, manifests in plans:
-            ch = channel_for(channel, db, settings)
+            ch, note = listing_channel(channel, db, settings)
             for kind in (PUT, PATCH, DELETE):
                 items = changes if kind == PATCH else listed.get(kind, {})
                 if not items:
                     continue
                 send = {PUT: ch.put, PATCH: ch.update, DELETE: ch.end}[kind]
-                outcomes = send(channel, list(items.values()))
+                outcomes = _run(ch, send, channel, list(items.values()))
                 with db.session(write=True) as s:
                     self._record(s, kind, outcomes, items, utcnow())
                     for manifest_id in manifests if kind == PUT else ():
-                        self._progress(s, manifest_id, ch.note, done=None)
+                        self._progress(s, manifest_id, note, done=None)
                 setattr(sent, kind, getattr(sent, kind) + sum(o.verdict is not None for o in outcomes))
                 missed = [o.error or "no answer" for o in outcomes if o.verdict is None]
                 sent.unanswered += len(missed)
@@ -188,8 +218,8 @@ class ChannelListings:
             row = repo.of_products(s, [product.id]).get(product.id)
             listed = Listed(product.id, product.sku, self._offer(product, 0, bool(row and row.fba)),
                             row.product_type if row else None)
-        ch = channel_for(channel, db, settings)
-        [outcome] = ch.status(channel, [listed])
+        ch, _ = listing_channel(channel, db, settings)
+        [outcome] = _run(ch, ch.status, channel, [listed])
         if outcome.verdict is not None:
             with db.session(write=True) as s:
                 self._record(s, "status", [outcome], {product_id: listed}, utcnow())

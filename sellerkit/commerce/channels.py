@@ -1,11 +1,12 @@
 """Where listings go: one channel interface, a local implementation and the live ones.
 
-`channel_for` picks, per channel account: Amazon (SP-API Listings Items, `commerce/amazon.py`)
-when the account's marketplace is Amazon and its seller account has an SP-API connection with a
-seller id for that marketplace; otherwise the local channel, which says why nothing left
-sellerkit (no connection; Walmart, Shopify, Google and eBay listings stay local until their
-own issue). A live channel is slow and rate-limited: its calls are made by background jobs
-(`commerce/channel_listings.py`), never inside a request's transaction."""
+`channel_for` picks, per channel account: Amazon (SP-API) when the account's marketplace is
+Amazon and its seller account has an SP-API connection for that marketplace; its listing side
+(Listings Items, `channel_amazon_listings.py`) also needs the connection's seller id. Otherwise
+the local channel, which says why nothing left sellerkit (no connection; Walmart, Shopify,
+Google and eBay listings stay local until their own issue). A live channel is slow and
+rate-limited: its listing calls are made by background jobs (`channel_listings.py`), never
+inside a request's transaction."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sellerkit.domain import listings_items as li
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from sellerkit.catalog.providers.budget import Budgets
     from sellerkit.config import Settings
     from sellerkit.kit.db import Database
 
@@ -29,6 +31,17 @@ class Published:
 
     marketplace_status: str
     message: str
+
+
+@dataclass
+class Live:
+    """What a live channel needs to reach its marketplace: the connections in the database, the
+    settings (app credentials, endpoints) and the rate budgets shared by every process."""
+
+    db: Database
+    settings: Settings
+    budgets: Budgets
+    cache: dict = field(default_factory=dict)
 
 
 # ---- listings: what goes to a channel and what comes back ---------------------------------------
@@ -72,67 +85,72 @@ class Outcome:
 
 
 class Channel(Protocol):
-    live: bool  # True: listings reach a marketplace (by background jobs)
-    note: str  # where listings go, or why they stay in sellerkit
-
     def publish(self, channel: MarketplaceAccount, products: list) -> Published: ...
 
-    # ---- listings (issue 22, part 1): the live side of a listing ----------------------------
-    # The orders side (pull_orders, confirm_shipment) is a block of its own.
+    # ---- listings (issue 22, part 1): the live side of a listing -----------------------------
+    listings_live: bool  # True: listings reach the marketplace (by background jobs)
+    why: str  # for a local channel: why nothing leaves sellerkit
 
-    def put(self, channel: MarketplaceAccount, listings: list[Listed],
-            progress: Callable[[list[Outcome]], None] | None = None) -> list[Outcome]: ...
+    async def put(self, channel: MarketplaceAccount, listings: list[Listed],
+                  progress: Callable[[list[Outcome]], None] | None = None) -> list[Outcome]: ...
 
-    def update(self, channel: MarketplaceAccount, changes: list[Change]) -> list[Outcome]: ...
+    async def update(self, channel: MarketplaceAccount, changes: list[Change]) -> list[Outcome]: ...
 
-    def end(self, channel: MarketplaceAccount, listings: list[Listed]) -> list[Outcome]: ...
+    async def end(self, channel: MarketplaceAccount, listings: list[Listed]) -> list[Outcome]: ...
 
-    def status(self, channel: MarketplaceAccount, listings: list[Listed]) -> list[Outcome]: ...
+    async def status(self, channel: MarketplaceAccount, listings: list[Listed]) -> list[Outcome]: ...
+
+    async def aclose(self) -> None: ...
 
 
 class LocalChannel:
     """No live channel connected: the products are active in sellerkit (they take orders sent to
     `POST /api/orders` and imported files), and the manifest's message says nothing went live
-    and why."""
+    and why (`why`: what connects it, or that this channel stays local)."""
 
     live = False
+    listings_live = False
 
-    def __init__(self, note: str | None = None) -> None:
-        self.note = note or "no live channel is connected"
+    def __init__(self, why: str | None = None) -> None:
+        self.why = why or "no live channel is connected"
 
     def publish(self, channel: MarketplaceAccount, products: list) -> Published:
-        return Published("active", f"{len(products):,} products active in sellerkit; {self.note}, so nothing was "
+        return Published("active", f"{len(products):,} products active in sellerkit; {self.why}, so nothing was "
                                    "sent to the marketplace")
 
-    def put(self, channel, listings, progress=None) -> list[Outcome]:
+    # ---- listings ----
+
+    async def put(self, channel, listings, progress=None) -> list[Outcome]:
         out = [Outcome(x.product_id, li.Verdict("active", li.OKAY, None)) for x in listings]
         if progress is not None and out:
             progress(out)
         return out
 
-    def update(self, channel, changes) -> list[Outcome]:
+    async def update(self, channel, changes) -> list[Outcome]:
         """Nothing to send: sellerkit's own figures are the listing."""
         return [Outcome(c.product_id, li.Verdict("active", li.OKAY, None)) for c in changes]
 
-    def end(self, channel, listings) -> list[Outcome]:
+    async def end(self, channel, listings) -> list[Outcome]:
         return [Outcome(x.product_id, li.Verdict("ended", li.OKAY, None)) for x in listings]
 
-    def status(self, channel, listings) -> list[Outcome]:
-        return [Outcome(x.product_id, None, error=f"{self.note}: the status is sellerkit's own") for x in listings]
+    async def status(self, channel, listings) -> list[Outcome]:
+        return [Outcome(x.product_id, None, error=f"{self.why}: the status is sellerkit's own") for x in listings]
+
+    async def aclose(self) -> None:
+        return None
 
 
-LOCAL_UNTIL_OWN_ISSUE = ("WalmartAccount", "ShopifyAccount", "GoogleAccount", "EbayAccount")
+STAYS_LOCAL = "no live {marketplace} channel is connected ({label} listings stay in sellerkit until their own issue)"
 
 
-def channel_for(channel: MarketplaceAccount, db: Database | None = None, settings: Settings | None = None) -> Channel:
-    """The channel a channel account's listings go through (module doc). Without `db` and
-    `settings` (a caller with neither) the local one."""
-    if channel.account_type != "AmazonAccount":
-        label = channel.account_type.removesuffix("Account")
-        return LocalChannel(f"no live {channel.marketplace} channel is connected ({label} listings stay in "
-                            "sellerkit until their own issue)")
-    if db is None or settings is None:
+def channel_for(channel: MarketplaceAccount, live: Live | None = None) -> Channel:
+    """The channel account's live channel when its marketplace has one and the account is
+    connected to it; otherwise the local channel, saying what connects it."""
+    if live is None:
         return LocalChannel(f"no live {channel.marketplace} channel is connected")
-    from sellerkit.commerce.amazon import amazon_channel
+    if channel.marketplace == "amazon":
+        from sellerkit.commerce.channel_amazon_listings import amazon_channel
 
-    return amazon_channel(channel, db, settings)
+        return amazon_channel(channel, live)
+    return LocalChannel(STAYS_LOCAL.format(marketplace=channel.marketplace,
+                                           label=channel.account_type.removesuffix("Account")))

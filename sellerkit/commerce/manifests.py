@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sellerkit.catalog import repository as catalog_repo
 from sellerkit.commerce import orders_repository as orders_repo
 from sellerkit.commerce import repository as repo
-from sellerkit.commerce.channel_listings import channel_listings
+from sellerkit.commerce.channel_listings import channel_listings, live_context
 from sellerkit.commerce.channels import channel_for
 from sellerkit.commerce.models import InventoryLocation, Manifest, MarketplaceAccount, Product, ProductListing
 from sellerkit.commerce.schemas import ManifestIn, ProductListingIn
@@ -329,9 +329,10 @@ class Manifests:
         for pl in ready:
             pl.quantity_listed, pl.updated_at = pl.quantity, now
         products = repo.products_by_ids(session, [pl.product_id for pl in ready])
-        live = channel_for(channel, db, settings)
-        published = live.publish(channel, products)
-        if live.live:
+        ch = channel_for(channel, live_context(db, settings)) if settings is not None else channel_for(channel)
+        published = ch.publish(channel, products)
+        sending = ch.listings_live and bool(products)
+        if sending:
             channel_listings.queue_puts(session, manifest, products, now)
         else:
             repo.set_marketplace_status(session, products, published.marketplace_status)
@@ -340,7 +341,6 @@ class Manifests:
             message += f"; {merged:,} merged into existing products ({manifest.item_present_option})"
         if held:
             message += f"; {held:,} listings not submitted: their list_status is not okay_to_ship"
-        sending = live.live and bool(products)
         manifest.status = "submitting" if sending else "submitted"
         if not sending:
             manifest.last_valid_status = "submitted"

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from sellerkit.commerce.channel_listings import channel_listings
+from sellerkit.commerce.channel_listings import channel_listings, listing_channel
 from sellerkit.commerce.channels import LocalChannel, channel_for
 from sellerkit.commerce.models import ChannelListing, Manifest, MarketplaceAccount
 from sellerkit.config import Settings
@@ -90,9 +90,9 @@ class TestSubmittingToAmazon:
         goods = live.goods(3)
         manifest = live.submit([listing(p, f"S{i}") for i, p in enumerate(goods)])
         puts = live.sent("putListingsItem")
-        assert sorted(e["path"]["sku"] for e in puts) == ["S0", "S1", "S2"]
-        assert {e["path"]["seller"] for e in puts} == {live.amazon.seller_id}
-        attrs = next(e for e in puts if e["path"]["sku"] == "S0")["body"]["attributes"]
+        assert sorted(e["query"]["sku"][0] for e in puts) == ["S0", "S1", "S2"]
+        assert {e["query"]["sellerId"][0] for e in puts} == {live.amazon.seller_id}
+        attrs = next(e for e in puts if e["query"]["sku"][0] == "S0")["body"]["attributes"]
         assert attrs["merchant_suggested_asin"][0]["value"] == goods[0].asin
         assert attrs["fulfillment_availability"] == [{"fulfillment_channel_code": "DEFAULT", "quantity": 3}]
         assert [live.product(f"S{i}")["marketplace_status"] for i in range(3)] == ["active"] * 3
@@ -254,7 +254,7 @@ class TestEndingAListing:
         assert r.json()["products"][0]["marketplace_status"] == "ended"
         assert channel_listings.send_due(live.db, live.settings).delete == 1
         [gone] = live.sent("deleteListingsItem")
-        assert gone["path"]["sku"] == "E1" and (live.amazon.seller_id, "E1") not in live.amazon.listings
+        assert gone["query"]["sku"][0] == "E1" and (live.amazon.seller_id, "E1") not in live.amazon.listings
         assert live.product("E1")["marketplace_status"] == "ended"
 
 
@@ -284,25 +284,29 @@ class TestChannelFor:
         return MarketplaceAccount(**{"id": 1, "account_id": 1, "name": "A", "account_type": "AmazonAccount",
                                      "marketplace": "amazon", "marketplace_id": "US", **kw})
 
-    @pytest.mark.parametrize("kind", ["WalmartAccount", "ShopifyAccount", "GoogleAccount"])
-    def test_other_marketplaces_stay_local_until_their_own_issue_and_say_so(self, kind):
-        channel = channel_for(self._account(account_type=kind, marketplace=kind[:-7].lower()), None, None)
-        assert isinstance(channel, LocalChannel) and "until their own issue" in channel.note
-
-    def test_a_connection_without_a_seller_id_stays_local(self, db, tmp_path, amazon, new_key):
-        settings = live_settings(tmp_path, amazon, spapi_seller_id=None)
+    def _default_account(self, db, new_key) -> int:
         new_key("seller")
         with db.session() as s:
-            account_id = s.scalar(sa.text("SELECT min(id) FROM accounts"))
-        channel = channel_for(self._account(account_id=account_id), db, settings)
-        assert not channel.live and "no seller id" in channel.note
+            return s.scalar(sa.text("SELECT min(id) FROM accounts"))
+
+    @pytest.mark.parametrize("kind", ["WalmartAccount", "ShopifyAccount", "GoogleAccount"])
+    def test_other_marketplaces_stay_local_until_their_own_issue_and_say_so(self, db, settings, kind):
+        channel = self._account(account_type=kind, marketplace=kind.removesuffix("Account").lower())
+        ch, why = listing_channel(channel, db, settings)
+        assert isinstance(ch, LocalChannel) and "until their own issue" in why
+
+    def test_a_connection_without_a_seller_id_stays_local_for_listings(self, db, tmp_path, amazon, new_key):
+        account = self._account(account_id=self._default_account(db, new_key))
+        ch, why = listing_channel(account, db, live_settings(tmp_path, amazon, spapi_seller_id=None))
+        assert not ch.listings_live and "no seller id" in why
 
     def test_a_connected_amazon_account_is_live(self, db, tmp_path, amazon, new_key):
-        new_key("seller")
-        with db.session() as s:
-            account_id = s.scalar(sa.text("SELECT min(id) FROM accounts"))
-        channel = channel_for(self._account(account_id=account_id), db, live_settings(tmp_path, amazon))
-        assert channel.live and channel.note == f"Amazon US (seller {amazon.seller_id})"
+        account = self._account(account_id=self._default_account(db, new_key))
+        ch, note = listing_channel(account, db, live_settings(tmp_path, amazon))
+        assert ch.listings_live and note == f"Amazon US (seller {amazon.seller_id})"
+
+    def test_without_a_database_and_settings_the_channel_is_local(self):
+        assert isinstance(channel_for(self._account()), LocalChannel)
 
 
 class TestCrashSafety:

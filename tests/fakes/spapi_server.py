@@ -40,9 +40,8 @@ operation)]` (those with a valid token), `throttled` (429s sent, limit and fault
 sent), `tokens_issued`, `log` (every request answered: operation, query, body, seller) and
 `answered(operation)` (how many of those).
 
-Listings Items 2021-08-01 (put, patch, get and delete `/listings/2021-08-01/items/{sellerId}/{sku}`)
-are served by tests/fakes/spapi_listings.py, through `PATTERN_ROUTES` (paths with parameters)
-and `HANDLERS`; the seller's listings are kept in `listings`.
+Listings Items 2021-08-01 (put, patch, get and delete `/listings/2021-08-01/items/{sellerId}/{sku}`,
+each seller's listings kept in `listings`): tests/fakes/spapi_listings.py.
 """
 
 from __future__ import annotations
@@ -51,7 +50,6 @@ import copy
 import json
 import os
 import random
-import re
 import threading
 import time
 from collections import Counter
@@ -66,6 +64,7 @@ import orjson
 
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain.marketplaces import MARKETPLACES
+from tests.fakes.spapi_listings import LISTINGS_LIMITS, LISTINGS_ROUTES, ListingsItems
 
 SHARED = Path(os.environ.get("SELLERKIT_TEST_SHARED") or Path(__file__).resolve().parents[3] / "shared")
 SP_API = SHARED / "fixtures" / "external" / "sp-api-models"
@@ -80,6 +79,7 @@ DOCUMENTED_LIMITS: dict[str, tuple[float, float]] = {
     "getMyFeesEstimates": (0.5, 1),
     "getListingsRestrictions": (5.0, 10),
     "getItemEligibilityPreview": (1.0, 1),
+    **LISTINGS_LIMITS,
 }
 ROUTES = {
     ("GET", "/catalog/2022-04-01/items"): "searchCatalogItems",
@@ -89,11 +89,7 @@ ROUTES = {
     ("GET", "/listings/2021-08-01/restrictions"): "getListingsRestrictions",
     ("GET", "/fba/inbound/v1/eligibility/itemPreview"): "getItemEligibilityPreview",
 }
-# Operations at paths with parameters: (method, path pattern with named groups, operation), and
-# their handlers `(fake, path parameters, query, body) -> _Reply`, added by the modules serving
-# them (tests/fakes/spapi_listings.py: Listings Items).
-PATTERN_ROUTES: list[tuple[str, re.Pattern, str]] = []
-HANDLERS: dict[str, Any] = {}
+PATTERN_ROUTES = [*LISTINGS_ROUTES]  # (method, path pattern, operation): path parameters join the query
 TOKEN_PATH = "/auth/o2/token"
 INCLUDED_DATA = {"attributes", "classifications", "dimensions", "identifiers", "images", "productTypes",
                  "relationships", "salesRanks", "summaries", "vendorDetails"}
@@ -597,7 +593,7 @@ class _Bucket:
 
 
 @dataclass
-class FakeSpApi:
+class FakeSpApi(ListingsItems):
     """See the module docstring. `products`: a count (generated from `seed`) or a list of
     `FakeProduct`. `limits`: `{operation: (rate, burst)}` replacing DOCUMENTED_LIMITS entries
     (None: the documented plans). `seller_id`: the merchant token fee replies carry."""
@@ -615,7 +611,6 @@ class FakeSpApi:
     failed: int = 0
     tokens_issued: int = 0
     log: list[dict] = field(default_factory=list)
-    listings: dict[tuple[str, str], dict] = field(default_factory=dict)  # (seller id, sku) -> listing
 
     def __post_init__(self) -> None:
         examples()  # fails now, saying why, when the model examples are missing
@@ -752,11 +747,10 @@ class FakeSpApi:
         return _Reply(200, {"access_token": token, "refresh_token": refresh, "token_type": "bearer", "expires_in": 3600})
 
     def handle(self, method: str, path: str, query: dict[str, list[str]], body: Any, token: str | None) -> _Reply:
-        operation, params = ROUTES.get((method, path)), {}
-        for m, pattern, name in PATTERN_ROUTES if operation is None else ():
-            hit = pattern.fullmatch(path)
-            if m == method and hit:
-                operation, params = name, hit.groupdict()
+        operation = ROUTES.get((method, path))
+        for verb, pattern, name in PATTERN_ROUTES if operation is None else ():  # paths with parameters
+            if verb == method and (match := pattern.fullmatch(path)):
+                operation, query = name, {**query, **{k: [v] for k, v in match.groupdict().items()}}
                 break
         if operation is None:
             return _Reply(404, {"errors": [{"code": "NotFound", "message": f"No operation at {method} {path}"}]})
@@ -765,11 +759,9 @@ class FakeSpApi:
         seller = self._seller(token)
         self._admit(seller, operation)
         with self._lock:
-            self.log.append({"operation": operation, "query": query, "body": body, "seller": seller,
-                             "path": params})
+            self.log.append({"operation": operation, "query": query, "body": body, "seller": seller})
         rate = self.plans[operation][0]
-        reply = (HANDLERS[operation](self, params, query, body) if operation in HANDLERS
-                 else getattr(self, "_" + operation)(query, body))
+        reply = getattr(self, "_" + operation)(query, body)
         reply.headers.setdefault("x-amzn-RateLimit-Limit", f"{rate:g}")
         return reply
 
@@ -899,7 +891,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _reply(self, reply: _Reply) -> None:
-        data = orjson.dumps(reply.body)
+        data = b"" if reply.status == 204 else orjson.dumps(reply.body)
         self.send_response(reply.status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
@@ -941,6 +933,3 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:  # noqa: N802
         self._serve("DELETE")
-
-
-from tests.fakes import spapi_listings  # noqa: E402,F401 - adds the Listings Items routes

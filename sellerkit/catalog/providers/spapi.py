@@ -500,12 +500,17 @@ class SpApiProvider:
         if token is None or (self._token is not None and self._token[0] == token):
             self._token = None
 
-    async def call(self, operation: str, mp: Marketplace, method: str, path: str, *,
+    async def call(self, operation: str, marketplace_code: str, method: str, path: str, *,
                    params: dict | None = None, body: Any = None) -> Any:
+        """Any SP-API operation by its name and path, with the same login, budget and retries as
+        the provider's own (the channels' orders and listings use it): its JSON body, None for
+        an empty reply (204), or the SpApiError its reply means."""
+        return await self._call(operation, _marketplace(marketplace_code), method, path, params=params, body=body)
+
+    async def _call(self, operation: str, mp: Marketplace, method: str, path: str, *,
+                    params: dict | None = None, body: Any = None) -> Any:
         """One SP-API operation; its JSON body (numbers with decimals as Decimal), or the
-        SpApiError its reply means. A 401/403 is tried once more with a new access token.
-        Public: the commerce channels (Listings Items, Orders) call their operations through
-        it, with the same LWA token, budgets and retries."""
+        SpApiError its reply means. A 401/403 is tried once more with a new access token."""
         self._require_credentials()
         url = (self.endpoint or endpoint_for(mp.code)) + path
         content = json.dumps(body, default=_json_number).encode() if body is not None else None
@@ -516,17 +521,19 @@ class SpApiProvider:
             if content is not None:
                 headers["content-type"] = "application/json"
 
-            def send(token_headers: dict = headers) -> Awaitable[httpx.Response]:
+            def call(token_headers: dict = headers) -> Awaitable[httpx.Response]:
                 return self._state().http.request(method, url, params=params, content=content,
                                                   headers=token_headers)
 
-            response = await self._send(operation, send, budget=operation)
+            response = await self._send(operation, call, budget=operation)
             status = response.status_code
             if status in (401, 403) and not renewed:
                 self.forget_token(token)
                 renewed = True
                 continue
             if 200 <= status < 300:
+                if not response.content:  # 204: confirmShipment, deletes
+                    return None
                 try:
                     return json.loads(response.content, parse_float=Decimal)
                 except ValueError:
@@ -571,7 +578,7 @@ class SpApiProvider:
             params["sellerId"] = self.seller_id
         items: list[dict] = []
         for _ in range(MAX_PAGES):
-            body = await self.call(SEARCH_CATALOG_ITEMS, mp, "GET", CATALOG_PATH, params=params)
+            body = await self._call(SEARCH_CATALOG_ITEMS, mp, "GET", CATALOG_PATH, params=params)
             if not isinstance(body, dict):
                 raise SpApiError(f"{SEARCH_CATALOG_ITEMS}: Amazon answered with {str(body)[:100]}")
             items += [i for i in body.get("items") or [] if isinstance(i, dict)]
@@ -665,7 +672,7 @@ class SpApiProvider:
         run = _Run()
 
         async def work(batch: list[str]) -> None:
-            body = await self.call(GET_COMPETITIVE_PRICING, mp, "GET", COMPETITIVE_PRICING_PATH, params={
+            body = await self._call(GET_COMPETITIVE_PRICING, mp, "GET", COMPETITIVE_PRICING_PATH, params={
                 "MarketplaceId": mp.marketplace_id, "Asins": ",".join(batch), "ItemType": "Asin"})
             observed = self._now()
             entries = body.get("payload") if isinstance(body, dict) else None
@@ -707,7 +714,7 @@ class SpApiProvider:
                 requests = [{"uri": ITEM_OFFERS_PATH.format(asin=a), "method": "GET",
                              "MarketplaceId": mp.marketplace_id, "ItemCondition": "New",
                              "CustomerType": "Consumer"} for a in pending]
-                body = await self.call(GET_ITEM_OFFERS_BATCH, mp, "POST", ITEM_OFFERS_BATCH_PATH,
+                body = await self._call(GET_ITEM_OFFERS_BATCH, mp, "POST", ITEM_OFFERS_BATCH_PATH,
                                         body={"requests": requests})
                 observed = self._now()
                 responses = body.get("responses") if isinstance(body, dict) else None
@@ -779,7 +786,7 @@ class SpApiProvider:
                     "IdType": "ASIN",
                     "IdValue": it.asin,
                 })
-            body = await self.call(GET_MY_FEES_ESTIMATES, mp, "POST", FEES_PATH, body=requests)
+            body = await self._call(GET_MY_FEES_ESTIMATES, mp, "POST", FEES_PATH, body=requests)
             observed = self._now()
             results = body if isinstance(body, list) else []
             answered: set[int] = set()
@@ -826,7 +833,7 @@ class SpApiProvider:
         async def work(batch: list[str]) -> None:
             (asin,) = batch
             try:
-                body = await self.call(GET_LISTINGS_RESTRICTIONS, mp, "GET", RESTRICTIONS_PATH, params={
+                body = await self._call(GET_LISTINGS_RESTRICTIONS, mp, "GET", RESTRICTIONS_PATH, params={
                     "asin": asin, "sellerId": self.seller_id, "marketplaceIds": mp.marketplace_id,
                     "conditionType": RESTRICTION_CONDITION})
             except (SpApiInvalidInput, SpApiNotFound) as exc:
@@ -841,7 +848,7 @@ class SpApiProvider:
     # ---- inbound eligibility -------------------------------------------------------------------
 
     async def _eligibility_payload(self, asin: str, mp: Marketplace) -> dict:
-        body = await self.call(GET_ITEM_ELIGIBILITY_PREVIEW, mp, "GET", ELIGIBILITY_PATH, params={
+        body = await self._call(GET_ITEM_ELIGIBILITY_PREVIEW, mp, "GET", ELIGIBILITY_PATH, params={
             "asin": asin, "marketplaceIds": mp.marketplace_id, "program": "INBOUND"})
         payload = body.get("payload") if isinstance(body, dict) else None
         if not isinstance(payload, dict) or not isinstance(payload.get("isEligibleForProgram"), bool):

@@ -1,10 +1,12 @@
-"""The Amazon channel: a seller's listings through SP-API Listings Items 2021-08-01.
+"""The Amazon channel's listing side: a seller's listings through SP-API Listings Items 2021-08-01.
 
-Every call goes through the account's `SpApiProvider.call` (its LWA token, its per-operation
-budget shared by every process, its 429/5xx retries), so a 5,000-listing manifest is sent at
-the pace the usage plan allows (putListingsItem 5/s, burst 10) and never faster. Calls are made
-`CONCURRENCY` at a time on one event loop so the reply time hides under the budget's pace;
-`progress` receives the answers in batches, off the loop, so a database write never stalls it.
+`AmazonListings` is mixed into the Amazon channel (whose order side is Orders v0); it needs
+`provider` (the account's `SpApiProvider`, with the seller id), `code` and `marketplace_id`.
+Every call goes through `SpApiProvider.call` (its LWA token, its per-operation budget shared by
+every process, its 429/5xx retries), so a 5,000-listing manifest is sent at the pace the usage
+plan allows (putListingsItem 5/s, burst 10) and never faster. Calls are made `CONCURRENCY` at a
+time so the reply time hides under the budget's pace; `progress` receives the answers in
+batches, in a thread, so a database write never stalls the calls in flight.
 
 | what | operation | SP-API role |
 |---|---|---|
@@ -18,19 +20,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote as url_quote
 
 from sellerkit.catalog.providers import spapi
-from sellerkit.commerce.channels import Change, Listed, LocalChannel, Outcome, Published
+from sellerkit.commerce.channels import Change, Listed, Live, LocalChannel, Outcome, Published
 from sellerkit.commerce.models import MarketplaceAccount
 from sellerkit.domain import listings_items as li
-from sellerkit.domain.marketplaces import Marketplace, marketplace
-
-if TYPE_CHECKING:
-    from sellerkit.config import Settings
-    from sellerkit.kit.db import Database
+from sellerkit.domain.marketplaces import marketplace
 
 log = logging.getLogger("sellerkit.channels")
 
@@ -43,37 +41,34 @@ CONNECT_HINT = ("connect the seller with `sellerkit providers connect amazon --s
                 "(or SELLERKIT_SPAPI_REFRESH_TOKEN and SELLERKIT_SPAPI_SELLER_ID for the default account)")
 
 
-def amazon_channel(channel: MarketplaceAccount, db: Database, settings: Settings):
-    """The Amazon channel of an Amazon channel account, or the local one saying what is missing."""
-    from sellerkit.catalog.providers.budget import budgets_for
-    from sellerkit.catalog.providers.registry import providers_for
-
-    code = channel.marketplace_id or "US"
-    found = [p for p in providers_for(db, settings, budgets_for(settings), channel.account_id) if p.name == spapi.PROVIDER]
-    if not found:
-        return LocalChannel(f"no live amazon channel is connected (the account has no SP-API connection; {CONNECT_HINT})")
-    provider = found[0]
-    if code not in (getattr(provider, "marketplaces", None) or (code,)):
-        return LocalChannel(f"no live amazon channel is connected for {code} (the SP-API connection serves "
-                            f"{', '.join(sorted(provider.marketplaces))}; {CONNECT_HINT})")
-    if not provider.seller_id:
-        return LocalChannel(f"no live amazon channel is connected (the SP-API connection has no seller id, which "
-                            f"Listings Items need; {CONNECT_HINT})")
-    return AmazonChannel(provider, marketplace(code))
+NO_SELLER_ID = ("no live amazon channel is connected for listings (the SP-API connection has no seller id, which "
+                "Listings Items need; {hint})")
 
 
-class AmazonChannel:
-    live = True
+class AmazonListings:
+    """The listing side of the Amazon channel (module doc)."""
 
-    def __init__(self, provider: spapi.SpApiProvider, mp: Marketplace, concurrency: int = CONCURRENCY) -> None:
-        self.provider = provider
-        self.mp = mp
-        self.concurrency = concurrency
-        self.note = f"Amazon {mp.code} (seller {provider.seller_id})"
+    provider: spapi.SpApiProvider
+    code: str
+    marketplace_id: str
+    concurrency: int = CONCURRENCY
+
+    @property
+    def listings_live(self) -> bool:
+        return bool(self.provider.seller_id)
+
+    @property
+    def listings_note(self) -> str:
+        """Where listings go, or why they stay in sellerkit."""
+        if not self.listings_live:
+            return NO_SELLER_ID.format(hint=CONNECT_HINT)
+        return f"Amazon {self.code} (seller {self.provider.seller_id})"
 
     def publish(self, channel: MarketplaceAccount, products: list) -> Published:
         """Listings are put live by a background job (channel_listings.publish_manifest)."""
-        return Published("pending", f"{len(products):,} listings are being put live on Amazon {self.mp.code} "
+        if not self.listings_live:
+            return LocalChannel(self.listings_note).publish(channel, products)
+        return Published("pending", f"{len(products):,} listings are being put live on Amazon {self.code} "
                                     f"({PUT}) by a background job")
 
     # ---- listings ------------------------------------------------------------------------------
@@ -82,32 +77,32 @@ class AmazonChannel:
         return ITEM_PATH.format(seller=url_quote(self.provider.seller_id or "", safe=""), sku=url_quote(sku, safe=""))
 
     def _params(self, **extra: str) -> dict[str, str]:
-        return {"marketplaceIds": self.mp.marketplace_id, "issueLocale": "en_US", **extra}
+        return {"marketplaceIds": self.marketplace_id, "issueLocale": "en_US", **extra}
 
     def _answer(self, product_id: int, reply: Any) -> Outcome:
         reply = reply if isinstance(reply, dict) else {}
         issues = [i for i in reply.get("issues") or [] if isinstance(i, dict)]
-        return Outcome(product_id, li.submission_verdict(reply, self.mp.marketplace_id),
+        return Outcome(product_id, li.submission_verdict(reply, self.marketplace_id),
                        submission_status=reply.get("status"), submission_id=reply.get("submissionId"),
                        issues=_plain(issues))
 
     async def _put(self, x: Listed) -> Outcome:
         try:
-            body = li.offer_body(x.offer, self.mp)
+            body = li.offer_body(x.offer, marketplace(self.code))
         except li.OfferRefused as exc:
             return Outcome(x.product_id, li.Verdict("error", li.MARKETPLACE_ERROR, f"not sent to Amazon: {exc}"))
         try:
-            reply = await self.provider.call(PUT, self.mp, "PUT", self._path(x.sku), params=self._params(), body=body)
+            reply = await self.provider.call(PUT, self.code, "PUT", self._path(x.sku), params=self._params(), body=body)
         except spapi.SpApiInvalidInput as exc:  # 400: Amazon refused the request itself
             return Outcome(x.product_id, li.Verdict("error", li.MARKETPLACE_ERROR, exc.message), error=exc.message)
         return self._answer(x.product_id, reply)
 
     async def _patch(self, c: Change) -> Outcome:
-        body = li.patch_body(c.product_type, self.mp, price=c.price, quantity=c.quantity, fba=c.fba)
+        body = li.patch_body(c.product_type, marketplace(self.code), price=c.price, quantity=c.quantity, fba=c.fba)
         if body is None:
             return Outcome(c.product_id, li.Verdict("active", li.OKAY, None))
         try:
-            reply = await self.provider.call(PATCH, self.mp, "PATCH", self._path(c.sku), params=self._params(),
+            reply = await self.provider.call(PATCH, self.code, "PATCH", self._path(c.sku), params=self._params(),
                                              body=body)
         except (spapi.SpApiInvalidInput, spapi.SpApiNotFound) as exc:
             return Outcome(c.product_id, li.Verdict("error", li.MARKETPLACE_ERROR, exc.message), error=exc.message)
@@ -115,7 +110,7 @@ class AmazonChannel:
 
     async def _delete(self, x: Listed) -> Outcome:
         try:
-            reply = await self.provider.call(DELETE, self.mp, "DELETE", self._path(x.sku), params=self._params())
+            reply = await self.provider.call(DELETE, self.code, "DELETE", self._path(x.sku), params=self._params())
         except spapi.SpApiNotFound:  # already gone from Amazon: ended all the same
             return Outcome(x.product_id, li.Verdict("ended", li.OKAY, None), submission_status="NOT_FOUND")
         except spapi.SpApiInvalidInput as exc:
@@ -128,41 +123,36 @@ class AmazonChannel:
 
     async def _get(self, x: Listed) -> Outcome:
         try:
-            item = await self.provider.call(GET, self.mp, "GET", self._path(x.sku),
-                                            params=self._params(includedData="summaries,issues,offers,fulfillmentAvailability"))
+            item = await self.provider.call(GET, self.code, "GET", self._path(x.sku), params=self._params(
+                includedData="summaries,issues,offers,fulfillmentAvailability"))
         except spapi.SpApiNotFound:
             return Outcome(x.product_id, li.Verdict("inactive", li.MARKETPLACE_ERROR,
-                                                    f"Amazon has no listing with SKU {x.sku} in {self.mp.code}"),
+                                                    f"Amazon has no listing with SKU {x.sku} in {self.code}"),
                            channel_status="NOT_FOUND")
         item = item if isinstance(item, dict) else {}
         summary = next((s for s in item.get("summaries") or [] if isinstance(s, dict)
-                        and s.get("marketplaceId") == self.mp.marketplace_id), {})
-        return Outcome(x.product_id, li.item_verdict(item, self.mp.marketplace_id),
+                        and s.get("marketplaceId") == self.marketplace_id), {})
+        return Outcome(x.product_id, li.item_verdict(item, self.marketplace_id),
                        issues=_plain([i for i in item.get("issues") or [] if isinstance(i, dict)]),
                        channel_status=",".join(summary.get("status") or []) or None)
 
-    def put(self, channel, listings: list[Listed], progress: Callable[[list[Outcome]], None] | None = None
-            ) -> list[Outcome]:
-        return self._run(listings, self._put, progress)
+    async def put(self, channel, listings: list[Listed], progress: Callable[[list[Outcome]], None] | None = None
+                  ) -> list[Outcome]:
+        return await self._each(listings, self._put, progress)
 
-    def update(self, channel, changes: list[Change]) -> list[Outcome]:
-        return self._run(changes, self._patch, None)
+    async def update(self, channel, changes: list[Change]) -> list[Outcome]:
+        return await self._each(changes, self._patch, None)
 
-    def end(self, channel, listings: list[Listed]) -> list[Outcome]:
-        return self._run(listings, self._delete, None)
+    async def end(self, channel, listings: list[Listed]) -> list[Outcome]:
+        return await self._each(listings, self._delete, None)
 
-    def status(self, channel, listings: list[Listed]) -> list[Outcome]:
-        return self._run(listings, self._get, None)
+    async def status(self, channel, listings: list[Listed]) -> list[Outcome]:
+        return await self._each(listings, self._get, None)
 
     # ---- running many calls ----------------------------------------------------------------------
 
-    def _run(self, items: Sequence, work, progress) -> list[Outcome]:
-        if not items:
-            return []
-        return asyncio.run(self._each(list(items), work, progress))
-
     async def _each(self, items: list, work, progress) -> list[Outcome]:
-        """Each item through `work`, CONCURRENCY at a time. A failure Amazon may not have later
+        """Each item through `work`, `concurrency` at a time. A failure Amazon may not have later
         (throttled or failing after the retries) leaves the item unanswered; one of the connection
         (refused credentials, a missing role) leaves it and everything after it unanswered."""
         results: list[Outcome] = []
@@ -198,12 +188,40 @@ class AmazonChannel:
                 buffer.append(outcome)
                 await flush()
 
-        try:
+        if items:
             await asyncio.gather(*(worker() for _ in range(max(1, min(self.concurrency, len(items))))))
             await flush(force=True)
-        finally:
-            await self.provider.aclose()
         return results
+
+
+class AmazonChannel(AmazonListings, LocalChannel):
+    """The Amazon channel of one channel account (one marketplace). Its order side is its own
+    block (Orders v0); here: listings."""
+
+    live = True
+
+    def __init__(self, provider: spapi.SpApiProvider, marketplace_code: str) -> None:
+        super().__init__()
+        self.provider = provider
+        self.code = marketplace_code
+        self.marketplace_id = marketplace(marketplace_code).marketplace_id
+
+    async def aclose(self) -> None:
+        await self.provider.aclose()
+
+
+def amazon_channel(channel: MarketplaceAccount, live: Live) -> AmazonChannel | LocalChannel:
+    """The account's SP-API connection serving the channel's marketplace, or the local channel
+    saying what connects it."""
+    from sellerkit.catalog.providers.registry import providers_for, serving
+
+    code = channel.marketplace_id or "US"
+    found = [p for p in serving(providers_for(live.db, live.settings, live.budgets, channel.account_id), code)
+             if p.name == spapi.PROVIDER]
+    if not found:
+        return LocalChannel(f"no live amazon channel is connected (the account has no SP-API connection serving "
+                            f"{code}; {CONNECT_HINT})")
+    return AmazonChannel(found[0], code)
 
 
 def _plain(value: Any) -> Any:
