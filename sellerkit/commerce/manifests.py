@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from sellerkit.catalog import repository as catalog_repo
 from sellerkit.commerce import orders_repository as orders_repo
@@ -31,6 +32,7 @@ from sellerkit.kit.db import Database, Reader, utcnow
 from sellerkit.scans import repository as scans_repo
 
 log = logging.getLogger("sellerkit.commerce")
+PL = ProductListing.__table__
 
 MAX_LISTINGS = 5_000  # listings one request may add (a manifest may grow by several requests)
 SUBMIT_NOW = 1_000  # manifests up to this many listings are submitted within the request (200), larger as a job (202)
@@ -310,7 +312,7 @@ class Manifests:
             repo.refresh_planner_stats(session)
         locations: list[dict] = []
         for pl, pid in zip(new_listings, new_ids, strict=True):
-            pl.product_id = pid
+            set_committed_value(pl, "product_id", pid)  # written below with the others, in bulk
             if not variants[pl.id] and pl.quantity:
                 locations.append(self._location(pl.account_id, pid, None, pl.item_location, pl.quantity, now))
         merged = 0
@@ -318,7 +320,7 @@ class Manifests:
             if pl.product_id is not None:
                 continue
             product = existing[pl.sku]
-            pl.product_id = product.id
+            set_committed_value(pl, "product_id", product.id)
             merged += 1
             self._merge(session, manifest.item_present_option, product, pl, now)
         self._variants(session, ready, variants, locations, now)
@@ -326,8 +328,13 @@ class Manifests:
         orders_repo.insert_url_images(session, [(pl.account_id, pl.product_id, url) for pl, _ in
                                                 zip(new_listings, new_ids, strict=True)
                                                 for url in orjson.loads(pl.image_urls or "[]")], now)
+        # one executemany, not an UPDATE a listing (the ORM's flush on SQLite): about a quarter
+        # of the CPU time of a 5,000-listing submission
+        repo.update_rows(session, PL, [{"_id": pl.id, "product_id": pl.product_id, "quantity_listed": pl.quantity,
+                                        "updated_at": now} for pl in ready])
         for pl in ready:
-            pl.quantity_listed, pl.updated_at = pl.quantity, now
+            set_committed_value(pl, "quantity_listed", pl.quantity)
+            set_committed_value(pl, "updated_at", now)
         products = repo.products_by_ids(session, [pl.product_id for pl in ready])
         ch = channel_for(channel, live_context(db, settings)) if settings is not None else channel_for(channel)
         published = ch.publish(channel, products)
