@@ -79,10 +79,13 @@ def listing_channel(channel: MarketplaceAccount, db: Database, settings: Setting
     in sellerkit): a live channel whose listing side cannot be used (an Amazon connection
     without a seller id) is the local one, saying so."""
     ch = channel_for(channel, live_context(db, settings))
-    if ch.listings_live:
-        return ch, ch.listings_note
-    why = getattr(ch, "listings_note", ch.why)
-    return LocalChannel(why), why
+    return (ch, ch.listings_note) if ch.listings_live else (LocalChannel(ch.listings_note), ch.listings_note)
+
+
+def _product_type(p: Product) -> str | None:
+    """The Amazon product type a seller gave in the listing's fields, if any."""
+    kind = orjson.loads(p.attributes or "{}").get("product_type")
+    return kind if isinstance(kind, str) else None
 
 
 def _run(ch: Channel, call, *args):
@@ -106,8 +109,7 @@ class ChannelListings:
         fba = not manifest.seller_fulfilled
         rows = []
         for p in products:
-            attrs = orjson.loads(p.attributes or "{}")
-            kind = attrs.get("product_type") if isinstance(attrs.get("product_type"), str) else None
+            kind = _product_type(p)
             row = known.get(p.id)
             if row is None:
                 rows.append({"account_id": p.account_id, "marketplace_account_id": p.marketplace_account_id,
@@ -229,10 +231,8 @@ class ChannelListings:
 
     @staticmethod
     def _offer(p: Product, quantity: int, fba: bool) -> li.Offer:
-        attrs = orjson.loads(p.attributes or "{}")
-        kind = attrs.get("product_type") if isinstance(attrs.get("product_type"), str) else None
         return li.Offer(sku=p.sku, asin=p.asin, condition=p.item_condition, price=p.retail_price, quantity=quantity,
-                        fba=fba, product_type=kind)
+                        fba=fba, product_type=_product_type(p))
 
     def _listed(self, session: Session, rows: list[ChannelListing]) -> dict[int, Listed]:
         products = {p.id: p for p in core_repo.products_by_ids(session, [r.product_id for r in rows])}

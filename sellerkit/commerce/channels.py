@@ -89,7 +89,7 @@ class Channel(Protocol):
 
     # ---- listings (issue 22, part 1): the live side of a listing -----------------------------
     listings_live: bool  # True: listings reach the marketplace (by background jobs)
-    why: str  # for a local channel: why nothing leaves sellerkit
+    listings_note: str  # where listings go, or why they stay in sellerkit
 
     async def put(self, channel: MarketplaceAccount, listings: list[Listed],
                   progress: Callable[[list[Outcome]], None] | None = None) -> list[Outcome]: ...
@@ -113,6 +113,10 @@ class LocalChannel:
 
     def __init__(self, why: str | None = None) -> None:
         self.why = why or "no live channel is connected"
+
+    @property
+    def listings_note(self) -> str:
+        return self.why
 
     def publish(self, channel: MarketplaceAccount, products: list) -> Published:
         return Published("active", f"{len(products):,} products active in sellerkit; {self.why}, so nothing was "
