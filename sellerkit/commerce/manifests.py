@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy.orm import Session
@@ -30,6 +30,9 @@ from sellerkit.domain.quoting import quote
 from sellerkit.errors import Conflict, Gone, Invalid, NotFound
 from sellerkit.kit.db import Database, Reader, utcnow
 from sellerkit.scans import repository as scans_repo
+
+if TYPE_CHECKING:
+    from sellerkit.config import Settings
 
 log = logging.getLogger("sellerkit.commerce")
 PL = ProductListing.__table__
@@ -273,7 +276,7 @@ class Manifests:
         queue.enqueue(SUBMIT, manifest_id)
         return False
 
-    def submit(self, db: Database, manifest_id: int, settings=None) -> bool:
+    def submit(self, db: Database, manifest_id: int, settings: Settings | None = None) -> bool:
         """Turn a claimed manifest's listings into products (or merge them), through the channel,
         in one transaction; then release the claim, or, for a live channel (`settings` given and
         the account connected), keep it: True, and the caller runs or enqueues PUBLISH, which
@@ -290,7 +293,7 @@ class Manifests:
                     m.status, m.status_message, m.submitting_since = "failed", f"submission failed: {exc}"[:500], None
             raise
 
-    def _submit(self, session: Session, manifest_id: int, db: Database | None, settings) -> bool:
+    def _submit(self, session: Session, manifest_id: int, db: Database, settings: Settings | None) -> bool:
         manifest = session.get(Manifest, manifest_id)
         if manifest is None:
             return False
