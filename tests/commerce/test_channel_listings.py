@@ -333,3 +333,38 @@ class TestCrashSafety:
         with live.db.session() as s:
             rows = list(s.scalars(sa.select(ChannelListing)))
         assert all(r.pending == "put" and r.attempts == 1 and r.due_at > utcnow() for r in rows)
+
+
+class TestFakeListingsItems:
+    """The fake itself: the usage plan and the examples' error answers, over real HTTP."""
+
+    def _client(self, amazon):
+        import httpx
+
+        token = httpx.post(amazon.token_url, data={"grant_type": "refresh_token", "refresh_token": TOKEN,
+                                                   "client_id": "c"}).json()["access_token"]
+        return httpx.Client(base_url=amazon.url, headers={"x-amz-access-token": token})
+
+    def _put(self, http, amazon, sku: str):
+        body = {"productType": "PRODUCT", "attributes": {}}
+        return http.put(f"/listings/2021-08-01/items/{amazon.seller_id}/{sku}",
+                        params={"marketplaceIds": "ATVPDKIKX0DER"}, json=body)
+
+    def test_puts_past_the_burst_are_throttled(self):
+        """The documented burst of 10, at a rate slowed down so the refill cannot hide it."""
+        assert spapi_listings.LISTINGS_LIMITS["putListingsItem"] == (5.0, 10)
+        with fakes.FakeSpApi(products=5, seed=5, limits={"putListingsItem": (0.01, 10)}) as amazon, \
+                self._client(amazon) as http:
+            statuses = [self._put(http, amazon, f"S{i}").status_code for i in range(11)]
+        assert statuses == [200] * 10 + [429]
+
+    def test_the_bad_sku_answers_the_models_400_example(self, amazon):
+        with self._client(amazon) as http:
+            r = self._put(http, amazon, "BadSKU")
+        assert r.status_code == 400 and r.json() == spapi_listings.example("putListingsItem.400.sandbox-static-0.json")
+
+    def test_an_offer_without_a_condition_is_invalid_with_the_examples_issue(self, amazon):
+        with self._client(amazon) as http:
+            r = self._put(http, amazon, "S1")
+        assert r.json()["status"] == "INVALID"
+        assert r.json()["issues"][0]["attributeNames"] == ["condition_type"]
