@@ -179,7 +179,8 @@ class AmazonListings:
                     try:
                         outcome = await work(item)
                     except spapi.FATAL as exc:
-                        stopped.append(f"{exc.message} (Listings Items need the {ROLE} role)")
+                        role = f" (Listings Items need the {ROLE} role)" if exc.status == 403 else ""
+                        stopped.append(exc.message + role)
                         outcome = Outcome(item.product_id, None, error=stopped[0])
                     except spapi.SpApiError as exc:  # throttled or failing still: try again later
                         log.warning("Amazon listing %s: %s", getattr(item, "sku", "?"), exc.message)
