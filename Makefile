@@ -31,8 +31,9 @@ run: $(RUN_STAMP)
 key: $(RUN_STAMP)
 	$(BIN)/sellerkit keys create --name '$(KEY_NAME)' --plan '$(KEY_PLAN)'
 
+# The suite on every core (pytest-xdist; a file's tests stay on one worker, so its module fixtures are built once).
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile --durations=10
 
 bench: $(RUN_STAMP)
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from bench import catalog, channel_listings, commerce, exports, fees, hostile, lookup, providers, scaleout, scans, tracking, web
+from bench import (catalog, channel_listings, channel_orders, commerce, exports, fees, hostile, lookup, memory, providers, scaleout, scans,
+                   tracking, web)
 from bench.common import machine
 
 SUITES = {"catalog": catalog.run, "lookup": lookup.run, "fees": fees.run, "scans": scans.run, "exports": exports.run,
           "hostile": hostile.run, "providers": providers.run, "scaleout": scaleout.run, "commerce": commerce.run,
-          "tracking": tracking.run, "web": web.run, "channel_listings": channel_listings.run}
+          "channel_orders": channel_orders.run, "channel_listings": channel_listings.run,
+          "tracking": tracking.run, "web": web.run, "memory": memory.run}
 
 
 def main() -> None:

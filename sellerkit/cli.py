@@ -65,6 +65,9 @@ def serve(
     no_demo: Annotated[bool, typer.Option("--no-demo", help="Start with an empty catalog.")] = False,
 ):
     """Run the API server (Granian, HTTP/1.1 and HTTP/2 on one port)."""
+    from sellerkit.kit.process import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before any thread starts: the workers fork from this process
     from granian.constants import HTTPModes, Interfaces, Loops
     from granian.http import HTTP1Settings
     from granian.server import Server
@@ -76,10 +79,16 @@ def serve(
     host, port = host or settings.host, port or settings.port
     db = _db()
     if settings.demo and not no_demo:
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
         from sellerkit.catalog.tasks import load_demo_if_empty
 
-        with err.status("loading demo products (first start only)..."):
-            report = load_demo_if_empty(db, settings.demo_products, settings.demo_seed)
+        # in a process of its own: generating and importing the demo catalog takes a few hundred
+        # MiB that Python would keep, and the server's workers would inherit, for good
+        with err.status("loading demo products (first start only)..."), \
+                ProcessPoolExecutor(1, mp_context=get_context("spawn")) as loader:
+            report = loader.submit(load_demo_if_empty, None, settings.demo_products, settings.demo_seed).result()
         if report:
             err.print(f"demo data: {report.inserted} products loaded (labelled demo)")
     demo_sign_in = None
@@ -173,6 +182,9 @@ def worker(threads: Annotated[Optional[int], typer.Option(help="Consumer threads
     """Run background jobs (scans) from the queue: Redis when SELLERKIT_REDIS_URL is set, else the
     data dir's queue. Any number of workers may share one database and file store."""
     from sellerkit.kit.logs import setup_logging
+    from sellerkit.kit.process import limit_malloc_arenas
+
+    limit_malloc_arenas()
     from sellerkit.kit.queue import Queue
 
     settings = get_settings()

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     sign_in_per_minute: int = Field(
         5, description="Sign-in attempts a minute allowed per client address and per email (after a "
         "burst of twice as many); beyond it the sign-in page answers 429.", gt=0)
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="JSON list of the reverse proxies (addresses or networks, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]) "
+        "whose `X-Forwarded-For` names the client: a request from one of them is counted by the address "
+        "the proxies saw (the rightmost entry that is not itself a trusted proxy), for the sign-in limit. "
+        "Default none: the peer's own address, and `X-Forwarded-For` is ignored (anyone can send it).")
     embedded_worker: bool | None = Field(
         None,
         description="Run job consumer threads inside the server; default: yes without Redis, "
@@ -294,6 +300,34 @@ class Settings(BaseSettings):
         description="Key that encrypts provider credentials at rest (refresh tokens stored by "
         "`sellerkit providers connect`); any long random text. Without it, credentials cannot be "
         "stored (the SELLERKIT_SPAPI_* settings still connect the default account).",
+    )
+    # Channels' orders (issue 22): pulled on a schedule from Amazon (the SP-API connection above)
+    # and eBay (below); tracking entered in sellerkit goes back to them.
+    orders_pull_minutes: int = Field(
+        10, ge=1, le=24 * 60,
+        description="How often orders are pulled from each connected Amazon and eBay channel account "
+        "(minutes). Amazon allows getOrders about once a minute; `sellerkit orders pull` pulls now.",
+    )
+    orders_pull_lookback_days: int = Field(
+        30, ge=1, le=730,
+        description="How far back the first pull of a channel account goes (days of order changes).",
+    )
+    shipment_retry_base_seconds: float = Field(
+        30.0, gt=0,
+        description="A tracking confirmation the channel could not take (throttled, down) is tried "
+        "again after this, doubled each time up to an hour, until it is sent or refused.",
+    )
+    ebay_client_id: str | None = Field(
+        None, description="eBay: the app's client id (App ID) from the eBay developer keyset."
+    )
+    ebay_client_secret: SecretStr | None = Field(
+        None, description="eBay: the app's client secret (Cert ID); with the client id it exchanges "
+        "the seller's refresh token (`sellerkit providers connect ebay`) for access tokens.",
+    )
+    ebay_endpoint: str = Field(
+        "https://api.ebay.com",
+        description="eBay API base URL (the OAuth token endpoint and the Sell Fulfillment API live "
+        "under it); https://api.sandbox.ebay.com for the sandbox, a local fake in tests.",
     )
     keepa_key: SecretStr | None = Field(
         None, description="Keepa API key: turns on Keepa product data (prices, ranks, history)."

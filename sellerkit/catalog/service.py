@@ -268,7 +268,7 @@ class CatalogService:
                 why_not[code] = f"not a valid code: {exc.reason}"
         if not parsed:
             return {}, why_not
-        keys = {p.key for p in parsed.values()}
+        keys = {key for p in parsed.values() for key in p.keys}
         asins_by_key: dict[str, set[str]] = {}
         values_by_asin: dict[str, list[tuple[str, str]]] = {}
         for key, asin, family, value in repo.matches_for_keys(reader, mp, keys):
@@ -277,9 +277,10 @@ class CatalogService:
                 asins_by_key.setdefault(key, set()).add(asin)
         out: dict[str, list[str]] = {}
         for code, ident in parsed.items():
-            asins = sorted(asins_by_key.get(ident.key, ()))
+            asins = sorted({asin for key in ident.keys for asin in asins_by_key.get(key, ())})
             if not asins:
-                why_not[code] = f"no product with this {_LABEL.get(ident.family, ident.family)} in the {mp} catalog"
+                read_as = f" ({ident.note})" if ident.note else ""
+                why_not[code] = f"no product with this {_LABEL.get(ident.family, ident.family)} in the {mp} catalog{read_as}"
                 continue
             others: list[str] = []
             for asin in asins:

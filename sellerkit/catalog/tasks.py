@@ -151,9 +151,15 @@ def import_file(
     return import_batches(db, source.batches(), on_batch, workers=workers, decimal=decimal)
 
 
-def load_demo_if_empty(db: Database, products: int, seed: int) -> ImportReport | None:
-    """First start of `make run`: an empty catalog gets the deterministic demo products."""
+def load_demo_if_empty(db: Database | None, products: int, seed: int) -> ImportReport | None:
+    """First start of `make run`: an empty catalog gets the deterministic demo products (`db`
+    None: the settings' database, for a process of its own)."""
     from sellerkit.catalog.demo import generate
+
+    if db is None:
+        from sellerkit.config import get_settings
+
+        db = Database(get_settings().resolved_database_url)
 
     with db.session() as session:
         if catalog.count(session) > 0:

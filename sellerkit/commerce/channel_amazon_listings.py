@@ -1,7 +1,8 @@
 """The Amazon channel's listing side: a seller's listings through SP-API Listings Items 2021-08-01.
 
-`AmazonListings` is mixed into the Amazon channel (whose order side is Orders v0); it needs
-`provider` (the account's `SpApiProvider`, with the seller id), `code` and `marketplace_id`.
+`AmazonListings` is mixed into the Amazon channel (`channel_amazon.AmazonChannel`, whose order
+side is Orders v0); it needs `provider` (the account's `SpApiProvider`, with the seller id),
+`code` and `marketplace_id`.
 Every call goes through `SpApiProvider.call` (its LWA token, its per-operation budget shared by
 every process, its 429/5xx retries), so a 5,000-listing manifest is sent at the pace the usage
 plan allows (putListingsItem 5/s, burst 10) and never faster. Calls are made `CONCURRENCY` at a
@@ -25,7 +26,7 @@ from typing import Any
 from urllib.parse import quote as url_quote
 
 from sellerkit.catalog.providers import spapi
-from sellerkit.commerce.channels import Change, Listed, Live, LocalChannel, Outcome, Published
+from sellerkit.commerce.channels import Change, Listed, LocalChannel, Outcome, Published
 from sellerkit.commerce.models import MarketplaceAccount
 from sellerkit.domain import listings_items as li
 from sellerkit.domain.marketplaces import marketplace
@@ -193,36 +194,6 @@ class AmazonListings:
             await asyncio.gather(*(worker() for _ in range(max(1, min(self.concurrency, len(items))))))
             await flush(force=True)
         return results
-
-
-class AmazonChannel(AmazonListings, LocalChannel):
-    """The Amazon channel of one channel account (one marketplace). Its order side is its own
-    block (Orders v0); here: listings."""
-
-    live = True
-
-    def __init__(self, provider: spapi.SpApiProvider, marketplace_code: str) -> None:
-        super().__init__()
-        self.provider = provider
-        self.code = marketplace_code
-        self.marketplace_id = marketplace(marketplace_code).marketplace_id
-
-    async def aclose(self) -> None:
-        await self.provider.aclose()
-
-
-def amazon_channel(channel: MarketplaceAccount, live: Live) -> AmazonChannel | LocalChannel:
-    """The account's SP-API connection serving the channel's marketplace, or the local channel
-    saying what connects it."""
-    from sellerkit.catalog.providers.registry import providers_for, serving
-
-    code = channel.marketplace_id or "US"
-    found = [p for p in serving(providers_for(live.db, live.settings, live.budgets, channel.account_id), code)
-             if p.name == spapi.PROVIDER]
-    if not found:
-        return LocalChannel(f"no live amazon channel is connected (the account has no SP-API connection serving "
-                            f"{code}; {CONNECT_HINT})")
-    return AmazonChannel(found[0], code)
 
 
 def _plain(value: Any) -> Any:

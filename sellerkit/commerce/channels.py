@@ -1,20 +1,23 @@
-"""Where listings go: one channel interface, a local implementation and the live ones.
+"""Where submitted listings go and where orders come from: a channel interface, and its first
+implementation, local.
 
-`channel_for` picks, per channel account: Amazon (SP-API) when the account's marketplace is
-Amazon and its seller account has an SP-API connection for that marketplace; its listing side
-(Listings Items, `channel_amazon_listings.py`) also needs the connection's seller id. Otherwise
-the local channel, which says why nothing left sellerkit (no connection; Walmart, Shopify,
-Google and eBay listings stay local until their own issue). A live channel is slow and
-rate-limited: its listing calls are made by background jobs (`channel_listings.py`), never
-inside a request's transaction."""
+`channel_for` picks the live channel of a channel account once it is connected. The listing side
+(`publish`, `put`, `update`, `end`, `status`) is implemented live by Amazon (Listings Items,
+`channel_amazon_listings.py`, which also needs the connection's seller id); its calls are made
+by background jobs (`channel_listings.py`), never inside a request's transaction. The order side
+(`pull_orders`, `confirm_shipment`) is implemented live by Amazon (Orders v0, `channel_amazon.py`)
+and eBay (Sell Fulfillment, `channel_ebay.py`). eBay listings, and Walmart, Shopify and Google
+accounts, stay local until their own issue, and say so."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from sellerkit.commerce.models import MarketplaceAccount
+from sellerkit.commerce.models import MarketplaceAccount, Order, OrderItem, Product, Shipment
 from sellerkit.domain import listings_items as li
+from sellerkit.domain.channel_files import ChannelOrder
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,18 +36,7 @@ class Published:
     message: str
 
 
-@dataclass
-class Live:
-    """What a live channel needs to reach its marketplace: the connections in the database, the
-    settings (app credentials, endpoints) and the rate budgets shared by every process."""
-
-    db: Database
-    settings: Settings
-    budgets: Budgets
-    cache: dict = field(default_factory=dict)
-
-
-# ---- listings: what goes to a channel and what comes back ---------------------------------------
+# ---- listings: what goes to a channel and what comes back (issue 22, part 1) -------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +76,43 @@ class Outcome:
     error: str | None = None
 
 
-class Channel(Protocol):
-    def publish(self, channel: MarketplaceAccount, products: list) -> Published: ...
+# ---- orders: the channel's side (issue 22, parts 2-4) -------------------------------------------
 
-    # ---- listings (issue 22, part 1): the live side of a listing -----------------------------
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    """One page of the orders a channel changed within a window, and the token of the next page
+    of the same window (None on the last). `note` says why a local channel pulled nothing."""
+
+    orders: list[ChannelOrder]
+    next_token: str | None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """What the channel did with a shipment's tracking: `sent` False means it was kept in
+    sellerkit only (`message` says why); a refusal or failure raises instead."""
+
+    sent: bool
+    message: str
+
+
+@dataclass
+class Live:
+    """What a live channel needs to reach its marketplace: the connections in the database, the
+    settings (app credentials, endpoints) and the rate budgets shared by every process."""
+
+    db: Database
+    settings: Settings
+    budgets: Budgets
+    cache: dict = field(default_factory=dict)
+
+
+class Channel(Protocol):
+    def publish(self, channel: MarketplaceAccount, products: list[Product]) -> Published: ...
+
+    # ---- listings (issue 22, part 1): the live side of a listing ----
     listings_live: bool  # True: listings reach the marketplace (by background jobs)
     listings_note: str  # where listings go, or why they stay in sellerkit
 
@@ -100,13 +125,25 @@ class Channel(Protocol):
 
     async def status(self, channel: MarketplaceAccount, listings: list[Listed]) -> list[Outcome]: ...
 
+    # ---- orders (issue 22, parts 2-4) ----
+    live: bool
+
+    async def pull_orders(self, since: datetime, until: datetime, token: str | None) -> OrderPage:
+        """Orders the channel created or changed in [since, until), a page at a time."""
+        ...
+
+    async def confirm_shipment(self, order: Order, items: list[OrderItem], shipment: Shipment) -> Confirmation:
+        """Send a shipment's tracking to the channel; raises the channel's error when it fails."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
 class LocalChannel:
     """No live channel connected: the products are active in sellerkit (they take orders sent to
-    `POST /api/orders` and imported files), and the manifest's message says nothing went live
-    and why (`why`: what connects it, or that this channel stays local)."""
+    `POST /api/orders` and imported files), and the manifest's message says nothing went live.
+    On the order side it pulls nothing and keeps tracking in sellerkit, saying why (`why`: what
+    to set or run to connect it, or that this channel stays local)."""
 
     live = False
     listings_live = False
@@ -118,11 +155,11 @@ class LocalChannel:
     def listings_note(self) -> str:
         return self.why
 
-    def publish(self, channel: MarketplaceAccount, products: list) -> Published:
-        return Published("active", f"{len(products):,} products active in sellerkit; {self.why}, so nothing was "
-                                   "sent to the marketplace")
+    def publish(self, channel: MarketplaceAccount, products: list[Product]) -> Published:
+        return Published("active", f"{len(products):,} products active in sellerkit; no live {channel.marketplace} "
+                                   f"channel is connected, so nothing was sent to the marketplace ({self.why})")
 
-    # ---- listings ----
+    # ---- listings (issue 22, part 1) ----
 
     async def put(self, channel, listings, progress=None) -> list[Outcome]:
         out = [Outcome(x.product_id, li.Verdict("active", li.OKAY, None)) for x in listings]
@@ -140,21 +177,46 @@ class LocalChannel:
     async def status(self, channel, listings) -> list[Outcome]:
         return [Outcome(x.product_id, None, error=f"{self.why}: the status is sellerkit's own") for x in listings]
 
+    # ---- orders (issue 22, parts 2-4) ----
+
+    async def pull_orders(self, since: datetime, until: datetime, token: str | None) -> OrderPage:
+        return OrderPage([], None, f"nothing pulled: {self.why}")
+
+    async def confirm_shipment(self, order: Order, items: list[OrderItem], shipment: Shipment) -> Confirmation:
+        return Confirmation(False, f"tracking kept in sellerkit: {self.why}")
+
     async def aclose(self) -> None:
         return None
 
 
-STAYS_LOCAL = "no live {marketplace} channel is connected ({label} listings stay in sellerkit until their own issue)"
+STAYS_LOCAL = ("{label} accounts stay local until their own issue: their orders arrive by POST /api/orders "
+               "or `sellerkit orders import`, and tracking is kept in sellerkit")
+
+
+def not_connected(live: Live, account_id: int, provider: str, what: str) -> str:
+    """Why an account's channel is not live: its stored connection's problems (app credentials
+    unset, unreadable), or what connects it."""
+    from sellerkit.catalog.providers.connections import TURN_ON, connections
+
+    state = next(p for p in connections.status(live.db, live.settings, account_id)["providers"]
+                 if p["provider"] == provider)
+    if state["problems"]:
+        return f"{what} is connected for account {account_id} but cannot be used: {'; '.join(state['problems'])}"
+    return f"{what} is not connected for account {account_id}: {state['turn_on'] or TURN_ON[provider]}"
 
 
 def channel_for(channel: MarketplaceAccount, live: Live | None = None) -> Channel:
     """The channel account's live channel when its marketplace has one and the account is
     connected to it; otherwise the local channel, saying what connects it."""
     if live is None:
-        return LocalChannel(f"no live {channel.marketplace} channel is connected")
+        return LocalChannel()
+    # ---- orders (issue 22): Amazon and eBay are live, the rest stay local ----
     if channel.marketplace == "amazon":
-        from sellerkit.commerce.channel_amazon_listings import amazon_channel
+        from sellerkit.commerce.channel_amazon import amazon_channel
 
         return amazon_channel(channel, live)
-    return LocalChannel(STAYS_LOCAL.format(marketplace=channel.marketplace,
-                                           label=channel.account_type.removesuffix("Account")))
+    if channel.marketplace == "ebay":
+        from sellerkit.commerce.channel_ebay import ebay_channel
+
+        return ebay_channel(channel, live)
+    return LocalChannel(STAYS_LOCAL.format(label=channel.marketplace.capitalize()))

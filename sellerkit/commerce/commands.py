@@ -14,7 +14,7 @@ import typer
 from sellerkit.errors import SellerkitError
 
 accounts_app = typer.Typer(no_args_is_help=True, help="Accounts' sales channels: add-channel, channels, remove-channel.")
-orders_app = typer.Typer(no_args_is_help=True, help="Orders: import channel files.")
+orders_app = typer.Typer(no_args_is_help=True, help="Orders: import channel files, pull from live channels.")
 Account = Annotated[Optional[str], typer.Option(help="Account id or name (default: the default account).")]
 
 
@@ -118,3 +118,55 @@ def orders_import(
     else:
         cli.err.print(f"{file.name}: {done.format}: {done.orders} orders ({done.created} new), "
                       f"{done.listings} listings")
+
+
+@orders_app.command("pull")
+def orders_pull(
+    account: Account = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+):
+    """Pull orders now from the account's Amazon and eBay channel accounts (each from where its
+    last pull ended): prints the orders added and updated. Walmart, Shopify and Google accounts
+    stay local; a channel that is not connected says what to set."""
+    from sellerkit import cli
+    from sellerkit.catalog.providers.budget import budgets_for
+    from sellerkit.commerce.channels import STAYS_LOCAL, Live
+    from sellerkit.commerce.order_pulls import order_pulls
+    from sellerkit.commerce.service import channel_accounts
+    from sellerkit.domain.commerce import LIVE_ORDER_CHANNELS
+    from sellerkit.commerce.orders_router import webhook_view
+    from sellerkit.config import get_settings
+
+    settings = get_settings()
+    db = cli._db()
+    with _account(account) as (_, account_id, _ids):
+        pass
+    live = Live(db, settings, budgets_for(settings))
+    channels = order_pulls.channels(db, account_id)
+    with db.session() as s:
+        local = [(c.name, c.marketplace) for c in channel_accounts.list(s, account_id)
+                 if c.marketplace not in LIVE_ORDER_CHANNELS]
+    for name, marketplace in local:
+        cli.err.print(f"{name}: {STAYS_LOCAL.format(label=marketplace.capitalize())}", markup=False, soft_wrap=True)
+    if not channels:
+        cli._fail(f"account {account_id} has no Amazon or eBay channel account; add one with "
+                  "`sellerkit accounts add-channel amazon --name NAME` (or ebay)")
+    results, failed = [], False
+    for channel_id in channels:
+        try:
+            results.append(order_pulls.pull(db, live, channel_id, view=webhook_view(db)))
+        except SellerkitError as exc:
+            failed = True
+            cli.err.print(f"channel {channel_id}: {exc.message} (the next pull resumes where this one stopped)",
+                          markup=False, soft_wrap=True)
+    if as_json:
+        print(json.dumps([{"channel": r.channel, "added": r.added, "updated": r.updated, "pages": r.pages,
+                           "note": r.note, "notes": r.notes} for r in results]))
+    else:
+        for r in results:
+            print(r.line())
+            for note in r.notes:
+                cli.err.print(f"  {note}", markup=False, soft_wrap=True)
+        print(f"{sum(r.added for r in results):,} orders added, {sum(r.updated for r in results):,} updated")
+    if failed:
+        raise typer.Exit(1)

@@ -381,6 +381,9 @@ class Order(TimestampMixin, Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column()
     source: Mapped[str] = mapped_column(sa.String(20), default="api")  # api | ebay | amazon
     attributes: Mapped[str] = mapped_column(sa.Text, default="{}")
+    # when the channel last changed it (Amazon LastUpdateDate, eBay lastModifiedDate): a pull that
+    # sees the same time again changes nothing
+    channel_updated_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime | None] = mapped_column()
     deleted_at: Mapped[datetime | None] = mapped_column()
 
@@ -438,7 +441,8 @@ class Shipment(TimestampMixin, Base):
     """A shipment recorded for the channel when an order gets its tracking number."""
 
     __tablename__ = "commerce_shipments"
-    __table_args__ = (sa.Index("ix_commerce_shipments_order", "order_id"),)
+    __table_args__ = (sa.Index("ix_commerce_shipments_order", "order_id"),
+                      sa.Index("ix_commerce_shipments_pending", "channel_status", "next_attempt_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(_account())
@@ -446,8 +450,37 @@ class Shipment(TimestampMixin, Base):
     tracking_number: Mapped[str] = mapped_column(sa.String(100))
     carrier_code: Mapped[str | None] = mapped_column(sa.String(40))
     shipped_at: Mapped[datetime] = mapped_column()
-    channel_status: Mapped[str] = mapped_column(sa.String(20), default="recorded")  # recorded | sent | failed
+    # recorded (no live channel: kept in sellerkit) | pending (to confirm to the channel) | sent |
+    # failed (the channel refused it; channel_message says why)
+    channel_status: Mapped[str] = mapped_column(sa.String(20), default="recorded")
     channel_message: Mapped[str | None] = mapped_column(sa.Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class OrderPull(TimestampMixin, Base):
+    """Where a channel account's order pull stands: `cursor` (every change up to it is in), and
+    while a pull runs, its window's end and the page token of the next page (a pull that dies
+    resumes there; each page is written in the same transaction that moves the token on)."""
+
+    __tablename__ = "commerce_order_pulls"
+    __table_args__ = (sa.UniqueConstraint("marketplace_account_id", name="uq_commerce_order_pulls_channel"),
+                      sa.Index("ix_commerce_order_pulls_account", "account_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(_account())
+    marketplace_account_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("commerce_marketplace_accounts.id", ondelete="CASCADE"))
+    cursor: Mapped[datetime | None] = mapped_column()  # LastUpdatedAfter of the next pull
+    window_end: Mapped[datetime | None] = mapped_column()  # LastUpdatedBefore of the pull under way
+    page_token: Mapped[str | None] = mapped_column(sa.Text)  # its next page (NextToken, eBay offset)
+    lease_until: Mapped[datetime | None] = mapped_column()  # a pull runs until then (or died)
+    pulled_at: Mapped[datetime | None] = mapped_column()
+    added: Mapped[int] = mapped_column(default=0)  # by the last pull
+    updated: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime | None] = mapped_column()
 
 
 class ChannelListing(TimestampMixin, Base):

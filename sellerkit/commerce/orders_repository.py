@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from sellerkit.accounts.models import ApiKey, User
-from sellerkit.commerce.models import (InventoryLocation, InventoryMovement, Order, OrderItem, Product,
-                                       ProductImage, Shipment, Variant)
+from sellerkit.commerce.models import (InventoryLocation, InventoryMovement, MarketplaceAccount, Order, OrderItem,
+                                       OrderPull, Product, ProductImage, Shipment, Variant)
 from sellerkit.commerce.repository import _insert, _insert_returning_ids
 
 O = Order.__table__
@@ -218,3 +218,67 @@ def insert_url_images(session: Session, images: list[tuple[int, int, str]], now:
         rows.append({"account_id": account_id, "product_id": product_id, "group_name": "primary",
                      "position": position[product_id], "original_url": url, "created_at": now})
     _insert(session, ProductImage.__table__, rows)
+
+
+# ---- channel pulls and shipment confirmations (issue 22) ---------------------------------------
+
+
+def order_pull(session: Session, channel: MarketplaceAccount, lock: bool = False) -> OrderPull:
+    """The channel account's pull row, made on first use (two first pulls at once: the unique
+    constraint keeps one, the loser reads it)."""
+    q = sa.select(OrderPull).where(OrderPull.marketplace_account_id == channel.id)
+    row = session.execute(q.with_for_update() if lock else q).scalar_one_or_none()
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(OrderPull(account_id=channel.account_id, marketplace_account_id=channel.id))
+        except sa.exc.IntegrityError:
+            pass
+        row = session.execute(q.with_for_update() if lock else q).scalar_one()
+    return row
+
+
+def live_channels(session: Session, marketplaces: Sequence[str], account_id: int | None = None) -> list[MarketplaceAccount]:
+    q = sa.select(MarketplaceAccount).where(MarketplaceAccount.marketplace.in_(marketplaces),
+                                            MarketplaceAccount.deleted_at.is_(None), MarketplaceAccount.active.is_(True))
+    if account_id is not None:
+        q = q.where(MarketplaceAccount.account_id == account_id)
+    return list(session.execute(q.order_by(MarketplaceAccount.id)).scalars())
+
+
+def recently_pulled(session: Session, channel_ids: Sequence[int], cutoff: datetime) -> set[int]:
+    """Of these channel accounts, those pulled since `cutoff` (or being pulled now)."""
+    if not channel_ids:
+        return set()
+    return set(session.execute(sa.select(OrderPull.marketplace_account_id).where(
+        OrderPull.marketplace_account_id.in_(channel_ids),
+        sa.or_(OrderPull.pulled_at >= cutoff, OrderPull.lease_until >= cutoff))).scalars())
+
+
+def pending_shipments(session: Session, *, order_id: int | None = None, due_before: datetime | None = None,
+                      limit: int = 1000) -> list[int]:
+    q = sa.select(Shipment.id).where(Shipment.channel_status == "pending")
+    if order_id is not None:
+        q = q.where(Shipment.order_id == order_id)
+    if due_before is not None:
+        q = q.where(Shipment.next_attempt_at < due_before)
+    return list(session.execute(q.order_by(Shipment.id).limit(limit)).scalars())
+
+
+def claim_shipment(session: Session, shipment_id: int, attempts: int, hold_until: datetime) -> bool:
+    """Take one attempt of a pending shipment (its attempts compared and raised in one UPDATE),
+    so a shipment enqueued twice (after the commit and by the sweep) is sent once per attempt."""
+    return bool(session.execute(sa.update(Shipment).where(
+        Shipment.id == shipment_id, Shipment.attempts == attempts, Shipment.channel_status == "pending")
+        .values(attempts=attempts + 1, next_attempt_at=hold_until).execution_options(synchronize_session=False))
+        .rowcount)
+
+
+def set_shipment(session: Session, shipment_id: int, values: dict) -> None:
+    session.execute(sa.update(Shipment).where(Shipment.id == shipment_id).values(**values)
+                    .execution_options(synchronize_session=False))
+
+
+def latest_shipment(session: Session, order_id: int) -> Shipment | None:
+    return session.execute(sa.select(Shipment).where(Shipment.order_id == order_id)
+                           .order_by(Shipment.id.desc()).limit(1)).scalar_one_or_none()

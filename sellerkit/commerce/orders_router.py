@@ -17,7 +17,8 @@ from starlette.datastructures import UploadFile
 from sellerkit.accounts.dependencies import CurrentPrincipal
 from sellerkit.commerce import views
 from sellerkit.commerce.images import images, render
-from sellerkit.commerce.models import Order, OrderItem
+from sellerkit.commerce import shipments
+from sellerkit.commerce.models import Order, OrderItem, Shipment
 from sellerkit.commerce.schemas import Deleted, _Open
 from sellerkit.commerce.orders_service import orders, users_service
 from sellerkit.commerce.wire import (Choice, HexId, Int, Money, Text, WireModel, codec, iso, loads, money, need,
@@ -161,10 +162,14 @@ class ImageList(BaseModel):
 # ---- views -------------------------------------------------------------------------------------
 
 
-def order_view(ids: IdCodec, o: Order, items: list[OrderItem]) -> dict[str, Any]:
-    """An order as the reference shows it, with `id` and the fields clients read beside it."""
+def order_view(ids: IdCodec, o: Order, items: list[OrderItem], shipment: Shipment | None = None) -> dict[str, Any]:
+    """An order as the reference shows it, with `id` and the fields clients read beside it; one
+    order's reply also says where its tracking went (`channel_shipment`)."""
     ship_to = loads(o.ship_to, {})
-    return {
+    extra = {} if shipment is None else {"channel_shipment": {
+        "status": shipment.channel_status, "message": shipment.channel_message, "attempts": shipment.attempts,
+        "tracking_number": shipment.tracking_number, "sent_at": iso(shipment.sent_at)}}
+    return extra | {
         "id": ids.encode("order", o.id), "order_number": o.order_number,
         "marketplace_account_id": ids.encode("marketplace_account", o.marketplace_account_id),
         "created_at": iso(o.created_at), "updated_at": iso(o.updated_at), "purchased_at": iso(o.purchased_at),
@@ -195,6 +200,14 @@ def order_view(ids: IdCodec, o: Order, items: list[OrderItem]) -> dict[str, Any]
         o.fulfilled_by == "amazon" else "", "tracking_number": o.tracking_number, "carrier_code": o.carrier_code,
         "shipped_at": iso(o.shipped_at), "cancelled_at": iso(o.cancelled_at), "acknowledged_at": iso(o.acknowledged_at),
     }
+
+
+def webhook_view(db) -> Any:
+    """The order_created payload's order for jobs (a pull), as the routes show it."""
+    from sellerkit.commerce.wire import codec_of
+
+    ids = codec_of(db)
+    return lambda o, items: order_view(ids, o, items)
 
 
 def user_view(ids: IdCodec, u, client_name: str | None) -> dict[str, Any]:
@@ -337,7 +350,8 @@ async def get_order(request: Request, who: CurrentPrincipal, order_id: HexId):
     with database(request).session() as s:
         row = orders.get(s, who.account_id, need(ids, "order", order_id))
         items = orders.items(s, [row.id])[row.id]
-    return reply({"order": order_view(ids, row, items)})
+        view = order_view(ids, row, items, orders.shipment(s, row.id))
+    return reply({"order": view})
 
 
 @router.put("/api/orders/{order_id}", summary="Ship an order (tracking_number, carrier_code) or cancel it",
@@ -345,7 +359,10 @@ async def get_order(request: Request, who: CurrentPrincipal, order_id: HexId):
                                             "awaiting payment."}})
 async def update_order(request: Request, who: CurrentPrincipal, order_id: HexId, body: OrderUpdateBody):
     """With `tracking_number` and `carrier_code` the order becomes shipped: a shipment is
-    recorded for the channel and the picked quantity leaves `awaiting_pick`. With
+    recorded for the channel and the picked quantity leaves `awaiting_pick`; an Amazon
+    merchant-fulfilled or eBay order's tracking is then confirmed to the channel by a job, and
+    `channel_shipment` says how that went (pending, sent, failed with the channel's reason, or
+    recorded in sellerkit only, saying why). With
     `order_status` cancelled, what the order took goes back to its locations."""
     ids = codec(request)
     n = need(ids, "order", order_id)
@@ -354,10 +371,14 @@ async def update_order(request: Request, who: CurrentPrincipal, order_id: HexId,
     at = event_time(body.timestamp)
 
     def run():
-        with database(request).session(write=True) as s:
+        db = database(request)
+        with db.session(write=True) as s:
             row = orders.update(s, who.account_id, n, body.order.tracking_number, body.order.carrier_code,
                                 body.order.order_status, at)
-            return order_view(ids, row, orders.items(s, [row.id])[row.id])
+            view = order_view(ids, row, orders.items(s, [row.id])[row.id], orders.shipment(s, row.id))
+        # after the commit: the channel hears of the tracking from a job (commerce/shipments.py)
+        shipments.enqueue_pending(request.app.state.queue, db, n)
+        return view
 
     return reply({"order": await asyncio.to_thread(run)}, body=body)
 

@@ -11,7 +11,7 @@ stock) takes nothing. Ids here are integers; the routers translate the wire's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
@@ -39,6 +39,14 @@ class Intake:
     orders: list[Order]  # in the batch's order, new and known alike
     created: list[int]  # ids of the orders this intake made
     deliveries: list[int]  # webhook deliveries to enqueue after the commit
+
+
+@dataclass
+class Synced:
+    added: list[int] = field(default_factory=list)  # ids of the orders entered
+    updated: list[int] = field(default_factory=list)  # ids of known orders the channel changed
+    deliveries: list[int] = field(default_factory=list)  # webhook deliveries to enqueue after the commit
+    notes: list[str] = field(default_factory=list)  # what could not be applied, and why
 
 
 class Orders:
@@ -162,7 +170,97 @@ class Orders:
                 "total_shipping": shipping, "total_tax": tax,
                 "amount_paid": None if o.status == "awaiting_payment" else o.total,
                 "ship_to": orjson.dumps(o.ship_to).decode(), "source": o.channel, "attributes": "{}",
+                "channel_updated_at": o.updated_at,
                 "cancelled_at": at if o.status == "cancelled" else None, "created_at": at, "updated_at": at}
+
+    # ---- pulled from a live channel ------------------------------------------------------------
+
+    def sync(self, session: Session, account_id: int, channel_id: int, batch: list[ChannelOrder], at: datetime,
+             view=None) -> Synced:
+        """Orders pulled from a channel account. New ones are entered as `intake` enters them
+        (stock taken once); one already here (pulled, imported from a file or sent to the API) is
+        brought to the channel's state: paid, shipped or cancelled there, its buyer, address and
+        total. An order the channel has not changed since it was last seen (the same
+        `updated_at`) changes nothing, so pulling a page twice is harmless."""
+        known = repo.existing_orders(session, channel_id, sorted({o.order_number for o in batch}))
+        latest: dict[str, ChannelOrder] = {}
+        for o in batch:  # the same order twice in a batch: its latest state wins
+            seen = latest.get(o.order_number)
+            if seen is None or (o.updated_at or at) >= (seen.updated_at or at):
+                latest[o.order_number] = o
+        fresh = [(channel_id, o) for number, o in latest.items() if number not in known]
+        entered = self.intake(session, account_id, fresh, at, view=view)
+        result = Synced(added=entered.created, deliveries=entered.deliveries)
+        stale = [known[n] for n in latest if n in known]
+        items = repo.items_of(session, [r.id for r in stale]) if stale else {}
+        for row in stale:
+            if self._refresh(session, row, items[row.id], latest[row.order_number], at, result):
+                result.updated.append(row.id)
+        return result
+
+    def _refresh(self, session: Session, row: Order, items: list[OrderItem], o: ChannelOrder, at: datetime,
+                 result: Synced) -> bool:
+        """Bring a known order to the channel's state; True when anything a seller sees changed."""
+        if o.updated_at is not None and row.channel_updated_at is not None and o.updated_at <= row.channel_updated_at:
+            return False
+        changed = False
+        if o.status == "cancelled" and row.status != "cancelled":
+            if row.status == "shipped":
+                result.notes.append(f"order {row.order_number}: cancelled on the channel after it shipped here; "
+                                    "kept as shipped")
+            else:
+                self._cancel(session, row, items, at)
+                changed = True
+        elif o.status in ("awaiting_shipment", "shipped") and row.status == "awaiting_payment":
+            self._pay(session, row, items, o, at)
+            changed = True
+        if o.status == "shipped" and row.status == "awaiting_shipment":
+            self._ship(session, row, items, at)
+            changed = True
+        ship_to = orjson.dumps(o.ship_to).decode() if o.ship_to else row.ship_to
+        for name, value in (("buyer_name", o.buyer_name or row.buyer_name),
+                            ("buyer_username", o.buyer_username or row.buyer_username),
+                            ("ship_to", ship_to), ("total_amount", o.total if o.total is not None else row.total_amount)):
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+                changed = True
+        if o.updated_at is not None:
+            row.channel_updated_at = o.updated_at
+        if changed:
+            row.updated_at = at
+        return changed
+
+    def _pay(self, session: Session, row: Order, items: list[OrderItem], o: ChannelOrder, at: datetime) -> None:
+        """An order awaiting payment was paid on the channel: it leaves `awaiting_paid` and, unless
+        the channel ships it from its own stock, takes its items' stock as a new order would."""
+        for item in items:
+            if item.product_id is not None:
+                repo.add_counts(session, item.product_id, item.variant_id, paid=-item.quantity)
+        if not o.externally_fulfilled and row.fulfilled_by != "amazon":
+            for item in items:
+                if item.product_id is not None and item.taken == 0:
+                    self._take(session, row.account_id, item, at)
+        row.status, row.paid = "awaiting_shipment", True
+        row.amount_paid = o.total if o.total is not None else row.total_amount
+
+    def _take(self, session: Session, account_id: int, item: OrderItem, at: datetime) -> None:
+        """One item's quantity from its stock by priority into awaiting_pick (domain.inventory.sell)."""
+        rows = repo.locations_for_update(session, item.product_id, item.variant_id)
+        sale = inventory.sell([inventory.Slot(r.id, r.location, r.quantity, r.priority, bool(r.delete_if_empty))
+                               for r in rows], item.quantity)
+        by_id = {r.id: r for r in rows}
+        for t in sale.takes:
+            loc = by_id[t.location_id]
+            session.add(InventoryMovement(account_id=account_id, product_id=item.product_id,
+                                          variant_id=item.variant_id, location_id=loc.id, location=loc.location,
+                                          priority=loc.priority, delete_if_empty=loc.delete_if_empty,
+                                          order_item_id=item.id, kind="sale", quantity=-t.quantity, at=at))
+        session.flush()
+        repo.apply_takes(session, {t.location_id: t.quantity for t in sale.takes if t.location_id not in sale.removed},
+                         list(sale.removed), at)
+        taken = sum(t.quantity for t in sale.takes)
+        item.taken += taken
+        repo.add_counts(session, item.product_id, item.variant_id, pick=taken)
 
     # ---- shipping, cancelling, acknowledging ---------------------------------------------------
 
@@ -220,9 +318,14 @@ class Orders:
                 item.shipped = item.taken
         row.status, row.shipped_at, row.updated_at = "shipped", at, at
         if row.tracking_number:
+            # an order of a channel that takes tracking back (Amazon's merchant-fulfilled, eBay) is
+            # confirmed to it by a job enqueued after the commit (`shipments.enqueue_pending`)
+            channel = session.get(MarketplaceAccount, row.marketplace_account_id)
+            confirm = channel is not None and rules.confirms_shipment(channel.marketplace, row.fulfilled_by)
             repo.add_shipment(session, Shipment(account_id=row.account_id, order_id=row.id,
                                                 tracking_number=row.tracking_number, carrier_code=row.carrier_code,
-                                                shipped_at=at))
+                                                shipped_at=at, channel_status="pending" if confirm else "recorded",
+                                                next_attempt_at=at if confirm else None, attempts=0))
 
     def _cancel(self, session: Session, row: Order, items: list[OrderItem], at: datetime) -> None:
         if row.status == "cancelled":
@@ -288,6 +391,10 @@ class Orders:
 
     def items(self, session: Session, order_ids: list[int]) -> dict[int, list[OrderItem]]:
         return repo.items_of(session, order_ids)
+
+    def shipment(self, session: Session, order_id: int) -> Shipment | None:
+        """The order's latest shipment: its tracking and whether the channel has it."""
+        return repo.latest_shipment(session, order_id)
 
     # ---- notifications -------------------------------------------------------------------------
 

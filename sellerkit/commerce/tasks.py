@@ -1,8 +1,11 @@
-"""Background jobs of the commerce core: submitting a large manifest, and sending listings to
-live channels (the puts of a submitted manifest; due puts, patches and deletes, swept each
-minute, and at once after a request that queued a put or a delete)."""
+"""Background jobs of the commerce core: submitting a large manifest; sending listings to live
+channels (the puts of a submitted manifest; due puts, patches and deletes, swept each minute, and
+at once after a request that queued a put or a delete); pulling orders from live channels on a
+schedule; confirming shipments to them."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from huey import crontab
 
@@ -12,6 +15,18 @@ SUBMIT = "commerce.submit_manifest"
 PUBLISH = "commerce.publish_listings"
 SEND = "commerce.send_listing_changes"
 SWEEP = "commerce.sweep_listing_changes"
+PULL = "commerce.pull_orders"
+PULL_DUE = "commerce.pull_orders_due"
+SHIPMENTS_SWEEP = "commerce.shipments_sweep"
+CONFIRM = "commerce.confirm_shipment"
+
+
+def live(queue: Queue):
+    """What live channels need, for jobs of this queue."""
+    from sellerkit.catalog.providers.budget import budgets_for
+    from sellerkit.commerce.channels import Live
+
+    return Live(queue.db, queue.settings, budgets_for(queue.settings))
 
 
 def register(queue: Queue) -> None:
@@ -42,6 +57,45 @@ def register(queue: Queue) -> None:
     def sweep_listing_changes() -> None:
         send(queue)
 
+    @queue.task(PULL)
+    def pull_orders(channel_id: int) -> None:
+        """One pull of one channel account (a failure is kept on its pull row; the next
+        scheduled pull resumes it)."""
+        from sellerkit.commerce.order_pulls import order_pulls
+        from sellerkit.commerce.orders_router import webhook_view
+        from sellerkit.errors import SellerkitError
+        from sellerkit.kit import webhooks
+
+        try:
+            done = order_pulls.pull(db, live(queue), channel_id, view=webhook_view(db))
+        except SellerkitError:
+            return
+        webhooks.enqueue(queue, done.deliveries)
+
+    @queue.periodic(PULL_DUE, crontab(minute="*"))
+    def pull_orders_due() -> None:
+        """Every minute: the connected channel accounts not pulled for SELLERKIT_ORDERS_PULL_MINUTES."""
+        from sellerkit.commerce.order_pulls import order_pulls
+
+        for channel_id in order_pulls.due(db, timedelta(minutes=queue.settings.orders_pull_minutes)):
+            queue.enqueue(PULL, channel_id)
+
+    @queue.task(CONFIRM)
+    def confirm_shipment(shipment_id: int) -> None:
+        from sellerkit.commerce import shipments
+
+        delay = shipments.attempt(db, live(queue), shipment_id)
+        if delay is not None:
+            queue.enqueue_in(CONFIRM, delay, shipment_id)
+
+    @queue.periodic(SHIPMENTS_SWEEP, crontab(minute="*"))
+    def shipments_sweep() -> None:
+        """Pending confirmations whose attempt is overdue (a restart lost the scheduled retry)."""
+        from sellerkit.commerce import shipments
+
+        for shipment_id in shipments.overdue(db, grace=60):
+            queue.enqueue(CONFIRM, shipment_id)
+
 
 def send(queue: Queue) -> None:
     """Send what is due (a patch once its debounce window has passed: at most a minute later)."""
@@ -56,5 +110,10 @@ def kick(queue: Queue) -> None:
 
 
 def on_start(queue: Queue) -> None:
-    """Work a previous process left (a manifest half sent, patches waiting) is due again."""
+    """Work a previous process left is due again: listings (a manifest half sent, patches
+    waiting) and shipment confirmations."""
+    from sellerkit.commerce import shipments
+
     queue.enqueue(SEND)
+    for shipment_id in shipments.overdue(queue.db, grace=0):
+        queue.enqueue(CONFIRM, shipment_id)

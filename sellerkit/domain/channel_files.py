@@ -1,7 +1,9 @@
 """Orders and listings as the channels export them, read into plain records (no I/O).
 
-Three real formats, each read by its own parser into the same dataclasses:
-- eBay Sell Fulfillment `getOrders` JSON (a page: `orders[]` with `lineItems[]`),
+Four real formats, each read by its own parser into the same dataclasses:
+- eBay Sell Fulfillment `getOrders` JSON (a page: `orders[]` with `lineItems[]`; the eBay
+  channel's pull reads the same pages with the same parser),
+- Amazon Orders v0 JSON (`getOrders` orders with their `getOrderItems`; the Amazon channel's pull),
 - Amazon's flat-file order report (`GET_FLAT_FILE_ALL_ORDERS_DATA_BY_*`, tab separated, one row
   per order item, grouped here by `amazon-order-id`),
 - Amazon's "All Listings" report (`GET_MERCHANT_LISTINGS_ALL_DATA`, tab separated), a listings
@@ -280,6 +282,58 @@ def parse_amazon_order_report(text: str) -> list[ChannelOrder]:
             externally_fulfilled=first.get("fulfillment-channel", "").lower() in ("amazon", "afn"),
             ship_to={k: v for k, v in ship_to.items() if v}))
     return orders
+
+
+# ---- Amazon Orders API (Orders v0 getOrders + getOrderItems) -------------------------------------
+
+
+def _amazon_money(node: object, where: str) -> int:
+    if not isinstance(node, dict) or node.get("Amount") in (None, ""):
+        return 0
+    return amount_cents(node["Amount"], where)
+
+
+def parse_amazon_api_order(order: dict, items: list[dict]) -> ChannelOrder:
+    """One `Order` of getOrders with its `OrderItem`s from getOrderItems, mapped as the order
+    report is (`parse_amazon_order_report`): `ItemPrice` is the line's total (price x quantity),
+    `ShippingPrice` and `ItemTax` are the line's; an item with `QuantityOrdered` 0 is cancelled;
+    FulfillmentChannel AFN is fulfilled by Amazon. The buyer's name and address are there only
+    when the app has the roles for buyer data (a restricted data token); otherwise they are empty."""
+    number = str(order.get("AmazonOrderId") or "").strip()
+    if not number:
+        raise ChannelFileError("Orders: an order without AmazonOrderId")
+    where = f"order {number}"
+    status_text = str(order.get("OrderStatus") or "").replace(" ", "").lower()
+    if status_text not in _AMAZON_STATUS:
+        raise ChannelFileError(f"{where}: OrderStatus {quote(order.get('OrderStatus'))} is not one Amazon documents")
+    total = order.get("OrderTotal")
+    currency = (total or {}).get("CurrencyCode") if isinstance(total, dict) else None
+    lines = []
+    for n, it in enumerate(items):
+        at = f"{where}: OrderItems[{n}]"
+        quantity = _whole(it.get("QuantityOrdered"), f"{at}.QuantityOrdered")
+        line_total = _amazon_money(it.get("ItemPrice"), f"{at}.ItemPrice")
+        currency = currency or (it.get("ItemPrice") or {}).get("CurrencyCode")
+        lines.append(ChannelOrderItem(
+            sku=(it.get("SellerSKU") or None), quantity=quantity, unit_price=_unit(line_total, quantity),
+            line_total=line_total, title=it.get("Title"), external_id=str(it.get("OrderItemId") or "") or None,
+            asin=it.get("ASIN"), shipping=_amazon_money(it.get("ShippingPrice"), f"{at}.ShippingPrice"),
+            tax=_amazon_money(it.get("ItemTax"), f"{at}.ItemTax"), cancelled=quantity == 0))
+    address = order.get("ShippingAddress") if isinstance(order.get("ShippingAddress"), dict) else {}
+    ship_to = {"name": address.get("Name"), "street1": address.get("AddressLine1"),
+               "street2": address.get("AddressLine2"), "city": address.get("City"),
+               "state": address.get("StateOrRegion"), "postal_code": address.get("PostalCode"),
+               "country": address.get("CountryCode")}
+    buyer = order.get("BuyerInfo") if isinstance(order.get("BuyerInfo"), dict) else {}
+    return ChannelOrder(
+        channel="amazon", order_number=number, status=_AMAZON_STATUS[status_text],
+        purchased_at=_iso(order.get("PurchaseDate"), f"{where}: PurchaseDate"),
+        updated_at=_iso(order["LastUpdateDate"], f"{where}: LastUpdateDate") if order.get("LastUpdateDate") else None,
+        currency_code=currency or "USD", buyer_username=buyer.get("BuyerEmail") or None,
+        buyer_name=buyer.get("BuyerName") or address.get("Name") or None,
+        total=_amazon_money(total, f"{where}: OrderTotal") if isinstance(total, dict) else None,
+        items=tuple(lines), externally_fulfilled=order.get("FulfillmentChannel") == "AFN",
+        ship_to={k: v for k, v in ship_to.items() if v})
 
 
 LISTINGS_REPORT_COLUMNS = ("seller-sku", "price", "quantity", "asin1")

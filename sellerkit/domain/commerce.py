@@ -24,6 +24,15 @@ CHANNELS: dict[str, str] = {
 }
 # Channels whose orders can be acknowledged (the reference: Google Merchant and Walmart).
 ACKNOWLEDGING = frozenset({"GoogleAccount", "WalmartAccount"})
+# Channels whose orders sellerkit pulls and whose tracking it sends back (issue 22); Walmart,
+# Shopify and Google accounts stay local until their own issue.
+LIVE_ORDER_CHANNELS = frozenset({"amazon", "ebay"})
+
+
+def confirms_shipment(marketplace: str, fulfilled_by: str | None) -> bool:
+    """Whether tracking entered in sellerkit goes back to the channel: eBay orders, and Amazon's
+    merchant-fulfilled ones (Amazon ships its FBA orders itself)."""
+    return marketplace in LIVE_ORDER_CHANNELS and not (marketplace == "amazon" and fulfilled_by == "amazon")
 TEMPLATE_TYPES = ("AmazonTemplate", "EbayTemplate", "ShopifyTemplate", "WalmartTemplate", "GoogleTemplate")
 
 

@@ -15,6 +15,13 @@ Rules (GS1 General Specifications, restated in the fixtures' SOURCES.md):
 - UPC-E: a zero-suppressed UPC-A; it is validated (and keyed) through its UPC-A expansion.
 - ASIN: Amazon's own 10-character id; non-book ASINs are `B0` + 8 letters/digits, book ASINs
   are the ISBN-10.
+- Lost leading zeros: spreadsheets drop every leading zero of a number, not one. A 7- to
+  10-digit code that fails its own reading (too short, or an ISBN-10 with a bad check digit) but
+  whose zero-filled GTIN passes the mod-10 check is read as that UPC (EAN-13 under an "ean"
+  hint), and the row says so. A 9- or 10-digit code valid both ways (an ISBN-10 that is also a
+  valid zero-filled GTIN) keeps its ISBN reading and gets the GTIN as a second key (`also`), so
+  it matches every product either reaches, as a code shared by several products does; an "isbn"
+  or "asin" hint keeps the ISBN reading only.
 
 Nothing here guesses: no check digit is ever computed for a code that lacks one, and every
 repair (a restored leading zero, a number read back from scientific notation) is recorded in
@@ -188,6 +195,27 @@ class Identifier:
     value: str
     raw: str
     corrections: tuple[str, ...] = ()
+    also: str | None = None  # a second index key: the same digits read as a zero-filled GTIN
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every index key the code reaches: `key`, and `also` for a code valid both ways."""
+        return (self.key,) if self.also is None else (self.key, self.also)
+
+    def readings(self) -> tuple[Identifier, ...]:
+        """This identifier, and the zero-filled GTIN reading of a code valid both ways."""
+        if self.also is None:
+            return (self,)
+        return (self, _make(IdKind.UPC_A, self.also[2:], self.raw, self.corrections))
+
+    @property
+    def note(self) -> str | None:
+        """What a result row says about how its code was read, when leading zeros were restored
+        into another kind of code, or the code was read two ways; else None."""
+        for correction in self.corrections:
+            if correction.startswith(("read as ", "matched as ")):
+                return correction
+        return None
 
     @property
     def family(self) -> str:
@@ -248,17 +276,19 @@ _SET_SLOTS = (
     Identifier.value.__set__,  # type: ignore[attr-defined]
     Identifier.raw.__set__,  # type: ignore[attr-defined]
     Identifier.corrections.__set__,  # type: ignore[attr-defined]
+    Identifier.also.__set__,  # type: ignore[attr-defined]
 )
 
 
-def _make(kind: IdKind, value: str, raw: str, corrections: tuple[str, ...]) -> Identifier:
+def _make(kind: IdKind, value: str, raw: str, corrections: tuple[str, ...], also: str | None = None) -> Identifier:
     """`Identifier(...)` without the frozen-dataclass `__init__` cost (~0.5 us of parse's ~2)."""
     ident = _new(Identifier)
-    set_kind, set_value, set_raw, set_corrections = _SET_SLOTS
+    set_kind, set_value, set_raw, set_corrections, set_also = _SET_SLOTS
     set_kind(ident, kind)
     set_value(ident, value)
     set_raw(ident, raw)
     set_corrections(ident, corrections)
+    set_also(ident, also)
     return ident
 
 
@@ -325,6 +355,7 @@ _FULLWIDTH = {  # full-width forms from Japanese/Chinese spreadsheets -> ASCII
 }
 
 
+ZERO_FILL_MIN = 7  # the shortest code read as a GTIN that lost its leading zeros
 _TOO_SHORT = ": too short for any product code (an EAN-8 has 8 digits)"
 _TOO_LONG = " digits: too long for any product code (a GTIN-14 has 14 digits)"
 _ELEVEN = (
@@ -505,6 +536,8 @@ def _from_digits(
     if n == 8:
         return _from_8_digits(code, raw, hint, corrections)
     if n < 8:
+        if n >= ZERO_FILL_MIN and _gtin_ok(code):
+            return _zero_filled(code, raw, hint, corrections)
         plural = "s" if n > 1 else ""
         raise _reject(raw, f"{n} digit{plural}{_TOO_SHORT}", _std_ean.validate, code)
     raise _reject(raw, f"{n}{_TOO_LONG}", _std_ean.validate, code)
@@ -534,18 +567,36 @@ def _from_8_digits(
     )
 
 
+def _zero_filled(code: str, raw: object, hint: str | None, corrections: tuple[str, ...]) -> Identifier:
+    """A code that lost several leading zeros, read as the UPC (or, under an "ean" hint, the
+    EAN-13) its zero-filled GTIN is."""
+    kind, width = (IdKind.EAN_13, 13) if hint == "ean" else (IdKind.UPC_A, 12)
+    value = code.zfill(width)
+    lost = width - len(code)
+    note = f"read as {_LABELS[kind][:3]} {value}: restored {lost} leading zero{'s' if lost > 1 else ''} lost by a spreadsheet"
+    return _make(kind, value, _as_text(raw), corrections + (note,))
+
+
 def _from_isbn10(
     code: str, raw: object, hint: str | None, corrections: tuple[str, ...]
 ) -> Identifier:
-    """ISBN-10 (9 characters: one leading zero lost); an ASIN when the column says so."""
+    """ISBN-10 (9 characters: one leading zero lost); an ASIN when the column says so; a UPC
+    that lost its leading zeros when the digits fail as an ISBN but pass as a zero-filled GTIN."""
     restored = len(code) == 9
     isbn = "0" + code if restored else code
     last = isbn[9]
+    gtin = hint != "asin" and code.isdigit() and _gtin_ok(code)
     if (_isbn10_weighted_sum(isbn) + (10 if last == "X" else ord(last) - 48)) % 11 == 0:
         if restored:
             corrections += (_restored(1),)
         kind = IdKind.ASIN if hint == "asin" else IdKind.ISBN_10
+        if gtin and hint != "isbn":
+            upc = code.zfill(12)
+            corrections += (f"matched as ISBN-10 {isbn} and as UPC {upc} (the digits are valid both ways)",)
+            return _make(kind, isbn, _as_text(raw), corrections, also=upc.zfill(14))
         return _make(kind, isbn, _as_text(raw), corrections)
+    if gtin:
+        return _zero_filled(code, raw, hint, corrections)
     if restored:
         what = "characters" if last == "X" else "digits"
         raise _reject(raw, f"9 {what}: too short for an ISBN-10 (10) and restoring a leading "
@@ -590,7 +641,14 @@ _ISBN10_BODY_WEIGHTS = tuple(range(2, 11))  # from the right, the check characte
 
 
 def keys_frame(values: pl.Series, hint: str | None = None) -> pl.DataFrame:
-    """`parse()` for a whole column: one row per input with `key`, `kind` and `error`.
+    """`parse()` for a whole column: one row per input with `key`, `kind` and `error`
+    (`readings_frame` adds the second key and the note of a code read another way)."""
+    return readings_frame(values, hint).select("key", "kind", "error")
+
+
+def readings_frame(values: pl.Series, hint: str | None = None) -> pl.DataFrame:
+    """`parse()` for a whole column: one row per input with `key`, `kind`, `error`, `also` (the
+    second key of a code valid both ways) and `note` (`Identifier.note`).
 
     Clean codes (digits with optional spaces/dashes, ISBN-10s ending in X, `B0` ASINs), and the
     length/check-digit errors of plain digit strings, are decided with polars arithmetic. The
@@ -615,10 +673,10 @@ def keys_frame(values: pl.Series, hint: str | None = None) -> pl.DataFrame:
     else:
         raise TypeError(f"keys_frame() takes a string or numeric Series, not {dtype}")
 
-    keys, kinds, errors = _vector_verdicts(pl, text, hint)
+    keys, kinds, errors, also, notes = _vector_verdicts(pl, text, hint)
     undecided = (kinds.is_null() & errors.is_null()).arg_true()
     if len(undecided):
-        verdicts: dict[object, tuple[str | None, str | None, str | None]] = {}
+        verdicts: dict[object, tuple[str | None, ...]] = {}
         rows = []
         for value in values.gather(undecided).to_list():
             marker = (type(value), value)  # 1 and 1.0 are different cells
@@ -626,20 +684,21 @@ def keys_frame(values: pl.Series, hint: str | None = None) -> pl.DataFrame:
             if verdict is None:
                 try:
                     ident = parse(value, hint)
-                    verdict = (ident.key, ident.kind.value, None)
+                    verdict = (ident.key, ident.kind.value, None, ident.also, ident.note)
                 except InvalidIdentifier as exc:
-                    verdict = (None, None, exc.reason)
+                    verdict = (None, None, exc.reason, None, None)
                 verdicts[marker] = verdict
             rows.append(verdict)
-        for series, column in ((keys, 0), (kinds, 1), (errors, 2)):
+        for series, column in ((keys, 0), (kinds, 1), (errors, 2), (also, 3), (notes, 4)):
             series.scatter(undecided, pl.Series([row[column] for row in rows], dtype=pl.String))
-    return pl.DataFrame({"key": keys, "kind": kinds, "error": errors})
+    return pl.DataFrame({"key": keys, "kind": kinds, "error": errors, "also": also, "note": notes})
 
 
 def _vector_verdicts(
     pl, text: pl.Series, hint: str | None
-) -> tuple[pl.Series, pl.Series, pl.Series]:
-    """`key`, `kind` and `error` Series for the rows polars can decide, all null where it can't.
+) -> tuple[pl.Series, pl.Series, pl.Series, pl.Series, pl.Series]:
+    """`key`, `kind`, `error`, `also` and `note` Series for the rows polars can decide, all null
+    where it can't.
 
     Mirrors `_from_digits` rule for rule. Pass 1 (all rows) settles plain digit strings: EAN-8
     (first digit 2-9), UPC-A, EAN-13, JAN, ISBN-13, GTIN-14; their length and check-digit errors
@@ -647,6 +706,7 @@ def _vector_verdicts(
     an ASIN or a UPC-E and only recognises valid codes; parse() explains the rest.
     """
     col, lit, when = pl.col, pl.lit, pl.when
+    zero_kind = "ean_13" if hint == "ean" else "upc_a"
     main = (
         pl.DataFrame({"t": text})
         .lazy()
@@ -667,6 +727,8 @@ def _vector_verdicts(
             kind=when(col("digits") & col("gtin_ok") & ~col("special")).then(
                 when(col("n") == 8)
                 .then(lit("ean_8"))
+                .when(col("n").is_between(ZERO_FILL_MIN, 7))
+                .then(lit(zero_kind))
                 .when(col("n").is_in([11, 12]))
                 .then(lit("ean_13" if hint == "ean" else "upc_a"))
                 .when(col("n") == 14)
@@ -687,11 +749,13 @@ def _vector_verdicts(
             "kind",
             key=when(col("kind").is_not_null()).then(col("t").str.zfill(14)),
             bad=col("digits") & ~col("special") & col("kind").is_null(),
+            note=when(col("kind").is_not_null() & (col("n") < 8)).then(_zero_note(pl, col("t"), col("n"), hint)),
         )
         .collect()
     )
-    keys, kinds = main["key"], main["kind"]
+    keys, kinds, notes = main["key"], main["kind"], main["note"]
     errors = pl.repeat(None, len(text), dtype=pl.String, eager=True)
+    also = pl.repeat(None, len(text), dtype=pl.String, eager=True)
     rows = main["bad"].arg_true()
     if len(rows):
         errors.scatter(rows, _digit_errors(pl, main["t"].gather(rows)))
@@ -700,7 +764,19 @@ def _vector_verdicts(
         special = _special_verdicts(pl, main["t"].gather(rows), hint)
         keys.scatter(rows, special["key"])
         kinds.scatter(rows, special["kind"])
-    return keys, kinds, errors
+        also.scatter(rows, special["also"])
+        notes.scatter(rows, special["note"])
+    return keys, kinds, errors, also, notes
+
+
+def _zero_note(pl, t: pl.Expr, n: pl.Expr, hint: str | None) -> pl.Expr:
+    """`_zero_filled`'s note for digit strings `t` of length `n`."""
+    width = 13 if hint == "ean" else 12
+    lost = width - n
+    return pl.concat_str(
+        pl.lit("read as EAN " if hint == "ean" else "read as UPC "), t.str.zfill(width), pl.lit(": restored "),
+        lost.cast(pl.String), pl.when(lost > 1).then(pl.lit(" leading zeros")).otherwise(pl.lit(" leading zero")),
+        pl.lit(" lost by a spreadsheet"))
 
 
 def _digit_errors(pl, text: pl.Series) -> pl.Series:
@@ -784,12 +860,17 @@ def _special_verdicts(pl, text: pl.Series, hint: str | None) -> pl.DataFrame:
             isbn13=978 * _POW10[9] + col("body"),
             ean8_ok=col("upce") & (_weighted_mod(pl, col("x"), _GTIN_WEIGHTS, 10) == 0),
             upca_ok=col("upce") & (_weighted_mod(pl, col("upca"), _GTIN_WEIGHTS, 10) == 0),
+            # digits that lost their leading zeros: a GTIN once zero-filled (never in an ASIN column)
+            zero_ok=(col("digits") & col("n").is_in([9, 10]) & (_weighted_mod(pl, col("x"), _GTIN_WEIGHTS, 10) == 0))
+            if hint != "asin" else lit(False),
         )
         .with_columns(
             kind=when(col("asin"))
             .then(lit("asin"))
             .when(col("isbn_ok"))
             .then(lit("asin" if hint == "asin" else "isbn_10"))
+            .when(col("zero_ok"))
+            .then(lit("ean_13" if hint == "ean" else "upc_a"))
             .when(col("ean8_ok") if ean8_first else col("upca_ok"))
             .then(lit("ean_8" if ean8_first else "upc_e"))
             .when(col("upca_ok") if ean8_first else col("ean8_ok"))
@@ -814,9 +895,16 @@ def _special_verdicts(pl, text: pl.Series, hint: str | None) -> pl.DataFrame:
             )
             .when(col("kind") == "upc_e")
             .then(col("upca").cast(pl.String).str.zfill(14))
-            .when(col("kind") == "ean_8")
+            .when(col("kind").is_in(["ean_8", "upc_a", "ean_13"]))
             .then(col("t").str.zfill(14)),
             kind=col("kind"),
+            also=when(col("isbn_ok") & col("zero_ok")).then(col("t").str.zfill(14))
+            if hint not in ("isbn", "asin") else lit(None, pl.String),
+            note=(when(col("isbn_ok") & col("zero_ok"))
+                  .then(pl.concat_str(lit("matched as ISBN-10 "), col("t").str.zfill(10), lit(" and as UPC "),
+                                      col("t").str.zfill(12), lit(" (the digits are valid both ways)")))
+                  if hint not in ("isbn", "asin") else when(lit(False)).then(lit(None, pl.String)))
+            .when(~col("isbn_ok") & col("zero_ok")).then(_zero_note(pl, col("t"), col("n"), hint)),
         )
         .collect()
     )

@@ -74,6 +74,8 @@ def _normalise(family: str, code: str) -> str:
         ident = ids.parse(code, hint=family)
     except ids.InvalidIdentifier as exc:
         raise InvalidLookup(f"{family}: {exc}") from None
+    if ident.also is not None:  # digits valid as an ISBN-10 and as a UPC without its zeros: asked as a UPC
+        return ident.also
     if ident.kind in (ids.IdKind.ASIN, ids.IdKind.ISBN_10) and family != "asin":
         raise InvalidLookup(f"{family}: {quote(code)} is an ASIN or ISBN-10; send it as asin=")
     return ident.key

@@ -8,8 +8,9 @@ import logging
 import sys
 import time
 import typing
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Path, Request
@@ -47,6 +48,33 @@ class FileReply(Response):
 
 def database(request: Request) -> Database:
     return request.app.state.db
+
+
+def forwarded_client(peer: str, forwarded_for: list[str], trusted: Sequence[IPv4Network | IPv6Network]) -> str:
+    """The client's address behind trusted reverse proxies: from the peer, walk `X-Forwarded-For`
+    right to left while the address at hand is a trusted proxy (each proxy appends the address it
+    was reached from; entries left of the first untrusted one are the client's to forge)."""
+    hops = [hop.strip() for header in forwarded_for for hop in header.split(",") if hop.strip()]
+    address = peer
+    while hops and _is_trusted(address, trusted):
+        address = hops.pop()[:64]
+    return address
+
+
+def _is_trusted(address: str, trusted: Sequence[IPv4Network | IPv6Network]) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+def client_address(request: Request) -> str:
+    """The address a request came from, as `forwarded_client` finds it behind the proxies
+    `SELLERKIT_TRUSTED_PROXIES` names (none by default: the peer's address)."""
+    peer = request.client.host if request.client else "-"
+    trusted = request.app.state.settings.trusted_proxies
+    return forwarded_client(peer, request.headers.getlist("x-forwarded-for"), trusted) if trusted else peer
 
 
 async def _read_session(request: Request) -> AsyncIterator[Session]:

@@ -66,3 +66,25 @@ def is_gone(owner: Owner) -> bool:
     if here is None or owner.host != here or owner.started is None:
         return False
     return started(owner.pid) != owner.started
+
+
+M_ARENA_MAX = -8  # glibc's mallopt() parameter number
+
+
+def limit_malloc_arenas(arenas: int = 2) -> bool:
+    """Cap glibc's malloc arenas for this process and the processes it starts, unless the
+    operator set MALLOC_ARENA_MAX. glibc gives each thread that allocates an arena of its own, up to 8 per
+    core; a server's job and I/O threads each keep theirs, with freed memory that never goes back.
+    Measured on an idle demo server after a look-up and a scan: 213 MiB PSS in the worker with the
+    default, 172 MiB with 2 arenas, and no measurable cost in speed (polars allocates with its own
+    allocator). False where it cannot be set (not glibc)."""
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return False
+    os.environ["MALLOC_ARENA_MAX"] = str(arenas)  # worker processes started afresh read it at their start
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(M_ARENA_MAX, arenas))
+    except (OSError, AttributeError):
+        return False

@@ -105,7 +105,7 @@ def wanted(columns: Iterable[pl.Series]) -> Wanted:
             out.asins.append(key)
             continue
         try:
-            out.codes.append(ids.parse(raw))
+            out.codes.extend(ids.parse(raw).readings())  # a code valid two ways is asked both ways
         except ids.InvalidIdentifier:  # keys_frame and parse agree; nothing to ask if they ever do not
             continue
     return out

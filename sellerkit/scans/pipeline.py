@@ -84,7 +84,7 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
     """The chunk's inputs typed, split into rows to match and rows that cannot be scanned.
     Numbers are read by the file's decimal separator; an ambiguous one is an error that says so."""
     ident_text = chunk.get_column(f"c{ctx.columns['id']}")
-    verdicts = ids.keys_frame(ident_text)
+    verdicts = ids.readings_frame(ident_text)
     custom = [_col(ctx, f"custom_{i}") for i in range(ctx.custom_count)]
     typed = chunk.select(
         "line",
@@ -102,6 +102,8 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
         verdicts.get_column("key").alias("_key"),
         verdicts.get_column("kind").alias("_kind"),
         verdicts.get_column("error").alias("_id_error"),
+        verdicts.get_column("also").alias("_also"),
+        verdicts.get_column("note").alias("_id_note"),
     )
     for text, outputs, clean in (  # each cell -> its value, once per distinct cell
         ("_cost_text", {"inputs.cost": lambda n: numbers.units(n, 2)}, money_text),
@@ -166,8 +168,16 @@ def match(good: pl.DataFrame, catalog: CatalogFrame, unknown: pl.DataFrame | Non
     direct = good.filter(pl.col("_kind") == "asin").select("_row", pl.col("_key").alias("asin"))
     coded = good.filter(pl.col("_kind") != "asin").select("_row", "_key") \
         .join(catalog.keys, left_on="_key", right_on="key", how="inner").select("_row", "asin")
-    pairs = pl.concat([direct, coded]).join(catalog.products.select("asin"), on="asin", how="semi") \
-        .sort("_row", "asin")
+    found = [direct, coded]
+    if "_also" in good.columns:  # codes valid both ways (an ISBN-10 that is a zero-filled UPC too)
+        both = good.filter(pl.col("_also").is_not_null())
+        if both.height:
+            found.append(both.select("_row", "_also").join(catalog.keys, left_on="_also", right_on="key",
+                                                          how="inner").select("_row", "asin"))
+    pairs = pl.concat(found).join(catalog.products.select("asin"), on="asin", how="semi")
+    if len(found) > 2:
+        pairs = pairs.unique(["_row", "asin"])
+    pairs = pairs.sort("_row", "asin")
     matched = good.drop("asin", strict=False).select(pl.all().gather(pairs.get_column("_row"))) \
         .with_columns(pairs.get_column("asin")) \
         .join(catalog.products, on="asin", how="left", maintain_order="left").drop("_row")
@@ -175,6 +185,9 @@ def match(good: pl.DataFrame, catalog: CatalogFrame, unknown: pl.DataFrame | Non
     reason = pl.concat_str(pl.lit(f"identifier: no product in the {catalog.marketplace} catalog for "),
                            pl.when(pl.col("_kind") == "asin").then(pl.lit("ASIN ")).otherwise(pl.lit("code ")),
                            pl.col("inputs.identifier"))
+    if "_id_note" in unmatched.columns:
+        reason = pl.concat_str(reason, pl.lit(" ("), pl.col("_id_note"), pl.lit(")"), ignore_nulls=False) \
+            .fill_null(reason)
     if unknown is not None and unknown.height and unmatched.height:
         unmatched = unmatched.join(unknown.select(pl.col("key").alias("_key"), pl.col("reason").alias("_live")),
                                    on="_key", how="left", maintain_order="left")
@@ -219,7 +232,7 @@ def compute(matched: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
                  for c, label in (("is_hazmat", "hazmat"), ("is_meltable", "meltable"), ("is_adult", "adult"),
                                   ("is_brand_blocklisted", "brand_blocklisted"), ("sold_by_amazon", "amazon_sells"),
                                   ("_demo", "demo_data"))
-                 ]).alias("flags"),
+                 ] + ([pl.col("_id_note")] if "_id_note" in df.columns else [])).alias("flags"),
         _labels([pl.col("amazon_fees.error"), pl.col("_m.cost_error")]).alias("errors"),
         pl.col("line").alias("inputs.line"),
     )
@@ -400,8 +413,8 @@ def process(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl.Dat
 
 # Stored beside the result fields (never shown): what re-pricing needs and the results lack.
 HIDDEN = {"_discount_per_product_bp": "discount_per_product_bp", "_monthly_sold": "monthly_sold",
-          "_catalog_pack_quantity": "_catalog_pack_quantity", "_demo": "_demo"}
-_HIDDEN_TYPES = {"_demo": pl.Boolean}
+          "_catalog_pack_quantity": "_catalog_pack_quantity", "_demo": "_demo", "_id_note": "_id_note"}
+_HIDDEN_TYPES = {"_demo": pl.Boolean, "_id_note": pl.String}
 
 
 def result_schema(ctx: ScanContext) -> dict[str, pl.DataType]:

@@ -12,21 +12,20 @@ from pydantic import ValidationError
 from starlette.responses import StreamingResponse
 
 from sellerkit.accounts.dependencies import CurrentPrincipal, KeyFirstRoute
-from sellerkit.errors import Conflict, Invalid, PayloadTooLarge
+from sellerkit.errors import Invalid
 from sellerkit.domain.filters import MAX_PAGE
 from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
 from sellerkit.kit.blobs import Blobs, blobs_for, work_file
 from sellerkit.kit.http import JSON, FileReply, PathId, database, takes_upload, validation_errors_message
+from sellerkit.kit.uploads import copy_limited, read_then_delete
 from sellerkit.scans.schemas import (DOWNLOAD_REPLIES, EXPORT_FILE_REPLIES, SHEETS_ERRORS, BrandBlocklist,
                                      ExportJob, ResultsPage, ResultsQuery, ScanDeleted, ScanList, ScanView,
                                      SheetLink, UploadRequest, download_replies)
 from sellerkit.scans import files
-from sellerkit.scans.service import MEDIA, XLSX_NOW_ROWS, scans
-from sellerkit.scans.store import ScanFiles
+from sellerkit.scans.service import MEDIA, scans
 from sellerkit.scans.tasks import EXPORT, RUN
 
 router = APIRouter(prefix="/api/v3", tags=["RocketSource: scans"], route_class=KeyFirstRoute)
-COPY_BLOCK = 4 << 20
 # The reference's "most simple upload payload": identifiers in the first column, costs in the second
 DEFAULT_MAPPING = {"id": 0, "cost": 1}
 ATTRIBUTES_CHARS = 65_536  # the upload's JSON form fields: a mapping and options are a few hundred
@@ -70,27 +69,13 @@ def _upload_request(attributes: str | None, marketplace: str | None, options: st
                                                 moved={"mapping": "options.mapping"} if client_form else None)) from None
 
 
-def _copy_limited(source, path: Path, limit: int) -> Path:
-    size = 0
-    with open(path, "wb") as out:
-        while block := source.read(COPY_BLOCK):
-            size += len(block)
-            if size > limit:
-                break
-            out.write(block)
-    if size > limit:
-        path.unlink(missing_ok=True)
-        raise PayloadTooLarge(f"file: larger than the upload limit of {limit // 1_000_000} MB")
-    return path
-
-
 async def _save_upload(request: Request, upload: UploadFile) -> Path:
     """Copy the upload to this machine's disk, enforcing the limit, in one worker-thread call
     rather than one per block; once checked it goes to the blob store."""
     settings = _settings(request)
     path = await run_in_threadpool(work_file, settings, ".upload")
     try:
-        return await run_in_threadpool(_copy_limited, upload.file, path, settings.upload_limit_mb * 1_000_000)
+        return await run_in_threadpool(copy_limited, upload.file, path, settings.upload_limit_mb * 1_000_000)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -213,7 +198,7 @@ async def _download(request: Request, scan_id: PathId, who, fmt: str, body: Resu
     with database(request).session() as session:
         scan = scans.get(session, who.account_id, scan_id)
     frame, table = await run_in_threadpool(scans.export_frame, scan, _blobs(request), body, table_type)
-    if background or (fmt == "xlsx" and frame.height > XLSX_NOW_ROWS):
+    if background or scans.prepares_in_background(fmt, frame.height):
         with database(request).session(write=True) as session:
             job = scans.start_export(session, scan, fmt, table, body, frame.height)
             view = scans.export_view(job)
@@ -226,19 +211,8 @@ async def _download(request: Request, scan_id: PathId, who, fmt: str, body: Resu
         path.unlink(missing_ok=True)
         raise
     filename = f"scan-{scan.id}-{table}.{fmt}"
-    return StreamingResponse(_read_then_delete(path), media_type=MEDIA[fmt], headers={
+    return StreamingResponse(read_then_delete(path), media_type=MEDIA[fmt], headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Content-Length": str(path.stat().st_size)})
-
-
-def _read_then_delete(path: Path, block: int = 1 << 20):
-    """The file's bytes, then the file is gone. (A FileResponse with a delete task races the
-    server: Granian sends files itself, after the response's background task has run.)"""
-    try:
-        with open(path, "rb") as fh:
-            while data := fh.read(block):
-                yield data
-    finally:
-        path.unlink(missing_ok=True)
 
 
 @router.post("/scans/{scan_id}/download", summary="Download results as CSV, XLSX or JSON (filter/sort/page body)",
@@ -295,12 +269,9 @@ async def get_export(request: Request, export_id: PathId, who: CurrentPrincipal)
 async def export_file(request: Request, export_id: PathId, who: CurrentPrincipal):
     with database(request).session() as session:
         job = scans.get_export(session, who.account_id, export_id)
-    if job.status != "Success" or job.format == "gsheet":
-        raise Conflict(f"export {export_id} has no file to download (status {job.status})")
     blobs = _blobs(request)
-    key = ScanFiles(blobs, job.scan_id).export_key(job.id, job.format)
+    key, filename = scans.export_file(blobs, job)
     info = await run_in_threadpool(blobs.head, key)
-    filename = f"scan-{job.scan_id}-{job.table}.{job.format}"
     return StreamingResponse(blobs.stream_async(key), media_type=MEDIA[job.format], headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Content-Length": str(info.size)})
 

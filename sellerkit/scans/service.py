@@ -268,6 +268,18 @@ class ScanService:
         return repo.add_export(session, account_id=scan.account_id, scan_id=scan.id, format=fmt, table=table,
                                query=orjson.dumps(body).decode(), status="InProgress", rows=rows)
 
+    @staticmethod
+    def prepares_in_background(fmt: str, rows: int) -> bool:
+        """A download too slow to write within a request (XLSX past XLSX_NOW_ROWS rows) is
+        prepared as an export job instead, for the API and the dashboard alike."""
+        return fmt == "xlsx" and rows > XLSX_NOW_ROWS
+
+    def export_file(self, blobs: Blobs, job: ScanExport) -> tuple[str, str]:
+        """(blob key, file name) of a prepared download; a 409 while it has no file."""
+        if job.status != "Success" or job.format == "gsheet":
+            raise Conflict(f"export {job.id} has no file to download (status {job.status})")
+        return ScanFiles(blobs, job.scan_id).export_key(job.id, job.format), f"scan-{job.scan_id}-{job.table}.{job.format}"
+
     def get_export(self, session: Session, account_id: int, export_id: int) -> ScanExport:
         job = repo.get_export(session, account_id, export_id)
         if job is None:
@@ -355,10 +367,14 @@ class ScanService:
         try:
             items, key = query.filter_items()
             chosen = filters.parse_filters(items, table, frame.columns, key=key)
-            count, sums = filters.totals(frame, chosen, results.summable(columns or frame.columns))
+            summed = results.summable(columns or frame.columns)
         except filters.FilterError as exc:
             raise Invalid(str(exc)) from None
-        return {"count": count, "sums": sums}
+        # the same filter sorted or paged another way has the same totals: kept with the frame
+        what = (orjson.dumps(items, option=orjson.OPT_SORT_KEYS, default=str), tuple(summed))
+        count, sums = results_cache.derived(ScanFiles(blobs, scan.id), "results", scan.results_version, what,
+                                            lambda: filters.totals(frame, chosen, summed))
+        return {"count": count, "sums": dict(sums)}
 
     def product(self, scan: Scan, blobs: Blobs | Path, row_id: int, reader: Reader) -> dict[str, Any]:
         """One result row in detail: its fields, the fees broken down, its profit at other sale

@@ -16,13 +16,16 @@ import io
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from sellerkit.kit.blobs import Blobs, LocalBlobs, as_blobs, blobs_for
 
 CACHE_BYTES = 1536 * 2**20  # result frames kept in memory (a 1M-row scan takes about 1 GB)
+DERIVED_PER_FRAME = 64  # a frame's derived values (totals of a filter) kept with it
 _MARKER = re.compile(r"^(\d{5,})\.done-(\d+)-(\d+)$")
 _PART = re.compile(r"^(\d{5,})\.(results|errors)\.arrow$")
 
@@ -150,8 +153,28 @@ class ResultCache:
 
     def __init__(self, budget: int = CACHE_BYTES) -> None:
         self._frames: OrderedDict[tuple, pl.DataFrame | None] = OrderedDict()
+        self._derived: dict[tuple, OrderedDict[Any, Any]] = {}
         self._lock = threading.Lock()
         self.budget = budget
+
+    def derived(self, files: ScanFiles, table: str, version: int, what: Any, compute: Callable[[], Any]) -> Any:
+        """`compute()` of a cached frame (a filter's totals), kept while the frame is: the same
+        filter sorted another way or paged on costs nothing more. Frames not cached (a scan still
+        running) are computed each time."""
+        key = (files.ident, table, version)
+        with self._lock:
+            memo = self._derived.get(key) if key in self._frames else None
+            if memo is not None and what in memo:
+                memo.move_to_end(what)
+                return memo[what]
+        value = compute()
+        with self._lock:
+            if key in self._frames:
+                memo = self._derived.setdefault(key, OrderedDict())
+                memo[what] = value
+                while len(memo) > DERIVED_PER_FRAME:
+                    memo.popitem(last=False)
+        return value
 
     def get(self, files: ScanFiles, table: str, version: int, final: bool) -> pl.DataFrame | None:
         """The scan's rows; cached only once the scan has ended (`final`), as parts still come."""
@@ -169,9 +192,10 @@ class ResultCache:
                     return frame
                 for older in others:
                     del self._frames[older]
+                    self._derived.pop(older, None)
                 self._frames[key] = frame
                 while len(self._frames) > 1 and self._bytes() > self.budget:  # the newest always stays
-                    self._frames.popitem(last=False)
+                    self._derived.pop(self._frames.popitem(last=False)[0], None)
         return frame
 
     def _bytes(self) -> int:
@@ -182,6 +206,7 @@ class ResultCache:
         with self._lock:
             for key in [k for k in self._frames if k[0] == files.ident and version in (None, k[2])]:
                 del self._frames[key]
+                self._derived.pop(key, None)
 
 
 results_cache = ResultCache()

@@ -9,7 +9,8 @@
 - `render()`: a template in the base layout, with the user, CSRF token, nav and flash messages.
 - `service()` / `read()`: run a service call in a database session (or on a `Reader`) off the
   event loop. Pages call services; they hold no business rule and no SQL.
-- Template filters: `{{ cents | money("US") }}` ($22.79), `{{ bp | percent }}` (30.0%).
+- Template filters: `{{ cents | money("US") }}` ($22.79), `{{ bp | percent }}` (30.0%), a result
+  cell by its kind `{{ value | cell(kind) }}` and `<td{{ kind | numeric }}>`.
 - `redirect()` and `flash()`: post/redirect/get with a message on the next page.
 """
 
@@ -27,6 +28,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
@@ -51,8 +53,38 @@ def _percent(bp: int | None) -> str:
     return "–" if bp is None else f"{bp / 100:.1f}%"
 
 
+_NUMERIC = frozenset({"money", "ratio", "int", "float"})
+
+
+def _cell(value: Any, kind: str | None) -> str | Markup:
+    """A result cell by its kind (money in cents, ratios in basis points); a dash for none. A
+    filter, not a macro: a results page formats hundreds of cells."""
+    if value is None:
+        return Markup('<span class="muted">–</span>')
+    if kind == "money":
+        return f"{value / 100:,.2f}"
+    if kind == "ratio":
+        return f"{value / 100:.1f}%"
+    if kind == "int":
+        return f"{value:,}"
+    if kind == "float":
+        return f"{value:,.2f}"
+    if kind == "bool":
+        return "yes" if value else "no"
+    if kind == "texts":
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def _numeric(kind: str | None) -> Markup:
+    """The attribute that right-aligns a numeric cell."""
+    return Markup(' class="num"') if kind in _NUMERIC else Markup("")
+
+
 TEMPLATES.env.filters["money"] = _money
 TEMPLATES.env.filters["percent"] = _percent
+TEMPLATES.env.filters["cell"] = _cell
+TEMPLATES.env.filters["numeric"] = _numeric
 SIGN_IN = "/sign-in"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

@@ -319,8 +319,8 @@ class TestChecks:
             connect_amazon(db, keyed(settings), accounts[0].account_id, marketplaces=[])
 
     def test_an_unknown_provider_is_refused(self, db, settings, accounts):
-        with db.session(write=True) as s, pytest.raises(Invalid, match="expected one of amazon, keepa"):
-            connections.connect(s, keyed(settings), accounts[0].account_id, "ebay", KEEPA)
+        with db.session(write=True) as s, pytest.raises(Invalid, match="expected one of amazon, keepa, ebay"):
+            connections.connect(s, keyed(settings), accounts[0].account_id, "etsy", KEEPA)
 
 
 class TestNoSecretAnywhere:
@@ -520,5 +520,5 @@ class TestCli:
         assert state["account_id"] is None and state["default_account"] is True
 
     def test_disconnect_an_unknown_provider(self, cli, accounts):
-        out = cli("providers", "disconnect", "ebay")
+        out = cli("providers", "disconnect", "etsy")
         assert out.exit_code == 2 and "expected one of amazon, keepa" in said(out)

@@ -208,3 +208,35 @@ class TestInboundEligibility:
         second = self._answers(client, key, asins="B000000002")["B000000002"]
         assert (first["source"], first["eligible"]) == ("sp-api", True)
         assert second == {**first, "source": "cache"} and len(amazon.calls) == 1
+
+
+class TestConvertLostLeadingZeros:
+    """Issue 20: spreadsheets drop every leading zero; convert reads such codes as scans do."""
+
+    @pytest.fixture
+    def zeros_key(self, db, new_key):
+        import_records(db, [
+            product("B000000011", identifiers={"upc": ["001595255882"]}),
+            product(ISBN_BOTH, identifiers={"isbn": [ISBN_BOTH]}, product_group="Book"),
+            product("B000000012", identifiers={"upc": ["00" + ISBN_BOTH]}),
+        ])
+        return {"X-Api-Key": new_key().key}
+
+    def test_a_upc_that_lost_two_zeros_converts(self, client, zeros_key):
+        r = client.post("/api/v3/convert", json={"marketplace": "US", "ids": ["1595255882"]}, headers=zeros_key)
+        assert r.json()["1595255882"][0] == "B000000011"
+
+    def test_a_code_valid_both_ways_converts_to_every_product_it_reaches(self, client, zeros_key):
+        r = client.post("/api/v3/convert", json={"marketplace": "US", "ids": [ISBN_BOTH]}, headers=zeros_key)
+        assert r.json()[ISBN_BOTH][:2] == sorted([ISBN_BOTH, "B000000012"])
+
+    def test_an_unmatched_restored_code_says_how_it_was_read(self, client, zeros_key):
+        import json
+
+        r = client.post("/api/v3/convert", json={"marketplace": "US", "ids": ["2595255889"]}, headers=zeros_key)
+        assert json.loads(r.headers["X-Not-Converted"]) == {"2595255889": (
+            "no product with this UPC in the US catalog "
+            "(read as UPC 002595255889: restored 2 leading zeros lost by a spreadsheet)")}
+
+
+ISBN_BOTH = "1000000052"  # a valid ISBN-10, and UPC 001000000052 without its zeros

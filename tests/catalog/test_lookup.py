@@ -285,3 +285,20 @@ class TestAccountTokens:
 
     def test_account_without_a_plan_is_403(self, client, new_key):
         assert client.get(TOKENS, params={"key": new_key("lapsed", plan=None).key}).status_code == 403
+
+
+class TestLookupLostLeadingZeros:
+    """Issue 20: a UPC that lost its leading zeros is found as scans and convert find it."""
+
+    @pytest.fixture
+    def zeros(self, db):
+        import_records(db, [product("B000000011", identifiers={"upc": ["001595255882"]}),
+                            product("B000000012", identifiers={"upc": ["001000000052"]})])
+
+    def test_a_upc_that_lost_two_zeros_is_found(self, client, zeros, pro):
+        r = lookup(client, pro, upc="1595255882")
+        assert r.status_code == 200 and [i["asin"] for i in r.json()["items"]] == ["B000000011"]
+
+    def test_digits_that_are_also_an_isbn10_are_read_as_the_upc_asked_for(self, client, zeros, pro):
+        r = lookup(client, pro, upc="1000000052")
+        assert r.status_code == 200 and [i["asin"] for i in r.json()["items"]] == ["B000000012"]

@@ -160,7 +160,8 @@ class TestSubmittingToAmazon:
             manifest = seller.manifest([{"asin": "B07G22S48Q", "title": "T", "sku": "L1", "quantity": 1,
                                          "retail_price": "5.00"}], submit=True)
         assert manifest["status"] == "submitted"
-        assert "no live amazon channel is connected (the account has no SP-API connection" in manifest["status_message"]
+        assert "no live amazon channel is connected" in manifest["status_message"]
+        assert "Amazon SP-API is not connected for account" in manifest["status_message"]
         with db.session() as s:
             assert s.scalar(sa.select(sa.func.count()).select_from(ChannelListing)) == 0
 

@@ -11,11 +11,13 @@ from sellerkit.domain.channel_files import (
     ChannelFileError,
     decode,
     detect,
+    parse_amazon_api_order,
     parse_amazon_listings_report,
     parse_amazon_order_report,
     parse_ebay_orders,
     report_date,
 )
+from sellerkit.domain.commerce import confirms_shipment
 from tests.conftest import FIXTURES
 
 SAMPLES = FIXTURES / "orders-listings"
@@ -214,3 +216,54 @@ class TestDetect:
     def test_json_that_is_not_ebay(self):
         with pytest.raises(ChannelFileError, match=r"not an eBay getOrders page"):
             detect(b'{"payload": {"Orders": []}}')
+
+
+ORDERS_V0 = FIXTURES / "sp-api-models" / "examples" / "ordersV0"
+
+
+class TestAmazonApiOrder:
+    """getOrders' and getOrderItems' model examples, mapped as the order report is."""
+
+    pytestmark = [pytest.mark.shared, pytest.mark.skipif(not ORDERS_V0.is_dir(), reason=f"not found: {ORDERS_V0}")]
+
+    @staticmethod
+    def example():
+        import json
+
+        order = json.loads((ORDERS_V0 / "getOrders.200.example.json").read_text())["payload"]["Orders"][0]
+        items = json.loads((ORDERS_V0 / "getOrderItems.200.example.json").read_text())["payload"]["OrderItems"]
+        return order, items
+
+    def test_reads_the_order_and_its_items(self):
+        o = parse_amazon_api_order(*self.example())
+        assert (o.channel, o.order_number, o.status, o.externally_fulfilled) == (
+            "amazon", "902-3159896-1390916", "awaiting_payment", False)
+        assert o.updated_at == datetime(2017, 1, 20, 19, 49, 35, tzinfo=UTC)
+        assert (o.buyer_name, o.ship_to["city"], o.ship_to["postal_code"]) == ("John Doe", "Canton", "48817")
+        first, second = o.items
+        assert (first.sku, first.quantity, first.line_total, first.shipping, first.external_id) == (
+            "CBA_OTF_1", 1, 2599, 126, "68828574383266")
+        assert (second.sku, second.quantity, second.unit_price, second.line_total) == ("CBA_OTF_5", 2, 898, 1795)
+
+    def test_afn_is_fulfilled_by_amazon(self):
+        order, items = self.example()
+        assert parse_amazon_api_order({**order, "FulfillmentChannel": "AFN"}, items).externally_fulfilled
+
+    def test_an_item_of_quantity_zero_is_cancelled(self):
+        order, items = self.example()
+        o = parse_amazon_api_order({**order, "OrderStatus": "Canceled"}, [{**items[0], "QuantityOrdered": 0}])
+        assert o.status == "cancelled" and o.items[0].cancelled
+
+    def test_an_unknown_status_names_the_order(self):
+        order, items = self.example()
+        with pytest.raises(ChannelFileError, match='order 902-3159896-1390916: OrderStatus "Lost"'):
+            parse_amazon_api_order({**order, "OrderStatus": "Lost"}, items)
+
+
+class TestConfirmsShipment:
+    def test_ebay_and_amazon_merchant_fulfilled_orders_are_confirmed(self):
+        assert confirms_shipment("ebay", "merchant") and confirms_shipment("amazon", "merchant")
+
+    def test_fba_orders_and_local_channels_are_not(self):
+        assert not confirms_shipment("amazon", "amazon")
+        assert not any(confirms_shipment(m, "merchant") for m in ("walmart", "shopify", "google"))

@@ -31,6 +31,7 @@ from sellerkit.domain.identifiers import (
     keys_frame,
     parse,
     parse_asin,
+    readings_frame,
     upce_to_upca,
 )
 from tests.conftest import SHARED, shared_cases
@@ -721,7 +722,15 @@ class TestParse:
 
     @given(digit_strings(9), st.sampled_from("0123456789Xx"))
     def test_accepts_isbn10_exactly_when_stdnum_isbn_does(self, body, check):
-        assert (_verdict(body + check)[0] is not None) == std_isbn.is_valid(body + check)
+        # issue 20: ten digits that fail as an ISBN but pass as a zero-filled GTIN are a UPC that
+        # lost its leading zeros, so "read as an ISBN-10" (not "read at all") is stdnum's verdict
+        assert (_verdict(body + check)[1] == "isbn_10") == std_isbn.is_valid(body + check)
+
+    @given(digit_strings(9), st.sampled_from("0123456789"))
+    def test_reads_10_digits_failing_as_isbn_as_a_upc_exactly_when_stdnum_ean_does(self, body, check):
+        code = body + check
+        if not std_isbn.is_valid(code):
+            assert (_verdict(code)[1] == "upc_a") == std_ean.is_valid(code.zfill(13))
 
     @given(valid_codes())
     def test_every_generated_valid_code_parses(self, code):
@@ -934,3 +943,77 @@ class TestKeysFrame:
         values += [_arg(v) for v in _vectors(*COVERED_FUNCTIONS)]
         for hint in HINTS:
             assert keys_frame(pl.Series(values), hint).rows() == [_verdict(v, hint) for v in values]
+
+
+# =========================================================================== lost leading zeros
+
+
+class TestLostLeadingZeros:
+    """Spreadsheets drop every leading zero of a number: a code that fails its own reading but
+    passes as a zero-filled GTIN is that UPC, and says so (issue 20)."""
+
+    def test_reads_10_digits_with_a_bad_isbn_check_as_the_upc_they_were(self):
+        ident = parse("1595255882")
+        assert (ident.kind, ident.value, ident.key) == (IdKind.UPC_A, "001595255882", "00001595255882")
+        assert ident.note == "read as UPC 001595255882: restored 2 leading zeros lost by a spreadsheet"
+
+    def test_reads_9_digits_with_a_bad_isbn_check_as_the_upc_they_were(self):
+        ident = parse("595255885")  # UPC 000595255885 without its three zeros
+        assert (ident.kind, ident.value) == (IdKind.UPC_A, "000595255885")
+        assert ident.note == "read as UPC 000595255885: restored 3 leading zeros lost by a spreadsheet"
+
+    def test_reads_7_digits_as_the_upc_they_were(self):
+        ident = parse("1234565")
+        assert (ident.kind, ident.value) == (IdKind.UPC_A, "000001234565")
+        assert ident.note == "read as UPC 000001234565: restored 5 leading zeros lost by a spreadsheet"
+
+    def test_8_digits_keep_their_ean8_reading_whose_key_is_the_zero_filled_gtin(self):
+        ident = parse("96385074")
+        assert ident.kind is IdKind.EAN_8 and ident.key == "00000096385074" and ident.note is None
+
+    def test_still_rejects_7_digits_that_are_no_zero_filled_gtin(self):
+        assert _reason("1234567") == "7 digits: too short for any product code (an EAN-8 has 8 digits)"
+
+    def test_still_rejects_6_digits_even_when_zero_filled_they_pass(self):
+        assert "too short" in _reason("123457")
+
+    def test_an_ean_hint_restores_an_ean13(self):
+        ident = parse("1595255882", hint="ean")
+        assert (ident.kind, ident.value) == (IdKind.EAN_13, "0001595255882")
+        assert ident.note == "read as EAN 0001595255882: restored 3 leading zeros lost by a spreadsheet"
+
+    def test_an_asin_hint_never_restores_zeros(self):
+        assert "check digit" in _reason("1595255882", hint="asin")
+
+    def test_a_code_valid_both_ways_keeps_its_isbn_and_reaches_the_upc_too(self):
+        ident = parse("1000000052")
+        assert (ident.kind, ident.value) == (IdKind.ISBN_10, "1000000052")
+        assert ident.keys == ("09781000000054", "00001000000052")
+        assert [r.value for r in ident.readings()] == ["1000000052", "001000000052"]
+        assert ident.note == "matched as ISBN-10 1000000052 and as UPC 001000000052 (the digits are valid both ways)"
+
+    def test_a_9_digit_code_valid_both_ways_restores_one_zero_for_the_isbn(self):
+        ident = parse("100000061")  # ISBN 0100000061, and UPC 000100000061
+        assert ident.kind is IdKind.ISBN_10 and ident.value == "0100000061"
+        assert ident.also == "00000100000061"
+
+    def test_an_isbn_hint_keeps_the_isbn_reading_only(self):
+        ident = parse("1000000052", hint="isbn")
+        assert ident.keys == ("09781000000054",) and ident.note is None
+
+    def test_a_plain_isbn_has_one_key_and_no_note(self):
+        ident = parse("0131103628")
+        assert ident.keys == (ident.key,) and ident.note is None and ident.readings() == (ident,)
+
+    @FRAME_SETTINGS
+    @given(st.lists(digit_strings(6, 11), max_size=40), st.sampled_from(HINTS))
+    def test_readings_frame_matches_parse(self, values, hint):
+        frame = readings_frame(pl.Series(values, dtype=pl.String), hint)
+        expected = []
+        for value in values:
+            try:
+                ident = parse(value, hint)
+                expected.append((ident.key, ident.kind.value, None, ident.also, ident.note))
+            except InvalidIdentifier as exc:
+                expected.append((None, None, exc.reason, None, None))
+        assert frame.rows() == expected

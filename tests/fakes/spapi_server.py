@@ -13,7 +13,8 @@ What it answers (the operations `sellerkit.catalog.providers.spapi` calls, at th
 - `POST /batches/products/pricing/v0/itemOffers` (getItemOffersBatch);
 - `POST /products/fees/v0/feesEstimate` (getMyFeesEstimates);
 - `GET /listings/2021-08-01/restrictions` (getListingsRestrictions);
-- `GET /fba/inbound/v1/eligibility/itemPreview` (getItemEligibilityPreview).
+- `GET /fba/inbound/v1/eligibility/itemPreview` (getItemEligibilityPreview);
+- Orders v0 (getOrders, getOrderItems, confirmShipment): tests/fakes/spapi_orders.py.
 
 Bodies are built from the official model examples in
 ../shared/fixtures/external/sp-api-models/examples/ (read in place; `MISSING` says why a
@@ -64,6 +65,7 @@ import orjson
 
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain.marketplaces import MARKETPLACES
+from tests.fakes.spapi_orders import ORDERS_LIMITS, ORDERS_ROUTES, OrdersV0
 from tests.fakes.spapi_listings import LISTINGS_LIMITS, LISTINGS_ROUTES, ListingsItems
 
 SHARED = Path(os.environ.get("SELLERKIT_TEST_SHARED") or Path(__file__).resolve().parents[3] / "shared")
@@ -79,6 +81,7 @@ DOCUMENTED_LIMITS: dict[str, tuple[float, float]] = {
     "getMyFeesEstimates": (0.5, 1),
     "getListingsRestrictions": (5.0, 10),
     "getItemEligibilityPreview": (1.0, 1),
+    **ORDERS_LIMITS,
     **LISTINGS_LIMITS,
 }
 ROUTES = {
@@ -89,7 +92,7 @@ ROUTES = {
     ("GET", "/listings/2021-08-01/restrictions"): "getListingsRestrictions",
     ("GET", "/fba/inbound/v1/eligibility/itemPreview"): "getItemEligibilityPreview",
 }
-PATTERN_ROUTES = [*LISTINGS_ROUTES]  # (method, path pattern, operation): path parameters join the query
+PATTERN_ROUTES = [*ORDERS_ROUTES, *LISTINGS_ROUTES]  # (method, path pattern, operation): path parameters join the query
 TOKEN_PATH = "/auth/o2/token"
 INCLUDED_DATA = {"attributes", "classifications", "dimensions", "identifiers", "images", "productTypes",
                  "relationships", "salesRanks", "summaries", "vendorDetails"}
@@ -593,7 +596,7 @@ class _Bucket:
 
 
 @dataclass
-class FakeSpApi(ListingsItems):
+class FakeSpApi(OrdersV0, ListingsItems):
     """See the module docstring. `products`: a count (generated from `seed`) or a list of
     `FakeProduct`. `limits`: `{operation: (rate, burst)}` replacing DOCUMENTED_LIMITS entries
     (None: the documented plans). `seller_id`: the merchant token fee replies carry."""

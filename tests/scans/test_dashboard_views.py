@@ -13,6 +13,7 @@ from sellerkit.kit.blobs import blobs_for
 from sellerkit.scans import files
 from sellerkit.scans.models import Scan
 from sellerkit.scans.schemas import Mapping, Options, ResultsQuery
+from sellerkit.scans import service as service_module
 from sellerkit.scans.service import scans
 from tests.conftest import import_records, make_client
 from tests.scans.test_endpoints import CATALOG, FILE, UPC_A, upload, wait
@@ -119,6 +120,19 @@ class TestProgressAndTotals:
         assert acme["count"] == rows.height == 2
         assert acme["sums"]["financials.profit"] == rows["financials.profit"].sum()
         assert "rank" not in acme["sums"] and "financials.margin" not in acme["sums"]
+
+    def test_totals_of_the_same_filter_are_computed_once(self, done, monkeypatch):
+        scan, blobs = done
+        scans.rows(scan, blobs, "products")  # the finished scan's frame, in memory
+        calls = []
+        real = service_module.filters.totals
+        monkeypatch.setattr(service_module.filters, "totals", lambda *a: calls.append(1) or real(*a))
+        query = ResultsQuery(filter=[{"name": "brand", "operator": "=", "value": "Acme"}])
+        first = scans.totals(scan, blobs, query)
+        again = scans.totals(scan, blobs, ResultsQuery(filter=query.filter, sort="-profit", page=2))
+        other = scans.totals(scan, blobs, ResultsQuery())
+        assert first == again and other["count"] == 5
+        assert len(calls) == 2  # the Acme filter once, no filter once
 
     def test_pages_after_a_row_follow_the_sort(self, done):
         scan, blobs = done

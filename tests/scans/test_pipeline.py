@@ -137,3 +137,48 @@ class TestDecimalSeparator:
     def test_an_ambiguous_optional_cell_names_its_column(self, scanned):
         _, errors = self._run(scanned, ".", ["3.00"], stock=["1,000"])
         assert errors.get_column("reason").to_list()[0].startswith("stock_quantity: \"1,000\" is ambiguous")
+
+
+@pytest.fixture(scope="module")
+def zero_lost(tmp_path_factory):
+    """Three products whose codes a spreadsheet shortened: a UPC that lost two zeros, and ten digits
+    that are both a book's ISBN-10 and a UPC without its zeros (each code a product of its own)."""
+    from sellerkit.kit.db import Database
+
+    folder = tmp_path_factory.mktemp("zeros")
+    db = Database(f"sqlite:///{folder / 'x.db'}")
+    db.migrate()
+    records = [r for r in generate(40, seed=5, history_share=0.0) if r["marketplace"] == "US"][:3]
+    for record, codes in zip(records, ({"upc": ["001595255882"]}, {"isbn": ["1000000052"]},
+                                       {"upc": ["001000000052"]})):
+        record["identifiers"] = codes
+    import_records(db, records)
+    catalog = snapshots.current(db, folder, "US")
+    path = folder / "s.csv"
+    path.write_text("1595255882,5.00\n1000000052,5.00\n2595255889,5.00\n")
+    chunk = next(files.Source(path, "csv", files.Limits(max_rows=100, max_xml_bytes=1 << 20)).chunks(100))
+    ctx = pipeline.ScanContext("US", catalog, schedule_for("US", WHEN), WHEN, {"id": 0, "cost": 1})
+    out, errors = pipeline.process(chunk, ctx)
+    db.dispose()
+    return [r["asin"] for r in records], out, errors
+
+
+class TestLostLeadingZeros:
+    def test_a_upc_that_lost_its_zeros_matches_and_the_row_says_so(self, zero_lost):
+        asins, out, _ = zero_lost
+        row = out.filter(pl.col("inputs.line") == 1).to_dicts()
+        assert [r["asin"] for r in row] == [asins[0]]
+        assert "read as UPC 001595255882: restored 2 leading zeros lost by a spreadsheet" in row[0]["flags"]
+
+    def test_a_code_valid_both_ways_matches_every_product_it_reaches(self, zero_lost):
+        asins, out, _ = zero_lost
+        rows = out.filter(pl.col("inputs.line") == 2)
+        assert sorted(rows.get_column("asin").to_list()) == sorted(asins[1:])
+        assert all(any(f.startswith("matched as ISBN-10 1000000052 and as UPC 001000000052") for f in flags)
+                   for flags in rows.get_column("flags").to_list())
+
+    def test_a_code_read_as_a_upc_but_not_in_the_catalog_says_how_it_was_read(self, zero_lost):
+        _, _, errors = zero_lost
+        reason = errors.filter(pl.col("line") == 3).get_column("reason").item()
+        assert reason == ("identifier: no product in the US catalog for code 2595255889 "
+                          "(read as UPC 002595255889: restored 2 leading zeros lost by a spreadsheet)")

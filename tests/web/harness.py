@@ -79,10 +79,31 @@ def watch_other_hosts(page, base: str) -> list[str]:
     return elsewhere
 
 
-def screenshot(page, name: str) -> Path:
-    """docs/screenshots/<name>.png of the page at 1280x800 (the README shows two of them)."""
+def screenshot(page, name: str, viewport: dict = VIEWPORT) -> Path:
+    """docs/screenshots/<name>.png of the page at 1280x800 (the README shows two of them), or at
+    another `viewport` (PHONE)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size(VIEWPORT)
+    page.set_viewport_size(viewport)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+# What overflows the device's width sideways: the page's scroll width, and each element past it
+# that is not inside a scrolling `.overflow` box (tables scroll there, the page does not). The
+# width is the device's, not innerWidth: a mobile browser widens its layout viewport to what
+# overflows, so innerWidth alone would hide it.
+OVERFLOW = """(width) => {
+  const wide = [...document.body.querySelectorAll("*")].filter(e => {
+    const box = e.getBoundingClientRect();
+    return box.width > 0 && (box.right > width + 1 || box.left < -1) && !(e.parentElement && e.parentElement.closest(".overflow"))
+      && !e.closest(".skip") && getComputedStyle(e).position !== "fixed";
+  }).map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className ? "." + e.className : ""));
+  return {scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth, width: width,
+          wide: wide.slice(0, 5)};
+}"""
+
+
+def overflow(page, width: int) -> dict:
+    """`OVERFLOW` on the page as it is shown now, on a device `width` pixels wide."""
+    return page.evaluate(OVERFLOW, width)

@@ -11,11 +11,12 @@ import re
 import pytest
 
 from sellerkit.commerce.manifests import manifests
+from sellerkit.commerce.products import inventory
 from sellerkit.kit.db import Database
 from tests.fakes.amazon_pages import FakeAmazon
 from tests.web.conftest import open_site
 from tests.web.commerce_seed import seed_commerce, seed_tracking
-from tests.web.harness import PHONE, csrf_of, screenshot, sign_in, watch_other_hosts
+from tests.web.harness import PHONE, csrf_of, overflow, screenshot, sign_in, watch_other_hosts
 
 pytestmark = pytest.mark.slow
 OWNER, OTHER = "owner@acme.test", "other@globex.test"
@@ -58,6 +59,16 @@ def _flash(page) -> str:
     return page.locator(".flash").first.inner_text()
 
 
+def _submitted(tab, site) -> None:
+    """The owner's manifest submitted (its listings are products): by a test before, or here."""
+    with site.db.session() as s:
+        m = manifests.get(s, site.users[OWNER], site.mine.manifest_id)
+    if m.status != "submitted":
+        tab.goto(f"{site.base}/listings/{site.mine.manifest_id}")
+        with tab.expect_navigation():
+            tab.get_by_role("button", name=re.compile("Submit")).click()
+
+
 class TestListings:
     def test_list_open_and_submit_a_manifest(self, tab, site):
         elsewhere = watch_other_hosts(tab, site.base)
@@ -81,12 +92,7 @@ class TestListings:
         assert elsewhere == []
 
     def test_products_show_their_stock_by_location(self, tab, site):
-        with site.db.session() as s:  # the manifest is submitted by the test before, or here
-            m = manifests.get(s, site.users[OWNER], site.mine.manifest_id)
-        if m.status != "submitted":
-            tab.goto(f"{site.base}/listings/{site.mine.manifest_id}")
-            with tab.expect_navigation():
-                tab.get_by_role("button", name=re.compile("Submit")).click()
+        _submitted(tab, site)
         tab.goto(f"{site.base}/listings/products")
         row = tab.locator("#products tbody tr", has_text="SK-2")
         assert row.count() == 1 and "Default: 5" in row.inner_text()
@@ -169,12 +175,99 @@ class TestTracking:
         assert elsewhere == []
 
 
+class TestCreateFromPages:
+    def test_create_a_manifest_and_add_listings(self, tab, site):
+        tab.goto(f"{site.base}/listings")
+        tab.locator("#new-manifest summary").click()
+        tab.get_by_label("Name").fill("Summer restock")
+        tab.get_by_label("Channel account").select_option(label="Amazon US")
+        with tab.expect_navigation():
+            tab.get_by_role("button", name="Create manifest").click()
+        assert re.search(r"/listings/\d+$", tab.url) and "created: add its listings" in _flash(tab)
+        form = tab.locator("#add-listing")
+        form.get_by_label("SKU").fill("SUM-1")
+        form.get_by_label("ASIN").fill("B000000301")
+        form.get_by_label("Title").fill("Sprinkler")
+        form.get_by_label("Quantity").fill("4")
+        form.get_by_label("Price ($)").fill("24.50")
+        with tab.expect_navigation():
+            form.get_by_label("Price ($)").press("Enter")  # the keyboard sends it
+        assert "Listing SUM-1 added" in _flash(tab)
+        row = tab.locator("#listings tbody tr", has_text="SUM-1")
+        assert "Sprinkler" in row.inner_text() and "$24.50" in row.inner_text() and "okay" in row.inner_text()
+        tab.locator("#add-listing summary").click()
+        tab.locator("#add-listing").get_by_label("SKU").fill("SUM-2")
+        tab.locator("#add-listing").get_by_label("Price ($)").fill("lots")
+        with tab.expect_navigation():
+            tab.get_by_role("button", name="Add listing").click()
+        assert "listing.retail_price" in _flash(tab)  # refused, named, and nothing added
+        assert tab.locator("#listings tbody tr", has_text="SUM-2").count() == 0
+
+    def test_edit_a_locations_quantity(self, tab, site):
+        _submitted(tab, site)
+        tab.goto(f"{site.base}/listings/products?sku=SK-3")
+        tab.locator("#products tbody tr", has_text="SK-3").get_by_role("link", name="SK-3").click()
+        quantity = tab.get_by_label("Quantity at Default", exact=True)
+        quantity.fill("7")
+        with tab.expect_navigation():
+            quantity.press("Enter")
+        assert "Default: 7 available" in _flash(tab)
+        assert tab.locator("#available").inner_text() == "7"
+        tab.get_by_label("Quantity at Default", exact=True).fill("-2")
+        tab.get_by_role("button", name="Save quantity at Default").click()
+        assert tab.locator("#available").inner_text() == "7"  # `min=0`: the browser sent nothing
+
+    def test_create_a_collection_and_add_asins(self, tab, site):
+        tab.goto(f"{site.base}/tracking")
+        tab.locator("#new-collection summary").click()
+        tab.get_by_label("Name").fill("Mugs")
+        with tab.expect_navigation():
+            tab.get_by_role("button", name="Create collection").click()
+        assert re.search(r"/tracking/\d+$", tab.url) and "Collection Mugs created" in _flash(tab)
+        tab.get_by_label("ASINs (separated by commas, spaces or lines)").fill("B000000201, B000000202\nnot-an-asin")
+        tab.get_by_label("Marketplace and delivery postcode").select_option(label="amazon.com 10001")
+        with tab.expect_navigation():
+            tab.get_by_role("button", name="Add ASINs").click()
+        assert "2 ASINs added. 1 refused: not-an-asin" in _flash(tab)
+        assert tab.locator("#items tbody tr").count() == 2
+        assert tab.get_by_role("button", name="Run now").is_enabled()
+
+    def test_a_postcode_is_added_for_its_marketplace(self, site):
+        with site.client(OWNER) as c:
+            token = csrf_of(c.get("/tracking").text)
+            bad = c.post("/tracking/zipcodes", data={"csrf_token": token, "domain": "2", "zipcode": "ABCDE"})
+            assert "zipcode: " in c.get(bad.headers["location"]).text
+            good = c.post("/tracking/zipcodes", data={"csrf_token": token, "domain": "2", "zipcode": "10002"})
+            assert "Postcode 10002 added" in c.get(good.headers["location"]).text
+
+    def test_another_accounts_manifest_location_and_collection_are_404(self, site):
+        theirs, account = site.theirs, site.users[OTHER]
+        with site.db.session(write=True) as s:  # their manifest submitted: a product with a location
+            if manifests.get(s, account, theirs.manifest_id).status != "submitted":
+                manifests.claim(s, account, theirs.manifest_id)
+        manifests.submit(site.db, theirs.manifest_id)
+        with site.db.session() as s:
+            product_id = manifests.listings_page(s, account, theirs.manifest_id, (None, None), 1, 1)[0][0].product_id
+            location_id = inventory.locations(s, account, product_id)[0].id
+        with site.client(OWNER) as c:
+            token = csrf_of(c.get("/listings").text)
+            for path, data in ((f"/listings/{theirs.manifest_id}/listings", {"sku": "X"}),
+                               (f"/tracking/{site.their_tracked.collection_id}/items", {"asins": "B000000777"}),
+                               (f"/listings/products/{product_id}/locations/{location_id}",
+                                {"quantity_available": "1"})):
+                r = c.post(path, data={"csrf_token": token, **data})
+                assert r.status_code == 404, path
+
+
 class TestPhoneWidth:
-    @pytest.mark.parametrize("path", ["/listings", "/listings/products", "/orders", "/tracking"])
+    @pytest.mark.parametrize("path", ["/listings", "/listings/products", "/orders", "/tracking", "/listings/{manifest}",
+                                      "/tracking/{collection}", "/orders/{order}"])
     def test_the_page_fits_a_phone_and_its_table_scrolls_inside(self, tab, site, path):
         tab.set_viewport_size(PHONE)
-        tab.goto(f"{site.base}{path}")
-        assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        tab.goto(site.base + path.format(manifest=site.mine.manifest_id, collection=site.tracked.collection_id,
+                                         order=site.mine.order_ids[0]))
+        seen = overflow(tab, PHONE["width"])
+        assert seen["scrollWidth"] <= PHONE["width"] and seen["wide"] == [], seen
 
 
 class TestTenancy:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 import time
 
+import fastexcel
 import orjson
 import pytest
 
+from sellerkit.scans.service import XLSX_NOW_ROWS
 from tests.scans.test_dashboard_views import HISTORY
 from tests.scans.test_endpoints import CATALOG, UPC_A, UPC_B, UPC_MULTI
 from tests.served import cli
@@ -112,11 +114,79 @@ class TestUploadAndResults:
         assert page.get_by_label("id (required)").input_value() == "2"
 
 
-def _scan_with_api(c) -> str:
+class TestCustomColumns:
+    def test_ticked_columns_pass_through_under_their_header(self, page, catalog, tmp_path):
+        site = catalog
+        _upload(page, site, tmp_path)
+        page.get_by_label("2: Product Name").check()
+        page.get_by_role("button", name="Start the scan").click()
+        page.get_by_text("Success").first.wait_for(timeout=30_000)
+        page.goto(f"{page.url.split('?')[0]}?col=asin&col=inputs.custom_columns&fn=asin&fo=%3D&fv=B000000001")
+        assert "Thing" in page.locator("#results tbody").inner_text()
+        with page.expect_download() as got:
+            page.locator("#download-csv").click()
+        header, row = got.value.path().read_text().splitlines()[:2]
+        assert "Product Name" in header.split(",") and "Thing" in row
+
+    def test_a_preset_keeps_its_custom_columns(self, catalog):
+        with catalog.client("owner@acme.test") as c:
+            token = csrf_of(c.get("/scans").text)
+            r = c.post("/scans/preview", files={"file": ("p.csv", SUPPLIER.encode(), "text/csv")},
+                       headers={"X-CSRF-Token": token})
+            staged = re.search(r'name="token" value="([^"]+)"', r.text).group(1)
+            r = c.post("/scans", data={"csrf_token": token, "token": staged, "file_name": "p.csv", "map_id": "2",
+                                       "map_cost": "3", "custom": ["1", "0"], "supplier": "Custom Co",
+                                       "column_name": ["SKU", "Product Name", "Barcode", "Wholesale"]})
+            assert r.status_code == 303, r.text
+            listed = c.get("/scans").text
+            preset = re.search(r'<option value="(\d+)"[^>]*>Custom Co<', listed).group(1)
+            again = c.post("/scans/preview", data={"preset": preset},
+                           files={"file": ("p.csv", SUPPLIER.encode(), "text/csv")}, headers={"X-CSRF-Token": token})
+        checked = re.findall(r'name="custom" value="(\d+)" checked', again.text)
+        assert checked == ["0", "1"]
+        assert "; custom 1, 2</td>" in listed  # the saved mappings table shows them (1-based)
+
+
+def _scan_page(page, site, query: str = "") -> None:
+    """A finished scan's results page in the browser, signed in as the owner."""
+    with site.client("owner@acme.test") as c:
+        url = _scan_with_api(c)
+    sign_in(page, site.base, "owner@acme.test")
+    page.goto(f"{site.base}{url}{query}")
+
+
+class TestFilterBuilder:
+    def test_add_filter_by_keyboard_adds_a_row_and_focuses_it(self, page, catalog):
+        _scan_page(page, catalog)
+        page.locator("select[name=fn]").last.select_option("brand")
+        page.locator("select[name=fo]").last.select_option("=")
+        page.locator("input[name=fv]").last.fill("Crate")
+        page.locator("#add-filter").focus()
+        page.keyboard.press("Enter")
+        assert page.locator(".filter-row").count() == 2
+        assert page.evaluate("document.activeElement.name") == "fn"  # the new row's field
+        page.keyboard.type("financials.profit")  # a select takes its option by typing
+        page.locator("select[name=fo]").last.select_option(">")
+        page.locator("input[name=fv]").last.fill("0")
+        page.locator("input[name=fv]").last.press("Enter")
+        page.wait_for_url("**fn=financials.profit**")
+        assert "fn=brand" in page.url
+        assert page.locator(".filter-row").count() == 3  # the two filters and a blank row
+
+    def test_remove_takes_a_filter_out(self, page, catalog):
+        _scan_page(page, catalog, "?fn=brand&fo=%3D&fv=Crate")
+        assert page.locator("#count").inner_text() == "2 matching rows"
+        page.get_by_role("button", name="Remove filter 1").click()
+        page.get_by_role("button", name="Apply").click()
+        page.wait_for_url(lambda u: "fv=Crate" not in u)
+        assert page.locator("#count").inner_text() == "4 matching rows"
+
+
+def _scan_with_api(c, supplier: str = SUPPLIER) -> str:
     """A finished scan through the page's own forms (no browser), its page's path."""
     listing = c.get("/scans")
     token = csrf_of(listing.text)
-    r = c.post("/scans/preview", files={"file": ("p.csv", SUPPLIER.encode(), "text/csv")},
+    r = c.post("/scans/preview", files={"file": ("p.csv", supplier.encode(), "text/csv")},
                headers={"X-CSRF-Token": token})
     assert r.status_code == 200, r.text
     staged = re.search(r'name="token" value="([^"]+)"', r.text).group(1)
@@ -124,11 +194,57 @@ def _scan_with_api(c) -> str:
                                "map_id": "2", "map_cost": "3"})
     assert r.status_code == 303, r.text
     url = r.headers["location"]
-    for _ in range(300):
+    for _ in range(600):
         if "InProgress" not in c.get(f"{url}/progress").text:
             return url
         time.sleep(0.1)
     raise AssertionError("scan still running")
+
+
+# More rows than an XLSX written within the request (scans.service.XLSX_NOW_ROWS): a job
+LARGE = "SKU,Product Name,Barcode,Wholesale\n" + "".join(
+    f"S-{n},Thing {n},{(UPC_A, UPC_B)[n % 2]},{2 + n % 7}.50\n" for n in range(XLSX_NOW_ROWS + 500))
+
+
+@pytest.fixture(scope="module")
+def large_scan(catalog):
+    with catalog.client("owner@acme.test") as c:
+        return _scan_with_api(c, LARGE)
+
+
+class TestBackgroundDownload:
+    def test_a_large_xlsx_is_prepared_as_a_job_with_progress_then_a_link(self, page, catalog, large_scan):
+        site = catalog
+        sign_in(page, site.base, "owner@acme.test")
+        page.goto(f"{site.base}{large_scan}?fn=inputs.cost&fo=%3E&fv=2")
+        rows = int(page.locator("#count").inner_text().split()[0].replace(",", ""))
+        assert rows > XLSX_NOW_ROWS
+        page.locator("#download-xlsx").click()
+        page.get_by_text("Preparing the XLSX").first.wait_for()
+        assert "export=" in page.url and "fn=inputs.cost" in page.url  # the same filter, the job beside it
+        link = page.locator("#export-file")
+        link.wait_for(timeout=300_000)  # polled: the link appears without a reload (XlsxWriter: ~20 s here)
+        with page.expect_download() as got:
+            link.click()
+        sheet = fastexcel.read_excel(got.value.path()).load_sheet(0)
+        assert got.value.suggested_filename.endswith("-products.xlsx")
+        assert sheet.height == rows
+
+    def test_a_small_xlsx_downloads_at_once(self, catalog):
+        with catalog.client("owner@acme.test") as c:
+            url = _scan_with_api(c)
+            r = c.post(f"{url}/download", data={"type": "xlsx", "query": "", "csrf_token": csrf_of(c.get(url).text)})
+        assert r.status_code == 200 and r.content[:2] == b"PK"
+
+    def test_another_accounts_export_is_404(self, catalog, large_scan):
+        with catalog.client("owner@acme.test") as c:
+            r = c.post(f"{large_scan}/download", data={"type": "xlsx", "query": "",
+                                                      "csrf_token": csrf_of(c.get(large_scan).text)})
+            export_id = re.search(r"export=(\d+)", r.headers["location"]).group(1)
+            assert c.get(f"/scans/exports/{export_id}").status_code == 200
+        with catalog.client("other@globex.test") as c:
+            assert c.get(f"/scans/exports/{export_id}").status_code == 404
+            assert c.get(f"/scans/exports/{export_id}/file").status_code == 404
 
 
 class TestTenancy:

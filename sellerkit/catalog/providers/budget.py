@@ -46,6 +46,13 @@ DOCUMENTED: dict[tuple[str, str], tuple[float, float]] = {
     ("spapi", "getMyFeesEstimates"): (0.5, 1),
     ("spapi", "getListingsRestrictions"): (5.0, 10),
     ("spapi", "getItemEligibilityPreview"): (1.0, 1),
+    ("spapi", "getOrders"): (0.0167, 20),  # Orders v0
+    ("spapi", "getOrderItems"): (0.5, 30),
+    ("spapi", "confirmShipment"): (2.0, 10),
+    # eBay's Sell Fulfillment API: a daily call limit per app (api_call_limits), not a rate; kept
+    # as the day's calls spread evenly, with a burst of a minute's worth
+    ("ebay", "getOrders"): (100_000 / 86_400, 70),
+    ("ebay", "createShippingFulfillment"): (100_000 / 86_400, 70),
     # Listings Items 2021-08-01 (the usage plans in its model: put and get burst 10, patch and delete 5)
     ("spapi", "putListingsItem"): (5.0, 10),
     ("spapi", "patchListingsItem"): (5.0, 5),

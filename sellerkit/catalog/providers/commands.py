@@ -18,7 +18,7 @@ from rich.console import Console
 from sellerkit.errors import SellerkitError
 
 providers_app = typer.Typer(no_args_is_help=True,
-                            help="Live data providers (Amazon SP-API, Keepa): connect, disconnect, status.")
+                            help="Live data providers and channels (Amazon SP-API, Keepa, eBay): connect, disconnect, status.")
 connect_app = typer.Typer(no_args_is_help=True, help="Connect a seller account to a provider.")
 providers_app.add_typer(connect_app, name="connect")
 
@@ -77,8 +77,9 @@ def _connect(provider: str, account: str | None, secret: str, **details) -> None
         return
     info = PROVIDERS[made.provider]
     where = f" (seller {made.seller_id})" if made.seller_id else ""
-    cli.err.print(f"connected account {made.account_id} ({name}) to {info.label}{where}: "
-                  f"{', '.join(made.marketplaces)}", soft_wrap=True, highlight=False, markup=False)
+    serves = f": {', '.join(made.marketplaces)}" if made.marketplaces else ""
+    cli.err.print(f"connected account {made.account_id} ({name}) to {info.label}{where}{serves}", soft_wrap=True,
+                  highlight=False, markup=False)
     for problem in state["problems"]:
         cli.err.print(f"note: {problem}", soft_wrap=True, highlight=False, markup=False)
     unlocked = [u["feature"] for u in state["unlocks"] if u["available"]]
@@ -117,6 +118,28 @@ def connect_amazon(
     _connect("spapi", account, secret, seller_id=seller_id, marketplaces=marketplace)
 
 
+@connect_app.command("ebay")
+def connect_ebay(
+    refresh_token_file: Annotated[Path, typer.Option(
+        "--refresh-token-file", help="File holding the seller's eBay OAuth refresh token (v^1.1#...), '-' for "
+        "standard input. Never give the token itself on the command line.")],
+    account: AccountOption = None,
+):
+    """Connect an account to eBay with the seller's refresh token (stored encrypted with
+    SELLERKIT_SECRET_KEY): its eBay channel account's orders are pulled and tracking goes back
+    (scope sell.fulfillment). The app's keyset comes from SELLERKIT_EBAY_CLIENT_ID and
+    SELLERKIT_EBAY_CLIENT_SECRET."""
+    secret = _read_secret(refresh_token_file, "--refresh-token-file")
+    from sellerkit.catalog.providers.connections import check_ebay_token
+    from sellerkit.errors import Invalid
+
+    try:
+        secret = check_ebay_token(secret, f"--refresh-token-file {refresh_token_file}")
+    except Invalid as exc:
+        _cli()._fail(exc.message, 2)
+    _connect("ebay", account, secret)
+
+
 @connect_app.command("keepa")
 def connect_keepa(
     key_file: Annotated[Path, typer.Option(
@@ -137,7 +160,7 @@ def connect_keepa(
 
 @providers_app.command("disconnect")
 def disconnect(
-    provider: Annotated[str, typer.Argument(help="amazon or keepa.")],
+    provider: Annotated[str, typer.Argument(help="amazon, keepa or ebay.")],
     account: AccountOption = None,
 ):
     """Delete an account's stored connection (the settings' connection of the default account ends
@@ -194,12 +217,14 @@ def status(
             seller = f", seller id {p['seller_id']}" if p["seller_id"] else ", no seller id"
             seller = seller if p["provider"] == "spapi" else ""
             state_ = "connected" if p["connected"] else "NOT usable"
-            out.print(f"{p['name']}: {state_} ({p['source']}){seller}, marketplaces {' '.join(p['marketplaces'])}")
+            serves = f", marketplaces {' '.join(p['marketplaces'])}" if p["marketplaces"] else ""
+            out.print(f"{p['name']}: {state_} ({p['source']}){seller}{serves}")
         else:
             out.print(f"{p['name']}: not connected")
         for u in p["unlocks"]:
             needs = f"  (needs {u['needs']})" if u["needs"] and p["connected"] else ""
-            out.print(f"  {'yes' if u['available'] else 'no '} {u['feature']} [{', '.join(u['kinds'])}]{needs}")
+            kinds = f" [{', '.join(u['kinds'])}]" if u["kinds"] else ""
+            out.print(f"  {'yes' if u['available'] else 'no '} {u['feature']}{kinds}{needs}")
         for problem in p["problems"]:
             out.print(f"  problem: {problem}")
         if p["turn_on"]:

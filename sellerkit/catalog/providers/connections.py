@@ -7,6 +7,11 @@ A connection is one account's access to one provider:
   (SELLERKIT_SPAPI_CLIENT_ID, SELLERKIT_SPAPI_CLIENT_SECRET), shared by every account: without
   them no refresh token can be used, and the status says so.
 - `keepa`: a Keepa API key (the secret).
+- `ebay`: the seller's eBay OAuth refresh token (user token, `v^1.1#...`) for the Sell
+  Fulfillment API: the eBay channel pulls its orders and sends tracking back
+  (commerce/channel_ebay.py). The app's client id and secret are the install's own
+  (SELLERKIT_EBAY_CLIENT_ID, SELLERKIT_EBAY_CLIENT_SECRET). No setting connects it: only
+  `sellerkit providers connect ebay`.
 
 Where an account's connections come from (`connections_for`), per provider:
 1. `stored`: made by `sellerkit providers connect`, one row of `provider_connections` per
@@ -107,12 +112,18 @@ PROVIDERS: dict[str, ProviderInfo] = {
         Feature("Buy Box, lowest prices and offer counts", ("pricing", "offers")),
         Feature("Keepa history and monthly sold", ("catalog", "pricing")),
     )),
+    # a sales channel, not live data: no catalog kinds (so no scan or banner misses it)
+    "ebay": ProviderInfo("ebay", "eBay", "ebay", (
+        Feature("eBay orders pulled into commerce, tracking sent back (sell.fulfillment)", ()),
+    )),
 }
 # What turns each provider on for the default account, said wherever live data is missing.
 TURN_ON = {
     "spapi": "set SELLERKIT_SPAPI_CLIENT_ID, SELLERKIT_SPAPI_CLIENT_SECRET and SELLERKIT_SPAPI_REFRESH_TOKEN, "
              "or run `sellerkit providers connect amazon`",
     "keepa": "set SELLERKIT_KEEPA_KEY, or run `sellerkit providers connect keepa`",
+    "ebay": "set SELLERKIT_EBAY_CLIENT_ID and SELLERKIT_EBAY_CLIENT_SECRET, and run "
+            "`sellerkit providers connect ebay --refresh-token-file FILE`",
 }
 COMMANDS = {info.command: name for name, info in PROVIDERS.items()}  # "amazon" -> "spapi"
 assert all(k in KINDS for info in PROVIDERS.values() for f in info.features for k in f.kinds)
@@ -149,6 +160,7 @@ class SecretUnreadable(CredentialsError):
 _REFRESH_TOKEN = re.compile(r"Atzr\|[!-~]{20,4000}")  # LWA refresh tokens: Atzr| then printable ASCII
 _KEEPA_KEY = re.compile(r"[A-Za-z0-9]{16,256}")  # Keepa shows a 64-character key of letters and digits
 _SELLER_ID = re.compile(r"[A-Z0-9]{8,40}")
+_EBAY_TOKEN = re.compile(r"[!-~]{20,4000}")  # eBay user refresh tokens: v^1.1#i^1#... printable ASCII
 
 
 def check_refresh_token(text: str, where: str) -> str:
@@ -165,6 +177,21 @@ def check_refresh_token(text: str, where: str) -> str:
         raise Invalid(f"{where}: an LWA refresh token is `Atzr|` then 20 to 4,000 printable characters "
                       f"without spaces or line breaks; this one ({len(token):,} characters) is not, "
                       f"and its characters are not shown")
+    return token
+
+
+def check_ebay_token(text: str, where: str) -> str:
+    """An eBay OAuth refresh token (the user token eBay's consent flow gives, `v^1.1#...`),
+    stripped; the message never shows its characters."""
+    token = text.strip()
+    if not token:
+        raise Invalid(f"{where}: empty; it should hold the seller's eBay refresh token (v^1.1#...)")
+    if token.startswith("Atzr|"):
+        raise Invalid(f"{where}: this is an Amazon refresh token; connect it with `sellerkit providers connect "
+                      "amazon`")
+    if not _EBAY_TOKEN.fullmatch(token):
+        raise Invalid(f"{where}: an eBay refresh token is 20 to 4,000 printable characters without spaces or line "
+                      f"breaks; this one ({len(token):,} characters) is not, and its characters are not shown")
     return token
 
 
@@ -341,8 +368,13 @@ class _Resolved:
     problems: list[str] = field(default_factory=list)
 
 
-def _client_missing(settings: Settings) -> list[str]:
-    """The app's LWA settings that are unset: without them no refresh token can be used."""
+def _client_missing(settings: Settings, provider: str = "spapi") -> list[str]:
+    """The app's client settings that are unset (LWA for SP-API, OAuth for eBay): without them
+    no refresh token can be used."""
+    if provider == "ebay":
+        secret = settings.ebay_client_secret.get_secret_value() if settings.ebay_client_secret else ""
+        return [name for name, value in (("SELLERKIT_EBAY_CLIENT_ID", settings.ebay_client_id or ""),
+                                         ("SELLERKIT_EBAY_CLIENT_SECRET", secret)) if not value.strip()]
     secret = settings.spapi_client_secret.get_secret_value() if settings.spapi_client_secret else ""
     return [name for name, value in (("SELLERKIT_SPAPI_CLIENT_ID", settings.spapi_client_id or ""),
                                      ("SELLERKIT_SPAPI_CLIENT_SECRET", secret)) if not value.strip()]
@@ -394,6 +426,8 @@ class ConnectionService:
             secret = check_refresh_token(secret, "refresh token")
             seller_id = check_seller_id(seller_id)
             codes = check_marketplaces(marketplaces)
+        elif provider == "ebay":
+            secret, seller_id, codes = check_ebay_token(secret, "refresh token"), None, ()
         else:
             secret = check_keepa_key(secret, "Keepa key")
             seller_id, codes = None, KEEPA_MARKETPLACES
@@ -459,11 +493,12 @@ class ConnectionService:
                         "; meanwhile the SELLERKIT_* settings' connection is used" if name in from_settings else ""))
             r.chosen = r.chosen or from_settings.get(name)
             r.usable = r.chosen is not None
-            missing = _client_missing(settings) if name == "spapi" else []
+            missing = _client_missing(settings, name) if name in ("spapi", "ebay") else []
             if r.chosen is not None and missing:
                 r.usable = False
+                app = "eBay app's OAuth" if name == "ebay" else "app's Login with Amazon"
                 r.problems.append(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: "
-                                  "the app's Login with Amazon credentials are needed to use any refresh token")
+                                  f"the {app} credentials are needed to use any refresh token")
         return out
 
     def status(self, db: Database | Session, settings: Settings, account_id: int | None) -> dict:
@@ -523,6 +558,10 @@ class ConnectionService:
             client = f", with {' and '.join(missing)} set" if missing else ""
             return (f"{command}{client} (the SELLERKIT_SPAPI_* settings connect only the default "
                     f"account, {default})")
+        if name == "ebay":
+            missing = _client_missing(settings, "ebay")
+            app = f"set {' and '.join(missing)} (the eBay app's keyset), and " if missing else ""
+            return f"{app}run `sellerkit providers connect ebay{account} --refresh-token-file FILE`"
         command = f"run `sellerkit providers connect keepa{account} --key-file FILE`"
         if is_default:
             return f"set SELLERKIT_KEEPA_KEY, or {command}"
@@ -548,6 +587,8 @@ class ConnectionService:
                 unreadable.setdefault(row.provider, []).append(row.account_id)
         out: list[Unavailable] = []
         for name, info in PROVIDERS.items():
+            if not info.kinds:  # a sales channel (eBay): `sellerkit providers status` and the pulls say it
+                continue
             have = (name in settings_side) + readable.get(name, 0)
             if unreadable.get(name):
                 accounts = ", ".join(map(str, unreadable[name]))

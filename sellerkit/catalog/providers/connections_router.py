@@ -23,7 +23,8 @@ class Unlock(BaseModel):
 
 
 class ProviderStatus(BaseModel):
-    provider: Literal["spapi", "keepa"]
+    provider: Literal["spapi", "keepa", "ebay"] = Field(
+        description="`ebay` is a sales channel (its orders and tracking), not live data: it has no kinds.")
     name: str = Field(description="The provider as people call it, e.g. Amazon SP-API.")
     connected: bool = Field(description="Whether the account's live data comes from it now.")
     source: Literal["settings", "stored"] | None = Field(

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from sellerkit.accounts.passwords import PASSWORD_MAX, PASSWORD_MIN, passwords
 from sellerkit.errors import Invalid
+from sellerkit.kit.http import client_address
 from sellerkit.web.page import CurrentUser, page_router, public, redirect, render, service, web_session
 
 router = page_router()
@@ -44,8 +45,7 @@ async def sign_in_form(request: Request, next: str = "/"):
 @router.post("/sign-in")
 @public
 async def sign_in(request: Request, email: Field, password: Field, next: Annotated[str, Form()] = "/"):
-    address = request.client.host if request.client else "-"
-    wait = request.app.state.sign_in_throttle.attempt(address, email)
+    wait = request.app.state.sign_in_throttle.attempt(client_address(request), email)
     if wait:
         return _sign_in_page(request, 429, f"Too many sign-in attempts: try again in {int(wait) + 1} seconds.",
                              email, next)

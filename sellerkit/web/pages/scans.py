@@ -20,11 +20,11 @@ from sellerkit.domain.mapping import FIELDS as MAPPING_FIELDS
 from sellerkit.errors import Invalid, SellerkitError
 from sellerkit.kit.blobs import blobs_for, work_file
 from sellerkit.kit.http import PathId, database, validation_errors_message
+from sellerkit.kit.uploads import copy_limited, read_then_delete
 from sellerkit.scans import files
-from sellerkit.scans.router import _copy_limited, _read_then_delete
 from sellerkit.scans.schemas import Options, ResultsQuery, UploadRequest
 from sellerkit.scans.service import MEDIA, scans
-from sellerkit.scans.tasks import RUN
+from sellerkit.scans.tasks import EXPORT, RUN
 from sellerkit.web.page import CurrentUser, page_router, redirect, render, service
 
 router = page_router()
@@ -58,7 +58,7 @@ async def preview(request: Request, user: CurrentUser, file: Annotated[UploadFil
     path = await run_in_threadpool(work_file, settings, ".upload")
     name = (file.filename or "upload.csv")[:300]
     try:
-        await run_in_threadpool(_copy_limited, file.file, path, settings.upload_limit_mb * 1_000_000)
+        await run_in_threadpool(copy_limited, file.file, path, settings.upload_limit_mb * 1_000_000)
         view = await run_in_threadpool(scans.preview, path, name, files.Limits.of(settings))
         token = await run_in_threadpool(scans.stage, blobs_for(settings), path, user.account_id)
     except BaseException as exc:
@@ -69,10 +69,11 @@ async def preview(request: Request, user: CurrentUser, file: Annotated[UploadFil
     presets = await service(request, lambda s: scans.presets(s, user.account_id))
     chosen = next((p for p in presets if p["id"] == preset), None)
     mapping = {k: v for k, v in (chosen["mapping"] if chosen else view["mapping"]).items() if k in MAPPING_FIELDS}
+    custom = chosen["mapping"].get("custom_columns") or [] if chosen else []
     options = {**Options().model_dump(mode="json"), **(chosen["options"] if chosen else {})}
     return render(request, "scans_mapping.html", {
         "view": view, "token": token, "file_name": name, "mapping": mapping, "fields": list(MAPPING_FIELDS),
-        "options": options, "preset": chosen})
+        "custom": custom, "options": options, "preset": chosen})
 
 
 @router.post("/scans")
@@ -80,9 +81,17 @@ async def create_scan(request: Request, user: CurrentUser):
     """The scan from a staged file and the mapping and options picked on its preview."""
     form = await request.form()
     token, name = str(form.get("token") or ""), str(form.get("file_name") or "upload.csv")[:300]
-    mapping = {f: int(form[f"map_{f}"]) for f in MAPPING_FIELDS if str(form.get(f"map_{f}") or "").isdigit()}
+    mapping: dict[str, Any] = {f: int(form[f"map_{f}"]) for f in MAPPING_FIELDS
+                               if str(form.get(f"map_{f}") or "").isdigit()}
     options: dict[str, Any] = {k: form[k] for k in FORM_OPTIONS if form.get(k) not in (None, "")}
     options["pull_historical_data"] = form.get("pull_historical_data") == "on"
+    # custom columns: the file's columns ticked to pass through, named by their header (the
+    # upload form's mapping.custom_columns and options.custom_columns)
+    custom = sorted({int(c) for c in form.getlist("custom") if str(c).isdigit()})
+    names = [str(n) for n in form.getlist("column_name")]
+    if custom:
+        mapping["custom_columns"] = custom
+        options["custom_columns"] = [names[c] if c < len(names) and names[c] else f"Column {c + 1}" for c in custom]
     try:
         spec = UploadRequest.model_validate({"mapping": mapping, "options": options})
     except ValidationError as exc:
@@ -151,11 +160,14 @@ async def scan_page(request: Request, user: CurrentUser, scan_id: PathId,
     except SellerkitError as exc:
         error = exc.message
     kinds = {c: d["type"] for c, d in results.column_definitions(columns, table).items()}
-    keep = [(k, v) for k, v in params.multi_items() if k != "after"]
+    keep = [(k, v) for k, v in params.multi_items() if k not in ("after", "export")]
+    export = None
+    if (wanted := params.get("export", "")).isdigit():  # a download being prepared (another account's: 404)
+        export = await service(request, lambda s: scans.export_view(scans.get_export(s, user.account_id, int(wanted))))
     return render(request, "scan.html", {
         "title": scan.name, "wide": True, "scan": progress, "table": table, "rows": rows, "count": count,
         "columns": columns, "chosen": chosen, "kinds": kinds, "totals": totals, "filters": items, "sort": sort,
-        "after": after, "error": error, "operators": OPERATORS, "keep": keep, "per_page": PER_PAGE,
+        "after": after, "error": error, "operators": OPERATORS, "keep": keep, "per_page": PER_PAGE, "export": export,
         "next_after": rows[-1]["id"] if len(rows) == PER_PAGE else None})
 
 
@@ -198,15 +210,40 @@ async def download(request: Request, user: CurrentUser, scan_id: PathId,
     body, _, _ = _query(QueryParams(query), table, paged=False)
     blobs, settings = blobs_for(_settings(request)), _settings(request)
     frame, table = await run_in_threadpool(scans.export_frame, scan, blobs, body, None)
+    if scans.prepares_in_background(type, frame.height):  # as the API: an export job, then its file
+        rows = frame.height
+        export_id = await service(request, lambda s: scans.start_export(s, scan, type, table, body, rows).id,
+                                  write=True)
+        request.app.state.queue.enqueue(EXPORT, export_id)
+        return redirect(request, f"/scans/{scan_id}?{query}{'&' if query else ''}export={export_id}",
+                        f"Preparing the {type.upper()} of {rows:,} rows; its link appears here when it is ready.")
     path = await run_in_threadpool(work_file, settings, f".{type}")
     try:
         await run_in_threadpool(scans.write_export, scan, frame, table, type, path)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return StreamingResponse(_read_then_delete(path), media_type=MEDIA[type], headers={
+    return StreamingResponse(read_then_delete(path), media_type=MEDIA[type], headers={
         "Content-Disposition": f'attachment; filename="scan-{scan.id}-{table}.{type}"',
         "Content-Length": str(path.stat().st_size)})
+
+
+@router.get("/scans/exports/{export_id}")
+async def export_fragment(request: Request, user: CurrentUser, export_id: PathId):
+    """A download being prepared: polled by the scan page until its file is ready."""
+    job = await service(request, lambda s: scans.export_view(scans.get_export(s, user.account_id, export_id)))
+    return render(request, "scan_export.html", {"export": job})
+
+
+@router.get("/scans/exports/{export_id}/file")
+async def export_file(request: Request, user: CurrentUser, export_id: PathId):
+    """The prepared download (the API's `GET /api/v3/exports/{id}/file`, for the signed-in user)."""
+    job = await service(request, lambda s: scans.get_export(s, user.account_id, export_id))
+    blobs = blobs_for(_settings(request))
+    key, filename = scans.export_file(blobs, job)
+    info = await run_in_threadpool(blobs.head, key)
+    return StreamingResponse(blobs.stream_async(key), media_type=MEDIA[job.format], headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Content-Length": str(info.size)})
 
 
 @router.post("/scans/{scan_id}/gsheet")

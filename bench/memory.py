@@ -1,0 +1,122 @@
+"""Issue 20 memory figures.
+
+- An idle server with the demo catalog, after a look-up and a small scan (what a first-time user's
+  server holds): the process tree's proportional set size (PSS, from /proc/PID/smaps_rollup), so
+  the pages the server and its worker share after the fork are counted once, as the machine holds
+  them; the plain RSS sum (which counts them in every process) is printed beside it.
+- A 1,000,000-product catalog snapshot loaded in a process: its private memory, measured as the
+  growth of `Pss_Anon` (anonymous pages: heap and polars buffers). Pages of the memory-mapped
+  Arrow files are file-backed: the kernel drops and rereads them at will, so they do not count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.catalog import PRODUCTS
+from bench.common import DATA, PY, env_for, free_port, report
+from bench.scans import TreeMemory
+
+IDLE_GOAL = 300 * 2**20
+SNAPSHOT_GOAL = 2**30
+
+
+def smaps(pid: int) -> dict[str, int]:
+    """The kB fields of a process's smaps_rollup, in bytes."""
+    fields = {}
+    try:
+        for line in open(f"/proc/{pid}/smaps_rollup"):
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == "kB":
+                fields[parts[0].rstrip(":")] = int(parts[1]) * 1024
+    except OSError:
+        pass
+    return fields
+
+
+def tree_memory(pid: int) -> tuple[int, int]:
+    """(RSS sum, PSS sum) of a process and its children."""
+    rss = pss = 0
+    for member in TreeMemory(pid)._tree():
+        fields = smaps(member)
+        rss, pss = rss + fields.get("Rss", 0), pss + fields.get("Pss", 0)
+    return rss, pss
+
+
+def idle() -> None:
+    with tempfile.TemporaryDirectory(dir=DATA) as folder:
+        env = env_for(Path(folder), SELLERKIT_DEMO="1", SELLERKIT_LOG_LEVEL="warning")
+        port = free_port()
+        proc = subprocess.Popen([PY, "-m", "sellerkit.cli", "serve", "--port", str(port)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            with httpx.Client(base_url=base, timeout=60) as http:
+                deadline = time.time() + 600  # the first start loads the demo catalog
+                while True:
+                    try:
+                        if http.get("/ready").status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    if time.time() > deadline:
+                        raise RuntimeError("the server did not become ready")
+                    time.sleep(0.5)
+                key = json.loads(subprocess.run([PY, "-m", "sellerkit.cli", "keys", "create", "--name", "memory",
+                                                 "--plan", "pro", "--json"], env=env, check=True,
+                                                capture_output=True, text=True).stdout)["key"]
+                headers = {"Authorization": f"Bearer {key}"}
+                http.get("/products/lookup", params={"key": key, "asin": "B0004I0VKR"})
+                scan = http.post("/api/v3/scans", headers=headers, files={"file": ("s.csv", b"0018740642,2.00\n")},
+                                 data={"attributes": json.dumps({"mapping": {"id": 0, "cost": 1},
+                                                                 "options": {"marketplace_id": "US"}})}).json()
+                while http.get(f"/api/v3/scans/{scan['id']}", headers=headers).json()["status"] == "InProgress":
+                    time.sleep(0.2)
+            time.sleep(3)
+            rss, pss = tree_memory(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    report("idle server, demo catalog (PSS of the process tree)", f"{pss / 2**20:.0f} MiB (RSS sum {rss / 2**20:.0f} MiB)",
+           "demo catalog, after a look-up and a scan", f"{'PASS' if pss < IDLE_GOAL else 'FAIL'} < 300 MiB")
+
+
+_SNAPSHOT_PROBE = """
+import json, sys
+from pathlib import Path
+from bench.memory import smaps
+from sellerkit.catalog.snapshot import snapshots
+from sellerkit.kit.db import Database
+folder = Path(sys.argv[1])
+db = Database(f"sqlite:///{folder / 'sellerkit.db'}")
+before = smaps(__import__('os').getpid())
+frame = snapshots.current(db, folder, "US")
+after = smaps(__import__('os').getpid())
+print(json.dumps({"anon": after["Pss_Anon"] - before["Pss_Anon"], "rss": after["Rss"] - before["Rss"],
+                  "products": frame.products.height}))
+"""
+
+
+def snapshot(products: int) -> None:
+    folder = DATA / f"db-{products}"
+    if not (folder / "sellerkit.db").exists():
+        report("catalog snapshot private memory", "SKIPPED", f"no {folder}: run `python -m bench --only scans` first")
+        return
+    subprocess.run([PY, "-m", "sellerkit.cli", "catalog", "snapshot"], env=env_for(folder), check=True,
+                   capture_output=True)  # the files exist: the probe times a load, not a build
+    out = json.loads(subprocess.run([PY, "-c", _SNAPSHOT_PROBE, str(folder)], env={**os.environ},
+                                    check=True, capture_output=True, text=True, cwd=DATA.parents[1]).stdout)
+    report("catalog snapshot private memory (US, loaded)", f"{out['anon'] / 2**20:.0f} MiB (RSS +{out['rss'] / 2**20:.0f} MiB)",
+           f"{out['products']:,} US products of {products:,}", f"{'PASS' if out['anon'] < SNAPSHOT_GOAL else 'FAIL'} < 1 GiB")
+
+
+def run(products: int = PRODUCTS) -> None:
+    idle()
+    snapshot(products)
