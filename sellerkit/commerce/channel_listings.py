@@ -67,18 +67,11 @@ def _retry_at(now: datetime, attempts: int) -> datetime:
     return now + timedelta(seconds=min(RETRY_CAP, RETRY_BASE * 2 ** max(0, attempts - 1)))
 
 
-def live_context(db: Database, settings: Settings) -> Live:
-    """What `channel_for` needs to find a live channel, from a job's database and settings."""
-    from sellerkit.catalog.providers.budget import budgets_for
-
-    return Live(db, settings, budgets_for(settings))
-
-
 def listing_channel(channel: MarketplaceAccount, db: Database, settings: Settings) -> tuple[Channel, str]:
     """The channel a channel account's listings go through, and where that is (or why they stay
     in sellerkit): a live channel whose listing side cannot be used (an Amazon connection
     without a seller id) is the local one, saying so."""
-    ch = channel_for(channel, live_context(db, settings))
+    ch = channel_for(channel, Live.of(db, settings))
     return (ch, ch.listings_note) if ch.listings_live else (LocalChannel(ch.listings_note), ch.listings_note)
 
 

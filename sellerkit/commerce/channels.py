@@ -108,6 +108,13 @@ class Live:
     budgets: Budgets
     cache: dict = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, db: Database, settings: Settings) -> Live:
+        """This installation's: the budgets of `settings` (one set per process, or Redis)."""
+        from sellerkit.catalog.providers.budget import budgets_for
+
+        return cls(db, settings, budgets_for(settings))
+
 
 class Channel(Protocol):
     def publish(self, channel: MarketplaceAccount, products: list[Product]) -> Published: ...

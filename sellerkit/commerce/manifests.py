@@ -19,8 +19,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sellerkit.catalog import repository as catalog_repo
 from sellerkit.commerce import orders_repository as orders_repo
 from sellerkit.commerce import repository as repo
-from sellerkit.commerce.channel_listings import channel_listings, live_context
-from sellerkit.commerce.channels import channel_for
+from sellerkit.commerce.channel_listings import channel_listings
+from sellerkit.commerce.channels import Live, channel_for
 from sellerkit.commerce.models import InventoryLocation, Manifest, MarketplaceAccount, Product, ProductListing
 from sellerkit.commerce.schemas import ManifestIn, ProductListingIn
 from sellerkit.commerce.service import channel_accounts, contacts, templates
@@ -339,7 +339,7 @@ class Manifests:
             set_committed_value(pl, "quantity_listed", pl.quantity)
             set_committed_value(pl, "updated_at", now)
         products = repo.products_by_ids(session, [pl.product_id for pl in ready])
-        ch = channel_for(channel, live_context(db, settings)) if settings is not None else channel_for(channel)
+        ch = channel_for(channel, Live.of(db, settings)) if settings is not None else channel_for(channel)
         published = ch.publish(channel, products)
         sending = ch.listings_live and bool(products)
         if sending:

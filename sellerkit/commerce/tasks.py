@@ -23,10 +23,9 @@ CONFIRM = "commerce.confirm_shipment"
 
 def live(queue: Queue):
     """What live channels need, for jobs of this queue."""
-    from sellerkit.catalog.providers.budget import budgets_for
     from sellerkit.commerce.channels import Live
 
-    return Live(queue.db, queue.settings, budgets_for(queue.settings))
+    return Live.of(queue.db, queue.settings)
 
 
 def register(queue: Queue) -> None:
