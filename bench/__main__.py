@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from bench import (catalog, channel_orders, commerce, exports, fees, hostile, lookup, memory, providers, scaleout, scans,
+from bench import (catalog, channel_listings, channel_orders, commerce, exports, fees, hostile, lookup, memory, providers, scaleout, scans,
                    tracking, web)
 from bench.common import machine
 
 SUITES = {"catalog": catalog.run, "lookup": lookup.run, "fees": fees.run, "scans": scans.run, "exports": exports.run,
           "hostile": hostile.run, "providers": providers.run, "scaleout": scaleout.run, "commerce": commerce.run,
-          "channel_orders": channel_orders.run,
+          "channel_orders": channel_orders.run, "channel_listings": channel_listings.run,
           "tracking": tracking.run, "web": web.run, "memory": memory.run}
 
 

@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = Field(
         10.0, description="Wait after a webhook's first failed attempt; doubled after each further one, "
         "at most an hour.", gt=0)
+    channel_debounce_seconds: float = Field(
+        60.0, description="Live channels (Amazon listings): a price or quantity change is sent this many "
+        "seconds after a product's first change, as one patch with the values then; further changes "
+        "within the window make no further patch.", ge=0)
     upload_limit_mb: int = Field(100, description="Largest supplier file accepted, in MB (413 above).")
     image_limit_mb: int = Field(10, description="Largest product image accepted, in MB (413 above).", gt=0)
     image_max_pixels: int = Field(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+from sellerkit.commerce.channel_amazon_listings import AmazonListings
 from sellerkit.commerce.channels import Confirmation, LocalChannel, Live, OrderPage, not_connected
 from sellerkit.commerce.models import MarketplaceAccount, Order, OrderItem, Shipment
 from sellerkit.domain import channel_files as files
@@ -38,9 +39,9 @@ def _iso(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class AmazonChannel(LocalChannel):
-    """Orders of one Amazon channel account (one marketplace). Listings still publish locally
-    (`LocalChannel.publish`) until the Listings Items side lands."""
+class AmazonChannel(AmazonListings, LocalChannel):
+    """One Amazon channel account (one marketplace): its orders here, its listings from
+    `AmazonListings` (Listings Items, when the connection has the seller id)."""
 
     live = True
 

@@ -177,6 +177,8 @@ def _iso(at: datetime) -> str:
 class EbayChannel(LocalChannel):
     """Orders of one eBay channel account. Listings still publish locally (`LocalChannel.publish`)."""
 
+    listings_note = "eBay listings stay in sellerkit until their own issue (Inventory API)"
+
     live = True
 
     def __init__(self, client: EbayClient) -> None:

@@ -129,7 +129,6 @@ def orders_pull(
     last pull ended): prints the orders added and updated. Walmart, Shopify and Google accounts
     stay local; a channel that is not connected says what to set."""
     from sellerkit import cli
-    from sellerkit.catalog.providers.budget import budgets_for
     from sellerkit.commerce.channels import STAYS_LOCAL, Live
     from sellerkit.commerce.order_pulls import order_pulls
     from sellerkit.commerce.service import channel_accounts
@@ -141,7 +140,7 @@ def orders_pull(
     db = cli._db()
     with _account(account) as (_, account_id, _ids):
         pass
-    live = Live(db, settings, budgets_for(settings))
+    live = Live.of(db, settings)
     channels = order_pulls.channels(db, account_id)
     with db.session() as s:
         local = [(c.name, c.marketplace) for c in channel_accounts.list(s, account_id)

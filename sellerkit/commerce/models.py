@@ -481,3 +481,41 @@ class OrderPull(TimestampMixin, Base):
     updated: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     updated_at: Mapped[datetime | None] = mapped_column()
+
+
+class ChannelListing(TimestampMixin, Base):
+    """A product's listing on a live channel (Amazon Listings Items): what was last sent and
+    what the channel said, and the work still to do (`pending`: put, patch or delete, due at
+    `due_at`). Pending work is a row, not a queued job, so a restart loses none: the sweep
+    sends whatever is due. A patch is debounced: changes within the window after the first one
+    (`changed_at`) go out as one patch of the latest price and quantity."""
+
+    __tablename__ = "commerce_channel_listings"
+    __table_args__ = (sa.UniqueConstraint("product_id", name="uq_commerce_channel_listings_product"),
+                      sa.Index("ix_commerce_channel_listings_due", "pending", "due_at"),
+                      sa.Index("ix_commerce_channel_listings_manifest", "manifest_id", "pending"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(_account())
+    marketplace_account_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("commerce_marketplace_accounts.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("commerce_products.id", ondelete="CASCADE"))
+    manifest_id: Mapped[int | None] = mapped_column(sa.ForeignKey("commerce_manifests.id", ondelete="SET NULL"))
+    sku: Mapped[str] = mapped_column(sa.String(100))
+    product_type: Mapped[str | None] = mapped_column(sa.String(100))
+    fba: Mapped[bool] = mapped_column(default=False)
+    pending: Mapped[str | None] = mapped_column(sa.String(10))  # put | patch | delete | None (nothing to send)
+    due_at: Mapped[datetime | None] = mapped_column()
+    changed_at: Mapped[datetime | None] = mapped_column()  # first change of the pending patch
+    sent_price: Mapped[int | None] = mapped_column(Cents)  # what the channel has (minor units)
+    sent_quantity: Mapped[int | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+    submission_status: Mapped[str | None] = mapped_column(sa.String(20))  # ACCEPTED | INVALID | NOT_SENT ...
+    list_status: Mapped[str | None] = mapped_column(sa.String(30))  # the verdict of its last answer
+    submission_id: Mapped[str | None] = mapped_column(sa.String(100))
+    issues: Mapped[str] = mapped_column(sa.Text, default="[]")  # JSON: the channel's last issues
+    channel_status: Mapped[str | None] = mapped_column(sa.String(100))  # getListingsItem summary status
+    checked_at: Mapped[datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime | None] = mapped_column()

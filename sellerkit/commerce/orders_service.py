@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sellerkit.accounts.models import User
 from sellerkit.commerce import orders_repository as repo
 from sellerkit.commerce import repository as core_repo
+from sellerkit.commerce.channel_listings import channel_listings
 from sellerkit.commerce.models import InventoryLocation, InventoryMovement, MarketplaceAccount, Order, OrderItem, Shipment
 from sellerkit.domain import commerce as rules
 from sellerkit.domain import inventory
@@ -146,6 +147,7 @@ class Orders:
         repo.apply_takes(session, {i: q for i, q in per_location.items() if i in remaining},
                          [i for i in per_location if i not in remaining], at)
         repo.add_counts_many(session, counts, at)
+        channel_listings.changed(session, [pid for pid, _ in counts], at)  # live channels' quantity
         rows = repo.orders_by_ids(session, order_ids)
         made = {(c, o.order_number): rows[order_ids[n]] for n, (c, o) in enumerate(fresh)}
         shipped = [made[(c, o.order_number)] for c, o in fresh if o.status == "shipped"]
@@ -364,6 +366,7 @@ class Orders:
                                       delete_if_empty=loc.delete_if_empty, order_item_id=move.order_item_id,
                                       kind="cancel", quantity=n, at=at))
         core_repo.touch_product(session, move.product_id, at)
+        channel_listings.changed(session, [move.product_id], at)
 
     def acknowledge(self, session: Session, account_id: int, order_id: int, at: datetime) -> Order:
         """Google and Walmart orders awaiting shipment; anything else is a 409 that says why."""

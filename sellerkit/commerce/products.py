@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from sellerkit.commerce import repository as repo
+from sellerkit.commerce.channel_listings import channel_listings
 from sellerkit.commerce.channels import channel_for
 from sellerkit.commerce.models import InventoryLocation, InventoryMovement, MarketplaceAccount, Product, Variant
 from sellerkit.commerce.schemas import InventoryLocationIn, ProductIn, VariantIn
@@ -111,7 +112,10 @@ class Products:
         if "quantity_available" in given and given["quantity_available"] is not None:
             _quantity(given["quantity_available"], f"{where}.quantity_available")
             inventory.set_total(session, product, None, given["quantity_available"], at)
-        if relist and product.marketplace_status != "active":
+        if {"retail_price", "quantity_available"} & given.keys():
+            channel_listings.changed(session, [product.id])
+        if relist and product.marketplace_status != "active" and not channel_listings.relist(session, product,
+                                                                                             utcnow()):
             channel = session.get(MarketplaceAccount, product.marketplace_account_id)
             product.marketplace_status = channel_for(channel).publish(channel, [product]).marketplace_status
         product.updated_at = utcnow()
@@ -148,6 +152,8 @@ class Products:
         if delete_linked:
             targets += repo.linked_products(session, account_id, product)
         now = utcnow()
+        if delete_listing or end_listing:  # a live channel's listing is ended there too (deleteListingsItem)
+            channel_listings.end(session, targets, now)
         for p in targets:
             if delete_listing:
                 p.marketplace_status = "deleted"
@@ -192,6 +198,7 @@ class Products:
         if total is not None:
             _quantity(total, "variant.quantity_available")
             inventory.set_total(session, product, row.id, total, at)
+            channel_listings.changed(session, [product.id])
         row.updated_at = product.updated_at = utcnow()
         product.version += 1
         session.flush()
@@ -241,6 +248,7 @@ class Inventory:
                                                   updated_at=now))
         self._move(session, loc, quantity, at)
         repo.touch_product(session, product_id, now)
+        channel_listings.changed(session, [product_id], now)
         return loc
 
     def update(self, session: Session, account_id: int, product_id: int, location_id: int,
@@ -265,6 +273,7 @@ class Inventory:
         now = utcnow()
         loc.updated_at = now
         repo.touch_product(session, product_id, now)
+        channel_listings.changed(session, [product_id], now)
         removed = loc.quantity == 0 and loc.awaiting_pick == 0 and bool(loc.delete_if_empty)
         if removed:
             session.delete(loc)
@@ -280,6 +289,7 @@ class Inventory:
         self._move(session, loc, -loc.quantity, at)
         session.delete(loc)
         repo.touch_product(session, product_id)
+        channel_listings.changed(session, [product_id])
         session.flush()
 
     def set_total(self, session: Session, product: Product, variant_id: int | None, target: int, at: datetime) -> None:

@@ -6,9 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from sellerkit.accounts.dependencies import CurrentPrincipal
-from sellerkit.commerce import views
+from sellerkit.commerce import tasks, views
+from sellerkit.commerce.channel_listings import channel_listings
 from sellerkit.commerce.products import Shown, inventory, products
 from sellerkit.commerce.schemas import (BulkUpdateBody, BulkUpdateReply, Deleted, InventoryLocationBody, LocationList,
                                         LocationReply, ProductBody, ProductList, ProductReply, VariantBody,
@@ -91,6 +93,8 @@ async def bulk_update(request: Request, who: CurrentPrincipal, body: BulkUpdateB
     with database(request).session(write=True) as s:
         done, errors = products.bulk_update(s, who.account_id, items, bool(relist or body.relist), at)
         shown = products.shown(s, done)
+    if relist or body.relist:
+        tasks.kick(request.app.state.queue)  # a relist on a live channel is a put
     return reply({"products": _products(ids, shown), "errors": errors}, body=body)
 
 
@@ -106,7 +110,25 @@ async def update_product(request: Request, who: CurrentPrincipal, product_id: He
     n = need(codec(request), "product", product_id)
     with database(request).session(write=True) as s:
         products.update(s, who.account_id, n, body.product, bool(relist), _at(body.timestamp))
+    if relist:
+        tasks.kick(request.app.state.queue)  # a relist on a live channel is a put
     return reply({"product": _one(request, who.account_id, n)}, body=body)
+
+
+@router.post("/api/products/{product_id}/marketplace_status",
+             summary="Read the product's listing back from its channel now (sellerkit's own route)",
+             response_model=ProductReply, responses={**_GONE, 502: {"description": "The channel did not answer."}})
+async def refresh_marketplace_status(request: Request, who: CurrentPrincipal, product_id: HexId):
+    """Amazon: `getListingsItem`. The product's `marketplace_status`, `list_status` and
+    `list_status_error_detail` become what the channel says; the reply is the product, with
+    `marketplace_listing` saying what was asked and answered."""
+    n = need(codec(request), "product", product_id)
+    outcome = await run_in_threadpool(channel_listings.refresh, database(request), request.app.state.settings,
+                                      who.account_id, n)
+    product = _one(request, who.account_id, n)
+    product["marketplace_listing"] = {"answered": outcome.verdict is not None, "channel_status": outcome.channel_status,
+                                      "issues": outcome.issues, "error": outcome.error}
+    return reply({"product": product})
 
 
 @router.delete("/api/products/{product_id}", summary="Delete a product, end or remove its listing",
@@ -126,6 +148,8 @@ async def delete_product(request: Request, who: CurrentPrincipal, product_id: He
     with database(request).session(write=True) as s:
         done = products.delete(s, who.account_id, n, remove, bool(end_listing_on_marketplace),
                                bool(delete_listing_on_marketplace), bool(delete_linked_products))
+    if end_listing_on_marketplace or delete_listing_on_marketplace:
+        tasks.kick(request.app.state.queue)  # a live channel's listing ends there (deleteListingsItem)
     return reply({"deleted": remove, "id": product_id.lower(),
                   "products": [{"id": ids.encode("product", p.id), "sku": p.sku,
                                 "marketplace_status": p.marketplace_status, "deleted": p.deleted_at is not None}

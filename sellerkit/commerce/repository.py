@@ -180,6 +180,29 @@ def _insert(session: Session, table: sa.Table, rows: list[dict]) -> None:
         session.execute(sa.insert(table), rows)
 
 
+def update_rows(session: Session, table: sa.Table, rows: list[dict]) -> None:
+    """Update rows by `_id`, rows with the same columns in one executemany (not a statement a
+    row, as the ORM's flush does on SQLite)."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    for columns, group in groups.items():
+        stmt = table.update().where(table.c.id == sa.bindparam("_id")).values(
+            {c: sa.bindparam(c) for c in columns if c != "_id"})
+        session.execute(stmt.execution_options(synchronize_session=False), group)
+
+
+def set_marketplace_status(session: Session, products: Sequence[Product], status: str) -> None:
+    """The products' `marketplace_status`, in one UPDATE per 900 (the loaded objects kept in step)."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    for chunk in _chunks([p.id for p in products]):
+        session.execute(sa.update(P).where(P.c.id.in_(chunk)).values(marketplace_status=status)
+                        .execution_options(synchronize_session=False))
+    for p in products:
+        set_committed_value(p, "marketplace_status", status)
+
+
 def _chunks(values: Sequence, size: int = 900):
     for i in range(0, len(values), size):
         yield values[i:i + size]

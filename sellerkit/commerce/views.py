@@ -188,6 +188,7 @@ def product(ids: IdCodec, p: Product, variants: list[Variant], locations: list[I
         "fulfillment_provider_account_id": attrs.get("fulfillment_provider_account_id"),
         "fulfillment_provider_sku": attrs.get("fulfillment_provider_sku"),
         "tags_array": loads(p.tags, []), "list_status": attrs.get("list_status", "okay_to_ship"),
+        "list_status_error_detail": attrs.get("list_status_error_detail"),
         "primary_image": images[0]["large_image_url"] if images else None,
         "inventory_locations": [location(ids, loc) for loc in locations if loc.variant_id is None],
         "product_images": images or [],

@@ -14,6 +14,8 @@ from tests.web.commerce_seed import seed_commerce
 
 
 class FakeQueue:
+    settings = None  # no settings: every channel is local
+
     def __init__(self) -> None:
         self.sent: list[tuple] = []
 

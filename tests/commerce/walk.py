@@ -53,6 +53,7 @@ def walk_commerce(c) -> None:
     c.call("PUT", f"{P}/{{product_id}}/inventory_locations/{{inventory_location_id}}", f"{locs}/{lid}",
            json={"inventory_location": {"quantity_available": 4}}, expect=200)
     c.call("DELETE", f"{P}/{{product_id}}/inventory_locations/{{inventory_location_id}}", f"{locs}/{lid}", expect=200)
+    c.call("POST", f"{P}/{{product_id}}/marketplace_status", f"{P}/{p['id']}/marketplace_status", expect=200)
     c.call("DELETE", f"{P}/{{product_id}}", f"{P}/{p['id']}", expect=200)
     c.call("GET", f"{P}/{{product_id}}", f"{P}/{p['id']}", expect=410)
     c.call("DELETE", f"{MA}/{{marketplace_account_id}}", f"{MA}/{ma['id']}", expect=200)

@@ -40,6 +40,9 @@ Counters: `calls[operation]` (every request, refused ones too), `seller_calls[(r
 operation)]` (those with a valid token), `throttled` (429s sent, limit and faults), `failed` (5xx
 sent), `tokens_issued`, `log` (every request answered: operation, query, body, seller) and
 `answered(operation)` (how many of those).
+
+Listings Items 2021-08-01 (put, patch, get and delete `/listings/2021-08-01/items/{sellerId}/{sku}`,
+each seller's listings kept in `listings`): tests/fakes/spapi_listings.py.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ import orjson
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain.marketplaces import MARKETPLACES
 from tests.fakes.spapi_orders import ORDERS_LIMITS, ORDERS_ROUTES, OrdersV0
+from tests.fakes.spapi_listings import LISTINGS_LIMITS, LISTINGS_ROUTES, ListingsItems
 
 SHARED = Path(os.environ.get("SELLERKIT_TEST_SHARED") or Path(__file__).resolve().parents[3] / "shared")
 SP_API = SHARED / "fixtures" / "external" / "sp-api-models"
@@ -78,6 +82,7 @@ DOCUMENTED_LIMITS: dict[str, tuple[float, float]] = {
     "getListingsRestrictions": (5.0, 10),
     "getItemEligibilityPreview": (1.0, 1),
     **ORDERS_LIMITS,
+    **LISTINGS_LIMITS,
 }
 ROUTES = {
     ("GET", "/catalog/2022-04-01/items"): "searchCatalogItems",
@@ -87,7 +92,7 @@ ROUTES = {
     ("GET", "/listings/2021-08-01/restrictions"): "getListingsRestrictions",
     ("GET", "/fba/inbound/v1/eligibility/itemPreview"): "getItemEligibilityPreview",
 }
-PATTERN_ROUTES = [*ORDERS_ROUTES]  # (method, path pattern, operation): path parameters join the query
+PATTERN_ROUTES = [*ORDERS_ROUTES, *LISTINGS_ROUTES]  # (method, path pattern, operation): path parameters join the query
 TOKEN_PATH = "/auth/o2/token"
 INCLUDED_DATA = {"attributes", "classifications", "dimensions", "identifiers", "images", "productTypes",
                  "relationships", "salesRanks", "summaries", "vendorDetails"}
@@ -591,7 +596,7 @@ class _Bucket:
 
 
 @dataclass
-class FakeSpApi(OrdersV0):
+class FakeSpApi(OrdersV0, ListingsItems):
     """See the module docstring. `products`: a count (generated from `seed`) or a list of
     `FakeProduct`. `limits`: `{operation: (rate, burst)}` replacing DOCUMENTED_LIMITS entries
     (None: the documented plans). `seller_id`: the merchant token fee replies carry."""
@@ -922,3 +927,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         self._serve("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._serve("PUT")
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._serve("PATCH")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._serve("DELETE")

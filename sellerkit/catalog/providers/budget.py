@@ -53,6 +53,11 @@ DOCUMENTED: dict[tuple[str, str], tuple[float, float]] = {
     # as the day's calls spread evenly, with a burst of a minute's worth
     ("ebay", "getOrders"): (100_000 / 86_400, 70),
     ("ebay", "createShippingFulfillment"): (100_000 / 86_400, 70),
+    # Listings Items 2021-08-01 (the usage plans in its model: put and get burst 10, patch and delete 5)
+    ("spapi", "putListingsItem"): (5.0, 10),
+    ("spapi", "patchListingsItem"): (5.0, 5),
+    ("spapi", "getListingsItem"): (5.0, 10),
+    ("spapi", "deleteListingsItem"): (5.0, 5),
     ("keepa", "tokens"): (20 / 60, 20),  # the smallest plan: 20 tokens a minute; replies say the real one
 }
 

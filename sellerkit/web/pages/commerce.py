@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import Form, Query, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -113,8 +114,10 @@ async def product_page(request: Request, user: CurrentUser, product_id: PathId):
 
     shown, channels = await service(request, load)
     p = shown.products[0]
+    attrs = orjson.loads(p.attributes or "{}")
     return render(request, "commerce/product.html", {
         "title": p.sku or f"Product {p.id}", "tab": "products", "p": p, "channels": channels,
+        "list_status": attrs.get("list_status"), "list_detail": attrs.get("list_status_error_detail"),
         "locations": shown.locations.get(p.id, []), "variants": shown.variants.get(p.id, [])})
 
 
