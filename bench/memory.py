@@ -44,7 +44,7 @@ def smaps(pid: int) -> dict[str, int]:
 def tree_memory(pid: int) -> tuple[int, int]:
     """(RSS sum, PSS sum) of a process and its children."""
     rss = pss = 0
-    for member in TreeMemory(pid)._tree():
+    for member in TreeMemory(pid).tree():
         fields = smaps(member)
         rss, pss = rss + fields.get("Rss", 0), pss + fields.get("Pss", 0)
     return rss, pss
@@ -89,16 +89,16 @@ def idle() -> None:
 
 
 _SNAPSHOT_PROBE = """
-import json, sys
+import json, os, sys
 from pathlib import Path
 from bench.memory import smaps
 from sellerkit.catalog.snapshot import snapshots
 from sellerkit.kit.db import Database
 folder = Path(sys.argv[1])
 db = Database(f"sqlite:///{folder / 'sellerkit.db'}")
-before = smaps(__import__('os').getpid())
+before = smaps(os.getpid())
 frame = snapshots.current(db, folder, "US")
-after = smaps(__import__('os').getpid())
+after = smaps(os.getpid())
 print(json.dumps({"anon": after["Pss_Anon"] - before["Pss_Anon"], "rss": after["Rss"] - before["Rss"],
                   "products": frame.products.height}))
 """

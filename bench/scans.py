@@ -85,7 +85,7 @@ class TreeMemory:
         self._stop.set()
         self._thread.join()
 
-    def _tree(self) -> list[int]:
+    def tree(self) -> list[int]:
         parents: dict[int, int] = {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
@@ -102,7 +102,7 @@ class TreeMemory:
 
     def _rss(self) -> int:
         total = 0
-        for pid in self._tree():
+        for pid in self.tree():
             try:
                 for line in open(f"/proc/{pid}/status"):
                     if line.startswith("VmRSS:"):
