@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.common import DATA, PY, report
+from bench.common import DATA, PY, env_for, report
 
 PRODUCTS = 1_000_000
 
