@@ -9,16 +9,20 @@ rebuilt on first use after a change, and `sellerkit catalog import` rebuilds it 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
+import orjson
 import polars as pl
 
 from sellerkit.catalog import repository as repo
+from sellerkit.domain import sales
 from sellerkit.kit.db import Database
 
 log = logging.getLogger("sellerkit.catalog")
@@ -71,12 +75,47 @@ FIELDS: dict[str, tuple[str, pl.DataType]] = {
 _SCHEMA = {name: dtype for name, (_, dtype) in FIELDS.items()}
 
 
+KEY_SCHEMA = pl.Schema({"key": pl.Int64, "row": pl.UInt32})
+
+
 @dataclass(frozen=True)
 class CatalogFrame:
     marketplace: str
     revision: int
     products: pl.DataFrame  # one row per ASIN, columns named as in scan results
-    keys: pl.DataFrame  # (key, asin): the identifier graph
+    graph: pl.DataFrame  # (key, row): the identifier graph, as `KEY_SCHEMA` says (`key_rows`)
+    rank_models: dict[str, sales.RankModel] = field(default_factory=dict)  # `fit_rank_models`
+
+    @cached_property
+    def keys(self) -> pl.DataFrame:
+        """The graph as (key, asin) text, as the catalog's index has it (for reading, not scans)."""
+        return self.graph.select(pl.col("key").cast(pl.String).str.zfill(14),
+                                 self.products.get_column("asin").gather(self.graph.get_column("row")).alias("asin"))
+
+
+def fit_rank_models(products: pl.DataFrame) -> dict[str, sales.RankModel]:
+    """Each category's rank -> monthly-sold model, fitted on the snapshot as the calculator does
+    on the catalog; once per snapshot, when it is built (a fit takes tenths of a second)."""
+    points = products.filter((pl.col("rank") > 0) & (pl.col("monthly_sold") > 0)).select("category", "rank", "monthly_sold")
+    models = {}
+    for (category,), group in points.group_by("category"):
+        if category is None:
+            continue
+        model = sales.fit_rank_model(list(zip(group["rank"].to_list(), group["monthly_sold"].to_list())), category)
+        if model is not None:
+            models[category] = model
+    return models
+
+
+def key_rows(products: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """The identifier graph's (key, asin) pairs as (key, row): each key an integer (every key of
+    a barcode or an ISBN is 14 digits) and the row of `products` it reaches, sorted by key then
+    ASIN. A scan then matches with one join on integers and takes the products' columns by row
+    number, instead of joining on text against every product for each chunk; keys of ASINs the
+    snapshot lacks are left out here, once."""
+    rows = products.select("asin").with_row_index("row")
+    return pairs.join(rows, on="asin", how="inner").sort("key", "asin") \
+        .select(pl.col("key").cast(pl.Int64, strict=False), "row").drop_nulls("key")
 
 
 def decode(records: list[str]) -> pl.DataFrame:
@@ -122,7 +161,7 @@ class Snapshots:
             revisions = repo.revisions(reader)
         built = []
         for mp, revision in sorted(revisions.items()):
-            if not _paths(data_dir, mp, revision)[0].exists():
+            if not _current(*_paths(data_dir, mp, revision)):
                 with self._lock:
                     self._build(db, data_dir, mp, revision)
                 built.append(mp)
@@ -130,13 +169,19 @@ class Snapshots:
 
     @staticmethod
     def _load(data_dir: Path, marketplace: str, revision: int) -> CatalogFrame | None:
-        products, keys = _paths(data_dir, marketplace, revision)
+        products, keys, models = _paths(data_dir, marketplace, revision)
         if not (products.exists() and keys.exists()):
             return None
         frame = pl.read_ipc(products)
         if [c for c in _COLUMNS if c in frame.columns or not c.startswith(OPTIONAL)] != frame.columns:
             return None  # written by an earlier version: rebuilt with today's fields
-        return CatalogFrame(marketplace, revision, frame, pl.read_ipc(keys))
+        graph = pl.read_ipc(keys)
+        if graph.schema != KEY_SCHEMA or not models.exists():
+            return None  # the graph as (key, asin) text, before `key_rows`
+        fitted = {c: sales.RankModel(**m) for c, m in orjson.loads(models.read_bytes()).items()}
+        # one chunk per column, as built: a scan gathers rows from it, ten times quicker than
+        # from the file's record batches
+        return CatalogFrame(marketplace, revision, frame.rechunk(), graph.rechunk(), fitted)
 
     @staticmethod
     def _build(db: Database, data_dir: Path, marketplace: str, revision: int) -> CatalogFrame:
@@ -152,22 +197,36 @@ class Snapshots:
             columns = [c for c in products.columns if c.startswith(f"{group}.")]
             if all(products.get_column(c).null_count() == products.height for c in columns):
                 products = products.drop(columns)
-        keys = pl.concat(key_parts).unique(maintain_order=True) if key_parts else pl.DataFrame(schema=key_schema)
+        pairs = pl.concat(key_parts).unique() if key_parts else pl.DataFrame(schema=key_schema)
+        del key_parts
+        keys = key_rows(products, pairs)
+        del pairs
         folder = data_dir / "catalog"
         folder.mkdir(parents=True, exist_ok=True)
-        for frame, path in zip((products, keys), _paths(data_dir, marketplace, revision)):
+        fitted = fit_rank_models(products)
+        products_path, keys_path, models_path = _paths(data_dir, marketplace, revision)
+        for frame, path in ((products, products_path), (keys, keys_path)):
             tmp = path.with_suffix(".tmp")
-            frame.write_ipc(tmp, compression="lz4")
+            frame.write_ipc(tmp, compression="uncompressed")  # loaded at the speed of a copy
             os.replace(tmp, path)
-        for old in folder.glob(f"{marketplace}-*.arrow"):  # earlier revisions
-            if not old.name.startswith(f"{marketplace}-{revision}."):
+        tmp = models_path.with_suffix(".tmp")
+        tmp.write_bytes(orjson.dumps({c: dataclasses.asdict(m) for c, m in fitted.items()}))
+        os.replace(tmp, models_path)  # last: its presence says the snapshot is whole
+        for old in [*folder.glob(f"{marketplace}-*.arrow"), *folder.glob(f"{marketplace}-*.models.json")]:
+            if not old.name.startswith(f"{marketplace}-{revision}."):  # earlier revisions
                 old.unlink(missing_ok=True)
-        return CatalogFrame(marketplace, revision, products, keys)
+        return CatalogFrame(marketplace, revision, products, keys, fitted)
 
 
-def _paths(data_dir: Path, marketplace: str, revision: int) -> tuple[Path, Path]:
+def _current(products: Path, keys: Path, models: Path) -> bool:
+    """The files exist, the graph in today's form (read from the file's schema alone)."""
+    return products.exists() and models.exists() and keys.exists() and pl.read_ipc_schema(keys) == dict(KEY_SCHEMA)
+
+
+def _paths(data_dir: Path, marketplace: str, revision: int) -> tuple[Path, Path, Path]:
     folder = data_dir / "catalog"
-    return folder / f"{marketplace}-{revision}.products.arrow", folder / f"{marketplace}-{revision}.keys.arrow"
+    stem = folder / f"{marketplace}-{revision}"
+    return Path(f"{stem}.products.arrow"), Path(f"{stem}.keys.arrow"), Path(f"{stem}.models.json")
 
 
 snapshots = Snapshots()

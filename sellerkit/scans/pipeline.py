@@ -165,22 +165,30 @@ def match(good: pl.DataFrame, catalog: CatalogFrame, unknown: pl.DataFrame | Non
     reach none, with why: the provider's own answer where live data asked (`unknown`: key,
     reason), else that the catalog has no such product."""
     good = good.with_row_index("_row")
-    direct = good.filter(pl.col("_kind") == "asin").select("_row", pl.col("_key").alias("asin"))
-    coded = good.filter(pl.col("_kind") != "asin").select("_row", "_key") \
-        .join(catalog.keys, left_on="_key", right_on="key", how="inner").select("_row", "asin")
-    found = [direct, coded]
+    rows = catalog.products.select("asin").with_row_index("_product")
+    direct = good.filter(pl.col("_kind") == "asin").select("_row", pl.col("_key").alias("asin")) \
+        .join(rows, on="asin", how="inner", maintain_order="left").select("_row", "_product")
+    graph = catalog.graph.rename({"key": "_code", "row": "_product"})
+
+    def coded(key: str, frame: pl.DataFrame) -> pl.DataFrame:
+        """Rows whose code reaches products: (row, product) in file order, then by ASIN."""
+        return frame.select("_row", pl.col(key).cast(pl.Int64, strict=False).alias("_code")) \
+            .join(graph, on="_code", how="inner", maintain_order="left_right").select("_row", "_product")
+
+    found = [direct, coded("_key", good.filter(pl.col("_kind") != "asin"))]
     if "_also" in good.columns:  # codes valid both ways (an ISBN-10 that is a zero-filled UPC too)
         both = good.filter(pl.col("_also").is_not_null())
         if both.height:
-            found.append(both.select("_row", "_also").join(catalog.keys, left_on="_also", right_on="key",
-                                                          how="inner").select("_row", "asin"))
-    pairs = pl.concat(found).join(catalog.products.select("asin"), on="asin", how="semi")
-    if len(found) > 2:
-        pairs = pairs.unique(["_row", "asin"])
-    pairs = pairs.sort("_row", "asin")
-    matched = good.drop("asin", strict=False).select(pl.all().gather(pairs.get_column("_row"))) \
-        .with_columns(pairs.get_column("asin")) \
-        .join(catalog.products, on="asin", how="left", maintain_order="left").drop("_row")
+            found.append(coded("_also", both))
+    pairs = pl.concat(found)
+    if len(found) > 2:  # a row reaching products two ways: each once, by ASIN
+        pairs = pairs.unique()
+        pairs = pairs.with_columns(catalog.products.get_column("asin").gather(pairs.get_column("_product"))
+                                   .alias("_asin")).sort("_row", "_asin").drop("_asin")
+    else:
+        pairs = pairs.sort("_row", maintain_order=True)
+    matched = pl.concat([good.drop("asin", strict=False).drop("_row").select(pl.all().gather(pairs.get_column("_row"))),
+                         catalog.products.select(pl.all().gather(pairs.get_column("_product")))], how="horizontal")
     unmatched = good.filter(~pl.col("_row").is_in(pairs.get_column("_row").implode()))
     reason = pl.concat_str(pl.lit(f"identifier: no product in the {catalog.marketplace} catalog for "),
                            pl.when(pl.col("_kind") == "asin").then(pl.lit("ASIN ")).otherwise(pl.lit("code ")),
@@ -384,21 +392,6 @@ def _estimates(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
         (pl.col("units_per_month") * pl.col("financials.sale_price")).alias("sales_per_month"),
         div_round(pl.col("units_per_month") * pl.col("financials.profit"), sellers).alias("profit_per_month"),
     )
-
-
-def rank_models(catalog: CatalogFrame) -> dict[str, sales.RankModel]:
-    """Each category's rank -> monthly-sold model, fitted on the snapshot (as the calculator does
-    on the catalog)."""
-    points = catalog.products.filter((pl.col("rank") > 0) & (pl.col("monthly_sold") > 0)) \
-        .select("category", "rank", "monthly_sold")
-    models = {}
-    for (category,), group in points.group_by("category"):
-        if category is None:
-            continue
-        model = sales.fit_rank_model(list(zip(group["rank"].to_list(), group["monthly_sold"].to_list())), category)
-        if model is not None:
-            models[category] = model
-    return models
 
 
 def process(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl.DataFrame]:

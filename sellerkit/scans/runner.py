@@ -26,7 +26,7 @@ import polars as pl
 from sellerkit.catalog.providers.budget import budgets_for
 from sellerkit.catalog.providers.registry import providers_for, serving
 from sellerkit.catalog.providers.service import LiveData
-from sellerkit.catalog.snapshot import OPTIONAL, CatalogFrame, snapshots
+from sellerkit.catalog.snapshot import OPTIONAL, snapshots
 from sellerkit.config import Settings
 from sellerkit.domain import filters, results, sales
 from sellerkit.domain.fees import FeeError, FeeOptions, schedule_for
@@ -42,20 +42,10 @@ from sellerkit.scans.schemas import Mapping, Options
 from sellerkit.scans.store import ScanFiles, results_cache
 
 log = logging.getLogger("sellerkit.scans")
-_models: list[tuple[CatalogFrame, dict[str, sales.RankModel]]] = []
-_models_lock = threading.Lock()
 
 
 class Stop(Exception):
     """The run ends early: cancelled, lease lost, or the process is shutting down."""
-
-
-def rank_models(catalog: CatalogFrame) -> dict[str, sales.RankModel]:
-    """Fitted once per snapshot object (the latest one)."""
-    with _models_lock:
-        if not _models or _models[0][0] is not catalog:
-            _models[:] = [(catalog, pipeline.rank_models(catalog))]
-        return _models[0][1]
 
 
 def cost_options(options: Options) -> CostOptions:
@@ -319,7 +309,7 @@ class Runner:
             columns=mapping.columns(), cost_options=cost_options(options),
             fee_options=FeeOptions(fulfilment=options.fulfilment, placement=options.inbound_placement),
             custom_count=len(mapping.custom_columns), blocked_brands=blocked,
-            rank_models=rank_models(catalog), historical=historical,
+            rank_models=catalog.rank_models, historical=historical,
             checked_at=int(datetime.now(UTC).timestamp()),
             decimal=options.decimal or marketplace(scan.marketplace).decimal,
             live=any(c.startswith(OPTIONAL) for c in catalog.products.columns),
