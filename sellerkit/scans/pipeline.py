@@ -120,27 +120,26 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
     )
     suffix = numbers.ambiguous_suffix(ctx.decimal)
 
-    def ambiguous(text: str, field: str) -> pl.Expr:
-        return pl.when(pl.col(f"{text}_ambiguous")).then(pl.lit(f"{field}: ") + quote_expr(pl.col(text)) + pl.lit(suffix))
+    def ambiguous(text: str, field: str) -> tuple[pl.Expr, pl.Expr]:
+        return pl.col(f"{text}_ambiguous"), pl.lit(f"{field}: ") + quote_expr(pl.col(text)) + pl.lit(suffix)
 
-    def unreadable(text: str, value: str, field: str, wanted: str, bad: pl.Expr) -> pl.Expr:
+    def unreadable(text: str, value: str, field: str, wanted: str, bad: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
         """An optional mapped cell that holds something, but nothing usable."""
         given = pl.col(text).is_not_null() & (pl.col(text) != "")
-        return pl.when(given & (pl.col(value).is_null() | bad)) \
-            .then(pl.lit(f"{field}: cannot read ") + quote_expr(pl.col(text)) + pl.lit(f" as {wanted}"))
+        return given & (pl.col(value).is_null() | bad), \
+            pl.lit(f"{field}: cannot read ") + quote_expr(pl.col(text)) + pl.lit(f" as {wanted}")
 
-    reason = pl.coalesce(
-        pl.when(pl.col("_id_error").is_not_null()).then(pl.lit("identifier: ") + pl.col("_id_error")),
-        pl.when(pl.col("_cost_text").is_null() | (pl.col("_cost_text") == "")).then(pl.lit("cost: missing")),
+    checks = [  # (the row fails it, why), the first failed one is the row's reason
+        (pl.col("_id_error").is_not_null(), pl.lit("identifier: ") + pl.col("_id_error")),
+        (pl.col("_cost_text").is_null() | (pl.col("_cost_text") == ""), pl.lit("cost: missing")),
         ambiguous("_cost_text", "cost"),
-        pl.when(pl.col("inputs.cost").is_null())
-        .then(pl.lit("cost: cannot read ") + quote_expr(pl.col("_cost_text"))
-              + pl.lit(f" as money with decimal '{ctx.decimal}'")),
-        pl.when(pl.col("inputs.cost") < 0).then(pl.lit("cost: negative")),
+        (pl.col("inputs.cost").is_null(), pl.lit("cost: cannot read ") + quote_expr(pl.col("_cost_text"))
+         + pl.lit(f" as money with decimal '{ctx.decimal}'")),
+        (pl.col("inputs.cost") < 0, pl.lit("cost: negative")),
         ambiguous("_pack_text", "supplier_pack_quantity"),
-        pl.when(pl.col("inputs.supplier_pack_quantity").is_null() | (pl.col("inputs.supplier_pack_quantity") < 1))
-        .then(pl.lit("supplier_pack_quantity: cannot read ") + quote_expr(pl.col("_pack_text"))
-              + pl.lit(" as a whole number of at least 1")),
+        (pl.col("inputs.supplier_pack_quantity").is_null() | (pl.col("inputs.supplier_pack_quantity") < 1),
+         pl.lit("supplier_pack_quantity: cannot read ") + quote_expr(pl.col("_pack_text"))
+         + pl.lit(" as a whole number of at least 1")),
         ambiguous("_map_text", "map"),
         unreadable("_map_text", "inputs.map", "map", "money", pl.col("inputs.map") < 0),
         ambiguous("_stock_text", "stock_quantity"),
@@ -148,12 +147,15 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
         ambiguous("_discount_text", "discount_per_product"),
         unreadable("_discount_text", "discount_per_product_bp", "discount_per_product", "a percent from 0 to 100",
                    ~pl.col("discount_per_product_bp").is_between(0, 10_000)),
-    )
-    typed = typed.with_columns(reason.alias("reason"))
-    bad = typed.filter(pl.col("reason").is_not_null()).select(
-        "line", pl.col("inputs.identifier").alias("identifier"), pl.col("_cost_text").alias("cost"), "reason")
-    good = typed.filter(pl.col("reason").is_null()).drop(
-        "reason", "_id_error", "_pack_text", "_map_text", "_discount_text", "_stock_text", "_pack",
+    ]
+    # the tests run on every row, the reasons' text only on the (few) rows that fail one
+    typed = typed.with_columns(pl.any_horizontal(test.fill_null(False) for test, _ in checks).alias("_failed"))
+    reason = pl.coalesce(pl.when(test).then(why) for test, why in checks)
+    bad = typed.filter(pl.col("_failed")).select(
+        "line", pl.col("inputs.identifier").alias("identifier"), pl.col("_cost_text").alias("cost"),
+        reason.alias("reason"))
+    good = typed.filter(~pl.col("_failed")).drop(
+        "_failed", "_id_error", "_pack_text", "_map_text", "_discount_text", "_stock_text", "_pack",
         *(f"{text}_ambiguous" for text in ("_cost_text", "_map_text", "_pack_text", "_stock_text", "_discount_text")),
     ).with_columns(pl.col("discount_per_product_bp").fill_null(0))
     return good, bad
