@@ -157,15 +157,15 @@ def read(path: Path, fmt: str, limits: Limits, n_rows: int, name: str | None = N
 
 class Source:
     """A supplier file read in chunks of rows: each a frame of `line` (its line in the file, from
-    1) and text columns `c0`, `c1`, ... A workbook is streamed (one chunk in memory at a time); a
-    CSV, already bounded by the upload limit, is read once by polars. Past the row limit: 413."""
+    1) and text columns `c0`, `c1`, ... Both formats are streamed, one chunk in memory at a time
+    (a CSV by polars' streaming engine). Past the row limit: 413."""
 
     def __init__(self, path: Path, fmt: str, limits: Limits, width: int | None = None, name: str | None = None,
                  decimal: str = "."):
         self.path, self.fmt, self.limits, self.width = path, fmt, limits, width
         self.decimal = decimal  # an XLSX's number cells are written with it, as its text cells are
         self.name = name or path.name
-        self._frame: pl.DataFrame | None = None
+        self._rows: int | None = None
 
     def rows(self) -> int:
         """Rows in the file, header included (an XLSX's `<dimension>` when it has one: for the
@@ -173,7 +173,11 @@ class Source:
         if self.fmt == "xlsx":
             with _workbook(self.path, self.limits) as book:
                 return _xlsx_call(book.declared_rows) or _xlsx_call(book.count_rows)
-        return self._csv().height
+        if self._rows is None:
+            self._rows = self.count_csv_rows()
+            if self._rows > self.limits.max_rows:
+                raise self.limits.too_many_rows(f"{self.name} has more than {self.limits.max_rows:,}")
+        return self._rows
 
     def count_csv_rows(self) -> int:
         """Rows of a CSV counted by polars without keeping them (quoted line breaks respected)."""
@@ -188,12 +192,28 @@ class Source:
         if self.fmt == "xlsx":
             yield from self._xlsx_chunks(size, skip, start, first)
             return
-        data = self._csv().with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64)).slice(skip)
-        count = -(-data.height // size)
-        for index in range(start, max(count, 1) if start == 0 else count):
-            yield data.slice(index * size, size)
+        yielded = False
+        for chunk in _exactly(self._csv_batches(skip + start * size, size), size):
+            yield chunk
+            yielded = True
             if first:
                 return
+        if not yielded and start == 0:
+            yield self._csv(0).with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
+
+    def _csv_batches(self, offset: int, size: int) -> Iterator[pl.DataFrame]:
+        """The CSV's rows from row `offset` (0: the first) in batches of about `size`, each
+        with its line number, read by the streaming engine."""
+        read = 0
+        try:
+            frame = pl.scan_csv(self.path, **self._csv_options()).with_row_index("line", offset=1).slice(offset)
+            for batch in frame.collect_batches(chunk_size=size):
+                read += batch.height
+                if offset + read > self.limits.max_rows:
+                    raise self.limits.too_many_rows(f"{self.name} has more than {self.limits.max_rows:,}")
+                yield self._named(batch.with_columns(pl.col("line").cast(pl.Int64)))
+        except pl.exceptions.ComputeError as exc:
+            raise SourceError(f"file: cannot be read as CSV ({str(exc).splitlines()[0][:200]})") from None
 
     def _csv_options(self) -> dict:
         with open(self.path, "rb") as fh:
@@ -205,25 +225,22 @@ class Source:
         return {"has_header": False, "infer_schema": False, "separator": _separator(head, self.name),
                 "truncate_ragged_lines": True, "raise_if_empty": False}
 
-    def _csv(self, n_rows: int | None = None) -> pl.DataFrame:
-        """The whole CSV (kept for the chunks), or its first `n_rows` rows."""
-        if self._frame is not None:
-            return self._frame if n_rows is None else self._frame.head(n_rows)
-        limit = self.limits.max_rows + 1 if n_rows is None else n_rows
+    def _csv(self, n_rows: int) -> pl.DataFrame:
+        """The CSV's first `n_rows` rows."""
         try:
-            frame = pl.read_csv(self.path, n_rows=limit, **self._csv_options())
+            frame = pl.read_csv(self.path, n_rows=n_rows, **self._csv_options())
         except pl.exceptions.ComputeError as exc:
             raise SourceError(f"file: cannot be read as CSV ({str(exc).splitlines()[0][:200]})") from None
-        if n_rows is None and frame.height > self.limits.max_rows:
-            raise self.limits.too_many_rows(f"{self.name} has more than {self.limits.max_rows:,}")
-        if frame.width and frame.height and frame.columns[0] == "column_1":
-            first = frame.get_column("column_1")
-            if first.dtype == pl.String:  # a UTF-8 byte-order mark Excel puts first
-                frame = frame.with_columns(first.str.strip_prefix("\ufeff"))
-        frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
-        if n_rows is None:
-            self._frame = frame
-        return frame
+        return self._named(frame)
+
+    @staticmethod
+    def _named(frame: pl.DataFrame) -> pl.DataFrame:
+        """Columns `c0`, `c1`, ... (after `line`, when there), the first without the UTF-8
+        byte-order mark Excel puts first."""
+        texts = [c for c in frame.columns if c != "line"]
+        if texts and frame.height and frame.schema[texts[0]] == pl.String:
+            frame = frame.with_columns(pl.col(texts[0]).str.strip_prefix("\ufeff"))
+        return frame.rename({c: f"c{i}" for i, c in enumerate(texts)})
 
     def _xlsx_chunks(self, size: int, skip: int, start: int, first: bool) -> Iterator[pl.DataFrame]:
         held: list[pl.DataFrame] = []
@@ -262,6 +279,22 @@ class Source:
             return frames[0]
         widest = max(frames, key=lambda f: f.width)
         return pl.concat(frames, how="diagonal").select(widest.columns)
+
+def _exactly(batches: Iterator[pl.DataFrame], size: int) -> Iterator[pl.DataFrame]:
+    """Frames of exactly `size` rows (the last one fewer) from batches of any size: a chunk's
+    number must name the same rows on every run, as a resumed scan skips the chunks done."""
+    held: list[pl.DataFrame] = []
+    count = 0
+    for batch in batches:
+        held.append(batch)
+        count += batch.height
+        while count >= size:
+            rows = pl.concat(held) if len(held) > 1 else held[0]
+            yield rows.slice(0, size)
+            held, count = [rows.slice(size)], count - size
+    if count:
+        yield pl.concat(held) if len(held) > 1 else held[0]
+
 
 def _workbook(path: Path, limits: Limits) -> workbook.Workbook:
     try:
