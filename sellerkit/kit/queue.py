@@ -16,7 +16,7 @@ from typing import Any
 
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey
-from huey.consumer import Consumer
+from huey.consumer import Consumer, Worker
 
 from sellerkit.config import Settings
 from sellerkit.kit import metrics
@@ -29,14 +29,48 @@ log = logging.getLogger("sellerkit.queue")
 TASK_MODULES = ("sellerkit.scans.tasks", "sellerkit.commerce.tasks", "sellerkit.kit.webhooks", "sellerkit.tracking.tasks")
 
 
-class _QuietConsumer(Consumer):
+class _PromptWorker(Worker):
+    """A consumer thread that starts a job this process enqueued at once: an idle worker polls
+    the queue at most every `max_delay`, which added up to half a second to every scan."""
+
+    wake: threading.Event | None = None  # the queue's, set when it enqueues
+
+    def sleep(self) -> None:
+        if self.wake is None:
+            return super().sleep()
+        self.delay = min(self.delay, self.max_delay)
+        if self.wake.wait(self.delay):
+            self.wake.clear()
+            self.delay = self.default_delay
+        else:
+            self.delay *= self.backoff
+
+
+class _PromptConsumer(Consumer):
+    """Huey's consumer with `_PromptWorker`s woken by `wake` (those it restarts too)."""
+
+    worker_class = _PromptWorker
+    wake: threading.Event | None = None
+
+    def _create_worker(self) -> Worker:
+        worker = super()._create_worker()
+        worker.wake = self.wake
+        return worker
+
+    def wake_on(self, wake: threading.Event) -> None:
+        self.wake = wake
+        for worker, _ in self.worker_threads:
+            worker.wake = wake
+
+
+class _QuietConsumer(_PromptConsumer):
     """Huey's consumer without its signal handlers: in the server the server owns the signals."""
 
     def _set_signal_handlers(self) -> None:
         pass
 
 
-class _WorkerConsumer(Consumer):
+class _WorkerConsumer(_PromptConsumer):
     """`sellerkit worker`: Huey's signal handling, and running scans told to save and stop."""
 
     stopping: threading.Event
@@ -61,6 +95,7 @@ class Queue:
         self.db = db
         self.huey = make_huey(settings)
         self._consumer: Consumer | None = None
+        self.wake = threading.Event()  # set by each enqueue: the consumer's idle workers look at once
         self.stopping = threading.Event()  # long tasks stop at their next checkpoint when set
         self.tasks: dict[str, Any] = {}
         self._modules = [importlib.import_module(name) for name in TASK_MODULES]
@@ -89,6 +124,7 @@ class Queue:
 
     def enqueue(self, name: str, *args) -> None:
         self.tasks[name](*args)
+        self.wake.set()
 
     def enqueue_in(self, name: str, delay: float, *args) -> None:
         """Run task `name` no sooner than `delay` seconds from now (a retry's backoff)."""
@@ -100,6 +136,7 @@ class Queue:
         cls = _WorkerConsumer if signals else _QuietConsumer
         self._consumer = cls(self.huey, workers=workers, worker_type="thread", periodic=True,
                              initial_delay=0.05, max_delay=0.5, check_worker_health=True)
+        self._consumer.wake_on(self.wake)
         if signals:
             self._consumer.stopping = self.stopping  # type: ignore[attr-defined]
         else:
@@ -115,6 +152,7 @@ class Queue:
         self.stopping.set()
         if self._consumer is not None:
             self._consumer.stop_flag.set()
+            self.wake.set()
             for _, worker in self._consumer.worker_threads:
                 worker.join(timeout)
             self._consumer = None
