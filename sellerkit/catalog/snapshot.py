@@ -172,16 +172,14 @@ class Snapshots:
         products, keys, models = _paths(data_dir, marketplace, revision)
         if not (products.exists() and keys.exists()):
             return None
-        frame = pl.read_ipc(products)
-        if [c for c in _COLUMNS if c in frame.columns or not c.startswith(OPTIONAL)] != frame.columns:
+        columns = list(pl.read_ipc_schema(products))
+        if [c for c in _COLUMNS if c in columns or not c.startswith(OPTIONAL)] != columns:
             return None  # written by an earlier version: rebuilt with today's fields
-        graph = pl.read_ipc(keys)
-        if graph.schema != KEY_SCHEMA or not models.exists():
+        if pl.read_ipc_schema(keys) != dict(KEY_SCHEMA) or not models.exists():
             return None  # the graph as (key, asin) text, before `key_rows`
         fitted = {c: sales.RankModel(**m) for c, m in orjson.loads(models.read_bytes()).items()}
-        # one chunk per column, as built: a scan gathers rows from it, ten times quicker than
-        # from the file's record batches
-        return CatalogFrame(marketplace, revision, frame.rechunk(), graph.rechunk(), fitted)
+        return CatalogFrame(marketplace, revision, _whole_columns(products, columns), _whole_columns(keys, list(KEY_SCHEMA)),
+                            fitted)
 
     @staticmethod
     def _build(db: Database, data_dir: Path, marketplace: str, revision: int) -> CatalogFrame:
@@ -216,6 +214,13 @@ class Snapshots:
             if not old.name.startswith(f"{marketplace}-{revision}."):  # earlier revisions
                 old.unlink(missing_ok=True)
         return CatalogFrame(marketplace, revision, products, keys, fitted)
+
+
+def _whole_columns(path: Path, columns: list[str]) -> pl.DataFrame:
+    """An Arrow file's columns each in one chunk, as built: a scan gathers rows from them, ten
+    times quicker than from the file's record batches. Read a column at a time, so that only
+    one column is ever held twice (the file's batches and their copy)."""
+    return pl.concat([pl.read_ipc(path, columns=[c]).rechunk() for c in columns], how="horizontal")
 
 
 def _current(products: Path, keys: Path, models: Path) -> bool:
