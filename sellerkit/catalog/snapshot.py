@@ -13,6 +13,7 @@ import dataclasses
 import io
 import logging
 import os
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -150,7 +151,11 @@ class Snapshots:
             cached = self._cached.get((data_dir, marketplace))
             if cached is not None and cached.revision == revision:
                 return cached
-            frame = self._load(data_dir, marketplace, revision) or self._build(db, data_dir, marketplace, revision)
+            frame = self._load(data_dir, marketplace, revision)
+            if frame is None:
+                self._build(db, data_dir, marketplace, revision)
+                frame = self._load(data_dir, marketplace, revision)
+                assert frame is not None
             self._cached[(data_dir, marketplace)] = frame
             return frame
 
@@ -182,38 +187,44 @@ class Snapshots:
                             fitted)
 
     @staticmethod
-    def _build(db: Database, data_dir: Path, marketplace: str, revision: int) -> CatalogFrame:
+    def _build(db: Database, data_dir: Path, marketplace: str, revision: int) -> None:
         log.info("building the %s catalog snapshot (revision %d)", marketplace, revision)
-        key_schema = {"key": pl.String, "asin": pl.String}
-        with db.reader() as reader:
-            parts = [decode(chunk) for chunk in repo.product_data_chunks(reader, marketplace, CHUNK)]
-            key_parts = [pl.DataFrame(rows, schema=key_schema, orient="row")
-                         for rows in repo.identifier_key_chunks(reader, marketplace, KEY_CHUNK)]
-        products = pl.concat(parts).rechunk() if parts else decode([])
-        del parts
-        for group in OPTIONAL:  # no product has that live data: a scan carries nothing for it
-            columns = [c for c in products.columns if c.startswith(f"{group}.")]
-            if all(products.get_column(c).null_count() == products.height for c in columns):
-                products = products.drop(columns)
-        pairs = pl.concat(key_parts).unique() if key_parts else pl.DataFrame(schema=key_schema)
-        del key_parts
-        keys = key_rows(products, pairs)
-        del pairs
         folder = data_dir / "catalog"
         folder.mkdir(parents=True, exist_ok=True)
-        fitted = fit_rank_models(products)
         products_path, keys_path, models_path = _paths(data_dir, marketplace, revision)
-        for frame, path in ((products, products_path), (keys, keys_path)):
-            tmp = path.with_suffix(".tmp")
-            frame.write_ipc(tmp, compression="uncompressed")  # loaded at the speed of a copy
-            os.replace(tmp, path)
+        # decoded a chunk at a time into part files, then joined into one file by the streaming
+        # engine: the build holds one chunk, never the whole catalog (nor it twice, as a concat does)
+        with tempfile.TemporaryDirectory(dir=folder, prefix=f".{marketplace}-build-") as scratch:
+            parts = []
+            key_schema = {"key": pl.String, "asin": pl.String}
+            with db.reader() as reader:
+                for chunk in repo.product_data_chunks(reader, marketplace, CHUNK):
+                    parts.append(Path(scratch) / f"{len(parts):05d}.arrow")
+                    decode(chunk).write_ipc(parts[-1], compression="uncompressed")
+                key_parts = [pl.DataFrame(rows, schema=key_schema, orient="row")
+                             for rows in repo.identifier_key_chunks(reader, marketplace, KEY_CHUNK)]
+            products = pl.scan_ipc(parts) if parts else decode([]).lazy()
+            live = [c for c in _COLUMNS if c.startswith(OPTIONAL)]
+            held = products.select(pl.col(c).is_not_null().any() for c in live).collect().row(0, named=True)
+            products = products.drop(  # no product has that live data: a scan carries nothing for it
+                [c for group in OPTIONAL if not any(held[c] for c in live if c.startswith(f"{group}."))
+                 for c in live if c.startswith(f"{group}.")])
+            tmp = products_path.with_suffix(".tmp")
+            products.sink_ipc(tmp, compression="uncompressed")  # loaded at the speed of a copy
+            os.replace(tmp, products_path)
+        pairs = pl.concat(key_parts).unique() if key_parts else pl.DataFrame(schema=key_schema)
+        del key_parts
+        tmp = keys_path.with_suffix(".tmp")
+        key_rows(pl.read_ipc(products_path, columns=["asin"]), pairs).write_ipc(tmp, compression="uncompressed")
+        os.replace(tmp, keys_path)
+        del pairs
+        fitted = fit_rank_models(pl.read_ipc(products_path, columns=["category", "rank", "monthly_sold"]))
         tmp = models_path.with_suffix(".tmp")
         tmp.write_bytes(orjson.dumps({c: dataclasses.asdict(m) for c, m in fitted.items()}))
         os.replace(tmp, models_path)  # last: its presence says the snapshot is whole
         for old in [*folder.glob(f"{marketplace}-*.arrow"), *folder.glob(f"{marketplace}-*.models.json")]:
             if not old.name.startswith(f"{marketplace}-{revision}."):  # earlier revisions
                 old.unlink(missing_ok=True)
-        return CatalogFrame(marketplace, revision, products, keys, fitted)
 
 
 def _whole_columns(path: Path, columns: list[str]) -> pl.DataFrame:
