@@ -142,9 +142,12 @@ class Runner:
                               width=max(mapping.columns().values()) + 1, name=scan.file_name, decimal=decimal)
         skip = 1 if options.header else 0
         lines = max(source.rows() - skip, 0)
-        size = self.settings.scan_chunk_rows
-        chunks = max(1, -(-lines // size))
         done, products, errors = store.part_counts(target)
+        size = store.chunk_rows(target) if done else None  # parts a run wrote: cut as they were
+        if size is None:
+            size = self.settings.scan_chunk_rows
+            store.keep_chunk_rows(target, size)
+        chunks = max(1, -(-lines // size))
         providers = self._providers(scan)
         enrichment = live.Enrichment(providers)
         self._checkpoint(scan.id, lines=lines, processed=min(done * size, lines), enrichment=enrichment.json(),
@@ -152,7 +155,7 @@ class Runner:
         if providers:
             with asyncio.Runner(loop_factory=self.loop_factory) as loop:
                 try:
-                    ctx = self._enrich(scan, options, mapping, source, skip, done, providers, enrichment, loop)
+                    ctx = self._enrich(scan, options, mapping, source, skip, done, size, providers, enrichment, loop)
                 finally:
                     loop.run(live.close(providers))
         else:
@@ -192,11 +195,11 @@ class Runner:
         return providers
 
     def _enrich(self, scan: Scan, options: Options, mapping: Mapping, source: files.Source, skip: int, start: int,
-                providers: list, enrichment: live.Enrichment, loop: asyncio.Runner) -> pipeline.ScanContext:
+                size: int, providers: list, enrichment: live.Enrichment, loop: asyncio.Runner
+                ) -> pipeline.ScanContext:
         """Live data for the rows still to compute, in order of cost: match, then pricing and
         fees; then, for the rows passing `enrich_filter`, restrictions and offers. Returns the
         context to compute with, on the catalog as it now is."""
-        size = self.settings.scan_chunk_rows
         data = LiveData(self.db, self.settings, providers, scan.account_id, scan.marketplace, budgets=self.budgets,
                         **self.live_options)
         wanted = live.wanted(live.identifier_column(source, mapping.id, skip, start, size))
@@ -256,13 +259,14 @@ class Runner:
         parts = store.part_keys("results", source)
         errors_parts = store.part_keys("errors", source)
         done = store.part_counts(target)[0]
+        size = store.chunk_rows(source) or self.settings.scan_chunk_rows  # for the progress only
         for index, (key, errors_key) in enumerate(zip(parts, errors_parts)):
             if index < done:
                 continue
             old = store.read_part(key)
             out = pipeline.reprice(old, ctx) if old.height else old
             store.write_part(target, index, out, store.read_part(errors_key))
-            self._checkpoint(scan.id, processed=min(scan.lines, (index + 1) * self.settings.scan_chunk_rows))
+            self._checkpoint(scan.id, processed=min(scan.lines, (index + 1) * size))
         self._finish(scan, "Success")
         return "Success"
 

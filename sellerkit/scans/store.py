@@ -28,6 +28,7 @@ CACHE_BYTES = 1536 * 2**20  # result frames kept in memory (a 1M-row scan takes 
 DERIVED_PER_FRAME = 64  # a frame's derived values (totals of a filter) kept with it
 _MARKER = re.compile(r"^(\d{5,})\.done-(\d+)-(\d+)$")
 _PART = re.compile(r"^(\d{5,})\.(results|errors)\.arrow$")
+_CHUNK_ROWS = re.compile(r"^chunk-rows-(\d+)$")
 
 
 class ScanFiles:
@@ -78,6 +79,17 @@ class ScanFiles:
             frame.write_ipc(buffer, compression="lz4")
             self.blobs.put(self._part(table, version, index), buffer.getbuffer())
         self.blobs.put(f"{self.prefix}/v{version}/{index:05d}.done-{results.height}-{errors.height}", b"")
+
+    def keep_chunk_rows(self, version: int, rows: int) -> None:
+        """The rows per part of a version, written before its first part: a run that resumes
+        it cuts the file the same way, whatever `SELLERKIT_SCAN_CHUNK_ROWS` says by then."""
+        self.blobs.put(f"{self.prefix}/v{version}/chunk-rows-{rows}", b"")
+
+    def chunk_rows(self, version: int) -> int | None:
+        for info in self.blobs.list(f"{self.prefix}/v{version}"):
+            if found := _CHUNK_ROWS.match(info.key.rsplit("/", 1)[-1]):
+                return int(found[1])
+        return None
 
     def _listing(self, version: int) -> tuple[dict[int, tuple[int, int]], dict[int, set[str]]]:
         """(index -> (results, errors) of the parts marked done, index -> tables on the store)."""
