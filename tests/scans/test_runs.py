@@ -378,6 +378,30 @@ def _dead_owner() -> process.Owner:
 
 
 @pytest.mark.skipif(process.host() is None, reason="needs /proc (Linux) to tell whether a process runs")
+class TestChunkSize:
+    def test_a_run_resumed_after_the_chunk_size_changed_cuts_the_file_as_it_started(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        account = new_key().account_id
+        whole = _create(db, tmp_path, account, supplier(400, 60))
+        assert Runner(db, _settings(tmp_path)).run(whole) == "Success"
+        scan_id = _create(db, tmp_path, account, supplier(400, 60))
+
+        def die() -> None:
+            raise Killed
+
+        with pytest.raises(Killed):  # parts of 50 rows written, then the process dies
+            WatchedRunner(db, _settings(tmp_path), at=3, then=die).run(scan_id)
+        assert ScanFiles(tmp_path, scan_id).chunk_rows(1) == 50
+        resumed = Runner(db, _settings(tmp_path, scan_chunk_rows=70, scan_stale_seconds=0))
+        assert resumed.run(scan_id) == "Success"
+        for table in ("products", "errors"):  # the same rows, but for when each scan checked eligibility
+            again, first = (_rows(db, tmp_path, account, s, table).drop("id", "inbound_eligibility.updated_at",
+                                                                         strict=False) for s in (scan_id, whole))
+            assert again.equals(first)
+        assert (_view(db, scan_id)["products"], _view(db, scan_id)["errors"]) == \
+            (_view(db, whole)["products"], _view(db, whole)["errors"])
+
+
 class TestDeadLeases:
     def test_a_lease_of_a_dead_process_of_this_host_is_resumed_at_once_on_start(self, db, tmp_path, new_key):
         import_records(db, catalog(50))
