@@ -44,7 +44,8 @@ def serve(env: dict, workers: int = 1) -> Iterator[str]:
     """`sellerkit serve` on a free port; stopped with SIGTERM (a graceful shutdown) at the end."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "sellerkit.cli", "serve", "--port", str(port),
-                             "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 30
@@ -54,8 +55,8 @@ def serve(env: dict, workers: int = 1) -> Iterator[str]:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        else:
-            proc.kill()
+        else:  # the whole group: a worker left alive would hold stderr open, and the read never end
+            os.killpg(proc.pid, signal.SIGKILL)
             pytest.fail(f"server did not start: {proc.stderr.read().decode()[-2000:]}")
         yield base
     finally:
