@@ -4,7 +4,6 @@ answers 422 (the README promises 400 for every malformed request)."""
 from __future__ import annotations
 
 import tempfile
-import uuid
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ from fastapi.routing import iter_route_contexts
 
 from sellerkit.config import Settings
 from sellerkit.kit.db import Database
-from tests.conftest import _fresh_sqlite, fresh_postgres, make_client
 
 
 def _api_routes() -> list[tuple[str, str]]:
@@ -59,37 +57,17 @@ class TestAllow:
         assert r.json()["message"].endswith("it takes DELETE, GET, OPTIONS, POST")
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def routes_app(request, tmp_path_factory):
-    """One app (and database) per backend for every route's case: building an app's routes takes
-    a quarter of a second, paid once here instead of for each of the ~300 cases. Each case still
-    gets a key in a new account of its own (`key`), so no case meets another's data, rate limit
-    or quota."""
-    folder = tmp_path_factory.mktemp("routes")
-    settings = Settings(data_dir=folder, demo=False, embedded_worker=False)
-    if request.param == "sqlite":
-        database = _fresh_sqlite(request.getfixturevalue("_sqlite_template"), folder)
-        with make_client(database, settings) as c:
-            yield c, database
-    else:
-        with fresh_postgres("sellerkit_routes_") as url:
-            database = Database(url)
-            database.migrate()
-            with make_client(database, settings) as c:
-                yield c, database
-
-
 class TestNever422:
-    @pytest.fixture
-    def client(self, routes_app):
-        return routes_app[0]
+    """Every route's case against one app per backend (`module_app`), each with a key of a new
+    account: the route build is paid once, not for each of the ~340 cases."""
 
     @pytest.fixture
-    def key(self, routes_app):
-        from sellerkit.accounts.service import keys
+    def client(self, module_app):
+        return module_app[0]
 
-        with routes_app[1].session(write=True) as s:
-            return {"X-Api-Key": keys.create(s, name=f"seller-{uuid.uuid4().hex[:12]}", plan="pro").key}
+    @pytest.fixture
+    def key(self, account_key):
+        return account_key
 
     @pytest.mark.parametrize(("method", "path"), API_ROUTES, ids=[f"{m} {p}" for m, p in API_ROUTES])
     def test_malformed_request_is_never_422(self, client, key, method, path):

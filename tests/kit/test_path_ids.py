@@ -54,6 +54,17 @@ def key(new_key):
 
 
 class TestPathIds:
+    """Against one app per backend (`module_app`), each test with a key of a new account: every
+    case is a 404 of an id that names nothing, which no other test's data can change."""
+
+    @pytest.fixture
+    def client(self, module_app):
+        return module_app[0]
+
+    @pytest.fixture
+    def key(self, account_key):
+        return account_key
+
     def test_every_id_route_is_covered(self):
         paths = {path for _, path in ID_ROUTES}
         assert {"/api/v3/scans/{scan_id}", "/api/v3/exports/{export_id}/file",
