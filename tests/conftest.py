@@ -175,19 +175,18 @@ def client(db, settings):
 def module_app(request, tmp_path_factory) -> Iterator[tuple[Any, Database]]:
     """(client, database): one app per backend for a whole module, for tests that only read, or
     whose writes stay in an account of their own (`account_key`). Building an app's routes takes a
-    quarter of a second, which a module of a few hundred cases pays once here."""
+    quarter of a second, which a module of a few hundred cases pays once here. On PostgreSQL it is
+    the session's database, emptied first (a database of its own would cost a DROP DATABASE, a
+    checkpoint of seconds): a module using it does not use `db` as well."""
     folder = tmp_path_factory.mktemp("module_app")
     settings = Settings(data_dir=folder, demo=False, embedded_worker=False)
     if request.param == "sqlite":
         database = _fresh_sqlite(request.getfixturevalue("_sqlite_template"), folder)
-        with make_client(database, settings) as c:
-            yield c, database
     else:
-        with fresh_postgres("sellerkit_module_") as url:
-            database = Database(url)
-            database.migrate()
-            with make_client(database, settings) as c:
-                yield c, database
+        database = request.getfixturevalue("_pg_database")
+        _truncate(database)
+    with make_client(database, settings) as c:  # its lifespan disposes of the database's connections
+        yield c, database
 
 
 @pytest.fixture

@@ -35,8 +35,15 @@ API_ROUTES = _api_routes()
 
 
 @pytest.fixture
-def key(new_key):
-    return {"X-Api-Key": new_key().key}
+def client(module_app):
+    """Every test reads, or writes only in its own account: one app per backend (`module_app`)
+    instead of one per test (the route build was paid for each of the ~340 cases)."""
+    return module_app[0]
+
+
+@pytest.fixture
+def key(account_key):
+    return account_key
 
 
 class TestAllow:
@@ -58,17 +65,6 @@ class TestAllow:
 
 
 class TestNever422:
-    """Every route's case against one app per backend (`module_app`), each with a key of a new
-    account: the route build is paid once, not for each of the ~340 cases."""
-
-    @pytest.fixture
-    def client(self, module_app):
-        return module_app[0]
-
-    @pytest.fixture
-    def key(self, account_key):
-        return account_key
-
     @pytest.mark.parametrize(("method", "path"), API_ROUTES, ids=[f"{m} {p}" for m, p in API_ROUTES])
     def test_malformed_request_is_never_422(self, client, key, method, path):
         """Wrong types everywhere: unknown keys, a list for an object, text for numbers."""

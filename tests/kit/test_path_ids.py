@@ -49,22 +49,18 @@ def _not_found(r) -> dict:
 
 
 @pytest.fixture
-def key(new_key):
-    return {"X-Api-Key": new_key().key}
+def client(module_app):
+    """Every case is a 404 of an id that names nothing, which no other test's data can change: one
+    app per backend (`module_app`) instead of one per test."""
+    return module_app[0]
+
+
+@pytest.fixture
+def key(account_key):
+    return account_key
 
 
 class TestPathIds:
-    """Against one app per backend (`module_app`), each test with a key of a new account: every
-    case is a 404 of an id that names nothing, which no other test's data can change."""
-
-    @pytest.fixture
-    def client(self, module_app):
-        return module_app[0]
-
-    @pytest.fixture
-    def key(self, account_key):
-        return account_key
-
     def test_every_id_route_is_covered(self):
         paths = {path for _, path in ID_ROUTES}
         assert {"/api/v3/scans/{scan_id}", "/api/v3/exports/{export_id}/file",
