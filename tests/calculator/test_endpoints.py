@@ -23,20 +23,30 @@ def _history(asin: str, ranks: list[int]) -> list[dict]:
             for i, rank in enumerate(ranks)]
 
 
+CATALOG = [
+    TOY,
+    product("B000000002", category="Books", list_price=1999,
+            package_dimensions={"length": 9, "width": 6, "height": 1, "weight": 1}),
+    product("B000000003", category="Toys & Games", buybox_price=1500),
+    product("B000000004", category="Pet Supplies", buybox_price=1500, rank=1_000,
+            package_dimensions={"length": 10, "width": 8, "height": 3, "weight": 1.2}),
+    *[product(f"B0PET{i:05d}", category="Pet Supplies", rank=100 + 500 * i,
+              monthly_sold=round(50_000 * (100 + 500 * i) ** -0.8)) for i in range(40)],
+    *_history("B000000002", [900, 800, 850, 700, 720, 600]),
+]
+
+
+@pytest.fixture(scope="module")
+def client(module_app):
+    """Every test reads the same catalog, with a key of a new account: one app and one import
+    per backend (`module_app`) instead of one per test."""
+    import_records(module_app[1], CATALOG)
+    return module_app[0]
+
+
 @pytest.fixture
-def key(db, new_key):
-    import_records(db, [
-        TOY,
-        product("B000000002", category="Books", list_price=1999,
-                package_dimensions={"length": 9, "width": 6, "height": 1, "weight": 1}),
-        product("B000000003", category="Toys & Games", buybox_price=1500),
-        product("B000000004", category="Pet Supplies", buybox_price=1500, rank=1_000,
-                package_dimensions={"length": 10, "width": 8, "height": 3, "weight": 1.2}),
-        *[product(f"B0PET{i:05d}", category="Pet Supplies", rank=100 + 500 * i,
-                  monthly_sold=round(50_000 * (100 + 500 * i) ** -0.8)) for i in range(40)],
-        *_history("B000000002", [900, 800, 850, 700, 720, 600]),
-    ])
-    return {"X-Api-Key": new_key().key}
+def key(client, account_key):
+    return account_key
 
 
 def _post(client, key, **body):

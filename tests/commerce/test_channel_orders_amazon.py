@@ -1,6 +1,6 @@
 """Amazon orders (Orders v0) into commerce, and tracking back with confirmShipment, against the
 fake SP-API (a real HTTP server answering with the Orders v0 model examples, enforcing the
-documented usage plans, 50x faster here). Skips without ../shared's SP-API models."""
+documented usage plans, 100x faster here). Skips without ../shared's SP-API models."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from tests.conftest import make_client
 from tests.fakes.spapi_server import EXAMPLES, MISSING, FakeSpApi
 
 pytestmark = [pytest.mark.shared, pytest.mark.skipif(not EXAMPLES.is_dir(), reason=MISSING)]
-SCALE = 50
+SCALE = 100
 
 
 class Killed(Exception):

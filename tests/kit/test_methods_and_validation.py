@@ -35,8 +35,15 @@ API_ROUTES = _api_routes()
 
 
 @pytest.fixture
-def key(new_key):
-    return {"X-Api-Key": new_key().key}
+def client(module_app):
+    """Every test reads, or writes only in its own account: one app per backend (`module_app`)
+    instead of one per test (the route build was paid for each of the ~340 cases)."""
+    return module_app[0]
+
+
+@pytest.fixture
+def key(account_key):
+    return account_key
 
 
 class TestAllow:

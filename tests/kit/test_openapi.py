@@ -9,10 +9,11 @@ from collections import Counter
 import orjson
 import pytest
 
+from sellerkit.config import Settings
 from tests.catalog.factories import product
 from tests.commerce.walk import walk_commerce, walk_scan_manifest
 from tests.commerce.walk_edge import walk_orders
-from tests.conftest import import_records, make_client
+from tests.conftest import _fresh_sqlite, import_records, make_client
 
 UPC_A = "036000291452"
 DIMS = {"length": 10, "width": 8, "height": 3, "weight": 1.2}
@@ -31,9 +32,25 @@ def app_client(sqlite_db, settings):
         yield c
 
 
+@pytest.fixture(scope="module")
+def docs_client(_sqlite_template, tmp_path_factory):
+    """One app for the tests that only read the document and the docs' assets (nothing they do
+    changes either): its routes are built once instead of per test."""
+    folder = tmp_path_factory.mktemp("docs")
+    database = _fresh_sqlite(_sqlite_template, folder)
+    with make_client(database, Settings(data_dir=folder, demo=False, embedded_worker=False)) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def _doc_bytes(docs_client) -> bytes:
+    return docs_client.get("/openapi.json").content
+
+
 @pytest.fixture
-def doc(app_client) -> dict:
-    return app_client.get("/openapi.json").json()
+def doc(_doc_bytes) -> dict:
+    """The document, parsed afresh for each test: no test sees another's changes to it."""
+    return orjson.loads(_doc_bytes)
 
 
 def _json_schema(response: dict) -> dict:
@@ -159,6 +176,10 @@ class TestPublishedDocument:
 
 
 class TestOfflineDocs:
+    @pytest.fixture
+    def app_client(self, docs_client):
+        return docs_client
+
     @pytest.mark.parametrize("page", ["/docs", "/redoc"])
     def test_page_loads_only_assets_of_this_server(self, app_client, page):
         import re

@@ -49,8 +49,15 @@ def _not_found(r) -> dict:
 
 
 @pytest.fixture
-def key(new_key):
-    return {"X-Api-Key": new_key().key}
+def client(module_app):
+    """Every case is a 404 of an id that names nothing, which no other test's data can change: one
+    app per backend (`module_app`) instead of one per test."""
+    return module_app[0]
+
+
+@pytest.fixture
+def key(account_key):
+    return account_key
 
 
 class TestPathIds:

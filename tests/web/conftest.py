@@ -29,7 +29,7 @@ def open_site(data_dir: Path, **settings: str) -> Iterator[Site]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """One served app per test module. The sign-in limit is high here: every test signs in from
-    127.0.0.1 (tests/web/test_sign_in.py::TestSignInLimit serves its own app to test it)."""
+    127.0.0.1 (tests/web/test_sign_in_limit.py::TestSignInLimit serves its own app to test it)."""
     with open_site(tmp_path_factory.mktemp("web"), SELLERKIT_SIGN_IN_PER_MINUTE="1000") as s:
         yield s
 
