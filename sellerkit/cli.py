@@ -111,6 +111,7 @@ def serve(
     os.environ[ANNOUNCED_ENV] = "1"  # the banner said which live data is unavailable: the workers need not
     workers = workers or settings.workers
     os.environ["SELLERKIT_WORKERS"] = str(workers)  # each worker's settings know their siblings (GET /api/v3/quotas)
+    _preload_for_fork()
     get_settings.cache_clear()  # forked workers read the settings again
     connections = _open_files_for(settings.max_connections)
     try:
@@ -133,6 +134,23 @@ def serve(
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _preload_for_fork() -> None:
+    """Where workers are forked (Linux, Python before 3.14), import what they need first and
+    freeze those objects out of the cyclic collector: a worker then shares their pages with this
+    process (and its siblings) rather than copying them, as a collection would write to each."""
+    import multiprocessing
+
+    if multiprocessing.get_start_method() != "fork":  # spawned workers import afresh: nothing to share
+        return
+    import gc
+
+    from sellerkit.app import preload
+
+    preload()
+    gc.collect()
+    gc.freeze()
 
 
 def _metrics_dir() -> Path | None:
