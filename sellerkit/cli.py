@@ -79,18 +79,12 @@ def serve(
     host, port = host or settings.host, port or settings.port
     db = _db()
     if settings.demo and not no_demo:
-        from concurrent.futures import ProcessPoolExecutor
-        from multiprocessing import get_context
+        from sellerkit.catalog.tasks import load_demo_apart
 
-        from sellerkit.catalog.tasks import load_demo_if_empty
-
-        # in a process of its own: generating and importing the demo catalog takes a few hundred
-        # MiB that Python would keep, and the server's workers would inherit, for good
-        with err.status("loading demo products (first start only)..."), \
-                ProcessPoolExecutor(1, mp_context=get_context("spawn")) as loader:
-            report = loader.submit(load_demo_if_empty, None, settings.demo_products, settings.demo_seed).result()
-        if report:
-            err.print(f"demo data: {report.inserted} products loaded (labelled demo)")
+        with err.status("loading demo products (first start only)..."):
+            inserted = load_demo_apart(settings.demo_products, settings.demo_seed)  # in a process of its own
+        if inserted is not None:
+            err.print(f"demo data: {inserted} products loaded (labelled demo)")
     demo_sign_in = None
     if settings.demo and not no_demo:
         from sellerkit.accounts.passwords import passwords
