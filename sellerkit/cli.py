@@ -72,11 +72,14 @@ def serve(
     from granian.http import HTTP1Settings
     from granian.server import Server
 
-    from sellerkit.kit.logs import logging_config
+    from sellerkit.kit.logs import logging_config, setup_logging
 
     metrics_dir = _metrics_dir()
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
+    # the migration below logs in SELLERKIT_LOG_FORMAT too: the workers find the database at
+    # its newest revision and leave Alembic alone
+    setup_logging(settings.log_format, settings.log_level)
     db = _db()
     if settings.demo and not no_demo:
         from sellerkit.catalog.tasks import load_demo_apart

@@ -73,3 +73,4 @@ class TestReader:
         with memory.reader() as reader:
             assert reader.rows("SELECT 1", ()) == [(1,)]
         memory.dispose()
+
