@@ -73,4 +73,3 @@ class TestReader:
         with memory.reader() as reader:
             assert reader.rows("SELECT 1", ()) == [(1,)]
         memory.dispose()
-
