@@ -26,6 +26,27 @@ from sellerkit.kit.queue import Queue
 from sellerkit.kit.ratelimit import make_limits
 from sellerkit.scans.store import results_cache
 
+# What create_app imports when it runs (the routers, the pages, the jobs' modules).
+SERVER_MODULES = (
+    "sellerkit.accounts.router", "sellerkit.calculator.router", "sellerkit.catalog.lookup_router",
+    "sellerkit.catalog.providers.connections_router", "sellerkit.catalog.quotas_router", "sellerkit.catalog.router",
+    "sellerkit.commerce.router", "sellerkit.commerce.orders_router", "sellerkit.scans.router", "sellerkit.tracking.router",
+    "sellerkit.web.docs", "sellerkit.web.site",
+)
+
+
+def preload() -> None:
+    """Import every module a server worker imports, in the process that forks the workers:
+    their pages then stay shared with it instead of being copied into each worker (about 40 MiB
+    of an idle demo server's PSS). None of these may run polars at import: a worker forked after
+    polars' thread pool started deadlocks in its first query (tests/test_server.py checks)."""
+    import importlib
+
+    from sellerkit.kit.queue import TASK_MODULES
+
+    for name in (*SERVER_MODULES, *TASK_MODULES):
+        importlib.import_module(name)
+
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()

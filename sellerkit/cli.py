@@ -72,25 +72,22 @@ def serve(
     from granian.http import HTTP1Settings
     from granian.server import Server
 
-    from sellerkit.kit.logs import logging_config
+    from sellerkit.kit.logs import logging_config, setup_logging
 
     metrics_dir = _metrics_dir()
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
+    # the migration below logs in SELLERKIT_LOG_FORMAT too: the workers find the database at
+    # its newest revision and leave Alembic alone
+    setup_logging(settings.log_format, settings.log_level)
     db = _db()
     if settings.demo and not no_demo:
-        from concurrent.futures import ProcessPoolExecutor
-        from multiprocessing import get_context
+        from sellerkit.catalog.tasks import load_demo_apart
 
-        from sellerkit.catalog.tasks import load_demo_if_empty
-
-        # in a process of its own: generating and importing the demo catalog takes a few hundred
-        # MiB that Python would keep, and the server's workers would inherit, for good
-        with err.status("loading demo products (first start only)..."), \
-                ProcessPoolExecutor(1, mp_context=get_context("spawn")) as loader:
-            report = loader.submit(load_demo_if_empty, None, settings.demo_products, settings.demo_seed).result()
-        if report:
-            err.print(f"demo data: {report.inserted} products loaded (labelled demo)")
+        with err.status("loading demo products (first start only)..."):
+            inserted = load_demo_apart(settings.demo_products, settings.demo_seed)  # in a process of its own
+        if inserted is not None:
+            err.print(f"demo data: {inserted} products loaded (labelled demo)")
     demo_sign_in = None
     if settings.demo and not no_demo:
         from sellerkit.accounts.passwords import passwords
@@ -111,6 +108,7 @@ def serve(
     os.environ[ANNOUNCED_ENV] = "1"  # the banner said which live data is unavailable: the workers need not
     workers = workers or settings.workers
     os.environ["SELLERKIT_WORKERS"] = str(workers)  # each worker's settings know their siblings (GET /api/v3/quotas)
+    _preload_for_fork()
     get_settings.cache_clear()  # forked workers read the settings again
     connections = _open_files_for(settings.max_connections)
     try:
@@ -133,6 +131,23 @@ def serve(
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _preload_for_fork() -> None:
+    """Where workers are forked (Linux, Python before 3.14), import what they need first and
+    freeze those objects out of the cyclic collector: a worker then shares their pages with this
+    process (and its siblings) rather than copying them, as a collection would write to each."""
+    import multiprocessing
+
+    if multiprocessing.get_start_method() != "fork":  # spawned workers import afresh: nothing to share
+        return
+    import gc
+
+    from sellerkit.app import preload
+
+    preload()
+    gc.collect()
+    gc.freeze()
 
 
 def _metrics_dir() -> Path | None:

@@ -244,6 +244,20 @@ class TestCatalogImportDecimal:
         assert proc.returncode == 2 and "--decimal: expected '.' or ','" in proc.stderr
 
 
+def test_the_demo_loads_apart_with_its_snapshots_and_only_into_an_empty_catalog(tmp_path, monkeypatch):
+    """`sellerkit serve`'s first start: the demo catalog is loaded, and its snapshots built, in a
+    child process, so the server's worker has neither to keep nor to build."""
+    from sellerkit.catalog.tasks import load_demo_apart
+    from sellerkit.kit.db import Database
+
+    monkeypatch.setenv("SELLERKIT_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SELLERKIT_DATABASE_URL", raising=False)
+    Database(f"sqlite:///{tmp_path / 'sellerkit.db'}").migrate()
+    assert load_demo_apart(200, 1) == 200
+    assert {p.name.split("-")[0] for p in (tmp_path / "catalog").glob("*.products.arrow")} == {"US", "UK", "DE", "CA"}
+    assert load_demo_apart(200, 1) is None
+
+
 class TestServeBanner:
     """What `sellerkit serve` tells a new user to do next, checked by doing it."""
 

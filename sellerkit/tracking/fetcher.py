@@ -31,15 +31,18 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import aiohttp
 import certifi
 import orjson
 
 from sellerkit.config import Settings
 from sellerkit.domain.pages import is_robot_check
 from sellerkit.kit.ratelimit import RedisSlots, make_limits
+
+if TYPE_CHECKING:
+    import aiohttp
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 LOCATION_PATH = "/portal-migration/hz/glow/address-change?actionSource=glow"
@@ -92,11 +95,15 @@ class Fetcher:
         asyncio.run_coroutine_threadsafe(self._setup(), self._loop).result()
 
     async def _setup(self) -> None:
+        import aiohttp  # here, not at the top: some 13 MiB in every server process, for capture runs only
+
         self.cap = asyncio.Semaphore(self.settings.capture_concurrency)  # this process's share, at most
         self._tls = ssl.create_default_context(cafile=certifi.where())  # one for all sessions: 80 ms each to make
         self.session = self._new_session(aiohttp.DummyCookieJar())  # pages send their location's cookies
 
     def _new_session(self, cookies: aiohttp.abc.AbstractCookieJar) -> aiohttp.ClientSession:
+        import aiohttp
+
         s = self.settings
         return aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(ssl=self._tls, limit=s.capture_concurrency, ttl_dns_cache=300),
@@ -140,6 +147,8 @@ class Fetcher:
 
     async def _attempt(self, url: str, headers: dict, proxy: int) -> Fetched | str:
         """One try under a slot: the page, or why it should be tried again."""
+        import aiohttp
+
         async with self.cap:
             token = await self._slot()
             try:
@@ -183,6 +192,8 @@ class Fetcher:
         return future
 
     async def _location(self, domain: str, zipcode: str) -> dict[str, str]:
+        import aiohttp
+
         base = self.base_url(domain)
         proxy = self._proxy_url(self._proxy(zipcode))
         jar = aiohttp.CookieJar(unsafe=True)  # unsafe: keeps cookies of hosts named by address too

@@ -67,3 +67,26 @@ class TestLeaseHolder:
 
         monkeypatch.setattr(process.socket, "gethostname", lambda: "h" * 253)
         assert len(process.lease_holder()) <= Leased.runner.column.type.length
+
+
+_TRIM_PROBE = """
+from sellerkit.kit.process import trim_freed_memory
+
+def anon():
+    return next(int(line.split()[1]) for line in open("/proc/self/smaps_rollup") if line.startswith("Anonymous:"))
+
+blocks = [bytes(600) + bytes([i % 256]) for i in range(100_000)]  # past pymalloc's 512 bytes: malloc's heap
+keep = bytes(600) + b"!"  # above them on the heap: glibc alone would not give their pages back
+del blocks
+before = anon()
+assert trim_freed_memory()
+print(before - anon())
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps_rollup"), reason="reads /proc")
+def test_trim_gives_freed_heap_memory_back():
+    """After a job: what it freed below live memory goes back to the kernel, not kept by malloc."""
+    freed_kib = int(subprocess.run([sys.executable, "-c", _TRIM_PROBE], check=True, capture_output=True,
+                                   text=True).stdout)
+    assert freed_kib > 40 * 1024
