@@ -249,9 +249,20 @@ def _first_header(scope, name: bytes) -> str:
 
 
 def _query(scope) -> dict[str, str]:
-    """The query string as Starlette's `QueryParams` reads it, the last value of a name kept."""
+    """The query string as Starlette's `QueryParams` reads it (`parse_qsl`, blank values kept),
+    the last value of a name kept. Without `%` or `+` there is nothing to unquote: split only."""
     raw = scope.get("query_string", b"")
-    return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else {}
+    if not raw:
+        return {}
+    text = raw.decode("latin-1")
+    if "%" in text or "+" in text:
+        return dict(parse_qsl(text, keep_blank_values=True))
+    found = {}
+    for field in text.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            found[name] = value
+    return found
 
 
 async def _read_body(receive) -> tuple[list, bytes | None]:
