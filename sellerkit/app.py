@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from starlette.responses import PlainTextResponse, Response
 
 from sellerkit import __version__
+from sellerkit.accounts.dependencies import DirectLane
 from sellerkit.accounts.quotas import Quotas
 from sellerkit.catalog.providers.connections import connections
 from sellerkit.catalog.providers.budget import budgets_for
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.spapi = SpApiClient(None)
     install_error_handlers(app)
     # Last added runs first: the access log sees every reply, BodyGuard's 413s and 408s included.
+    app.add_middleware(DirectLane)  # innermost: the hot routes' requests from the scope, after every other
     app.add_middleware(BodyGuard, json_limit_kb=settings.json_body_limit_kb, upload_limit_mb=settings.upload_limit_mb,
                        idle_timeout=settings.body_idle_timeout, read_timeout=settings.body_read_timeout)
     app.add_middleware(RateLimitHeaders)  # sees every reply, errors included

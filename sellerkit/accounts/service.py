@@ -193,8 +193,21 @@ class KeyService:
         }
 
     def authenticate(self, reader: Reader, secret: str) -> Principal | None:
+        """The live key's principal. Kept in memory per secret while the database is unchanged
+        (`Reader.memo`: SQLite), so a key revoked, rotated or re-limited from any process is
+        seen by the next request; PostgreSQL reads the row each time."""
+        held = reader.memo("keys")
+        if held is not None:
+            found = held.get(secret, _UNKNOWN)
+            if found is not _UNKNOWN:
+                return found
         row = repo.key_by_hash(reader, hash_secret(secret))
-        return None if row is None else Principal(*row)
+        principal = None if row is None else Principal(*row)
+        if held is not None:
+            if len(held) >= KEYS_HELD:  # unknown keys tried one after another: start again
+                held.clear()
+            held[secret] = principal
+        return principal
 
     def _live_key(self, session: Session, partner_id: str, account_id: int | None = None) -> ApiKey:
         key = repo.key_by_partner_id(session, partner_id)
@@ -203,5 +216,8 @@ class KeyService:
             raise NotFound(f"partner_id: no active key {quote(partner_id)}")
         return key
 
+
+_UNKNOWN = object()
+KEYS_HELD = 10_000  # secrets (live or not) held per database generation
 
 keys = KeyService()

@@ -90,6 +90,9 @@ class LookupService:
         """Items of the codes found (none for codes the catalog does not have); a UPC or EAN
         that several ASINs carry gives each of them, in ASIN order. `as_json`: each item as its
         JSON text, as the route sends it (prepared once per catalog revision)."""
+        if as_json and query.family == "asin":  # the route's case: one item per ASIN, no codes to report
+            items = _ITEMS.get_many(reader, query.marketplace.code, query.codes, self._builder(reader, query))
+            return [one for one in map(items.__getitem__, query.codes) if one is not None]
         return self.prepared(reader, query)[1] if as_json else self.found(reader, query)[1]
 
     def found(self, reader: Reader, query: LookupQuery) -> tuple[list[str], list[dict]]:
@@ -101,20 +104,28 @@ class LookupService:
     def prepared(self, reader: Reader, query: LookupQuery) -> tuple[list[str], list[bytes]]:
         """`found`, each item as its JSON text: what the route sends, with nothing decoded or
         built again while the marketplace's catalog is unchanged (`catalog.cache`)."""
-        mp, market = query.marketplace.code, query.marketplace
+        mp = query.marketplace.code
         if query.family == "asin":
             by_code = {code: (code,) for code in query.codes}
         else:
             by_code = _ASINS_BY_KEY.get_many(reader, mp, query.codes, lambda keys: _asins_by_key(reader, mp, keys))
         asins = list(dict.fromkeys(a for code in query.codes for a in by_code.get(code) or ()))
 
+        items = _ITEMS.get_many(reader, mp, asins, self._builder(reader, query))
+        codes = [code for code in query.codes if any(items.get(a) is not None for a in by_code.get(code) or ())]
+        return codes, [items[a] for a in asins if items[a] is not None]
+
+
+    @staticmethod
+    def _builder(reader: Reader, query: LookupQuery):
+        """Each missing ASIN's item as JSON, from its catalog record (none for ASINs it lacks)."""
+        mp, market = query.marketplace.code, query.marketplace
+
         def build(missing: list[str]) -> dict[str, bytes]:
             texts = repo.record_texts(reader, mp, missing)
             return {a: orjson.dumps(item(orjson.loads(text), market)) for a, text in texts.items()}
 
-        items = _ITEMS.get_many(reader, mp, asins, build)
-        codes = [code for code in query.codes if any(items.get(a) is not None for a in by_code.get(code) or ())]
-        return codes, [items[a] for a in asins if items[a] is not None]
+        return build
 
 
 def _asins_by_key(reader: Reader, mp: str, keys: list[str]) -> dict[str, tuple[str, ...]]:

@@ -166,9 +166,16 @@ def bump_revision(session: Session, marketplace: str) -> None:
 
 
 def revision(reader: Reader, marketplace: str) -> int:
-    """The marketplace's catalog revision now (0 before the first counted write): one row."""
+    """The marketplace's catalog revision now (0 before the first counted write): one row, read
+    again only when the database changed (`Reader.memo`: SQLite)."""
+    held = reader.memo("catalog.revision")
+    if held is not None and (found := held.get(marketplace)) is not None:
+        return found
     rows = reader.rows("SELECT revision FROM catalog_revisions WHERE marketplace = ?", (marketplace,))
-    return rows[0][0] if rows else 0
+    found = rows[0][0] if rows else 0
+    if held is not None:
+        held[marketplace] = found
+    return found
 
 
 def revisions(reader: Reader) -> dict[str, int]:

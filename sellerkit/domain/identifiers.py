@@ -614,6 +614,7 @@ def _bad_check(raw: object, code: str, kind: IdKind) -> InvalidIdentifier:
 
 
 _B0_ASIN = re.compile(r"B0[0-9A-Z]{8}\Z")
+CANONICAL_ASIN = _B0_ASIN  # a `B0` ASIN as `parse_asin` returns it unchanged
 
 
 def parse_asin(raw: str | int | float | None) -> str:

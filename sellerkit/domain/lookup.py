@@ -50,11 +50,12 @@ def parse_query(asin: str | None, upc: str | None, ean: str | None, domain: str 
     if len(parts) > MAX_CODES:
         raise InvalidLookup(f"{family}: {len(parts)} codes given; send at most {MAX_CODES} per request")
     codes: list[str] = []
+    canonical = ids.CANONICAL_ASIN.match if family == "asin" else None  # most ASINs: nothing to normalise
     for i, part in enumerate(parts):
         if len(part) > ids.MAX_CODE_CHARS:
             raise InvalidLookup(f"{family}: code {i + 1} is {len(part):,} characters; a code has at most "
                                 f"{ids.MAX_CODE_CHARS}")
-        code = _normalise(family, part)
+        code = part if canonical is not None and canonical(part) else _normalise(family, part)
         if code not in codes:
             codes.append(code)
     return LookupQuery(family, market, tuple(codes))
@@ -62,9 +63,13 @@ def parse_query(asin: str | None, upc: str | None, ean: str | None, domain: str 
 
 def resolve_domain(domain: str | None) -> Marketplace:
     value = "com" if domain is None or not domain.strip() else domain.strip().lower()
-    if value not in ASINSCOPE_DOMAINS:
+    found = _DOMAINS.get(value)
+    if found is None:
         raise InvalidLookup(f"domain: unknown domain {quote(domain)}; expected one of {', '.join(ASINSCOPE_DOMAINS)}")
-    return marketplace(value)
+    return found
+
+
+_DOMAINS = {domain: marketplace(domain) for domain in ASINSCOPE_DOMAINS}
 
 
 def _normalise(family: str, code: str) -> str:

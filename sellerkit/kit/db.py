@@ -141,6 +141,10 @@ class Database:
         # SQLite file databases: readers' connections kept apart from SQLAlchemy's pool, whose
         # checkout and return (events, reset) cost more than the key check they serve.
         self._idle_readers: list | None = [] if isinstance(self.engine.pool, QueuePool) and self.is_sqlite else None
+        self._generation_conn = None  # SQLite file databases: asks `PRAGMA data_version`, never writes
+        self._generation_lock = threading.Lock()
+        self._epoch = 0  # a new connection's data_version starts again: the epoch keeps numbers apart
+        self._memos: dict[str, tuple[int, dict]] = {}
 
     @property
     def is_sqlite(self) -> bool:
@@ -171,6 +175,31 @@ class Database:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    def generation(self) -> int | None:
+        """A number that changes whenever any connection but one of its own commits to the
+        database, this process's and others' alike: SQLite's `PRAGMA data_version` on a
+        connection that only asks it (a few microseconds). What was derived from the data after
+        reading one generation holds while it is read again unchanged (`memo`). None where there
+        is no such cheap check (PostgreSQL, an in-memory database): read the data itself."""
+        if self._idle_readers is None:
+            return None
+        with self._generation_lock:
+            conn = self._generation_conn
+            if conn is None:
+                pooled = self.engine.raw_connection()  # configured as every other, out of the pool
+                conn = self._generation_conn = pooled.driver_connection
+                pooled.detach()
+                self._epoch += 1
+            return (self._epoch << 48) | conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def memo(self, name: str, generation: int) -> dict:
+        """A dict of what callers derive from the data under `name`, emptied when the generation
+        moved (`Reader.memo`)."""
+        held = self._memos.get(name)
+        if held is None or held[0] != generation:
+            held = self._memos[name] = (generation, {})
+        return held[1]
+
     @contextmanager
     def reader(self) -> Iterator[Reader]:
         idle = self._idle_readers
@@ -188,7 +217,7 @@ class Database:
             conn = pooled.driver_connection
             pooled.detach()
         try:
-            yield Reader(conn, "qmark")
+            yield Reader(conn, "qmark", self)
         finally:
             if conn.in_transaction:  # autocommit: only a statement that failed half-way leaves one
                 conn.rollback()
@@ -206,6 +235,10 @@ class Database:
         idle, self._idle_readers = self._idle_readers, ([] if self._idle_readers is not None else None)
         for conn in idle or ():
             conn.close()
+        with self._generation_lock:
+            if self._generation_conn is not None:
+                self._generation_conn.close()
+                self._generation_conn = None
         self.engine.dispose()
 
 
@@ -369,10 +402,18 @@ class Reader:
     with `?` marks and none of SQLAlchemy's per-statement machinery, which costs 20 times the
     query itself on an indexed look-up. Each statement sees the latest committed data."""
 
-    def __init__(self, dbapi_connection, paramstyle: str) -> None:
+    def __init__(self, dbapi_connection, paramstyle: str, db: Database | None = None) -> None:
         self._conn = dbapi_connection
         self._qmark = paramstyle == "qmark"
         self.is_sqlite = self._qmark  # the one backend with qmark parameters
+        self._db = db  # given for SQLite file databases: `memo`
+
+    def memo(self, name: str) -> dict | None:
+        """What callers derived from the data under `name` while the database is unchanged
+        (`Database.generation`, read at each call), or None: read the data. Derive an entry
+        after this call, so it is never older than the generation it is kept for."""
+        db = self._db
+        return None if db is None else db.memo(name, db.generation())
 
     def rows(self, sql: str, params: tuple) -> list[tuple]:
         cur = self._conn.cursor()

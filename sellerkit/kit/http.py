@@ -271,6 +271,16 @@ class ErrorShapeRoute(APIRoute):
     def validation_error(self, exc: RequestValidationError, request: Request) -> Response:
         raise NotImplementedError
 
+    def error_reply(self, exc: Exception, request: Request) -> Response | None:
+        """The reply to an error the route's handler raised, or None when it is not the route's
+        to answer (`accounts.dependencies.DirectLane` asks, having no handler chain to raise through)."""
+        if isinstance(exc, SellerkitError):
+            return self.sellerkit_error(exc, request)
+        if isinstance(exc, RequestValidationError):
+            return self.validation_error(exc, request)
+        below = getattr(super(), "error_reply", None)
+        return below(exc, request) if below is not None else None
+
     def get_route_handler(self):
         handler = super().get_route_handler()
 

@@ -102,3 +102,80 @@ class TestDirectRoute:
     def test_a_route_with_inputs_it_does_not_resolve_is_fastapis(self, client, key):
         r = client.get("/direct/header", headers={"X-Note": "hi", "Authorization": f"Bearer {key.key}"})
         assert r.json() == {"note": "hi"}
+
+
+def lane_of(app):
+    from sellerkit.accounts.dependencies import DirectLane
+
+    layer = app.middleware_stack
+    while not isinstance(layer, DirectLane):
+        layer = layer.app
+    return layer
+
+
+def refuse_routing(app, monkeypatch) -> None:
+    """The app's router made to fail: a request answered anyway took the lane."""
+    async def refuse(*args, **kwargs):
+        raise AssertionError("routed")
+
+    monkeypatch.setattr(app.router, "middleware_stack", refuse)
+
+
+@pytest.fixture
+def no_routing(client, monkeypatch):
+    refuse_routing(client.app, monkeypatch)
+
+
+class TestDirectLane:
+    """Once the router chose a DirectRoute for a path, that path's requests go to it from the
+    scope (`DirectLane`), with the same replies and errors as when routed."""
+
+    def test_a_path_the_router_chose_is_answered_without_routing(self, client, key, monkeypatch):
+        first = client.get("/direct/query", params={"code": "abc", "key": key.key})
+        refuse_routing(client.app, monkeypatch)
+        again = client.get("/direct/query", params={"code": "abc", "key": key.key})
+        assert (again.status_code, again.content) == (first.status_code, first.content)
+        assert again.headers["x-ratelimit-limit"] == first.headers["x-ratelimit-limit"]
+
+    def test_a_path_never_routed_is_routed(self, client, key, no_routing):
+        with pytest.raises(AssertionError, match="routed"):
+            client.get("/direct/query", params={"code": "abc", "key": key.key})
+
+    def test_errors_are_the_routed_ones(self, client, db, key):
+        from sellerkit.accounts.service import keys
+
+        def replies():
+            with db.session(write=True) as s:  # a key of its own each time: the revoked one stays revoked
+                other = keys.create(s, name="other", plan="pro")
+            out = [client.get("/direct/query", params={"code": "abcdef", "key": key.key}),
+                   client.get("/direct/query", params={"code": "abc"}),
+                   client.get("/direct/query", params={"code": "abc", "key": "sk_nope"}),
+                   client.post("/direct/body", json={"name": "abc", "extra": 1},
+                               headers={"Authorization": f"Bearer {key.key}"}),
+                   client.post("/direct/body", content=b"{nope", headers={"Authorization": f"Bearer {key.key}",
+                                                                           "Content-Type": "application/json"}),
+                   client.post("/direct/body", json={"name": "abc"})]
+            assert client.get("/direct/query", params={"key": other.key}).status_code == 200
+            with db.session(write=True) as s:
+                keys.revoke(s, other.partner_id)
+            out.append(client.get("/direct/query", params={"key": other.key}))  # revoked: 401 at once
+            return [(r.status_code, r.json()) for r in out]
+
+        routed = replies()  # the first request of each path is routed: the lane learns it
+        client.get("/direct/query", params={"key": key.key})
+        client.post("/direct/body", json={"name": "abc"}, headers={"Authorization": f"Bearer {key.key}"})
+        assert {("GET", "/direct/query"), ("POST", "/direct/body")} <= set(lane_of(client.app).routes)
+        assert replies() == routed
+        assert [s for s, _ in routed] == [400, 401, 401, 400, 400, 401, 401]
+
+    def test_the_rate_limit_refuses_in_the_lane_as_routed(self, client, db, key):
+        from sellerkit.accounts.service import keys
+
+        with db.session(write=True) as s:
+            keys.set_limit(s, key.partner_id, 1)
+        answers = [client.get("/direct/query", params={"key": key.key}) for _ in range(4)]
+        statuses = [r.status_code for r in answers]
+        assert statuses[0] == 200 and 429 in statuses
+        refused = next(r for r in answers if r.status_code == 429)
+        assert refused.json()["message"].startswith(f"too many requests: key {key.partner_id}")
+        assert refused.headers["retry-after"]
