@@ -113,10 +113,17 @@ def _size(url: str) -> dict[str, int]:
     return {"height": side, "width": side}
 
 
+_LEAVES = frozenset({str, int, float, bool})
+
+
 def without_nulls(value: Any) -> Any:
-    """Dicts (at any depth) without their null members."""
-    if isinstance(value, Mapping):
+    """Dicts (at any depth) without their null members. Leaves and plain dicts are told by their
+    type first: an ABC check (`Mapping`) on each of a page's ~10,000 values was half its cost."""
+    kind = type(value)
+    if kind in _LEAVES:
+        return value
+    if kind is dict or isinstance(value, Mapping):
         return {k: without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
+    if kind is list or isinstance(value, list):
         return [without_nulls(v) for v in value]
     return value
