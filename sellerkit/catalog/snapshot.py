@@ -154,8 +154,8 @@ class Snapshots:
         self._cached: dict[tuple[Path, str], CatalogFrame] = {}
 
     def current(self, db: Database, data_dir: Path, marketplace: str) -> CatalogFrame:
-        with db.reader() as reader:
-            revision = repo.revisions(reader).get(marketplace, 0)
+        with db.reader() as reader:  # one row (every marketplace's needs a pass over the products)
+            revision = repo.revision(reader, marketplace)
         with self._lock:  # one build at a time per process; they are memory-hungry
             cached = self._cached.get((data_dir, marketplace))
             if cached is not None and cached.revision == revision:
