@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import codecs
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,16 +191,19 @@ class Source:
         """Chunks of `size` rows after the first `skip`, from chunk `start` on; at least one
         (perhaps empty) when starting from the first; `first`: only the first chunk."""
         if self.fmt == "xlsx":
-            yield from self._xlsx_chunks(size, skip, start, first)
-            return
-        yielded = False
-        for chunk in _exactly(self._csv_batches(skip + start * size, size), size):
-            yield chunk
-            yielded = True
-            if first:
-                return
+            batches, join = self._xlsx_blocks(skip + start * size), self._joined
+        else:
+            batches, join = self._csv_batches(skip + start * size, size), _concat
+        with closing(batches):  # a workbook is closed as soon as the chunks stop being read
+            yielded = False
+            for chunk in _exactly(batches, size, join):
+                yield chunk
+                yielded = True
+                if first:
+                    return
         if not yielded and start == 0:
-            yield self._csv(0).with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
+            yield self._joined([]) if self.fmt == "xlsx" else \
+                self._csv(0).with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
 
     def _csv_batches(self, offset: int, size: int) -> Iterator[pl.DataFrame]:
         """The CSV's rows from row `offset` (0: the first) in batches of about `size`, each
@@ -242,32 +246,16 @@ class Source:
             frame = frame.with_columns(pl.col(texts[0]).str.strip_prefix("\ufeff"))
         return frame.rename({c: f"c{i}" for i, c in enumerate(texts)})
 
-    def _xlsx_chunks(self, size: int, skip: int, start: int, first: bool) -> Iterator[pl.DataFrame]:
-        held: list[pl.DataFrame] = []
-        count = 0
-        to_skip = skip + start * size
-        index = start
+    def _xlsx_blocks(self, to_skip: int) -> Iterator[pl.DataFrame]:
+        """The workbook's rows as its reader's blocks, after the first `to_skip`."""
         with _workbook(self.path, self.limits) as book:
             frames = book.frames(width=self.width, max_rows=self.limits.max_rows, decimal=self.decimal)
-            while True:
-                frame = _xlsx_call(lambda: next(frames, None))
-                if frame is None:
-                    break
+            while (frame := _xlsx_call(lambda: next(frames, None))) is not None:
                 if to_skip:
                     dropped = min(to_skip, frame.height)
                     frame, to_skip = frame.slice(dropped), to_skip - dropped
                 if frame.height:
-                    held.append(frame)
-                    count += frame.height
-                while count >= size:
-                    rows = self._joined(held)
-                    yield rows.slice(0, size)
-                    if first:
-                        return
-                    held, count = [rows.slice(size)], count - size
-                    index += 1
-        if count or index == 0:
-            yield self._joined(held)
+                    yield frame
 
     def _joined(self, frames: list[pl.DataFrame]) -> pl.DataFrame:
         """Frames of a workbook's blocks as one (without a width, as wide as the widest)."""
@@ -280,20 +268,26 @@ class Source:
         widest = max(frames, key=lambda f: f.width)
         return pl.concat(frames, how="diagonal").select(widest.columns)
 
-def _exactly(batches: Iterator[pl.DataFrame], size: int) -> Iterator[pl.DataFrame]:
-    """Frames of exactly `size` rows (the last one fewer) from batches of any size: a chunk's
-    number must name the same rows on every run, as a resumed scan skips the chunks done."""
+def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    return pl.concat(frames) if len(frames) > 1 else frames[0]
+
+
+def _exactly(batches: Iterator[pl.DataFrame], size: int,
+             join: Callable[[list[pl.DataFrame]], pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """Frames of exactly `size` rows (the last one fewer) from batches of any size, joined by
+    `join`: a chunk's number must name the same rows on every run, as a resumed scan skips the
+    chunks done."""
     held: list[pl.DataFrame] = []
     count = 0
     for batch in batches:
         held.append(batch)
         count += batch.height
         while count >= size:
-            rows = pl.concat(held) if len(held) > 1 else held[0]
+            rows = join(held)
             yield rows.slice(0, size)
             held, count = [rows.slice(size)], count - size
     if count:
-        yield pl.concat(held) if len(held) > 1 else held[0]
+        yield join(held)
 
 
 def _workbook(path: Path, limits: Limits) -> workbook.Workbook:
