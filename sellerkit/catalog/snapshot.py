@@ -184,13 +184,11 @@ class Snapshots:
     @staticmethod
     def _load(data_dir: Path, marketplace: str, revision: int) -> CatalogFrame | None:
         products, keys, models = _paths(data_dir, marketplace, revision)
-        if not (products.exists() and keys.exists()):
+        if not _current(products, keys, models):
             return None
         columns = list(pl.read_ipc_schema(products))
         if [c for c in _COLUMNS if c in columns or not c.startswith(OPTIONAL)] != columns:
             return None  # written by an earlier version: rebuilt with today's fields
-        if pl.read_ipc_schema(keys) != dict(KEY_SCHEMA) or not models.exists():
-            return None  # the graph as (key, asin) text, before `key_rows`
         fitted = {c: sales.RankModel(**m) for c, m in orjson.loads(models.read_bytes()).items()}
         return CatalogFrame(marketplace, revision, _whole_columns(products, columns), _whole_columns(keys, list(KEY_SCHEMA)),
                             fitted)
@@ -215,9 +213,9 @@ class Snapshots:
             products = pl.scan_ipc(parts) if parts else decode([]).lazy()
             live = [c for c in _COLUMNS if c.startswith(OPTIONAL)]
             held = products.select(pl.col(c).is_not_null().any() for c in live).collect().row(0, named=True)
-            products = products.drop(  # no product has that live data: a scan carries nothing for it
-                [c for group in OPTIONAL if not any(held[c] for c in live if c.startswith(f"{group}."))
-                 for c in live if c.startswith(f"{group}.")])
+            empty = tuple(f"{group}." for group in OPTIONAL  # no product has it: a scan carries nothing for it
+                          if not any(held[c] for c in live if c.startswith(f"{group}.")))
+            products = products.drop([c for c in live if c.startswith(empty)]) if empty else products
             tmp = products_path.with_suffix(".tmp")
             products.sink_ipc(tmp, compression="uncompressed")  # loaded at the speed of a copy
             os.replace(tmp, products_path)
@@ -244,7 +242,8 @@ def _whole_columns(path: Path, columns: list[str]) -> pl.DataFrame:
 
 
 def _current(products: Path, keys: Path, models: Path) -> bool:
-    """The files exist, the graph in today's form (read from the file's schema alone)."""
+    """The files exist, the graph in today's form (read from the file's schema alone: before
+    `key_rows` it was (key, asin) text), its rank models written last."""
     return products.exists() and models.exists() and keys.exists() and pl.read_ipc_schema(keys) == dict(KEY_SCHEMA)
 
 

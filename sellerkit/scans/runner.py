@@ -142,9 +142,8 @@ class Runner:
                               width=max(mapping.columns().values()) + 1, name=scan.file_name, decimal=decimal)
         skip = 1 if options.header else 0
         lines = max(source.rows() - skip, 0)
-        done, products, errors = store.part_counts(target)
-        size = store.chunk_rows(target) if done else None  # parts a run wrote: cut as they were
-        if size is None:
+        done, products, errors, size = store.progress(target)
+        if size is None:  # else the size an earlier run of this version recorded: cut as it did
             size = self.settings.scan_chunk_rows
             store.keep_chunk_rows(target, size)
         chunks = max(1, -(-lines // size))

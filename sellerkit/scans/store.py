@@ -86,33 +86,38 @@ class ScanFiles:
         self.blobs.put(f"{self.prefix}/v{version}/chunk-rows-{rows}", b"")
 
     def chunk_rows(self, version: int) -> int | None:
-        for info in self.blobs.list(f"{self.prefix}/v{version}"):
-            if found := _CHUNK_ROWS.match(info.key.rsplit("/", 1)[-1]):
-                return int(found[1])
-        return None
+        return self._listing(version)[2]
 
-    def _listing(self, version: int) -> tuple[dict[int, tuple[int, int]], dict[int, set[str]]]:
-        """(index -> (results, errors) of the parts marked done, index -> tables on the store)."""
+    def _listing(self, version: int) -> tuple[dict[int, tuple[int, int]], dict[int, set[str]], int | None]:
+        """(index -> (results, errors) of the parts marked done, index -> tables on the store,
+        the version's rows per part when recorded), from one LIST."""
         done: dict[int, tuple[int, int]] = {}
         tables: dict[int, set[str]] = {}
+        chunk_rows = None
         for info in self.blobs.list(f"{self.prefix}/v{version}"):
             name = info.key.rsplit("/", 1)[-1]
             if marker := _MARKER.match(name):
                 done[int(marker[1])] = (int(marker[2]), int(marker[3]))
             elif part := _PART.match(name):
                 tables.setdefault(int(part[1]), set()).add(part[2])
-        return done, tables
+            elif rows := _CHUNK_ROWS.match(name):
+                chunk_rows = int(rows[1])
+        return done, tables, chunk_rows
 
     def part_counts(self, version: int) -> tuple[int, int, int]:
         """(parts, result rows, error rows) of the parts done, in order from the first."""
-        done, tables = self._listing(version)
+        return self.progress(version)[:3]
+
+    def progress(self, version: int) -> tuple[int, int, int, int | None]:
+        """`part_counts` and the version's rows per part (None before a run recorded them)."""
+        done, tables, chunk_rows = self._listing(version)
         parts = results = errors = 0
         while True:
             counts = done.get(parts)
             if counts is None and tables.get(parts) == {"results", "errors"}:  # written before markers
                 counts = tuple(self._height(self._part(t, version, parts)) for t in ("results", "errors"))
             if counts is None:
-                return parts, results, errors
+                return parts, results, errors, chunk_rows
             parts, results, errors = parts + 1, results + counts[0], errors + counts[1]
 
     def _height(self, key: str) -> int:
