@@ -189,7 +189,7 @@ def match(good: pl.DataFrame, catalog: CatalogFrame, unknown: pl.DataFrame | Non
                                    .alias("_asin")).sort("_row", "_asin").drop("_asin")
     else:
         pairs = pairs.sort("_row", maintain_order=True)
-    matched = pl.concat([good.drop("asin", strict=False).drop("_row").select(pl.all().gather(pairs.get_column("_row"))),
+    matched = pl.concat([good.drop("_row", "asin", strict=False).select(pl.all().gather(pairs.get_column("_row"))),
                          catalog.products.select(pl.all().gather(pairs.get_column("_product")))], how="horizontal")
     unmatched = good.filter(~pl.col("_row").is_in(pairs.get_column("_row").implode()))
     reason = pl.concat_str(pl.lit(f"identifier: no product in the {catalog.marketplace} catalog for "),
