@@ -86,6 +86,7 @@ class CatalogFrame:
     products: pl.DataFrame  # one row per ASIN, columns named as in scan results
     graph: pl.DataFrame  # (key, row): the identifier graph, as `KEY_SCHEMA` says (`key_rows`)
     rank_models: dict[str, sales.RankModel] = field(default_factory=dict)  # `fit_rank_models`
+    memo: dict = field(default_factory=dict, compare=False, repr=False)  # what scans work out once per snapshot
 
     @cached_property
     def keys(self) -> pl.DataFrame:

@@ -157,5 +157,8 @@ def read_cells(frame: pl.DataFrame, column: str, decimal: str, outputs: dict[str
         .with_columns(canonical.alias("_number"), ambiguous.alias(f"{column}_ambiguous")) \
         .with_columns(make(pl.col("_number")).alias(name) for name, make in outputs.items()) \
         .drop("_text", "_number")
+    if not cells.height:  # an empty or unmapped column: nothing to join
+        return frame.with_columns(pl.lit(None, dtype=dtype).alias(name) for name, dtype in cells.schema.items()
+                                  if name != column).with_columns(pl.lit(False).alias(f"{column}_ambiguous"))
     return frame.join(cells, on=column, how="left", maintain_order="left") \
         .with_columns(pl.col(f"{column}_ambiguous").fill_null(False))

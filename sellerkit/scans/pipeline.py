@@ -68,6 +68,25 @@ class ScanContext:
                 pass
         return slugs
 
+    @cached_property
+    def products(self) -> pl.DataFrame:
+        """The catalog's products with their figures (`with_figures`), worked out once for all
+        scans on this snapshot that price the same way, and kept while it is current."""
+        key = (self.marketplace, self.schedule, self.no_schedule, self.when, self.fee_options, self.blocked_brands,
+               self.live, tuple(sorted((c, m.intercept, m.slope) for c, m in self.rank_models.items())))
+        memo = self.catalog.memo
+        products = memo.get(key)
+        if products is None:
+            products = self.catalog.products.hstack(product_figures(self.catalog.products, self))
+            while len(memo) >= FIGURES_KEPT:  # the oldest way of pricing goes first
+                memo.pop(next(iter(memo)))
+            memo[key] = products
+        return products
+
+
+FIGURES_SLICE = 100_000
+FIGURES_KEPT = 2  # ways of pricing a snapshot's products are kept (each ~150 bytes a product)
+
 
 def _col(ctx: ScanContext, name: str) -> pl.Expr:
     col = ctx.columns.get(name)
@@ -161,11 +180,13 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
     return good, bad
 
 
-def match(good: pl.DataFrame, catalog: CatalogFrame, unknown: pl.DataFrame | None = None
-          ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows joined to every ASIN their identifier reaches, in file order; and the rows that
-    reach none, with why: the provider's own answer where live data asked (`unknown`: key,
-    reason), else that the catalog has no such product."""
+def match(good: pl.DataFrame, catalog: CatalogFrame, unknown: pl.DataFrame | None = None,
+          products: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows joined to every ASIN their identifier reaches, in file order, with the columns of
+    `products` (the catalog's, row for row, by default); and the rows that reach none, with
+    why: the provider's own answer where live data asked (`unknown`: key, reason), else that
+    the catalog has no such product."""
+    products = catalog.products if products is None else products
     good = good.with_row_index("_row")
     rows = catalog.products.select("asin").with_row_index("_product")
     direct = good.filter(pl.col("_kind") == "asin").select("_row", pl.col("_key").alias("asin")) \
@@ -190,7 +211,7 @@ def match(good: pl.DataFrame, catalog: CatalogFrame, unknown: pl.DataFrame | Non
     else:
         pairs = pairs.sort("_row", maintain_order=True)
     matched = pl.concat([good.drop("_row", "asin", strict=False).select(pl.all().gather(pairs.get_column("_row"))),
-                         catalog.products.select(pl.all().gather(pairs.get_column("_product")))], how="horizontal")
+                         products.select(pl.all().gather(pairs.get_column("_product")))], how="horizontal")
     unmatched = good.filter(~pl.col("_row").is_in(pairs.get_column("_row").implode()))
     reason = pl.concat_str(pl.lit(f"identifier: no product in the {catalog.marketplace} catalog for "),
                            pl.when(pl.col("_kind") == "asin").then(pl.lit("ASIN ")).otherwise(pl.lit("code ")),
@@ -227,31 +248,63 @@ def _fee_inputs(ctx: ScanContext) -> list[pl.Expr]:
 
 def compute(matched: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
     """Fees, financials, estimates and flags for matched rows, as result columns."""
-    df = matched.with_columns(pl.col("amazon_pack_quantity").alias("_catalog_pack_quantity"),
-                              pl.col("discount_per_product_bp").alias("_discount_per_product_bp"),
-                              pl.col("monthly_sold").alias("_monthly_sold"),
-                              (pl.col("brand").str.to_lowercase().is_in(list(ctx.blocked_brands)).fill_null(False))
-                              .alias("is_brand_blocklisted"))
-    out = _priced(df, ctx) if ctx.schedule is not None else df.with_columns(
-        _sale_price().alias("financials.sale_price"), pl.lit(None, dtype=pl.Int64).alias("financials.profit"),
-        pl.lit(ctx.no_schedule).alias("amazon_fees.error"),
-        pl.lit(None, dtype=pl.String).alias("_m.cost_error"), pl.lit(False).alias("small_and_light_eligible"))
-    out = _estimates(out, ctx)
-    out = out.with_columns(
-        _labels([pl.when(pl.col(c)).then(pl.lit(label))
-                 for c, label in (("is_hazmat", "hazmat"), ("is_meltable", "meltable"), ("is_adult", "adult"),
-                                  ("is_brand_blocklisted", "brand_blocklisted"), ("sold_by_amazon", "amazon_sells"),
-                                  ("_demo", "demo_data"))
-                 ] + ([pl.col("_id_note")] if "_id_note" in df.columns else [])).alias("flags"),
-        _labels([pl.col("amazon_fees.error"), pl.col("_m.cost_error")]).alias("errors"),
-        pl.col("line").alias("inputs.line"),
-    )
-    out = out.with_columns(
+    return finish(with_figures(matched, ctx), ctx)
+
+
+# The product's own figures that only the row's figures use; `with_figures` leaves them for `finish`.
+_FIGURE_INPUTS = ("_f.monthly_storage_fee", "_f.charged_weight")
+
+
+def with_figures(frame: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
+    """The figures of each row's product: fees at its sale price, the sales estimate,
+    eligibility and its flags. They depend on the product and the run's schedule, date and
+    options, never on the supplier's row: a scan works them out once per product
+    (`ScanContext.products`) and gathers them with the product."""
+    df = frame.with_columns((pl.col("brand").str.to_lowercase().is_in(list(ctx.blocked_brands)).fill_null(False))
+                            .alias("is_brand_blocklisted"))
+    df = _fees(df, ctx) if ctx.schedule is not None else df.with_columns(
+        _sale_price().alias("financials.sale_price"), pl.lit(ctx.no_schedule).alias("amazon_fees.error"),
+        pl.lit(False).alias("small_and_light_eligible"))
+    df = _estimates(df, ctx)
+    flags = pl.concat_str([pl.when(pl.col(c)).then(pl.lit(label))
+                           for c, label in (("is_hazmat", "hazmat"), ("is_meltable", "meltable"), ("is_adult", "adult"),
+                                            ("is_brand_blocklisted", "brand_blocklisted"),
+                                            ("sold_by_amazon", "amazon_sells"), ("_demo", "demo_data"))],
+                          separator=_UNIT_SEPARATOR, ignore_nulls=True)
+    df = df.with_columns(
+        pl.when(flags != "").then(flags).alias("_product_flags"),
         *eligibility_exprs(on=ctx.when, marketplace=ctx.marketplace, dimensions="dimensions.package_dimensions."),
-        pl.lit(ctx.checked_at, dtype=pl.Int64).alias("inbound_eligibility.updated_at"),
     )
     if ctx.live:
-        out = out.with_columns(_live_columns(out, ctx))
+        df = df.with_columns(_live_columns(df, ctx))
+    return df
+
+
+def product_figures(products: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
+    """`with_figures`' columns for every product of the catalog, one row per product; their
+    texts (a few dozen distinct ones) as categories, for a fifth of the memory. Worked out a
+    slice at a time: what it needs on the way stays that of a scan's chunk."""
+    return pl.concat([with_figures(products.slice(start, FIGURES_SLICE), ctx).select(pl.all().exclude(products.columns))
+                      .with_columns(pl.col(pl.String).cast(pl.Categorical))
+                      for start in range(0, max(products.height, 1), FIGURES_SLICE)]).rechunk()
+
+
+def finish(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
+    """The row's own figures (what the supplier's cost, packs and discount change) on rows that
+    carry their product's figures, then the result columns."""
+    df = df.with_columns(pl.col("amazon_pack_quantity").alias("_catalog_pack_quantity"),
+                         pl.col("discount_per_product_bp").alias("_discount_per_product_bp"),
+                         pl.col("monthly_sold").alias("_monthly_sold"))
+    out = _financials(df, ctx) if ctx.schedule is not None else df.with_columns(
+        pl.lit(None, dtype=pl.Int64).alias("financials.profit"), pl.lit(None, dtype=pl.String).alias("_m.cost_error"))
+    sellers = pl.col("new_fba_offers_count").fill_null(0) + pl.col("new_fbm_offers_count").fill_null(0) + 1
+    out = out.with_columns(
+        div_round(pl.col("units_per_month") * pl.col("financials.profit"), sellers).alias("profit_per_month"),
+        _labels([pl.col("_product_flags")] + ([pl.col("_id_note")] if "_id_note" in df.columns else [])).alias("flags"),
+        _labels([pl.col("amazon_fees.error"), pl.col("_m.cost_error")]).alias("errors"),
+        pl.col("line").alias("inputs.line"),
+        pl.lit(ctx.checked_at, dtype=pl.Int64).alias("inbound_eligibility.updated_at"),
+    )
     if ctx.historical is not None:  # -1: too little history to say, as the catalog format has it
         out = out.join(ctx.historical, on="asin", how="left") \
             .with_columns(pl.col(c).fill_null(-1) for c in ctx.historical.columns if c != "asin")
@@ -291,8 +344,8 @@ def _sale_price() -> pl.Expr:
     return pl.coalesce([pl.when(pl.col(f) > 0).then(pl.col(f)) for f in PRICE_SOURCES])
 
 
-def _priced(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
-    """The fee and financial columns, where the marketplace has a fee schedule."""
+def _fees(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
+    """The fee columns and the sale price, where the marketplace has a fee schedule."""
     assert ctx.schedule is not None
     df = df.with_columns(_fee_inputs(ctx)).with_columns(
         pl.col("_slug").is_in(list(APPAREL_CATEGORIES)).alias("apparel"),
@@ -303,40 +356,25 @@ def _priced(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
         pl.when(pl.any_horizontal([pl.col(c).is_null() for c in ("longest", "median", "shortest", "weight")]))
         .then(pl.lit("no package dimensions and weight: fees unknown")),
     )
-    df = df.with_columns(missing.alias("_missing"))
     fee_in = df.select(pl.col("price").fill_null(0), pl.col("longest").fill_null(0), pl.col("median").fill_null(0),
                        pl.col("shortest").fill_null(0), pl.col("weight").fill_null(0),
                        pl.col("_slug").alias("category"), "apparel", "dangerous_goods")
     fees = fee_frame(fee_in, ctx.schedule, ctx.when, ctx.fee_options)
-    per_lb = weight_scale(ctx.schedule)  # charged_weight / per_lb is pounds, whatever the schedule's units
-    fin_in = pl.DataFrame({
-        "price": df.get_column("price").fill_null(0),
-        "fees_total": fees.get_column("fees_total"),
-        "monthly_storage_fee": fees.get_column("monthly_storage_fee"),
-        "charged_weight": fees.get_column("charged_weight"),
-        "cost": df.get_column("inputs.cost"),
-        "supplier_pack_quantity": df.get_column("inputs.supplier_pack_quantity"),
-        "amazon_pack_quantity": df.get_column("amazon_pack_quantity"),
-        "discount_per_product_bp": df.get_column("discount_per_product_bp"),
-    })
-    money = financial_frame(fin_in, per_lb, ctx.cost_options)
-    fee_error = pl.coalesce(pl.col("_missing"), fees.get_column("fee_error").alias("x"))
-    ok = fee_error.is_null()
-    out = pl.concat([df, fees.select(pl.all().name.prefix("_f.")), money.select(pl.all().name.prefix("_m."))],
-                    how="horizontal").with_columns(fee_error.alias("amazon_fees.error"))
+    out = pl.concat([df, fees.select(pl.all().name.prefix("_f."))], how="horizontal") \
+        .with_columns(pl.coalesce(missing, pl.col("_f.fee_error")).alias("amazon_fees.error"))
     ok = pl.col("amazon_fees.error").is_null()
-    cost_ok = pl.col("_m.cost_error").is_null()
-    good = ok & cost_ok
 
     def fee(name: str, zero_is_null: bool = False) -> pl.Expr:
         value = pl.when(ok).then(pl.col(f"_f.{name}"))
         return pl.when(value != 0).then(value) if zero_is_null else value
 
-    def fin(name: str) -> pl.Expr:
-        return pl.when(good).then(pl.col(f"_m.{name}"))
-
+    per_lb = weight_scale(ctx.schedule)  # charged_weight / per_lb is pounds, whatever the schedule's units
+    reasons = {  # each test the eligibility needs, so a client can say which one failed
+        "low_price": pl.col("_f.price_band") == ctx.schedule.bands[0].key,  # the low-price rate is the one charged
+        "small_size": pl.col("_f.size_tier").is_in(SMALL_LIGHT_TIERS),
+        "light_weight": pl.col("_f.charged_weight") <= SMALL_LIGHT_MAX_WEIGHT * per_lb,
+    }
     out = out.with_columns(
-        pl.col("_m.amazon_pack_quantity").alias("amazon_pack_quantity"),
         pl.when(ok).then(pl.col("_f.size_tier").replace_strict(
             {t.name: tier_title(t.name) for t in ctx.schedule.tiers}, default=None)).alias("size_tier"),
         fee("referral_fee").alias("amazon_fees.referral_fee"),
@@ -346,6 +384,37 @@ def _priced(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
         fee("inbound_placement_fee", True).alias("amazon_fees.inbound_placement_fee"),
         fee("fees_total").alias("amazon_fees.total"),
         pl.col("price").alias("financials.sale_price"),
+        *(pl.when(ok).then(test).alias(f"small_and_light_eligible_reasons.{name}") for name, test in reasons.items()),
+        (ok & pl.all_horizontal(reasons.values())).alias("small_and_light_eligible"),
+    )
+    return out.drop("price", "longest", "median", "shortest", "weight", "_slug", "apparel", "dangerous_goods",
+                    *(c for c in out.columns if c.startswith("_f.") and c not in _FIGURE_INPUTS))
+
+
+def _financials(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
+    """The financial columns of rows that carry their product's fees (`_fees`)."""
+    assert ctx.schedule is not None
+    fin_in = pl.DataFrame({
+        "price": df.get_column("financials.sale_price").fill_null(0),
+        "fees_total": df.get_column("amazon_fees.total"),  # null where fees fail: the figures then are too
+        "monthly_storage_fee": df.get_column("_f.monthly_storage_fee"),
+        "charged_weight": df.get_column("_f.charged_weight"),
+        "cost": df.get_column("inputs.cost"),
+        "supplier_pack_quantity": df.get_column("inputs.supplier_pack_quantity"),
+        "amazon_pack_quantity": df.get_column("amazon_pack_quantity"),
+        "discount_per_product_bp": df.get_column("discount_per_product_bp"),
+    })
+    money = financial_frame(fin_in, weight_scale(ctx.schedule), ctx.cost_options)
+    out = pl.concat([df, money.select(pl.all().name.prefix("_m."))], how="horizontal")
+    ok = pl.col("amazon_fees.error").is_null()
+    cost_ok = pl.col("_m.cost_error").is_null()
+    good = ok & cost_ok
+
+    def fin(name: str) -> pl.Expr:
+        return pl.when(good).then(pl.col(f"_m.{name}"))
+
+    return out.with_columns(
+        pl.col("_m.amazon_pack_quantity").alias("amazon_pack_quantity"),
         fin("profit").alias("financials.profit"),
         fin("margin").alias("financials.margin"),
         fin("roi").alias("financials.roi"),
@@ -355,15 +424,6 @@ def _priced(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
         fin("fba_storage_fees").alias("financials.fba_storage_fees"),
         pl.when(cost_ok).then(pl.col("_m.discount_cost")).alias("inputs.discount_cost"),
         fin("total_cogs").alias("inputs.total_cogs"),
-    )
-    reasons = {  # each test the eligibility needs, so a client can say which one failed
-        "low_price": pl.col("_f.price_band") == ctx.schedule.bands[0].key,  # the low-price rate is the one charged
-        "small_size": pl.col("_f.size_tier").is_in(SMALL_LIGHT_TIERS),
-        "light_weight": pl.col("_f.charged_weight") <= SMALL_LIGHT_MAX_WEIGHT * per_lb,
-    }
-    return out.with_columns(
-        *(pl.when(ok).then(test).alias(f"small_and_light_eligible_reasons.{name}") for name, test in reasons.items()),
-        (ok & pl.all_horizontal(reasons.values())).alias("small_and_light_eligible"),
     )
 
 
@@ -379,7 +439,8 @@ def _labels(parts: list[pl.Expr]) -> pl.Expr:
 
 
 def _estimates(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
-    """units/sales/profit per month: Amazon's figure, else the category's rank model."""
+    """units and sales per month: Amazon's figure, else the category's rank model (profit per
+    month is the row's: `finish`)."""
     intercept = {c: m.intercept for c, m in ctx.rank_models.items()}
     slope = {c: m.slope for c, m in ctx.rank_models.items()}
     a = pl.col("category").replace_strict(intercept, default=None, return_dtype=pl.Float64) if intercept else pl.lit(None, pl.Float64)
@@ -389,19 +450,16 @@ def _estimates(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
     units = pl.when(sold > 0).then(sold).when(pl.col("rank") > 0).then(modelled)
     method = pl.when(sold > 0).then(pl.lit("amazon_monthly_sold")) \
         .when((pl.col("rank") > 0) & modelled.is_not_null()).then(pl.lit("bsr_catalog_fit")).otherwise(pl.lit("none"))
-    sellers = pl.col("new_fba_offers_count").fill_null(0) + pl.col("new_fbm_offers_count").fill_null(0) + 1
     return df.with_columns(units.alias("units_per_month"), method.alias("sales_estimate_method")).with_columns(
-        (pl.col("units_per_month") * pl.col("financials.sale_price")).alias("sales_per_month"),
-        div_round(pl.col("units_per_month") * pl.col("financials.profit"), sellers).alias("profit_per_month"),
-    )
+        (pl.col("units_per_month") * pl.col("financials.sale_price")).alias("sales_per_month"))
 
 
 def process(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(results, errors) of one chunk; every input line ends up in exactly one of them, or in
     results once per ASIN it matched."""
     good, bad = read_inputs(chunk, ctx)
-    matched, unmatched = match(good, ctx.catalog, ctx.unknown)
-    out = compute(matched, ctx) if matched.height else empty_results(ctx)
+    matched, unmatched = match(good, ctx.catalog, ctx.unknown, ctx.products)
+    out = finish(matched, ctx) if matched.height else empty_results(ctx)
     errors = pl.concat([bad, unmatched]).cast(ERROR_SCHEMA).sort("line")
     return out, errors
 

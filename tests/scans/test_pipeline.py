@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import polars as pl
@@ -89,6 +90,17 @@ class TestPipelineAgreesWithOneProduct:
         again = pipeline.reprice(out, ctx)
         assert again.columns == out.columns
         assert again.equals(out)
+
+
+class TestFiguresOncePerProduct:
+    def test_runs_that_price_the_same_way_share_the_products_figures(self, scanned):
+        _, _, _, ctx = scanned
+        assert replace(ctx, checked_at=1).products is ctx.products  # another run, the same pricing
+        fbm = replace(ctx, fee_options=FeeOptions(fulfilment="FBM"))
+        assert fbm.products is not ctx.products
+        assert fbm.products.get_column("amazon_fees.fba_fees").drop_nulls().eq(0).all()
+        assert ctx.products.get_column("amazon_fees.fba_fees").drop_nulls().gt(0).any()
+        assert len(ctx.catalog.memo) <= pipeline.FIGURES_KEPT
 
 
 class TestUnreadableCells:
