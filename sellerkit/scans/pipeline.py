@@ -251,6 +251,10 @@ def compute(matched: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
     return finish(with_figures(matched, ctx), ctx)
 
 
+# Figures kept as 32-bit numbers per product where they fit (cents: far below 2**31).
+_NARROW = ("amazon_fees.referral_fee", "amazon_fees.fba_fees", "amazon_fees.per_item_fee",
+           "amazon_fees.variable_closing_fee", "amazon_fees.inbound_placement_fee", "amazon_fees.total",
+           "financials.sale_price", "_f.monthly_storage_fee")
 # The product's own figures that only the row's figures use; `with_figures` leaves them for `finish`.
 _FIGURE_INPUTS = ("_f.monthly_storage_fee", "_f.charged_weight")
 
@@ -282,16 +286,24 @@ def with_figures(frame: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
 
 def product_figures(products: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
     """`with_figures`' columns for every product of the catalog, one row per product; their
-    texts (a few dozen distinct ones) as categories, for a fifth of the memory. Worked out a
+    texts (a few dozen distinct ones) as categories, for a fifth of the memory, and the fees
+    and prices as 32-bit numbers (`finish` widens them before any arithmetic). Worked out a
     slice at a time: what it needs on the way stays that of a scan's chunk."""
-    return pl.concat([with_figures(products.slice(start, FIGURES_SLICE), ctx).select(pl.all().exclude(products.columns))
-                      .with_columns(pl.col(pl.String).cast(pl.Categorical))
-                      for start in range(0, max(products.height, 1), FIGURES_SLICE)]).rechunk()
+    return pl.concat([_narrowed(with_figures(products.slice(start, FIGURES_SLICE), ctx)
+                                .select(pl.all().exclude(products.columns)))
+                      for start in range(0, max(products.height, 1), FIGURES_SLICE)], how="vertical_relaxed").rechunk()
+
+
+def _narrowed(figures: pl.DataFrame) -> pl.DataFrame:
+    fits = figures.select(pl.col(_NARROW).abs().max().lt(2**31).fill_null(True)).row(0, named=True)
+    return figures.with_columns(pl.col(pl.String).cast(pl.Categorical),
+                                *(pl.col(c).cast(pl.Int32) for c, small in fits.items() if small))
 
 
 def finish(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
     """The row's own figures (what the supplier's cost, packs and discount change) on rows that
     carry their product's figures, then the result columns."""
+    df = df.with_columns(pl.col(c).cast(pl.Int64) for c in _NARROW if c in df.columns)
     df = df.with_columns(pl.col("amazon_pack_quantity").alias("_catalog_pack_quantity"),
                          pl.col("discount_per_product_bp").alias("_discount_per_product_bp"),
                          pl.col("monthly_sold").alias("_monthly_sold"))

@@ -102,6 +102,15 @@ class TestFiguresOncePerProduct:
         assert ctx.products.get_column("amazon_fees.fba_fees").drop_nulls().gt(0).any()
         assert len(ctx.catalog.memo) <= pipeline.FIGURES_KEPT
 
+    def test_figures_are_kept_narrow_only_where_they_fit(self):
+        wide = pl.DataFrame({c: [1, 2] for c in pipeline._NARROW}).with_columns(
+            pl.Series("financials.sale_price", [5, 3_000_000_000]), pl.Series("size_tier", ["Small standard", None]))
+        narrow = pipeline._narrowed(wide)
+        assert narrow.schema["financials.sale_price"] == pl.Int64
+        assert narrow.get_column("financials.sale_price").to_list() == [5, 3_000_000_000]
+        assert narrow.schema["amazon_fees.total"] == pl.Int32
+        assert narrow.schema["size_tier"] == pl.Categorical
+
 
 class TestUnreadableCells:
     def test_optional_cells_that_hold_nonsense_are_errors_with_their_column(self, scanned):
