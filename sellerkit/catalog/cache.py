@@ -46,7 +46,7 @@ class RevisionCache(Generic[V]):
     Past its capacity the cache drops the oldest entry not asked for again since it was derived;
     entries asked for again keep at most `capacity` less a fifth (the oldest of them goes back
     among the others past that). With the oldest entry dropped whatever it was, a run of keys
-    asked once (the bench's look-up of items not asked before: some 75,000 ASINs a worker in
+    asked once (the bench's look-up of items not asked before: 50,000 to 100,000 ASINs a worker in
     10 s) emptied the cache of the ones asked for all the time, which were then read and built
     again, a few hundred microseconds each, in the first seconds after: about 2% of the next
     run's requests, its p99 (docs/performance.md)."""
