@@ -53,7 +53,7 @@ class RevisionCache(Generic[V]):
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self.repeated_capacity = capacity - max(1, capacity // 5)
+        self.repeated_capacity = max(0, capacity - max(1, capacity // 5))
         self._by_marketplace: dict[str, _Held[V]] = {}
         self._lock = threading.Lock()  # the web pages read from worker threads too
 
