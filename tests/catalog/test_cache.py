@@ -72,6 +72,24 @@ class TestRevisionCache:
             cache.get_many(reader, "US", ["b", "c", "a"], derive)
         assert derive.asked == [["a", "b", "c"], ["a"]]
 
+    def test_keys_asked_once_do_not_drop_a_key_asked_again(self, db, catalog):
+        cache, derive = RevisionCache(capacity=5), Calls()
+        with db.reader() as reader:
+            cache.get_many(reader, "US", ["hot"], derive)
+            cache.get_many(reader, "US", ["hot"], derive)
+            for n in range(20):
+                cache.get_many(reader, "US", [f"once-{n}"], derive)
+            cache.get_many(reader, "US", ["hot", "once-19", "once-0"], derive)
+        assert derive.asked == [["hot"], *([f"once-{n}"] for n in range(20)), ["once-0"]]
+
+    def test_keys_asked_again_past_their_share_go_back_among_the_others(self, db, catalog):
+        cache, derive = RevisionCache(capacity=5), Calls()  # 4 kept apart at most
+        with db.reader() as reader:
+            for keys in (["a", "b", "c", "d", "e"], ["a", "b", "c", "d", "e"], ["f"], ["g"]):
+                cache.get_many(reader, "US", keys, derive)
+            cache.get_many(reader, "US", ["a", "b", "c", "d", "e"], derive)
+        assert derive.asked == [["a", "b", "c", "d", "e"], ["f"], ["g"], ["a"]]
+
     def test_answers_every_key_asked_even_past_its_capacity(self, db, catalog):
         cache = RevisionCache(capacity=1)
         with db.reader() as reader:
