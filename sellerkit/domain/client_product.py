@@ -27,10 +27,13 @@ REQUIRED_FLAGS = ("is_brand_blocklisted", "is_adult", "is_hazmat", "is_meltable"
 # catalog-format fields the result does not store, passed through as they are
 CATALOG_FIELDS = ("category_raw", "variations_list", "buybox_price_used", "bullet_points", "has_expiration",
                   "release_date", "model_number", "part_number")
+# what the client's product takes of a catalog record (`record_part`)
+RECORD_FIELDS = (*CATALOG_FIELDS, "sales_ranks", "buybox_price_used")
 DIMENSION_UNITS = {"length_unit": "inches", "width_unit": "inches", "height_unit": "inches", "weight_unit": "pounds"}
 _SIZE = re.compile(r"\._[A-Z_]*?(?:SL|SX|SY|UL|SS)(\d{2,5})_")  # Amazon's size token, e.g. `._SL500_.jpg`
 _CONDITIONS = (("New", "new"), ("Used", "used"))
 _CHANNELS = (("Amazon", "fba"), ("Merchant", "fbm"))
+_LEAVES = frozenset({str, int, float, bool})  # the types of values that hold no null
 _COUNTS = tuple((channel, f"new_{key}_offers_count") for channel, key in _CHANNELS)  # (channel, field)
 _LOWEST = tuple((condition, channel, f"lowest_price_{c}_{key}")  # (condition, channel, field)
                 for condition, c in _CONDITIONS for channel, key in _CHANNELS)
@@ -43,6 +46,11 @@ def public_product(obj: Mapping[str, Any], record: Mapping[str, Any] | None, mar
     `record`: the product's catalog record (None when the catalog no longer has it)."""
     return without_nulls(_with_client_fields(dict(obj), record, marketplace, amazon_marketplace_id,
                                              discount_supplier_bp, discount_per_product_bp))
+
+
+def record_part(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a catalog record `public_product` reads: what a caller keeps of it."""
+    return {name: record[name] for name in RECORD_FIELDS if name in record}
 
 
 def page_builder(columns: tuple[str, ...], historical: bool = False) -> Callable[..., dict[str, Any]]:
@@ -105,28 +113,30 @@ def _with_client_fields(out: dict[str, Any], record: Mapping[str, Any] | None, m
     """The client's fields set on `out` (a product object of one's own to change), nulls kept;
     what it adds from `record` comes without nulls."""
     record = record or {}
+    get = out.get
     for name in REQUIRED_FLAGS:
-        out[name] = bool(out.get(name))
-    out["amazon_pack_quantity"] = out.get("amazon_pack_quantity") or 1
-    out["favorited"] = bool(out.get("favorited"))
-    out["small_and_light_eligible_reasons"] = out.get("small_and_light_eligible_reasons") or {}
-    out["images"] = images_by_marketplace(out.get("images"), amazon_marketplace_id)
+        out[name] = bool(get(name))
+    out["amazon_pack_quantity"] = get("amazon_pack_quantity") or 1
+    out["favorited"] = bool(get("favorited"))
+    out["small_and_light_eligible_reasons"] = get("small_and_light_eligible_reasons") or {}
+    out["images"] = images_by_marketplace(get("images"), amazon_marketplace_id)
     out["offers"] = offers(out, record.get("buybox_price_used"))
-    if out.get("buybox_price") is not None:
+    if get("buybox_price") is not None:
         out["buybox_price_new"] = out["buybox_price"]
     for name in CATALOG_FIELDS:
-        if record.get(name) is not None:
-            out[name] = without_nulls(record[name])
+        if (value := record.get(name)) is not None:
+            out[name] = value if type(value) in _LEAVES else without_nulls(value)
     ranks = [{"rank": r["rank"], **({"title": r["title"], "raw_title": r["title"]} if r.get("title") else
                                      {"raw_title": ""})}
-             for r in record.get("sales_ranks") or [] if isinstance(r, Mapping) and isinstance(r.get("rank"), int)]
+             for r in record.get("sales_ranks") or ()
+             if (type(r) is dict or isinstance(r, Mapping)) and isinstance(r.get("rank"), int)]
     if ranks:
         out["sales_ranks"] = without_nulls(ranks)
-    if out.get("parent_asin"):
+    if get("parent_asin"):
         out["parent_asins"] = [out["parent_asin"]]
     if marketplace in CLIENT_MARKETPLACE_IDS:
         out["marketplace_id"] = out["marketplace"] = CLIENT_MARKETPLACE_IDS[marketplace]
-    inputs = dict(out.get("inputs") or {})
+    inputs = dict(get("inputs") or {})
     inputs["custom_columns"] = ["" if v is None else v for v in inputs.get("custom_columns") or []]
     inputs["supplier_pack_quantity"] = inputs.get("supplier_pack_quantity") or 1
     if discount_per_product_bp:
@@ -134,13 +144,13 @@ def _with_client_fields(out: dict[str, Any], record: Mapping[str, Any] | None, m
     if discount_supplier_bp:
         inputs["discount_supplier"] = discount_supplier_bp
     out["inputs"] = inputs
-    dims = dict(out.get("dimensions") or {})
+    dims = dict(get("dimensions") or {})
     for which, values in dims.items():
-        if isinstance(values, Mapping) and any(v is not None for v in values.values()):
+        if (type(values) is dict or isinstance(values, Mapping)) and any(v is not None for v in values.values()):
             dims[which] = {**values, **DIMENSION_UNITS}
     out["dimensions"] = dims
     for name in ("amazon_fees", "financials"):
-        out[name] = out.get(name) or {}
+        out[name] = get(name) or {}
     return out
 
 
@@ -151,18 +161,15 @@ def offers(product: Mapping[str, Any], buybox_price_used: int | None = None) -> 
     get = product.get
     counts = [{"condition": "New", "fulfillment_channel": channel, "offer_count": count}
               for channel, field in _COUNTS if (count := get(field)) is not None]
-    lowest = [{"condition": condition, "fulfillment_channel": channel, **_price(price)}
+    lowest = [{"condition": condition, "fulfillment_channel": channel,
+               "landed_price": price, "listing_price": price, "shipping": 0}
               for condition, channel, field in _LOWEST if (price := get(field)) is not None]
-    buy_box = [{"condition": condition, **_price(price)}
+    buy_box = [{"condition": condition, "landed_price": price, "listing_price": price, "shipping": 0}
                for condition, price in (("New", get("buybox_price")), ("Used", buybox_price_used))
                if price is not None]
     out = {"total_offers_count": get("total_offers_count"), "list_price": get("list_price"),
            "number_of_offers": counts, "lowest_prices": lowest, "buy_box_prices": buy_box}
     return {k: v for k, v in out.items() if v is not None}  # its lists hold no nulls
-
-
-def _price(cents: int) -> dict[str, int]:
-    return {"landed_price": cents, "listing_price": cents, "shipping": 0}
 
 
 def images_by_marketplace(urls: list[str] | None, amazon_marketplace_id: str) -> list[dict[str, Any]]:
@@ -180,9 +187,6 @@ def _size(url: str) -> dict[str, int]:
     found = _SIZE.search(url)
     side = int(found.group(1)) if found else 0
     return {"height": side, "width": side}
-
-
-_LEAVES = frozenset({str, int, float, bool})
 
 
 def without_nulls(value: Any) -> Any:

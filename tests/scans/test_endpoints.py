@@ -93,6 +93,20 @@ class TestScanRun:
         profits = [p["financials"]["profit"] for p in body["data"]]
         assert profits == sorted(profits, reverse=True)
 
+    def test_a_catalog_write_shows_on_the_next_page(self, app_client, key, db):
+        """The page keeps its products' catalog fields and its rows' order between requests: a
+        catalog write is seen by the next page all the same."""
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        wait(app_client, key, scan_id)
+
+        def models() -> dict:
+            body = app_client.post(f"/api/v3/scans/{scan_id}", headers=key, json={"sort": "-profit"}).json()
+            return {p["asin"]: p.get("model_number") for p in body["data"]}
+
+        assert models()["B000000001"] is None and models()["B000000001"] is None
+        import_records(db, [{**CATALOG[0], "model_number": "AC-2"}])
+        assert models()["B000000001"] == "AC-2"
+
     def test_errors_table_names_line_value_and_reason(self, app_client, key):
         scan_id = upload(app_client, key, FILE).json()["id"]
         wait(app_client, key, scan_id)
