@@ -49,16 +49,18 @@ def public_product(obj: Mapping[str, Any], record: Mapping[str, Any] | None, mar
 
 
 def record_part(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields of a catalog record `public_product` reads: what a caller keeps of it."""
-    return {name: record[name] for name in RECORD_FIELDS if name in record}
+    """The fields of a catalog record `public_product` reads, without nulls: what a caller keeps
+    of it, and the record `page_builder` takes."""
+    return {name: without_nulls(record[name]) for name in RECORD_FIELDS if name in record}
 
 
 def page_builder(columns: tuple[str, ...], historical: bool = False) -> Callable[..., dict[str, Any]]:
     """`public_product` for a page's rows given as tuples of `columns`' values (a frame's rows),
     planned once per shape: `build(row, record, marketplace, amazon_marketplace_id,
-    discount_supplier_bp, discount_per_product_bp)`. The same object, to the order of its keys,
-    built without a dict of each row first, and with its sub-objects' nulls left out as they are
-    built instead of by a walk of every value afterwards: what a page of 100 spent most on."""
+    discount_supplier_bp, discount_per_product_bp)`, `record` as `record_part` gives it. The same
+    object, to the order of its keys, built without a dict of each row first, and with its
+    sub-objects' nulls left out as they are built instead of by a walk of every value
+    afterwards: what a page of 100 spent most on."""
     return _page_plan(columns, historical)
 
 
@@ -111,7 +113,7 @@ def _with_client_fields(out: dict[str, Any], record: Mapping[str, Any] | None, m
                         amazon_marketplace_id: str, discount_supplier_bp: int | None,
                         discount_per_product_bp: int | None) -> dict[str, Any]:
     """The client's fields set on `out` (a product object of one's own to change), nulls kept;
-    what it adds from `record` comes without nulls."""
+    what it adds from `record` has the record's nulls (none from a `record_part`)."""
     record = record or {}
     get = out.get
     for name in REQUIRED_FLAGS:
@@ -125,13 +127,13 @@ def _with_client_fields(out: dict[str, Any], record: Mapping[str, Any] | None, m
         out["buybox_price_new"] = out["buybox_price"]
     for name in CATALOG_FIELDS:
         if (value := record.get(name)) is not None:
-            out[name] = value if type(value) in _LEAVES else without_nulls(value)
+            out[name] = value
     ranks = [{"rank": r["rank"], **({"title": r["title"], "raw_title": r["title"]} if r.get("title") else
                                      {"raw_title": ""})}
              for r in record.get("sales_ranks") or ()
              if (type(r) is dict or isinstance(r, Mapping)) and isinstance(r.get("rank"), int)]
     if ranks:
-        out["sales_ranks"] = without_nulls(ranks)
+        out["sales_ranks"] = ranks
     if get("parent_asin"):
         out["parent_asins"] = [out["parent_asin"]]
     if marketplace in CLIENT_MARKETPLACE_IDS:

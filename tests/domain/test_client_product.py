@@ -8,7 +8,8 @@ import orjson
 import polars as pl
 
 from sellerkit.domain import results
-from sellerkit.domain.client_product import images_by_marketplace, offers, page_builder, public_product, without_nulls
+from sellerkit.domain.client_product import (images_by_marketplace, offers, page_builder, public_product,
+                                             record_part, without_nulls)
 from sellerkit.domain.results import ALL_PRODUCT_FIELDS, Kind, product_object
 
 US = "ATVPDKIKX0DER"
@@ -126,8 +127,8 @@ class TestPageBuilder:
         return rng.choice([
             None, {},
             {"buybox_price_used": 650, "bullet_points": ["a", None], "model_number": None,
-             "variations_list": [{"asin": "B1", "size": None}], "sales_ranks": [{"rank": 3, "title": "Toys"}, {"rank": 9},
-                                                                               {"rank": "x"}, "not a rank"]},
+             "variations_list": [{"asin": "B1", "size": None}],
+             "sales_ranks": [{"rank": 3, "title": "Toys"}, {"rank": 9, "title": None}, {"rank": "x"}, "not a rank"]},
             {"release_date": "2024-01-02", "category_raw": {"path": ["A", None], "id": None}, "sales_ranks": []},
         ])
 
@@ -164,5 +165,6 @@ class TestPageBuilder:
                 assert self.nested(named, historical) == product_object(named, historical)
                 expected = public_product(self.nested(named, historical), record, marketplace, US, supplier,
                                           per_product)
-                got = build(row, record, marketplace, US, supplier, per_product)
+                got = build(row, record_part(record) if record is not None else None, marketplace, US, supplier,
+                            per_product)
                 assert orjson.dumps(got) == orjson.dumps(expected)
