@@ -28,7 +28,7 @@ REQUIRED_FLAGS = ("is_brand_blocklisted", "is_adult", "is_hazmat", "is_meltable"
 CATALOG_FIELDS = ("category_raw", "variations_list", "buybox_price_used", "bullet_points", "has_expiration",
                   "release_date", "model_number", "part_number")
 # what the client's product takes of a catalog record (`record_part`)
-RECORD_FIELDS = (*CATALOG_FIELDS, "sales_ranks", "buybox_price_used")
+RECORD_FIELDS = (*CATALOG_FIELDS, "sales_ranks")
 DIMENSION_UNITS = {"length_unit": "inches", "width_unit": "inches", "height_unit": "inches", "weight_unit": "pounds"}
 _SIZE = re.compile(r"\._[A-Z_]*?(?:SL|SX|SY|UL|SS)(\d{2,5})_")  # Amazon's size token, e.g. `._SL500_.jpg`
 _CONDITIONS = (("New", "new"), ("Used", "used"))
