@@ -107,6 +107,25 @@ class TestScanRun:
         import_records(db, [{**CATALOG[0], "model_number": "AC-2"}])
         assert models()["B000000001"] == "AC-2"
 
+    def test_pages_asked_again_and_paged_on_are_slices_of_one_order(self, app_client, key):
+        """The rows a filter and sort chose are kept between requests (the first page's, then
+        the first thousand): pages read again, or paged on, are those of one order all the same."""
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        wait(app_client, key, scan_id)
+
+        def page(**body) -> bytes:
+            r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key,
+                                json={"sort": "-roi", "filter": [{"name": "cost", "operator": ">", "value": 1}], **body})
+            assert r.status_code == 200, r.text
+            return r.content
+
+        whole = [p["id"] for p in orjson.loads(page(per_page=10))["data"]]
+        for per_page in (1, 2):
+            pages = [page(page=n, per_page=per_page) for n in (1, 2, 3, 1, 2, 3)]
+            assert pages[:3] == pages[3:]
+            ids = [p["id"] for body in pages[:3] for p in orjson.loads(body)["data"]]
+            assert ids == whole[:3 * per_page]
+
     def test_errors_table_names_line_value_and_reason(self, app_client, key):
         scan_id = upload(app_client, key, FILE).json()["id"]
         wait(app_client, key, scan_id)
