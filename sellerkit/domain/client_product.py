@@ -12,8 +12,12 @@ do in filters: "not known to be"). Pure: the caller hands in the catalog record.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
+
+from sellerkit.domain import results
 
 # The client's `MARKETPLACE_IDS` (src/types/marketplace.ts): its numeric marketplace ids.
 CLIENT_MARKETPLACE_IDS = {code: n for n, code in enumerate(
@@ -23,10 +27,16 @@ REQUIRED_FLAGS = ("is_brand_blocklisted", "is_adult", "is_hazmat", "is_meltable"
 # catalog-format fields the result does not store, passed through as they are
 CATALOG_FIELDS = ("category_raw", "variations_list", "buybox_price_used", "bullet_points", "has_expiration",
                   "release_date", "model_number", "part_number")
+# what the client's product takes of a catalog record (`record_part`)
+RECORD_FIELDS = (*CATALOG_FIELDS, "sales_ranks")
 DIMENSION_UNITS = {"length_unit": "inches", "width_unit": "inches", "height_unit": "inches", "weight_unit": "pounds"}
 _SIZE = re.compile(r"\._[A-Z_]*?(?:SL|SX|SY|UL|SS)(\d{2,5})_")  # Amazon's size token, e.g. `._SL500_.jpg`
 _CONDITIONS = (("New", "new"), ("Used", "used"))
 _CHANNELS = (("Amazon", "fba"), ("Merchant", "fbm"))
+_LEAVES = frozenset({str, int, float, bool})  # the types of values that hold no null
+_COUNTS = tuple((channel, f"new_{key}_offers_count") for channel, key in _CHANNELS)  # (channel, field)
+_LOWEST = tuple((condition, channel, f"lowest_price_{c}_{key}")  # (condition, channel, field)
+                for condition, c in _CONDITIONS for channel, key in _CHANNELS)
 
 
 def public_product(obj: Mapping[str, Any], record: Mapping[str, Any] | None, marketplace: str,
@@ -34,30 +44,101 @@ def public_product(obj: Mapping[str, Any], record: Mapping[str, Any] | None, mar
                    discount_per_product_bp: int | None = None) -> dict[str, Any]:
     """`obj` (a result's product object) with the client's fields added and nulls left out.
     `record`: the product's catalog record (None when the catalog no longer has it)."""
-    out = dict(obj)
+    return without_nulls(_with_client_fields(dict(obj), record, marketplace, amazon_marketplace_id,
+                                             discount_supplier_bp, discount_per_product_bp))
+
+
+def record_part(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a catalog record `public_product` reads, without nulls: what a caller keeps
+    of it, and the record `page_builder` takes."""
+    return {name: without_nulls(record[name]) for name in RECORD_FIELDS if name in record}
+
+
+def page_builder(columns: tuple[str, ...], historical: bool = False) -> Callable[..., dict[str, Any]]:
+    """`public_product` for a page's rows given as tuples of `columns`' values (a frame's rows),
+    planned once per shape: `build(row, record, marketplace, amazon_marketplace_id,
+    discount_supplier_bp, discount_per_product_bp)`, `record` as `record_part` gives it. The same
+    object, to the order of its keys, built without a dict of each row first, and with its
+    sub-objects' nulls left out as they are built instead of by a walk of every value
+    afterwards: what a page of 100 spent most on."""
+    return _page_plan(columns, historical)
+
+
+# Levels whose null members keep their places until the client's fields are set: the object's top
+# (a flag, the images, the pack quantity set in place) and `inputs` (its custom columns, pack quantity).
+_NULLS_KEPT = ("inputs",)
+
+
+@lru_cache(maxsize=64)
+def _page_plan(columns: tuple[str, ...], historical: bool) -> Callable[..., dict[str, Any]]:
+    nest = _level(results.product_object({c: c for c in columns}, historical),
+                  {c: i for i, c in enumerate(columns)}, keep_nulls=True)
+
+    def build(row: Sequence[Any], record: Mapping[str, Any] | None, marketplace: str, amazon_marketplace_id: str,
+              discount_supplier_bp: int | None = None, discount_per_product_bp: int | None = None) -> dict[str, Any]:
+        out = _with_client_fields(nest(row), record, marketplace, amazon_marketplace_id, discount_supplier_bp,
+                                  discount_per_product_bp)
+        for name in _NULLS_KEPT:
+            out[name] = {k: v for k, v in out[name].items() if v is not None}
+        return {k: v for k, v in out.items() if v is not None}
+
+    return build
+
+
+def _level(shape: Mapping[str, Any], position: Mapping[str, int], keep_nulls: bool) -> Callable[[Sequence], dict]:
+    """A builder of one level of the object (`shape`: its keys' columns, or sub-shapes) from a row
+    tuple; its leaves are fetched in one `itemgetter` call. Sub-objects leave their nulls out,
+    but for those `_NULLS_KEPT` names."""
+    keys = tuple(shape)
+    leaf_keys = tuple(key for key, node in shape.items() if not isinstance(node, dict))
+    subs = [(key, _level(node, position, key in _NULLS_KEPT)) for key, node in shape.items() if isinstance(node, dict)]
+    at = [position[shape[key]] for key in leaf_keys]
+    get = itemgetter(*at) if len(at) > 1 else (lambda row: (row[at[0]],)) if at else (lambda row: ())
+    if not subs:
+        if keep_nulls:
+            return lambda row: dict(zip(leaf_keys, get(row)))
+        return lambda row: {k: v for k, v in zip(leaf_keys, get(row)) if v is not None}
+
+    def build(row: Sequence[Any]) -> dict:
+        out = dict.fromkeys(keys)
+        out.update(zip(leaf_keys, get(row)))
+        for key, sub in subs:
+            out[key] = sub(row)
+        return out if keep_nulls else {k: v for k, v in out.items() if v is not None}
+
+    return build
+
+
+def _with_client_fields(out: dict[str, Any], record: Mapping[str, Any] | None, marketplace: str,
+                        amazon_marketplace_id: str, discount_supplier_bp: int | None,
+                        discount_per_product_bp: int | None) -> dict[str, Any]:
+    """The client's fields set on `out` (a product object of one's own to change), nulls kept;
+    what it adds from `record` has the record's nulls (none from a `record_part`)."""
     record = record or {}
+    get = out.get
     for name in REQUIRED_FLAGS:
-        out[name] = bool(out.get(name))
-    out["amazon_pack_quantity"] = out.get("amazon_pack_quantity") or 1
-    out["favorited"] = bool(out.get("favorited"))
-    out["small_and_light_eligible_reasons"] = out.get("small_and_light_eligible_reasons") or {}
-    out["images"] = images_by_marketplace(out.get("images"), amazon_marketplace_id)
+        out[name] = bool(get(name))
+    out["amazon_pack_quantity"] = get("amazon_pack_quantity") or 1
+    out["favorited"] = bool(get("favorited"))
+    out["small_and_light_eligible_reasons"] = get("small_and_light_eligible_reasons") or {}
+    out["images"] = images_by_marketplace(get("images"), amazon_marketplace_id)
     out["offers"] = offers(out, record.get("buybox_price_used"))
-    if out.get("buybox_price") is not None:
+    if get("buybox_price") is not None:
         out["buybox_price_new"] = out["buybox_price"]
     for name in CATALOG_FIELDS:
-        if record.get(name) is not None:
-            out[name] = record[name]
+        if (value := record.get(name)) is not None:
+            out[name] = value
     ranks = [{"rank": r["rank"], **({"title": r["title"], "raw_title": r["title"]} if r.get("title") else
                                      {"raw_title": ""})}
-             for r in record.get("sales_ranks") or [] if isinstance(r, Mapping) and isinstance(r.get("rank"), int)]
+             for r in record.get("sales_ranks") or ()
+             if (type(r) is dict or isinstance(r, Mapping)) and isinstance(r.get("rank"), int)]
     if ranks:
         out["sales_ranks"] = ranks
-    if out.get("parent_asin"):
+    if get("parent_asin"):
         out["parent_asins"] = [out["parent_asin"]]
     if marketplace in CLIENT_MARKETPLACE_IDS:
         out["marketplace_id"] = out["marketplace"] = CLIENT_MARKETPLACE_IDS[marketplace]
-    inputs = dict(out.get("inputs") or {})
+    inputs = dict(get("inputs") or {})
     inputs["custom_columns"] = ["" if v is None else v for v in inputs.get("custom_columns") or []]
     inputs["supplier_pack_quantity"] = inputs.get("supplier_pack_quantity") or 1
     if discount_per_product_bp:
@@ -65,35 +146,32 @@ def public_product(obj: Mapping[str, Any], record: Mapping[str, Any] | None, mar
     if discount_supplier_bp:
         inputs["discount_supplier"] = discount_supplier_bp
     out["inputs"] = inputs
-    dims = dict(out.get("dimensions") or {})
+    dims = dict(get("dimensions") or {})
     for which, values in dims.items():
-        if isinstance(values, Mapping) and any(v is not None for v in values.values()):
+        if (type(values) is dict or isinstance(values, Mapping)) and any(v is not None for v in values.values()):
             dims[which] = {**values, **DIMENSION_UNITS}
     out["dimensions"] = dims
     for name in ("amazon_fees", "financials"):
-        out[name] = out.get(name) or {}
-    return without_nulls(out)
+        out[name] = get(name) or {}
+    return out
 
 
 def offers(product: Mapping[str, Any], buybox_price_used: int | None = None) -> dict[str, Any]:
     """The client's `Offers` from the result's prices and counts. The catalog keeps one price per
     condition and channel (what a buyer pays), so it is both the landed and the listing price,
     with shipping 0."""
-    counts = [{"condition": "New", "fulfillment_channel": channel, "offer_count": product[f"new_{key}_offers_count"]}
-              for channel, key in _CHANNELS if product.get(f"new_{key}_offers_count") is not None]
-    lowest = [{"condition": condition, "fulfillment_channel": channel, **_price(product[f"lowest_price_{c}_{key}"])}
-              for condition, c in _CONDITIONS for channel, key in _CHANNELS
-              if product.get(f"lowest_price_{c}_{key}") is not None]
-    buy_box = [{"condition": condition, **_price(price)}
-               for condition, price in (("New", product.get("buybox_price")), ("Used", buybox_price_used))
+    get = product.get
+    counts = [{"condition": "New", "fulfillment_channel": channel, "offer_count": count}
+              for channel, field in _COUNTS if (count := get(field)) is not None]
+    lowest = [{"condition": condition, "fulfillment_channel": channel,
+               "landed_price": price, "listing_price": price, "shipping": 0}
+              for condition, channel, field in _LOWEST if (price := get(field)) is not None]
+    buy_box = [{"condition": condition, "landed_price": price, "listing_price": price, "shipping": 0}
+               for condition, price in (("New", get("buybox_price")), ("Used", buybox_price_used))
                if price is not None]
-    return without_nulls({"total_offers_count": product.get("total_offers_count"),
-                          "list_price": product.get("list_price"), "number_of_offers": counts,
-                          "lowest_prices": lowest, "buy_box_prices": buy_box})
-
-
-def _price(cents: int) -> dict[str, int]:
-    return {"landed_price": cents, "listing_price": cents, "shipping": 0}
+    out = {"total_offers_count": get("total_offers_count"), "list_price": get("list_price"),
+           "number_of_offers": counts, "lowest_prices": lowest, "buy_box_prices": buy_box}
+    return {k: v for k, v in out.items() if v is not None}  # its lists hold no nulls
 
 
 def images_by_marketplace(urls: list[str] | None, amazon_marketplace_id: str) -> list[dict[str, Any]]:
@@ -113,17 +191,17 @@ def _size(url: str) -> dict[str, int]:
     return {"height": side, "width": side}
 
 
-_LEAVES = frozenset({str, int, float, bool})
-
-
 def without_nulls(value: Any) -> Any:
     """Dicts (at any depth) without their null members. Leaves and plain dicts are told by their
-    type first: an ABC check (`Mapping`) on each of a page's ~10,000 values was half its cost."""
+    type first (an ABC check, `Mapping`, on each of a page's ~10,000 values was half its cost),
+    and a leaf member is kept without a call for it (the calls were most of what remained)."""
     kind = type(value)
     if kind in _LEAVES:
         return value
+    if kind is list:
+        return [v if type(v) in _LEAVES else without_nulls(v) for v in value]
     if kind is dict or isinstance(value, Mapping):
-        return {k: without_nulls(v) for k, v in value.items() if v is not None}
-    if kind is list or isinstance(value, list):
-        return [without_nulls(v) for v in value]
+        return {k: v if type(v) in _LEAVES else without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [v if type(v) in _LEAVES else without_nulls(v) for v in value]
     return value

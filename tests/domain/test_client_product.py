@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from sellerkit.domain.client_product import images_by_marketplace, offers, public_product, without_nulls
+import random
+
+import orjson
+import polars as pl
+
+from sellerkit.domain import results
+from sellerkit.domain.client_product import (images_by_marketplace, offers, page_builder, public_product,
+                                             record_part, without_nulls)
+from sellerkit.domain.results import ALL_PRODUCT_FIELDS, Kind, product_object
 
 US = "ATVPDKIKX0DER"
 
@@ -91,3 +99,72 @@ class TestImages:
 def test_without_nulls_keeps_falsy_values():
     assert without_nulls({"a": 0, "b": False, "c": "", "d": [], "e": None, "f": [{"g": None}]}) == {
         "a": 0, "b": False, "c": "", "d": [], "f": [{}]}
+
+
+class TestPageBuilder:
+    """`page_builder` (a page's rows as tuples, nulls dropped by the object's plan) answers what
+    `public_product` of each row's `product_object` does, to the byte: keys in the same order."""
+
+    @staticmethod
+    def value(rng: random.Random, column: str, kind: Kind):
+        if rng.random() < 0.3:
+            return None
+        if column == "images":
+            return rng.choice([[], [""], ["https://m.media-amazon.com/images/I/1._AC_SL1500_.jpg", "https://x/2.jpg"],
+                               [f"https://x/{i}._SX300_.jpg" for i in range(11)]])
+        return {
+            Kind.TEXT: lambda: rng.choice(["", "Acme", "B000000001", "ünï"]),
+            Kind.INT: lambda: rng.choice([0, 1, -3, 12_000]),
+            Kind.MONEY: lambda: rng.choice([0, 1, 2499, -150]),
+            Kind.RATIO: lambda: rng.choice([0, 3000, -1250]),
+            Kind.FLOAT: lambda: rng.choice([0.0, 1.25, float("nan")]),
+            Kind.BOOL: lambda: rng.choice([True, False]),
+            Kind.TEXTS: lambda: rng.choice([[], ["red", None], ["012345678905"]]),
+        }[kind]()
+
+    @staticmethod
+    def record(rng: random.Random) -> dict | None:
+        return rng.choice([
+            None, {},
+            {"buybox_price_used": 650, "bullet_points": ["a", None], "model_number": None,
+             "variations_list": [{"asin": "B1", "size": None}],
+             "sales_ranks": [{"rank": 3, "title": "Toys"}, {"rank": 9, "title": None}, {"rank": "x"}, "not a rank"]},
+            {"release_date": "2024-01-02", "category_raw": {"path": ["A", None], "id": None}, "sales_ranks": []},
+        ])
+
+    def columns(self, rng: random.Random) -> list[str]:
+        names = [*ALL_PRODUCT_FIELDS, "_discount_per_product_bp", "_seen"]
+        kept = [n for n in names if rng.random() > 0.15]  # older results lack some columns
+        return rng.sample(kept, len(kept)) if rng.random() < 0.3 else kept
+
+    @staticmethod
+    def nested(row: dict, historical: bool) -> dict:
+        """The product object of a flat row, nested plainly (not by `results`' plan)."""
+        out: dict = {}
+        for column, value in row.items():
+            if column.startswith("_") or (column.startswith("historical.") and not historical):
+                continue
+            *path, last = column.split(".")
+            level = out
+            for part in path:
+                level = level.setdefault(part, {})
+            level[last] = value
+        return out
+
+    def test_equals_public_product_of_each_row(self):
+        rng = random.Random(20)
+        for _ in range(40):
+            columns = self.columns(rng)
+            kinds = {c: ALL_PRODUCT_FIELDS.get(c, Kind.INT) for c in columns}
+            frame = pl.DataFrame({c: [self.value(rng, c, kinds[c]) for _ in range(25)] for c in columns},
+                                 schema={c: results.dtype(kinds[c]) for c in columns})
+            historical, marketplace = rng.random() < 0.5, rng.choice(["US", "UK", "BR"])
+            build = page_builder(tuple(columns), historical)
+            for row, named in zip(frame.rows(), frame.iter_rows(named=True)):
+                record, supplier, per_product = self.record(rng), rng.choice([None, 0, 500]), rng.choice([None, 0, 25])
+                assert self.nested(named, historical) == product_object(named, historical)
+                expected = public_product(self.nested(named, historical), record, marketplace, US, supplier,
+                                          per_product)
+                got = build(row, record_part(record) if record is not None else None, marketplace, US, supplier,
+                            per_product)
+                assert orjson.dumps(got) == orjson.dumps(expected)

@@ -93,6 +93,39 @@ class TestScanRun:
         profits = [p["financials"]["profit"] for p in body["data"]]
         assert profits == sorted(profits, reverse=True)
 
+    def test_a_catalog_write_shows_on_the_next_page(self, app_client, key, db):
+        """The page keeps its products' catalog fields and its rows' order between requests: a
+        catalog write is seen by the next page all the same."""
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        wait(app_client, key, scan_id)
+
+        def models() -> dict:
+            body = app_client.post(f"/api/v3/scans/{scan_id}", headers=key, json={"sort": "-profit"}).json()
+            return {p["asin"]: p.get("model_number") for p in body["data"]}
+
+        assert models()["B000000001"] is None and models()["B000000001"] is None
+        import_records(db, [{**CATALOG[0], "model_number": "AC-2"}])
+        assert models()["B000000001"] == "AC-2"
+
+    def test_pages_asked_again_and_paged_on_are_slices_of_one_order(self, app_client, key):
+        """The rows a filter and sort chose are kept between requests (the first page's, then
+        the first thousand): pages read again, or paged on, are those of one order all the same."""
+        scan_id = upload(app_client, key, FILE).json()["id"]
+        wait(app_client, key, scan_id)
+
+        def page(**body) -> bytes:
+            r = app_client.post(f"/api/v3/scans/{scan_id}", headers=key,
+                                json={"sort": "-roi", "filter": [{"name": "cost", "operator": ">", "value": 1}], **body})
+            assert r.status_code == 200, r.text
+            return r.content
+
+        whole = [p["id"] for p in orjson.loads(page(per_page=10))["data"]]
+        for per_page in (1, 2):
+            pages = [page(page=n, per_page=per_page) for n in (1, 2, 3, 1, 2, 3)]
+            assert pages[:3] == pages[3:]
+            ids = [p["id"] for body in pages[:3] for p in orjson.loads(body)["data"]]
+            assert ids == whole[:3 * per_page]
+
     def test_errors_table_names_line_value_and_reason(self, app_client, key):
         scan_id = upload(app_client, key, FILE).json()["id"]
         wait(app_client, key, scan_id)
