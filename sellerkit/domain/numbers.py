@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 import polars as pl
 
@@ -145,11 +146,15 @@ def units(canonical: pl.Expr, digits: int) -> pl.Expr:
     return pl.when(whole.is_not_null() & kept.is_not_null()).then(exact).otherwise(approx)
 
 
-def read_cells(frame: pl.DataFrame, column: str, decimal: str, outputs: dict[str, Callable[[pl.Expr], pl.Expr]],
-               clean: Callable[[pl.Expr], pl.Expr] | None = None) -> pl.DataFrame:
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+
+def read_cells(frame: Frame, column: str, decimal: str, outputs: dict[str, Callable[[pl.Expr], pl.Expr]],
+               clean: Callable[[pl.Expr], pl.Expr] | None = None) -> Frame:
     """`frame` with, for its text `column`, `outputs` (name -> a function of the number's plain
     text, null where unreadable or ambiguous) and `{column}_ambiguous`. The rule runs once per
-    distinct cell and is joined back: a supplier file repeats few prices over many rows."""
+    distinct cell and is joined back: a supplier file repeats few prices over many rows. A lazy
+    frame stays lazy (a scan's chunk is read in one plan)."""
     cells = frame.select(pl.col(column).unique().drop_nulls())
     text = clean(pl.col(column)) if clean else pl.col(column)
     canonical, ambiguous = normalised(pl.col("_text"), decimal)
@@ -157,8 +162,5 @@ def read_cells(frame: pl.DataFrame, column: str, decimal: str, outputs: dict[str
         .with_columns(canonical.alias("_number"), ambiguous.alias(f"{column}_ambiguous")) \
         .with_columns(make(pl.col("_number")).alias(name) for name, make in outputs.items()) \
         .drop("_text", "_number")
-    if not cells.height:  # an empty or unmapped column: nothing to join
-        return frame.with_columns(pl.lit(None, dtype=dtype).alias(name) for name, dtype in cells.schema.items()
-                                  if name != column).with_columns(pl.lit(False).alias(f"{column}_ambiguous"))
     return frame.join(cells, on=column, how="left", maintain_order="left") \
         .with_columns(pl.col(f"{column}_ambiguous").fill_null(False))

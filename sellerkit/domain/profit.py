@@ -28,6 +28,7 @@ import polars as pl
 
 from sellerkit.domain.fees.frame import div_round as frame_div_round
 from sellerkit.domain.money import BP, div_round, ratio_bp
+from sellerkit.domain.numbers import Frame
 
 PRICE_SOURCES = ("buybox_price", "lowest_price_new_fba", "lowest_price_new_fbm", "list_price")
 MAX_PACK = 1_000  # keeps cost x pack x discount products inside 64-bit integers
@@ -169,8 +170,9 @@ def _inbound(per_lb: int, charged: pl.Expr, weight_scale: int) -> pl.Expr:
     return (charged // weight_scale) * per_lb + frame_div_round((charged % weight_scale) * per_lb, weight_scale)
 
 
-def financial_frame(df: pl.DataFrame, weight_scale: int, options: CostOptions = CostOptions()) -> pl.DataFrame:
-    """`financials` for every row; rows whose inputs fail `check_row` get `cost_error` instead."""
+def financial_frame(df: Frame, weight_scale: int, options: CostOptions = CostOptions()) -> Frame:
+    """`financials` for every row; rows whose inputs fail `check_row` get `cost_error` instead
+    (a lazy frame stays lazy)."""
     units = (pl.lit(options.multipack_override_quantity, dtype=pl.Int64) if options.multipack_override
              else pl.col("amazon_pack_quantity").fill_null(1))
     if options.multipack_prep:
@@ -207,4 +209,4 @@ def financial_frame(df: pl.DataFrame, weight_scale: int, options: CostOptions = 
         margin=pl.when(pl.col("price") > 0).then(frame_div_round(pl.col("profit") * BP, pl.col("price"))),
         roi=pl.when(pl.col("total_cogs") > 0).then(frame_div_round(pl.col("profit") * BP, pl.col("total_cogs"))),
     )
-    return out.collect()
+    return out if isinstance(df, pl.LazyFrame) else out.collect()

@@ -54,6 +54,7 @@ class ScanContext:
     decimal: str = "."  # the file's decimal separator (`numbers` reads its cells by it)
     unknown: pl.DataFrame | None = None  # (key, reason): codes live data says no product has
     live: bool = False  # live data was asked, or the catalog holds some: results carry its columns
+    rows: int | None = None  # the rows the run has still to scan, where known (see `priced_once`)
 
     @cached_property
     def category_slugs(self) -> dict[str, str]:
@@ -69,19 +70,30 @@ class ScanContext:
         return slugs
 
     @cached_property
+    def pricing(self) -> tuple:
+        """What a product's figures depend on besides the product (the key they are kept by)."""
+        return (self.marketplace, self.schedule, self.no_schedule, self.when, self.fee_options, self.blocked_brands,
+                self.live, tuple(sorted((c, m.intercept, m.slope) for c, m in self.rank_models.items())))
+
+    @cached_property
     def products(self) -> pl.DataFrame:
         """The catalog's products with their figures (`with_figures`), worked out once for all
         scans on this snapshot that price the same way, and kept while it is current."""
-        key = (self.marketplace, self.schedule, self.no_schedule, self.when, self.fee_options, self.blocked_brands,
-               self.live, tuple(sorted((c, m.intercept, m.slope) for c, m in self.rank_models.items())))
         memo = self.catalog.memo
-        products = memo.get(key)
+        products = memo.get(self.pricing)
         if products is None:
             products = self.catalog.products.hstack(product_figures(self.catalog.products, self))
             while len(memo) >= FIGURES_KEPT:  # the oldest way of pricing goes first
                 memo.pop(next(iter(memo)))
-            memo[key] = products
+            memo[self.pricing] = products
         return products
+
+    @property
+    def priced_once(self) -> bool:
+        """Whether chunks gather their products' figures (`products`) rather than work them out
+        row by row: when they are at hand, or the run has enough rows to repay pricing the whole
+        catalog (about what pricing half as many rows costs)."""
+        return self.pricing in self.catalog.memo or self.rows is None or 2 * self.rows >= self.catalog.products.height
 
 
 FIGURES_SLICE = 100_000
@@ -105,7 +117,7 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
     ident_text = chunk.get_column(f"c{ctx.columns['id']}")
     verdicts = ids.readings_frame(ident_text)
     custom = [_col(ctx, f"custom_{i}") for i in range(ctx.custom_count)]
-    typed = chunk.select(
+    typed = chunk.lazy().select(
         "line",
         pl.col(f"c{ctx.columns['id']}").str.strip_chars().alias("inputs.identifier"),
         pl.col(f"c{ctx.columns['cost']}").str.strip_chars().alias("_cost_text"),
@@ -124,15 +136,19 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
         verdicts.get_column("also").alias("_also"),
         verdicts.get_column("note").alias("_id_note"),
     )
-    for text, outputs, clean in (  # each cell -> its value, once per distinct cell
-        ("_cost_text", {"inputs.cost": lambda n: numbers.units(n, 2)}, money_text),
-        ("_map_text", {"inputs.map": lambda n: numbers.units(n, 2)}, money_text),
-        ("_pack_text", {"_pack": _whole}, None),
-        ("_stock_text", {"inputs.stock": _whole}, None),
-        ("_discount_text", {"discount_per_product_bp": lambda n: numbers.units(n, 2)},
+    for field, text, outputs, clean in (  # each cell -> its value, once per distinct cell
+        ("cost", "_cost_text", {"inputs.cost": lambda n: numbers.units(n, 2)}, money_text),
+        ("map", "_map_text", {"inputs.map": lambda n: numbers.units(n, 2)}, money_text),
+        ("supplier_pack_quantity", "_pack_text", {"_pack": _whole}, None),
+        ("stock_quantity", "_stock_text", {"inputs.stock": _whole}, None),
+        ("discount_per_product", "_discount_text", {"discount_per_product_bp": lambda n: numbers.units(n, 2)},
          lambda t: t.str.replace_all(r"[%\s]", "")),
     ):
-        typed = numbers.read_cells(typed, text, ctx.decimal, outputs, clean)
+        if field in ctx.columns:
+            typed = numbers.read_cells(typed, text, ctx.decimal, outputs, clean)
+        else:  # not mapped: no cells to read
+            typed = typed.with_columns(*(make(pl.lit(None, dtype=pl.String)).alias(name) for name, make in outputs.items()),
+                                       pl.lit(False).alias(f"{text}_ambiguous"))
     typed = typed.with_columns(
         pl.when(pl.col("_pack_text").is_null() | (pl.col("_pack_text") == "")).then(1)
         .otherwise(pl.col("_pack")).alias("inputs.supplier_pack_quantity"),
@@ -168,7 +184,8 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
                    ~pl.col("discount_per_product_bp").is_between(0, 10_000)),
     ]
     # the tests run on every row, the reasons' text only on the (few) rows that fail one
-    typed = typed.with_columns(pl.any_horizontal(test.fill_null(False) for test, _ in checks).alias("_failed"))
+    typed = typed.with_columns(pl.any_horizontal(test.fill_null(False) for test, _ in checks).alias("_failed")) \
+        .collect()  # the plan so far, once
     reason = pl.coalesce(pl.when(test).then(why) for test, why in checks)
     bad = typed.filter(pl.col("_failed")).select(
         "line", pl.col("inputs.identifier").alias("identifier"), pl.col("_cost_text").alias("cost"),
@@ -295,33 +312,36 @@ def product_figures(products: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
 
 
 def _narrowed(figures: pl.DataFrame) -> pl.DataFrame:
-    fits = figures.select(pl.col(_NARROW).abs().max().lt(2**31).fill_null(True)).row(0, named=True)
+    narrow = [c for c in _NARROW if c in figures.columns]  # none without a fee schedule
+    fits = figures.select(pl.col(narrow).abs().max().lt(2**31).fill_null(True)).row(0, named=True) if narrow else {}
     return figures.with_columns(pl.col(pl.String).cast(pl.Categorical),
                                 *(pl.col(c).cast(pl.Int32) for c, small in fits.items() if small))
 
 
 def finish(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
     """The row's own figures (what the supplier's cost, packs and discount change) on rows that
-    carry their product's figures, then the result columns."""
-    df = df.with_columns(pl.col(c).cast(pl.Int64) for c in _NARROW if c in df.columns)
-    df = df.with_columns(pl.col("amazon_pack_quantity").alias("_catalog_pack_quantity"),
-                         pl.col("discount_per_product_bp").alias("_discount_per_product_bp"),
-                         pl.col("monthly_sold").alias("_monthly_sold"))
-    out = _financials(df, ctx) if ctx.schedule is not None else df.with_columns(
+    carry their product's figures, then the result columns: one plan, run once."""
+    names = set(df.columns)
+    plan = df.lazy().with_columns(pl.col(c).cast(pl.Int64) for c in _NARROW if c in names).with_columns(
+        pl.col("amazon_pack_quantity").alias("_catalog_pack_quantity"),
+        pl.col("discount_per_product_bp").alias("_discount_per_product_bp"),
+        pl.col("monthly_sold").alias("_monthly_sold"))
+    plan = _financials(plan, ctx) if ctx.schedule is not None else plan.with_columns(
         pl.lit(None, dtype=pl.Int64).alias("financials.profit"), pl.lit(None, dtype=pl.String).alias("_m.cost_error"))
     sellers = pl.col("new_fba_offers_count").fill_null(0) + pl.col("new_fbm_offers_count").fill_null(0) + 1
-    out = out.with_columns(
+    plan = plan.with_columns(
         div_round(pl.col("units_per_month") * pl.col("financials.profit"), sellers).alias("profit_per_month"),
-        _labels([pl.col("_product_flags")] + ([pl.col("_id_note")] if "_id_note" in df.columns else [])).alias("flags"),
+        _labels([pl.col("_product_flags")] + ([pl.col("_id_note")] if "_id_note" in names else [])).alias("flags"),
         _labels([pl.col("amazon_fees.error"), pl.col("_m.cost_error")]).alias("errors"),
         pl.col("line").alias("inputs.line"),
         pl.lit(ctx.checked_at, dtype=pl.Int64).alias("inbound_eligibility.updated_at"),
     )
     if ctx.historical is not None:  # -1: too little history to say, as the catalog format has it
-        out = out.join(ctx.historical, on="asin", how="left") \
+        plan = plan.join(ctx.historical.lazy(), on="asin", how="left", maintain_order="left") \
             .with_columns(pl.col(c).fill_null(-1) for c in ctx.historical.columns if c != "asin")
-    schema = result_schema(ctx)
-    return out.select([(pl.col(c) if c in out.columns else pl.lit(None)).cast(t).alias(c) for c, t in schema.items()])
+    have = set(plan.collect_schema().names())
+    return plan.select([(pl.col(c) if c in have else pl.lit(None)).cast(t).alias(c)
+                        for c, t in result_schema(ctx).items()]).collect()
 
 
 def _live_columns(out: pl.DataFrame, ctx: ScanContext) -> list[pl.Expr]:
@@ -403,21 +423,19 @@ def _fees(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
                     *(c for c in out.columns if c.startswith("_f.") and c not in _FIGURE_INPUTS))
 
 
-def _financials(df: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
+def _financials(plan: pl.LazyFrame, ctx: ScanContext) -> pl.LazyFrame:
     """The financial columns of rows that carry their product's fees (`_fees`)."""
     assert ctx.schedule is not None
-    fin_in = pl.DataFrame({
-        "price": df.get_column("financials.sale_price").fill_null(0),
-        "fees_total": df.get_column("amazon_fees.total"),  # null where fees fail: the figures then are too
-        "monthly_storage_fee": df.get_column("_f.monthly_storage_fee"),
-        "charged_weight": df.get_column("_f.charged_weight"),
-        "cost": df.get_column("inputs.cost"),
-        "supplier_pack_quantity": df.get_column("inputs.supplier_pack_quantity"),
-        "amazon_pack_quantity": df.get_column("amazon_pack_quantity"),
-        "discount_per_product_bp": df.get_column("discount_per_product_bp"),
-    })
-    money = financial_frame(fin_in, weight_scale(ctx.schedule), ctx.cost_options)
-    out = pl.concat([df, money.select(pl.all().name.prefix("_m."))], how="horizontal")
+    money = financial_frame(plan.select(
+        pl.col("financials.sale_price").fill_null(0).alias("price"),
+        pl.col("amazon_fees.total").alias("fees_total"),  # null where fees fail: the figures then are too
+        pl.col("_f.monthly_storage_fee").alias("monthly_storage_fee"),
+        pl.col("_f.charged_weight").alias("charged_weight"),
+        pl.col("inputs.cost").alias("cost"),
+        pl.col("inputs.supplier_pack_quantity").alias("supplier_pack_quantity"),
+        "amazon_pack_quantity", "discount_per_product_bp",
+    ), weight_scale(ctx.schedule), ctx.cost_options)
+    out = pl.concat([plan, money.select(pl.all().name.prefix("_m."))], how="horizontal")
     ok = pl.col("amazon_fees.error").is_null()
     cost_ok = pl.col("_m.cost_error").is_null()
     good = ok & cost_ok
@@ -470,8 +488,9 @@ def process(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl.Dat
     """(results, errors) of one chunk; every input line ends up in exactly one of them, or in
     results once per ASIN it matched."""
     good, bad = read_inputs(chunk, ctx)
-    matched, unmatched = match(good, ctx.catalog, ctx.unknown, ctx.products)
-    out = finish(matched, ctx) if matched.height else empty_results(ctx)
+    once = ctx.priced_once
+    matched, unmatched = match(good, ctx.catalog, ctx.unknown, ctx.products if once else None)
+    out = empty_results(ctx) if not matched.height else finish(matched, ctx) if once else compute(matched, ctx)
     errors = pl.concat([bad, unmatched]).cast(ERROR_SCHEMA).sort("line")
     return out, errors
 

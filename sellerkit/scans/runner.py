@@ -159,6 +159,7 @@ class Runner:
                     loop.run(live.close(providers))
         else:
             ctx = self._context(scan, options, mapping)
+        ctx = replace(ctx, rows=max(lines - done * size, 0))
         if done:  # a resumed run writes the columns its first parts have
             written = store.schema("results", target)
             ctx = replace(ctx, live=written is not None and results.LIVE_FIELDS[0] in written)

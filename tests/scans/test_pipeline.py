@@ -102,6 +102,22 @@ class TestFiguresOncePerProduct:
         assert ctx.products.get_column("amazon_fees.fba_fees").drop_nulls().gt(0).any()
         assert len(ctx.catalog.memo) <= pipeline.FIGURES_KEPT
 
+    def test_a_small_run_prices_its_own_rows_the_same_way(self, scanned, tmp_path):
+        records, _, _, ctx = scanned
+        path = tmp_path / "few.csv"
+        path.write_text("".join(f"{asin},{2 + i % 5}.25,{1 + i % 2}\n" for i, asin in enumerate(list(records)[:40])))
+        chunk = next(files.Source(path, "csv", files.Limits(max_rows=100, max_xml_bytes=1 << 20)).chunks(100))
+        fresh = replace(ctx.catalog, memo={})  # a snapshot no run has priced yet
+        small = replace(ctx, catalog=fresh, rows=40)
+        assert not small.priced_once
+        out, errors = pipeline.process(chunk, small)
+        assert fresh.memo == {}  # the catalog was not priced for 40 rows
+        large = replace(ctx, catalog=fresh, rows=fresh.products.height)
+        assert large.priced_once
+        again, again_errors = pipeline.process(chunk, large)
+        assert len(fresh.memo) == 1 and replace(small).priced_once  # now at hand for any run
+        assert out.height == 40 and out.equals(again) and errors.equals(again_errors)
+
     def test_figures_are_kept_narrow_only_where_they_fit(self):
         wide = pl.DataFrame({c: [1, 2] for c in pipeline._NARROW}).with_columns(
             pl.Series("financials.sale_price", [5, 3_000_000_000]), pl.Series("size_tier", ["Small standard", None]))
