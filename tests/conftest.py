@@ -248,7 +248,7 @@ def s3_endpoint() -> Iterator[str]:
         import boto3
         from moto.server import ThreadedMotoServer
     except ImportError as error:
-        pytest.skip(f"moto[server] is not installed ({error}): pip install 'moto[server]>=5'")
+        pytest.skip(f"moto's S3 server is not installed ({error}): pip install -e '.[test]'")
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     try:
         server.start()
