@@ -150,10 +150,24 @@ def _pg_database(postgres_url) -> Iterator[Database]:
     db.dispose()
 
 
+# Every sequence a column of these tables owns (serial and identity columns) back at its start.
+_RESTART_OWNED_SEQUENCES = """
+SELECT setval(s.oid, q.seqstart, false) FROM pg_class s
+JOIN pg_sequence q ON q.seqrelid = s.oid
+JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass
+                AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+JOIN pg_class t ON t.oid = d.refobjid
+WHERE s.relkind = 'S' AND t.relname = ANY(%s)"""
+
+
 def _truncate(db: Database) -> None:
+    """Every table emptied and its ids restarted, as `TRUNCATE ... RESTART IDENTITY` would: DELETE
+    (children first) takes milliseconds on a test's few rows, where TRUNCATE made new files for
+    42 tables and their indexes (0.4 s a test on a loaded machine, ~700 PostgreSQL tests)."""
     tables = [t.name for t in reversed(import_all_models().sorted_tables)]
     with db.engine.begin() as c:
-        c.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        c.exec_driver_sql("; ".join(f'DELETE FROM "{t}"' for t in tables))
+        c.exec_driver_sql(_RESTART_OWNED_SEQUENCES, (tables,))
 
 
 @pytest.fixture(scope="session")
