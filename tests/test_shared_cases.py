@@ -18,10 +18,21 @@ CHECKOUT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared folder not found at {SHARED}: nothing to compare")
 
 
-def pytest_run(shared: Path, *args: str) -> str:
+def pytest_start(shared: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "SELLERKIT_TEST_SHARED": str(shared), "PYTHONPATH": str(CHECKOUT)}
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-m", "shared", *args, "tests"],
-                          cwd=CHECKOUT, env=env, capture_output=True, text=True, timeout=300).stdout
+    return subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-m", "shared", *args, "tests"],
+                            cwd=CHECKOUT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def outputs(*procs: subprocess.Popen) -> list[str]:
+    """Each process's standard output once it has ended; any left running at a failure is killed."""
+    try:
+        return [proc.communicate(timeout=300)[0] for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 def per_test(node_ids: list[str]) -> Counter:
@@ -32,8 +43,9 @@ def per_test(node_ids: list[str]) -> Counter:
 def suites(tmp_path_factory) -> dict:
     """The whole suite collected with ../shared, and run (shared cases only) without it."""
     missing = tmp_path_factory.mktemp("clone") / "shared"
-    present = pytest_run(SHARED, "--collect-only", "-q")
-    absent = pytest_run(missing, "-v", "-rs")
+    # the two runs at once (each is mostly a collection of the whole suite): one after the other
+    # they were the longest setup of the suite, leaving a core idle whenever the other worker waits
+    present, absent = outputs(pytest_start(SHARED, "--collect-only", "-q"), pytest_start(missing, "-v", "-rs"))
     return {
         "missing": missing,
         "present": [line for line in present.splitlines() if line.startswith("tests/") and "::" in line],

@@ -1,6 +1,6 @@
 """What a scaled-out sellerkit runs on, started on this machine for the multi-process test and
-the scale-out benchmarks: moto's S3 server (a real HTTP S3, `moto[server]`) in a process of its
-own, and sellerkit processes, each logging to its own file, all stopped at the end."""
+the scale-out benchmarks: moto's S3 server (a real HTTP S3, `moto[s3]` served by Flask) in a
+process of its own, and sellerkit processes, each logging to its own file, all stopped at the end."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def moto_missing() -> str | None:
         import boto3  # noqa: F401
         import moto.server  # noqa: F401
     except ImportError as error:
-        return f"moto[server] is not installed ({error}): pip install 'moto[server]>=5'"
+        return f"moto's S3 server is not installed ({error}): pip install -e '.[test]'"
     return None
 
 
