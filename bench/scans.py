@@ -184,8 +184,8 @@ def run(products: int = PRODUCTS) -> None:
         report("scan 1M-row CSV, peak memory", f"{peak / 2**30:.2f} GiB RSS (server and its workers)",
                f"{ROWS:,} rows", f"{'PASS' if peak < 3 * 2**30 else 'FAIL'} < 3 GB; "
                f"{'PASS' if peak < 2**30 else 'FAIL'} < 1 GiB (issue 20)")
-        _anchor(products, csv, elapsed)
-        _cost_per_row(base, key, pid, products, scan, peak)
+        anchor = _anchor(products, csv, elapsed)
+        _cost_per_row(base, key, pid, products, peak, anchor)
         _pages(base, key, scan["id"], scan["products"])
         _csv_export(base, key, scan["id"], scan["products"])
         xlsx = supplier_xlsx(csv)
@@ -199,12 +199,12 @@ def run(products: int = PRODUCTS) -> None:
 ANCHOR = ROOT.parent / "shared" / "perf" / "scan_anchor.py"
 
 
-def _anchor(products: int, csv: Path, scan_seconds: float) -> None:
+def _anchor(products: int, csv: Path, scan_seconds: float) -> float | None:
     """The yardstick (../shared/perf/scan_anchor.py, called as it is) on the same files, right
     after the scan: its first run builds its code table untimed, as a scan's snapshot is."""
     if not ANCHOR.is_file():
         report("scan vs the anchor (scan_anchor.py)", "SKIPPED", f"no yardstick at {ANCHOR}")
-        return
+        return None
     out = DATA / "anchor"
     times = []
     for _ in range(2):  # the second run is the one timed with its code table warm
@@ -214,7 +214,9 @@ def _anchor(products: int, csv: Path, scan_seconds: float) -> None:
     anchor = min(times)
     ratio = scan_seconds / anchor
     report("scan vs the anchor (scan_anchor.py, same files, same run)", f"{ratio:.2f}x ({scan_seconds:.1f} s vs "
-           f"{anchor:.1f} s)", f"{ROWS:,} rows vs {products:,} products", f"{'PASS' if ratio <= 1.5 else 'FAIL'} <= 1.5x")
+           f"{anchor:.1f} s)", f"{ROWS:,} rows vs {products:,} products; the server's first scan",
+           f"{'PASS' if ratio <= 1.5 else 'FAIL'} <= 1.5x")
+    return anchor
 
 
 def _run_seconds(scan: dict) -> float:
@@ -224,11 +226,19 @@ def _run_seconds(scan: dict) -> float:
     return (finished - created).total_seconds()
 
 
-def _cost_per_row(base: str, key: str, pid: int, products: int, scan_1m: dict, peak_1m: int) -> None:
+def _cost_per_row(base: str, key: str, pid: int, products: int, peak_1m: int, anchor: float | None) -> None:
     """The same server, warm, scanning SMALL, ROWS and LARGE rows drawn the same way: the time
     per row stays flat when nothing grows with the file but the work, and the peak memory of
-    LARGE rows stays near that of ROWS when the file is streamed."""
+    LARGE rows stays near that of ROWS when the file is streamed. The server's first scan also
+    loaded the snapshot and priced its products (once per catalog change): the warm 1M-row scan
+    is the one the per-row figures compare, and is set beside the yardstick too."""
+    elapsed, scan_1m, _ = _scan(base, key, supplier_csv(products), pid)
     costs = {ROWS: _run_seconds(scan_1m) / ROWS}
+    if anchor is not None:
+        ratio = elapsed / anchor
+        report("scan vs the anchor, warm server (same files, same run)", f"{ratio:.2f}x ({elapsed:.1f} s vs "
+               f"{anchor:.1f} s)", f"{ROWS:,} rows vs {products:,} products; the snapshot loaded and priced",
+               f"{'PASS' if ratio <= 1.5 else 'FAIL'} <= 1.5x")
     small = supplier_csv(products, SMALL)
     runs = [_scan(base, key, small, pid)[1] for _ in range(3)]  # a small scan's time varies most
     costs[SMALL] = min(_run_seconds(r) for r in runs) / SMALL
