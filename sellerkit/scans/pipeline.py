@@ -281,8 +281,9 @@ def with_figures(frame: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
     eligibility and its flags. They depend on the product and the run's schedule, date and
     options, never on the supplier's row: a scan works them out once per product
     (`ScanContext.products`) and gathers them with the product."""
-    df = frame.with_columns((pl.col("brand").str.to_lowercase().is_in(list(ctx.blocked_brands)).fill_null(False))
-                            .alias("is_brand_blocklisted"))
+    blocked = pl.col("brand").str.to_lowercase().is_in(list(ctx.blocked_brands)).fill_null(False) \
+        if ctx.blocked_brands else pl.lit(False)
+    df = frame.with_columns(blocked.alias("is_brand_blocklisted"))
     df = _fees(df, ctx) if ctx.schedule is not None else df.with_columns(
         _sale_price().alias("financials.sale_price"), pl.lit(ctx.no_schedule).alias("amazon_fees.error"),
         pl.lit(False).alias("small_and_light_eligible"))
