@@ -88,6 +88,38 @@ class CatalogFrame:
     rank_models: dict[str, sales.RankModel] = field(default_factory=dict)  # `fit_rank_models`
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # what scans work out once per snapshot
 
+    def reach(self, codes: pl.Series) -> pl.DataFrame:
+        """(at, row): each code's position in `codes` and a product row it reaches, every pair
+        once, by position then ASIN. Integer codes are looked up in the graph, ASINs among the
+        products; both by binary search on sorted columns, so a chunk costs its own rows however
+        large the catalog (a hash join would build or probe the whole catalog for each chunk)."""
+        haystack, rows = self._asins if codes.dtype == pl.String else self._codes
+        lo, hi = haystack.search_sorted(codes, side="left"), haystack.search_sorted(codes, side="right")
+        spans = pl.DataFrame({"at": pl.int_range(len(codes), dtype=pl.UInt32, eager=True), "lo": lo, "hi": hi}) \
+            .filter((pl.col("hi") > pl.col("lo")) & codes.is_not_null())
+        found = spans.select("at", pl.int_ranges("lo", "hi", dtype=pl.UInt32).alias("pos")).explode("pos")
+        return found.select("at", rows.gather(found.get_column("pos")).alias("row"))
+
+    @cached_property
+    def _asins(self) -> tuple[pl.Series, pl.Series]:
+        """The products' ASINs in order, and their rows. The build writes the products and the
+        graph in order (then nothing is copied); another frame is sorted once."""
+        asins, rows = self.products.get_column("asin"), pl.int_range(self.products.height, dtype=pl.UInt32, eager=True)
+        if asins.is_sorted():
+            return asins, rows
+        order = asins.arg_sort()
+        return asins.gather(order), rows.gather(order)
+
+    @cached_property
+    def _codes(self) -> tuple[pl.Series, pl.Series]:
+        """The graph's keys in order, and their rows: a key's products by ASIN (`key_rows`)."""
+        keys, rows = self.graph.get_column("key"), self.graph.get_column("row")
+        if keys.is_sorted():
+            return keys, rows
+        ordered = self.graph.with_columns(self.products.get_column("asin").gather(rows).alias("asin")) \
+            .sort("key", "asin")
+        return ordered.get_column("key"), ordered.get_column("row")
+
     @cached_property
     def keys(self) -> pl.DataFrame:
         """The graph as (key, asin) text, as the catalog's index has it (for reading, not scans)."""
@@ -112,12 +144,12 @@ def fit_rank_models(products: pl.DataFrame) -> dict[str, sales.RankModel]:
 def key_rows(products: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     """The identifier graph's (key, asin) pairs as (key, row): each key an integer (every key of
     a barcode or an ISBN is 14 digits) and the row of `products` it reaches, sorted by key then
-    ASIN. A scan then matches with one join on integers and takes the products' columns by row
-    number, instead of joining on text against every product for each chunk; keys of ASINs the
+    ASIN. A scan then matches by binary search on integers (`reach`) and takes the products'
+    columns by row number, instead of joining on text against every product for each chunk; keys of ASINs the
     snapshot lacks are left out here, once."""
     rows = products.select("asin").with_row_index("row")
-    return pairs.join(rows, on="asin", how="inner").sort("key", "asin") \
-        .select(pl.col("key").cast(pl.Int64, strict=False), "row").drop_nulls("key")
+    return pairs.join(rows, on="asin", how="inner").with_columns(pl.col("key").cast(pl.Int64, strict=False)) \
+        .drop_nulls("key").sort("key", "asin").select("key", "row")
 
 
 def decode(records: list[str]) -> pl.DataFrame:

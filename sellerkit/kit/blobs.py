@@ -29,7 +29,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -102,6 +102,7 @@ class Blobs(Protocol):
     def describe(self) -> str: ...
     def put(self, key: str, source: Source, *, part_size: int = PART_SIZE) -> int: ...
     def put_file(self, key: str, path: Path, *, move: bool = False) -> int: ...
+    def put_written(self, key: str, write: Callable[[Path], object]) -> int: ...
     def local_copy(self, key: str, cache: Path) -> Path: ...
     async def put_async(self, key: str, source: Source, *, part_size: int = PART_SIZE) -> int: ...
     def stream(self, key: str, chunk_size: int = READ_CHUNK) -> Iterator[bytes]: ...
@@ -194,6 +195,22 @@ class LocalBlobs:
             except OSError:  # another file system: copied
                 pass
         return _put_file(self, key, path, move)
+
+    def put_written(self, key: str, write: Callable[[Path], object]) -> int:
+        """The file `write(path)` makes, as the key: written beside it by native code (polars
+        writes a path without the GIL, a Python file object through it), then renamed."""
+        path, handle = self._temp(key)
+        try:
+            handle.close()
+            write(Path(handle.name))
+            with open(handle.name, "rb+") as done:
+                os.fsync(done.fileno())
+                size = os.fstat(done.fileno()).st_size
+            os.replace(handle.name, path)
+        except BaseException:
+            Path(handle.name).unlink(missing_ok=True)
+            raise
+        return size
 
     def local_copy(self, key: str, cache: Path) -> Path:
         """The key as a file on this machine: on disk, the file itself."""
@@ -448,6 +465,13 @@ class S3Blobs:
 
     def put_file(self, key: str, path: Path, *, move: bool = False) -> int:
         return _put_file(self, key, path, move)
+
+    def put_written(self, key: str, write: Callable[[Path], object]) -> int:
+        """The file `write(path)` makes in a temporary folder, uploaded as the key."""
+        with tempfile.TemporaryDirectory(prefix="sellerkit-put-") as folder:
+            path = Path(folder) / "blob"
+            write(path)
+            return _put_file(self, key, path, move=True)
 
     def local_copy(self, key: str, cache: Path) -> Path:
         """The key downloaded once to `cache/<key>` (again when the object's size changed), for

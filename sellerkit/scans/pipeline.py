@@ -205,21 +205,21 @@ def match(good: pl.DataFrame, catalog: CatalogFrame, unknown: pl.DataFrame | Non
     the catalog has no such product."""
     products = catalog.products if products is None else products
     good = good.with_row_index("_row")
-    rows = catalog.products.select("asin").with_row_index("_product")
-    direct = good.filter(pl.col("_kind") == "asin").select("_row", pl.col("_key").alias("asin")) \
-        .join(rows, on="asin", how="inner", maintain_order="left").select("_row", "_product")
-    graph = catalog.graph.rename({"key": "_code", "row": "_product"})
 
-    def coded(key: str, frame: pl.DataFrame) -> pl.DataFrame:
-        """Rows whose code reaches products: (row, product) in file order, then by ASIN."""
-        return frame.select("_row", pl.col(key).cast(pl.Int64, strict=False).alias("_code")) \
-            .join(graph, on="_code", how="inner", maintain_order="left_right").select("_row", "_product")
+    def reached(frame: pl.DataFrame, codes: pl.Series) -> pl.DataFrame:
+        """(row, product) of the frame's rows whose code reaches products, by row then ASIN."""
+        found = catalog.reach(codes)
+        return pl.DataFrame({"_row": frame.get_column("_row").gather(found.get_column("at")),
+                             "_product": found.get_column("row")})
 
-    found = [direct, coded("_key", good.filter(pl.col("_kind") != "asin"))]
+    asin = pl.col("_kind") == "asin"
+    by_asin, by_code = good.filter(asin), good.filter(~asin)
+    found = [reached(by_asin, by_asin.get_column("_key")),
+             reached(by_code, by_code.get_column("_key").cast(pl.Int64, strict=False))]
     if "_also" in good.columns:  # codes valid both ways (an ISBN-10 that is a zero-filled UPC too)
         both = good.filter(pl.col("_also").is_not_null())
         if both.height:
-            found.append(coded("_also", both))
+            found.append(reached(both, both.get_column("_also").cast(pl.Int64, strict=False)))
     pairs = pl.concat(found)
     if len(found) > 2:  # a row reaching products two ways: each once, by ASIN
         pairs = pairs.unique()

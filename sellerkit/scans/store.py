@@ -12,7 +12,6 @@ Polars reads the parts straight from the store (its own object_store client on S
 
 from __future__ import annotations
 
-import io
 import re
 import threading
 from collections import OrderedDict
@@ -73,11 +72,11 @@ class ScanFiles:
 
     def write_part(self, version: int, index: int, results: pl.DataFrame, errors: pl.DataFrame) -> None:
         for table, frame in (("errors", errors), ("results", results)):
-            buffer = io.BytesIO()
             # lz4: zstd's parts are half the bytes but take 1.6 times as long to write, the
-            # largest single cost of a scan's chunk; both read back as fast
-            frame.write_ipc(buffer, compression="lz4")
-            self.blobs.put(self._part(table, version, index), buffer.getbuffer())
+            # largest single cost of a scan's chunk; both read back as fast. Written to a path by
+            # polars itself: through a BytesIO it costs 12% more and calls Python for each buffer
+            self.blobs.put_written(self._part(table, version, index),
+                                   lambda path, frame=frame: frame.write_ipc(path, compression="lz4"))
         self.blobs.put(f"{self.prefix}/v{version}/{index:05d}.done-{results.height}-{errors.height}", b"")
 
     def keep_chunk_rows(self, version: int, rows: int) -> None:

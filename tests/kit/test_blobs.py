@@ -346,6 +346,26 @@ class TestFiles:
         store.put_file("scans/1/other.csv", path)
         assert path.read_bytes() == b"kept" and store.read_bytes("scans/1/other.csv") == b"kept"
 
+    def test_a_file_written_by_native_code_becomes_the_key_whole(self, store):
+        frame = pl.DataFrame({"n": list(range(1000)), "text": ["x" * 30] * 1000})
+        size = store.put_written("scans/1/v1/00000.results.arrow", lambda path: frame.write_ipc(path, compression="lz4"))
+        assert size == store.head("scans/1/v1/00000.results.arrow").size > 0
+        assert pl.read_ipc(io.BytesIO(store.read_bytes("scans/1/v1/00000.results.arrow"))).equals(frame)
+        assert [info.key for info in store.list("scans/1")] == ["scans/1/v1/00000.results.arrow"]
+
+    def test_a_failed_native_write_leaves_the_old_object_and_no_scratch_file(self, store, tmp_path):
+        store.put("scans/1/v1/00000.results.arrow", b"old")
+
+        def broken(path):
+            path.write_bytes(b"half a part")
+            raise OSError(28, "No space left on device")
+        with pytest.raises(OSError, match="No space left"):
+            store.put_written("scans/1/v1/00000.results.arrow", broken)
+        assert store.read_bytes("scans/1/v1/00000.results.arrow") == b"old"
+        assert [info.key for info in store.list("scans/1")] == ["scans/1/v1/00000.results.arrow"]
+        if isinstance(store, LocalBlobs):  # the temporary file beside the key is gone too
+            assert [p.name for p in store.path("scans/1/v1/00000.results.arrow").parent.iterdir()] == ["00000.results.arrow"]
+
     def test_local_copy_is_a_file_on_this_machine_fetched_again_when_the_object_changed(self, store, tmp_path):
         store.put("scans/2/source.csv", b"a,b\n1,2\n")
         cache = tmp_path / "cache"
