@@ -100,6 +100,10 @@ class CatalogFrame:
         found = spans.select("at", pl.int_ranges("lo", "hi", dtype=pl.UInt32).alias("pos")).explode("pos")
         return found.select("at", rows.gather(found.get_column("pos")).alias("row"))
 
+    def prepare(self) -> None:
+        """The sorted columns `reach` searches, before threads share the frame."""
+        self._asins, self._codes
+
     @cached_property
     def _asins(self) -> tuple[pl.Series, pl.Series]:
         """The products' ASINs in order, and their rows. The build writes the products and the

@@ -88,6 +88,15 @@ class ScanContext:
             memo[self.pricing] = products
         return products
 
+    def ready(self) -> ScanContext:
+        """What chunks share, worked out now, before several compute at once."""
+        if self.priced_once:
+            self.products
+        if self.schedule is not None:
+            self.category_slugs
+        self.catalog.prepare()
+        return self
+
     @property
     def priced_once(self) -> bool:
         """Whether chunks gather their products' figures (`products`) rather than work them out

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ from sellerkit.scans.schemas import Mapping, Options
 from sellerkit.scans.store import ScanFiles, results_cache
 
 log = logging.getLogger("sellerkit.scans")
+SCAN_THREADS = 2  # chunks in flight: each computed and written by its own thread
 
 
 class Stop(Exception):
@@ -163,17 +165,21 @@ class Runner:
         if done:  # a resumed run writes the columns its first parts have
             written = store.schema("results", target)
             ctx = replace(ctx, live=written is not None and results.LIVE_FIELDS[0] in written)
-        # each part is written by a second thread while the next chunk is computed (polars
-        # releases the GIL); progress is saved only once a part is on disk
-        with ThreadPoolExecutor(1, thread_name_prefix="scan-writer") as writer:
-            pending: tuple[Future, int, int, int] | None = None  # the previous part: write, index, counts
-            for index, chunk in enumerate(source.chunks(size, skip=skip, start=done), start=done):
-                out, errs = pipeline.process(chunk, ctx)
-                if pending is not None:
-                    products, errors = self._saved(scan, pending, products, errors, size, lines)
-                pending = (writer.submit(store.write_part, target, index, out, errs), index, out.height, errs.height)
-            if pending is not None:
-                products, errors = self._saved(scan, pending, products, errors, size, lines)
+        ctx.ready()
+        # two chunks are computed and written at once, each by a thread of its own (polars
+        # releases the GIL: both cores work); progress is saved in order, once a part is on disk
+        with ThreadPoolExecutor(SCAN_THREADS, thread_name_prefix="scan-part") as parts:
+            pending: deque[tuple[Future, int]] = deque()  # parts in flight: (compute and write, index)
+            try:
+                for index, chunk in enumerate(source.chunks(size, skip=skip, start=done), start=done):
+                    if len(pending) == SCAN_THREADS:
+                        products, errors = self._saved(scan, pending.popleft(), products, errors, size, lines)
+                    pending.append((parts.submit(self._part, store, target, index, chunk, ctx), index))
+                while pending:
+                    products, errors = self._saved(scan, pending.popleft(), products, errors, size, lines)
+            finally:  # stopping: the parts in flight finish (a written part is whole), uncounted
+                for future, _ in pending:
+                    future.cancel()
         if providers:
             enrichment.stage = "done"
             self._checkpoint(scan.id, enrichment=enrichment.json())
@@ -239,11 +245,19 @@ class Runner:
             self._checkpoint(scan.id)
         return passing
 
-    def _saved(self, scan: Scan, pending: tuple[Future, int, int, int], products: int, errors: int, size: int,
+    @staticmethod
+    def _part(store: ScanFiles, version: int, index: int, chunk: pl.DataFrame, ctx: pipeline.ScanContext
+              ) -> tuple[int, int]:
+        """A chunk's results and errors, written as its part: their counts."""
+        out, errs = pipeline.process(chunk, ctx)
+        store.write_part(version, index, out, errs)
+        return out.height, errs.height
+
+    def _saved(self, scan: Scan, pending: tuple[Future, int], products: int, errors: int, size: int,
                lines: int) -> tuple[int, int]:
         """Once a part is on disk: count it and save the progress (the cancel point)."""
-        write, index, out, errs = pending
-        write.result()
+        part, index = pending
+        out, errs = part.result()
         products, errors = products + out, errors + errs
         self._checkpoint(scan.id, processed=min((index + 1) * size, lines), **self._counts(scan, products, errors))
         return products, errors
