@@ -8,6 +8,7 @@ at a time. No I/O here: the task hands in the chunk and a context built once per
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from datetime import date
@@ -90,10 +91,10 @@ class ScanContext:
 
     def ready(self) -> ScanContext:
         """What chunks share, worked out now, before several compute at once."""
-        if self.priced_once:
-            self.products
         if self.schedule is not None:
             self.category_slugs
+        if self.priced_once:
+            self.products
         self.catalog.prepare()
         return self
 
@@ -106,6 +107,7 @@ class ScanContext:
 
 
 FIGURES_SLICE = 100_000
+FIGURES_THREADS = 2  # slices priced at once (polars releases the GIL: a slice's Python part overlaps)
 FIGURES_KEPT = 2  # ways of pricing a snapshot's products are kept (each ~150 bytes a product)
 
 
@@ -316,9 +318,15 @@ def product_figures(products: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
     texts (a few dozen distinct ones) as categories, for a fifth of the memory, and the fees
     and prices as 32-bit numbers (`finish` widens them before any arithmetic). Worked out a
     slice at a time: what it needs on the way stays that of a scan's chunk."""
-    return pl.concat([_narrowed(with_figures(products.slice(start, FIGURES_SLICE), ctx)
-                                .select(pl.all().exclude(products.columns)))
-                      for start in range(0, max(products.height, 1), FIGURES_SLICE)], how="vertical_relaxed").rechunk()
+    if ctx.schedule is not None:
+        ctx.category_slugs  # once, before the threads read it
+
+    def priced(start: int) -> pl.DataFrame:
+        return _narrowed(with_figures(products.slice(start, FIGURES_SLICE), ctx).select(pl.all().exclude(products.columns)))
+
+    with ThreadPoolExecutor(FIGURES_THREADS, thread_name_prefix="scan-figures") as pool:  # slices side by side
+        slices = list(pool.map(priced, range(0, max(products.height, 1), FIGURES_SLICE)))
+    return pl.concat(slices, how="vertical_relaxed").rechunk()
 
 
 def _narrowed(figures: pl.DataFrame) -> pl.DataFrame:
