@@ -13,6 +13,12 @@ __version__ = "0.1.0"
 # as fast. Read once, when polars first reads a CSV: set before anything imports it.
 os.environ.setdefault("POLARS_CSV_CHUNK_SIZE", str(8 << 20))
 os.environ.setdefault("POLARS_CSV_CHUNK_PREFETCH_LIMIT", "2")
+# polars' allocator (jemalloc) gives each of a scan's threads arenas of their own, by default 4 a
+# core, each keeping pages it freed: one arena kept a 1M-row scan's peak 50-60 MB lower (0.91-0.94
+# against 0.99-1.02 GiB) for the same CPU. Read when polars is first imported (polars adds its
+# own settings before it; a process started by one that imported polars inherits them).
+if "narenas" not in os.environ.get("_RJEM_MALLOC_CONF", ""):
+    os.environ["_RJEM_MALLOC_CONF"] = ",".join(filter(None, [os.environ.get("_RJEM_MALLOC_CONF"), "narenas:1"]))
 
 __all__ = ["AsyncClient", "Client", "__version__"]
 
