@@ -94,10 +94,12 @@ class CatalogFrame:
         once, by position then ASIN. Integer codes are looked up in the graph, ASINs among the
         products; both by binary search on sorted columns, so a chunk costs its own rows however
         large the catalog (a hash join would build or probe the whole catalog for each chunk)."""
-        haystack, rows = self._asins if codes.dtype == pl.String else self._codes
-        lo, hi = haystack.search_sorted(codes, side="left"), haystack.search_sorted(codes, side="right")
-        spans = pl.DataFrame({"at": pl.int_range(len(codes), dtype=pl.UInt32, eager=True), "lo": lo, "hi": hi}) \
-            .filter((pl.col("hi") > pl.col("lo")) & codes.is_not_null())
+        haystack, rows, ends = self._asins if codes.dtype == pl.String else self._codes
+        lo = haystack.search_sorted(codes, side="left")
+        spans = pl.DataFrame({"at": pl.int_range(len(codes), dtype=pl.UInt32, eager=True), "lo": lo, "code": codes}) \
+            .filter(pl.col("lo") < len(haystack))
+        spans = spans.filter(haystack.gather(spans.get_column("lo")) == spans.get_column("code"))
+        spans = spans.with_columns(ends.gather(spans.get_column("lo")).alias("hi"))  # one search a code, not two
         found = spans.select("at", pl.int_ranges("lo", "hi", dtype=pl.UInt32).alias("pos")).explode("pos")
         return found.select("at", rows.gather(found.get_column("pos")).alias("row"))
 
@@ -106,24 +108,26 @@ class CatalogFrame:
         self._asins, self._codes
 
     @cached_property
-    def _asins(self) -> tuple[pl.Series, pl.Series]:
-        """The products' ASINs in order, and their rows. The build writes the products and the
-        graph in order (then nothing is copied); another frame is sorted once."""
+    def _asins(self) -> tuple[pl.Series, pl.Series, pl.Series]:
+        """The products' ASINs in order, their rows, and where each one's run of equal ASINs
+        ends (the next position: ASINs are unique). The build writes the products and the graph
+        in order (then nothing is copied); another frame is sorted once."""
         asins, rows = self.products.get_column("asin"), pl.int_range(self.products.height, dtype=pl.UInt32, eager=True)
-        if asins.is_sorted():
-            return asins, rows
-        order = asins.arg_sort()
-        return asins.gather(order), rows.gather(order)
+        if not asins.is_sorted():
+            order = asins.arg_sort()
+            asins, rows = asins.gather(order), rows.gather(order)
+        return asins, rows, pl.int_range(1, len(asins) + 1, dtype=pl.UInt32, eager=True)
 
     @cached_property
-    def _codes(self) -> tuple[pl.Series, pl.Series]:
-        """The graph's keys in order, and their rows: a key's products by ASIN (`key_rows`)."""
+    def _codes(self) -> tuple[pl.Series, pl.Series, pl.Series]:
+        """The graph's keys in order, their rows (a key's products by ASIN, as `key_rows` writes
+        them), and where each key's run ends."""
         keys, rows = self.graph.get_column("key"), self.graph.get_column("row")
-        if keys.is_sorted():
-            return keys, rows
-        ordered = self.graph.with_columns(self.products.get_column("asin").gather(rows).alias("asin")) \
-            .sort("key", "asin")
-        return ordered.get_column("key"), ordered.get_column("row")
+        if not keys.is_sorted():
+            ordered = self.graph.with_columns(self.products.get_column("asin").gather(rows).alias("asin")) \
+                .sort("key", "asin")
+            keys, rows = ordered.get_column("key"), ordered.get_column("row")
+        return keys, rows, keys.search_sorted(keys, side="right").cast(pl.UInt32)
 
     @cached_property
     def keys(self) -> pl.DataFrame:
