@@ -229,6 +229,11 @@ class Settings(BaseSettings):
         60, description="A running scan with no progress saved for this long is resumed elsewhere (at once "
                         "when the process holding it ran on this host and is gone)."
     )
+    sweep_seconds: int = Field(
+        60, description="Seconds between a consumer's sweeps, the periodic jobs (scans of dead workers resumed, "
+                        "catalog snapshots rebuilt, listing changes sent, order pulls and tracked collections "
+                        "started, webhooks retried): each is an every-minute job, so shorter only makes it "
+                        "prompter (tests).", gt=0, le=60)
 
     # ---- tracked collections: page capture (docs/tracking.md) ----
     capture_base_urls: dict[str, str] = Field(

@@ -38,21 +38,26 @@ def shared_cases(path: Path, cases: Callable[[], Iterable[Any]], *, recorded: in
         return [pytest.param(None, id=f"missing-{n}", marks=(pytest.mark.shared, skip))
                 for n in range(1, recorded + 1)]
     return [pytest.param(case, id=ids(case), marks=pytest.mark.shared) for case in cases()]
-# The files that take longest (measured with `--durations`, a loaded 2-core machine, session 10),
-# longest first. `make test` runs them first: with `--dist loadfile` a file is one unit of work,
-# and one of these handed out last is the run's tail while the other workers idle. Only the order
-# depends on this list: a file missing from it runs after these, in collection order.
+# The files that take longest (the sum of their tests' times in two whole runs, `-n 2` and `-n 4`
+# on a loaded 2-core machine; every file of 10 s or more), longest first. `make test` runs
+# them first: with `--dist loadfile` a file is one unit of work, and one of these handed out last
+# is the run's tail while the other workers idle (four browser files missing from this list ran
+# last, after every file of tests/: 50-60 s each). Only the order depends on this list: a file
+# missing from it runs after these, in collection order.
 LONGEST_FIRST = (
-    "deploy/test_multiprocess.py", "test_cli.py", "commerce/test_channel_orders_amazon.py",
-    "kit/test_shutdown.py", "commerce/test_channel_orders_ebay.py", "kit/test_openapi.py",
-    "test_shared_cases.py", "commerce/test_endpoints.py", "scans/test_runs.py", "scans/test_endpoints.py",
-    "scans/test_live_scans.py", "web/test_sign_in_limit.py", "web/test_sign_in.py",
-    "commerce/test_channel_listings.py", "catalog/test_lookup.py", "commerce/test_orders.py",
-    "catalog/test_connections.py", "accounts/test_endpoints.py", "commerce/test_served_race.py",
-    "catalog/test_live_data.py", "test_served_lookup.py", "catalog/test_keepa_export.py",
-    "accounts/test_quotas.py", "web/test_tools.py", "tracking/test_notify.py", "catalog/test_quotas_route.py",
-    "catalog/test_endpoints.py", "scans/test_scan_blobs.py", "catalog/test_eligibility.py",
-    "kit/test_metrics.py", "tracking/test_endpoints.py", "web/test_keys.py", "tracking/test_guide_client.py",
+    "commerce/test_channel_orders_amazon.py", "test_cli.py", "kit/test_openapi.py",
+    "commerce/test_endpoints.py", "commerce/test_channel_orders_ebay.py", "web/test_commerce_pages.py",
+    "scans/test_runs.py", "scans/test_endpoints.py", "web/test_phone_width.py", "web/test_scans.py",
+    "kit/test_shutdown.py", "commerce/test_channel_listings.py", "scans/test_scan_blobs.py",
+    "deploy/test_multiprocess.py", "web/test_sign_in.py", "test_shared_cases.py",
+    "catalog/test_quotas_route.py", "test_served_lookup.py", "tracking/test_notify.py", "kit/test_metrics.py",
+    "test_docs_browser.py", "commerce/test_orders.py", "web/test_sign_in_limit.py", "accounts/test_quotas.py",
+    "web/test_keys.py", "web/test_home.py", "test_served_limits.py", "sdk/test_client.py", "web/test_tools.py",
+    "scans/test_live_scans.py", "tracking/test_endpoints.py", "catalog/test_endpoints.py",
+    "kit/test_methods_and_validation.py", "accounts/test_direct_route.py", "commerce/test_cli.py",
+    "scans/test_dashboard_views.py", "catalog/test_lookup.py", "domain/test_numbers.py", "test_server.py",
+    "accounts/test_passwords.py", "catalog/test_spapi_provider.py", "commerce/test_served_race.py",
+    "domain/test_identifiers.py", "catalog/test_keepa_export.py",
 )
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 
-@pytest.fixture
-def run(tmp_path):
-    env = {**os.environ, "SELLERKIT_DATA_DIR": str(tmp_path / "data")}
+def _runner(data_dir: Path):
+    env = {**os.environ, "SELLERKIT_DATA_DIR": str(data_dir)}
     env.pop("SELLERKIT_DATABASE_URL", None)
 
     def sellerkit(*args: str, check: bool = True, **settings: str) -> subprocess.CompletedProcess:
@@ -27,9 +28,25 @@ def run(tmp_path):
     return sellerkit
 
 
+@pytest.fixture
+def run(tmp_path, _sqlite_template):
+    """`sellerkit ...` in a process of its own on the data dir tmp_path/data, which holds a copy of
+    the session's migrated, empty database: the first command on a new data dir migrates it, a
+    second of each test's time (`run_in_new_dir` starts without it)."""
+    (tmp_path / "data").mkdir()
+    shutil.copyfile(_sqlite_template, tmp_path / "data" / "sellerkit.db")
+    return _runner(tmp_path / "data")
+
+
+@pytest.fixture
+def run_in_new_dir(tmp_path):
+    """`run` on a data dir that does not exist yet: the CLI makes it and its database."""
+    return _runner(tmp_path / "data")
+
+
 class TestKeysCli:
-    def test_create_json_contract(self, run, tmp_path):
-        out = json.loads(run("keys", "create", "--name", "shop", "--plan", "pro", "--json").stdout)
+    def test_create_json_contract(self, run_in_new_dir, tmp_path):
+        out = json.loads(run_in_new_dir("keys", "create", "--name", "shop", "--plan", "pro", "--json").stdout)
         assert set(out) == {"key", "partner_id", "account_id", "account", "user_id", "plan", "data_dir"}
         assert out["plan"] == "pro" and out["account"] == "shop" and out["user_id"] >= 1
         assert out["data_dir"] == str(tmp_path / "data") and (tmp_path / "data" / "sellerkit.db").exists()

@@ -23,7 +23,9 @@ class TestDocsPages:
             tab.on("request", lambda r: elsewhere.append(r.url)
                    if not r.url.startswith((base, "data:", "blob:")) else None)
             tab.goto(f"{base}/{page}", wait_until="networkidle")
-            tab.get_by_text(shown).first.wait_for(timeout=10_000)
+            # Swagger UI and ReDoc render the whole document in the page's script after it loaded:
+            # seconds of CPU, which a loaded machine stretches past 10 s (the run's other workers)
+            tab.get_by_text(shown).first.wait_for(timeout=60_000)
             tab.screenshot(path=str(tmp_path / f"{page}.png"))
             assert elsewhere == []
             tab.close()

@@ -48,15 +48,25 @@ class _PromptWorker(Worker):
 
 
 class _PromptConsumer(Consumer):
-    """Huey's consumer with `_PromptWorker`s woken by `wake` (those it restarts too)."""
+    """Huey's consumer with `_PromptWorker`s woken by `wake` (those it restarts too), and its
+    periodic jobs enqueued every `sweep_seconds` (Huey's scheduler: every 60)."""
 
     worker_class = _PromptWorker
     wake: threading.Event | None = None
+
+    def __init__(self, huey: Huey, sweep_seconds: int = 60, **kwargs) -> None:
+        self.sweep_seconds = sweep_seconds  # read by _create_scheduler, which Consumer's __init__ calls
+        super().__init__(huey, **kwargs)
 
     def _create_worker(self) -> Worker:
         worker = super()._create_worker()
         worker.wake = self.wake
         return worker
+
+    def _create_scheduler(self):
+        scheduler = super()._create_scheduler()
+        scheduler.periodic_task_seconds = self.sweep_seconds
+        return scheduler
 
     def wake_on(self, wake: threading.Event) -> None:
         self.wake = wake
@@ -145,7 +155,8 @@ class Queue:
         """Consumer threads in this process (the embedded default) or, with `signals`, the
         foreground consumer of `sellerkit worker`."""
         cls = _WorkerConsumer if signals else _QuietConsumer
-        self._consumer = cls(self.huey, workers=workers, worker_type="thread", periodic=True,
+        self._consumer = cls(self.huey, sweep_seconds=self.settings.sweep_seconds, workers=workers,
+                             worker_type="thread", periodic=True,
                              initial_delay=0.05, max_delay=0.5, check_worker_health=True)
         self._consumer.wake_on(self.wake)
         if signals:

@@ -39,8 +39,9 @@ CHUNK_ROWS = 400
 INVALID_EVERY = 25  # every 25th line has a code too short to be one: an error row
 SERVERS, WORKERS = ("server-a", "server-b"), ("worker-a", "worker-b")
 # What the processes are given beyond compose's settings: the test's pace (small chunks, so a
-# scan is halfway long enough to kill its worker) and its own names on the shared Redis.
-PACE = {"SELLERKIT_SCAN_CHUNK_ROWS": str(CHUNK_ROWS)}
+# scan is halfway long enough to kill its worker; a sweep every 5 s, so the surviving worker
+# frees a killed one's lease within seconds, not up to a minute) and its own names on the shared Redis.
+PACE = {"SELLERKIT_SCAN_CHUNK_ROWS": str(CHUNK_ROWS), "SELLERKIT_SWEEP_SECONDS": "5"}
 
 
 def catalog_records(n: int = PRODUCTS, start: int = 0, price: int = 1500) -> list[dict]:
@@ -229,8 +230,8 @@ class TestEveryProcessServesEveryRequest:
             assert killed_at["status"] == "InProgress" and killed_at["processed"] < lines, killed_at
             assert [p for p in seen if 0 < p < lines], f"no progress seen on server B: {sorted(seen)}"
 
-            # the other worker frees the dead worker's lease at its next sweep (a minute at most)
-            # and resumes at the first chunk not saved
+            # the other worker frees the dead worker's lease at its next sweep (SWEEP_SECONDS,
+            # 5 s here) and resumes at the first chunk not saved
             dep.fleet.wait_for(lambda: dep.worker_of(dep.scan_row(scan_id)["runner_pid"]) == other, 90,
                                f"{other} to take the scan over from the killed {holder}", every=0.5)
             dep.fleet.wait_for(lambda: dep.scan_row(scan_id)["status"] != "InProgress", 120, "the scan to end",

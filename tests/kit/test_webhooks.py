@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from sellerkit.accounts.models import Account
 from sellerkit.config import Settings
 from sellerkit.kit import webhooks
+from sellerkit.kit.db import utcnow
 from sellerkit.kit.queue import Queue
 from sellerkit.kit.webhooks import WebhookDelivery, retry_delay
 
@@ -149,3 +151,23 @@ class TestDelivery:
         assert webhooks.attempt(sqlite_db, settings, delivery_id) == 60
         assert webhooks.attempt(sqlite_db, settings, delivery_id) is None  # the sweep's early call
         assert len(hook.posts) == 1
+
+
+class TestSweep:
+    def test_an_overdue_delivery_is_posted_by_the_sweep_every_sweep_seconds(self, sqlite_db, tmp_path, receiver):
+        """A delivery no job was enqueued for (the process that added it died) is found by the
+        periodic sweep, which a consumer runs every SELLERKIT_SWEEP_SECONDS (Huey's scheduler
+        alone: at its start, then once a minute)."""
+        settings = Settings(data_dir=tmp_path, demo=False, embedded_worker=True, job_threads=1, sweep_seconds=1)
+        q = Queue(settings, sqlite_db)
+        q.start_consumer(1)
+        try:
+            time.sleep(2)  # past the consumer's first sweep, at its start
+            hook = receiver()
+            delivery_id = add_delivery(sqlite_db, hook.url)
+            with sqlite_db.session(write=True) as s:
+                s.get(WebhookDelivery, delivery_id).next_attempt_at = utcnow() - timedelta(minutes=2)
+            row = wait_for(sqlite_db, delivery_id, "delivered", timeout=20)
+        finally:
+            q.stop_consumer()
+        assert (row.attempts, row.last_status) == (1, 200) and len(hook.posts) == 1

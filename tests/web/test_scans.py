@@ -223,7 +223,10 @@ class TestBackgroundDownload:
         page.get_by_text("Preparing the XLSX").first.wait_for()
         assert "export=" in page.url and "fn=inputs.cost" in page.url  # the same filter, the job beside it
         link = page.locator("#export-file")
-        link.wait_for(timeout=300_000)  # polled: the link appears without a reload (XlsxWriter: ~20 s here)
+        # polled: the link appears without a reload (XlsxWriter: ~20 s here), or the job's error
+        # does: then the test fails at once, saying it, rather than after the whole wait
+        page.locator("#export-file, #export .error").first.wait_for(timeout=300_000)
+        assert link.is_visible(), page.locator("#export").inner_text()
         with page.expect_download() as got:
             link.click()
         sheet = fastexcel.read_excel(got.value.path()).load_sheet(0)
