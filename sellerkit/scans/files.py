@@ -156,6 +156,9 @@ def read(path: Path, fmt: str, limits: Limits, n_rows: int, name: str | None = N
     return next(source.chunks(n_rows, first=True)).drop("line")
 
 
+COUNT_BATCH_ROWS = 1_000_000  # about 30 MB of one text column
+
+
 class Source:
     """A supplier file read in chunks of rows: each a frame of `line` (its line in the file, from
     1) and text columns `c0`, `c1`, ... Both formats are streamed, one chunk in memory at a time
@@ -181,9 +184,12 @@ class Source:
         return self._rows
 
     def count_csv_rows(self) -> int:
-        """Rows of a CSV counted by polars without keeping them (quoted line breaks respected)."""
+        """Rows of a CSV counted by polars without keeping them (quoted line breaks respected):
+        its first column streamed in batches. (`select(pl.len())` maps the whole file, a 5M-row
+        file's 450 MB in the server's memory at once, for 0.2 s less.)"""
         try:
-            return pl.scan_csv(self.path, **self._csv_options()).select(pl.len()).collect().item()
+            return sum(batch.height for batch in pl.scan_csv(self.path, **self._csv_options()).select(pl.first())
+                       .collect_batches(chunk_size=COUNT_BATCH_ROWS))
         except pl.exceptions.PolarsError as exc:
             raise SourceError(f"file: cannot be read as CSV ({str(exc).splitlines()[0][:200]})") from None
 
