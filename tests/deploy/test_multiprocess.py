@@ -270,7 +270,7 @@ class TestEveryProcessServesEveryRequest:
             done = dep.fleet.wait_for(
                 lambda: (j := dep.expect(a.get(f"/api/v3/exports/{job['id']}")).json())["status"] != "InProgress"
                 and j, 120, "the XLSX export", every=0.2)
-            assert done["status"] == "Success", done
+            assert done["status"] == "Success", f"{done.get('message')}\n{dep.fleet.logs()}"
             whole = pl.read_excel(io.BytesIO(dep.expect(b.get(f"/api/v3/exports/{job['id']}/file")).content),
                                   columns=["id"])
             assert whole.height == products and whole.get_column("id").to_list() == list(range(1, products + 1))
