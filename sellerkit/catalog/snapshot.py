@@ -154,8 +154,8 @@ def key_rows(products: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     """The identifier graph's (key, asin) pairs as (key, row): each key an integer (every key of
     a barcode or an ISBN is 14 digits) and the row of `products` it reaches, sorted by key then
     ASIN. A scan then matches by binary search on integers (`reach`) and takes the products'
-    columns by row number, instead of joining on text against every product for each chunk; keys of ASINs the
-    snapshot lacks are left out here, once."""
+    columns by row number, instead of joining on text against every product for each chunk;
+    keys of ASINs the snapshot lacks are left out here, once."""
     rows = products.select("asin").with_row_index("row")
     return pairs.join(rows, on="asin", how="inner").with_columns(pl.col("key").cast(pl.Int64, strict=False)) \
         .drop_nulls("key").sort("key", "asin").select("key", "row")

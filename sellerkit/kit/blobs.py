@@ -197,20 +197,19 @@ class LocalBlobs:
         return _put_file(self, key, path, move)
 
     def put_written(self, key: str, write: Callable[[Path], object]) -> int:
-        """The file `write(path)` makes, as the key: written beside it by native code (polars
-        writes a path without the GIL, a Python file object through it), then renamed."""
+        """The file `write(path)` makes, as the key: written beside it by a writer that wants a
+        path (polars writes one itself, a Python file object through Python), then committed
+        as `put` commits."""
         path, handle = self._temp(key)
         try:
             handle.close()
             write(Path(handle.name))
-            with open(handle.name, "rb+") as done:
-                os.fsync(done.fileno())
-                size = os.fstat(done.fileno()).st_size
-            os.replace(handle.name, path)
+            with open(handle.name, "rb+") as written:
+                self._commit(path, written)
         except BaseException:
             Path(handle.name).unlink(missing_ok=True)
             raise
-        return size
+        return path.stat().st_size
 
     def local_copy(self, key: str, cache: Path) -> Path:
         """The key as a file on this machine: on disk, the file itself."""

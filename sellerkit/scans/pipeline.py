@@ -317,7 +317,7 @@ def product_figures(products: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
     """`with_figures`' columns for every product of the catalog, one row per product; their
     texts (a few dozen distinct ones) as categories, for a fifth of the memory, and the fees
     and prices as 32-bit numbers (`finish` widens them before any arithmetic). Worked out a
-    slice at a time: what it needs on the way stays that of a scan's chunk."""
+    slice at a time, two side by side: what it needs on the way stays that of two chunks."""
     if ctx.schedule is not None:
         ctx.category_slugs  # once, before the threads read it
 
