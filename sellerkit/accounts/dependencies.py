@@ -18,6 +18,7 @@ from starlette.responses import Response
 from sellerkit.accounts.service import Principal, keys
 from sellerkit.errors import Invalid, SellerkitError, Unauthorized
 from sellerkit.kit.http import RATE_LIMIT_SCOPE_KEY, DbReader, database
+from sellerkit.kit.uploads import read_upload_form
 
 _MISSING = (
     "missing API key: send it as `Authorization: Bearer <key>`, a `Token: <key>` or "
@@ -87,7 +88,8 @@ class KeyFirstRoute(APIRoute):
     """Routes whose body is an upload (`kit.http.takes_upload`) check the key from the headers
     before the body is read: FastAPI parses a form before it resolves dependencies, so a request
     without a valid key would otherwise have its whole file read (and spooled to disk) first.
-    The key's request is counted once: `require_principal` then takes the principal found here."""
+    The key's request is counted once: `require_principal` then takes the principal found here.
+    Then the form is read with its files written straight to work files (`kit.uploads`)."""
 
     def get_route_handler(self):
         handler = super().get_route_handler()
@@ -97,6 +99,7 @@ class KeyFirstRoute(APIRoute):
         async def route(request: Request):
             with database(request).reader() as reader:
                 authenticate(request, reader)
+            await read_upload_form(request, request.app.state.settings)
             return await handler(request)
 
         return route

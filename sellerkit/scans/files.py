@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 
@@ -124,11 +125,21 @@ def _separator(head: bytes, name: str) -> str:
     return best if counts[best] else ","
 
 
+class Prepared(NamedTuple):
+    fmt: str
+    rows: int | None  # a text file's rows, header included (a workbook's are counted as it is read)
+
+
 def prepare(path: Path, name: str, limits: Limits) -> str:
+    """The file's format, after the checks that are cheap before a scan runs (`examine`)."""
+    return examine(path, name, limits).fmt
+
+
+def examine(path: Path, name: str, limits: Limits) -> Prepared:
     """At upload: the file's format, after the checks that are cheap before a scan runs. A text
-    file is rewritten as UTF-8 and its rows counted; a workbook's central directory gives how
-    large it inflates, and its sheet's `<dimension>` how many rows it claims, without inflating
-    the sheet."""
+    file is rewritten as UTF-8 and its rows counted (the run then need not count them again); a
+    workbook's central directory gives how large it inflates, and its sheet's `<dimension>` how
+    many rows it claims, without inflating the sheet."""
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
     if not head:
@@ -139,12 +150,12 @@ def prepare(path: Path, name: str, limits: Limits) -> str:
             declared = _xlsx_call(book.declared_rows)
         if declared is not None and declared > limits.max_rows:
             raise limits.too_many_rows(f"the workbook's sheet declares {declared:,}")
-        return fmt
+        return Prepared(fmt, None)
     to_utf8(path)
     rows = Source(path, fmt, limits, name=name).count_csv_rows()
     if rows > limits.max_rows:
         raise limits.too_many_rows(f"{name} has {rows:,}")
-    return fmt
+    return Prepared(fmt, rows)
 
 
 def read(path: Path, fmt: str, limits: Limits, n_rows: int, name: str | None = None, decimal: str = "."
@@ -165,11 +176,11 @@ class Source:
     (a CSV by polars' streaming engine). Past the row limit: 413."""
 
     def __init__(self, path: Path, fmt: str, limits: Limits, width: int | None = None, name: str | None = None,
-                 decimal: str = "."):
+                 decimal: str = ".", rows: int | None = None):
         self.path, self.fmt, self.limits, self.width = path, fmt, limits, width
         self.decimal = decimal  # an XLSX's number cells are written with it, as its text cells are
         self.name = name or path.name
-        self._rows: int | None = None
+        self._rows = rows if fmt != "xlsx" else None  # a text file's rows, when the upload counted them
 
     def rows(self) -> int:
         """Rows in the file, header included (an XLSX's `<dimension>` when it has one: for the

@@ -17,7 +17,7 @@ from sellerkit.domain.filters import MAX_PAGE
 from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
 from sellerkit.kit.blobs import Blobs, blobs_for, work_file
 from sellerkit.kit.http import JSON, FileReply, PathId, database, takes_upload, validation_errors_message
-from sellerkit.kit.uploads import copy_limited, read_then_delete
+from sellerkit.kit.uploads import WorkUpload, copy_limited, read_then_delete
 from sellerkit.scans.schemas import (DOWNLOAD_REPLIES, EXPORT_FILE_REPLIES, SHEETS_ERRORS, BrandBlocklist,
                                      ExportJob, ResultsPage, ResultsQuery, ScanDeleted, ScanList, ScanView,
                                      SheetLink, UploadRequest, download_replies)
@@ -70,8 +70,10 @@ def _upload_request(attributes: str | None, marketplace: str | None, options: st
 
 
 async def _save_upload(request: Request, upload: UploadFile) -> Path:
-    """Copy the upload to this machine's disk, enforcing the limit, in one worker-thread call
-    rather than one per block; once checked it goes to the blob store."""
+    """The upload on this machine's disk, within the limit (written there as it arrived, else
+    copied in one worker-thread call); once checked it goes to the blob store."""
+    if isinstance(upload, WorkUpload):
+        return upload.keep()
     settings = _settings(request)
     path = await run_in_threadpool(work_file, settings, ".upload")
     try:

@@ -140,9 +140,11 @@ class Runner:
             return self._recalculate(scan, store, self._context(scan, options, mapping), target)
         decimal = options.decimal or marketplace(scan.marketplace).decimal
         # a workbook is streamed, one chunk of rows in memory at a time
-        source = files.Source(store.local_source(scan.file_format, self.settings.data_dir), scan.file_format, files.Limits.of(self.settings),
-                              width=max(mapping.columns().values()) + 1, name=scan.file_name, decimal=decimal)
         skip = 1 if options.header else 0
+        source = files.Source(store.local_source(scan.file_format, self.settings.data_dir), scan.file_format,
+                              files.Limits.of(self.settings), width=max(mapping.columns().values()) + 1,
+                              name=scan.file_name, decimal=decimal,
+                              rows=scan.lines + skip if scan.lines else None)  # counted at upload
         lines = max(source.rows() - skip, 0)
         done, products, errors, size = store.progress(target)
         if size is None:  # else the size an earlier run of this version recorded: cut as it did

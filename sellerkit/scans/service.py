@@ -69,7 +69,7 @@ class ScanService:
         enqueues the run."""
         marketplace = resolve_marketplace(request.options.marketplace_id)
         limits = limits or files.Limits.of(get_settings())
-        fmt = files.prepare(upload, file_name, limits)
+        fmt, rows = files.examine(upload, file_name, limits)
         decimal = request.options.decimal or marketplace_of(marketplace).decimal
         sample = files.read(upload, fmt, limits, n_rows=SAMPLE_ROWS, name=file_name, decimal=decimal)
         mapping = request.mapping
@@ -83,7 +83,7 @@ class ScanService:
             session, account_id=account_id, name=request.options.name or Path(file_name).stem or "Scan",
             marketplace=marketplace, status="InProgress", file_name=file_name[:300], file_format=fmt,
             file_size=upload.stat().st_size, mapping=request.mapping.model_dump_json(),
-            options=orjson.dumps(options).decode(),
+            options=orjson.dumps(options).decode(), lines=max(rows - (1 if header else 0), 0) if rows is not None else 0,
         )
         ScanFiles(blobs, scan.id).keep_source(upload, fmt)
         return scan

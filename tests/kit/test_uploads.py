@@ -40,3 +40,56 @@ class TestReadThenDelete:
         next(chunks)
         chunks.close()
         assert not path.exists()
+
+
+class TestWorkUpload:
+    """A scan upload's file part is written straight to a work file as it arrives: it becomes the
+    scan's source, and every other outcome leaves nothing behind in the work folder."""
+
+    @staticmethod
+    def _post(client, key, data: bytes, attributes: str | None = None):
+        import orjson
+
+        form = {"attributes": attributes or orjson.dumps({"mapping": {"id": 0, "cost": 1}}).decode()}
+        return client.post("/api/v3/scans", headers=key, files={"file": ("s.csv", data, "text/csv")}, data=form)
+
+    @staticmethod
+    def _work(settings) -> list[str]:
+        folder = settings.data_dir / "work"
+        return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+    @pytest.fixture
+    def key(self, new_key):
+        return {"Authorization": f"Bearer {new_key().key}"}
+
+    def test_the_file_becomes_the_source_byte_for_byte(self, client, key, settings):
+        data = b"UPC,Cost\n" + b"".join(b"%012d,%d.50\n" % (i, i % 90) for i in range(600_000))  # > 2 blocks
+        assert len(data) > 2 * COPY_BLOCK
+        r = self._post(client, key, data)
+        assert r.status_code == 201, r.text
+        assert r.json()["lines"] == 600_000  # counted at upload
+        assert (settings.data_dir / "scans" / str(r.json()["id"]) / "source.csv").read_bytes() == data
+        assert self._work(settings) == []
+
+    def test_a_refused_form_leaves_no_work_file(self, client, key, settings):
+        r = self._post(client, key, b"UPC,Cost\n036000291452,1\n", attributes="{not json")
+        assert r.status_code in (400, 422), r.text
+        assert self._work(settings) == []
+
+    def test_past_the_limit_mid_stream_is_a_413_and_leaves_no_work_file(self, db, tmp_path, key):
+        from sellerkit.config import Settings
+        from tests.conftest import make_client
+
+        limited = Settings(data_dir=tmp_path, demo=False, embedded_worker=False, upload_limit_mb=1)
+        with make_client(db, limited) as c:
+            r = self._post(c, key, b"0" * 1_000_001)
+        assert r.status_code == 413 and "file: larger than the upload limit of 1 MB" in r.json()["message"]
+        assert self._work(limited) == []
+
+    def test_a_broken_multipart_body_is_a_400_and_leaves_no_work_file(self, client, key, settings):
+        body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"s.csv\"\r\n"
+                b"Content-Type: text/csv\r\n\r\n" + b"1,2\n" * 1000 + b"\r\n--XyZ\r\nno colon here\r\n\r\n")
+        r = client.post("/api/v3/scans", headers={**key, "Content-Type": "multipart/form-data; boundary=XyZ"},
+                        content=body)
+        assert r.status_code == 400, r.text
+        assert self._work(settings) == []
