@@ -8,7 +8,7 @@ TEST_STAMP := $(VENV)/.installed-test
 KEY_NAME ?= me
 KEY_PLAN ?= pro
 
-.PHONY: run key test bench install clean
+.PHONY: run key test bench screenshots install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=10
 
+# The README's screenshots (docs/screenshots): the browser tests, writing there rather than to .screenshots/.
+screenshots: $(TEST_STAMP)
+	SELLERKIT_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -q tests/web
+
 bench: $(RUN_STAMP)
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1; } || \
@@ -48,4 +52,4 @@ bench: $(RUN_STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) data .pytest_cache bench/.data
+	rm -rf $(VENV) data .pytest_cache bench/.data .screenshots

@@ -672,6 +672,7 @@ def scan(
     import time
 
     from sellerkit.accounts.service import keys
+    from sellerkit.catalog.snapshot import snapshots
     from sellerkit.domain.money import dollars
     from sellerkit.kit.blobs import blobs_for, work_file
     from sellerkit.scans.models import Scan
@@ -732,7 +733,8 @@ def scan(
         frame, table = scans.export_frame(row, blobs, query)
         scans.write_export(row, frame, table, fmt, out)
         err.print(f"wrote {frame.height:,} results to {out}")
-    page = scans.results(row, blobs, ResultsQuery(sort="-profit", per_page=max(1, min(top, 100))))
+    snapshots.forget()  # the scan is done: its catalog need not stay in this process's memory
+    page = scans.results(row, blobs, ResultsQuery(sort="-profit", per_page=max(1, min(top, 100))), lazy=True)
     table = Table("line", "ASIN", "title", "cost", "price", "fees", "profit", "ROI", "units/mo",
                   title=f"most profitable of {page['count']:,}")
     for p in page["data"]:  # a field with no value is left out of a page

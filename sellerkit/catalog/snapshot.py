@@ -210,6 +210,11 @@ class Snapshots:
             self._cached[(data_dir, marketplace)] = frame
             return frame
 
+    def forget(self) -> None:
+        """Let go of the snapshots held in memory (their files stay)."""
+        with self._lock:
+            self._cached.clear()
+
     def refresh(self, db: Database, data_dir: Path) -> list[str]:
         """Bring every marketplace's snapshot files up to date; returns those rebuilt. Only the
         files: a process loads a snapshot when a scan needs it."""

@@ -156,25 +156,36 @@ class ScanService:
         return frame
 
     def select(self, scan: Scan, blobs: Blobs | Path, query: ResultsQuery, table_param: str | None = None,
-               paged: bool = True, hidden: bool = False, after: int | None = None
+               paged: bool = True, hidden: bool = False, after: int | None = None, lazy: bool = False
                ) -> tuple[int, pl.DataFrame, str]:
         """(matching rows, the page of them, table): a page, or with `paged=False` all of them;
         `hidden` keeps the stored columns results never show (`_...`); `after`: the page after the
-        row with this id instead of a page number (the dashboard's paging: as fast at any depth)."""
+        row with this id instead of a page number (the dashboard's paging: as fast at any depth);
+        `lazy`: read from the files, only the filter and sort columns whole, not into the results
+        cache (a process that reads one page: the CLI; a 1M-row scan's frame is about 1 GB)."""
         table = query.table(table_param)
-        frame = self.rows(scan, blobs, table)
+        frame = self._files_rows(scan, blobs, table) if lazy else self.rows(scan, blobs, table)
+        columns = frame.collect_schema().names()
         page, per_page = query.page_and_size()
-        if not paged:
-            page, per_page = 1, max(frame.height, 1)
+        if not paged:  # every row: of a frame in memory
+            page, per_page = 1, max(frame.collect().height if lazy else frame.height, 1)
         try:
             items, items_key = query.filter_items()
             sort, sort_key = query.sort_spec()
-            chosen = filters.parse_filters(items, table, frame.columns, key=items_key)
-            order = filters.parse_sort(sort, table, frame.columns, key=sort_key)
-            count, rows = self._page(scan, blobs, table, frame, chosen, order, page, per_page, after)
+            chosen = filters.parse_filters(items, table, columns, key=items_key)
+            order = filters.parse_sort(sort, table, columns, key=sort_key)
+            if lazy:
+                count, rows = filters.select_page(frame, chosen, order, page, per_page, after)
+            else:
+                count, rows = self._page(scan, blobs, table, frame, chosen, order, page, per_page, after)
         except filters.FilterError as exc:
             raise Invalid(str(exc)) from None
         return count, rows if hidden else rows.select([c for c in rows.columns if not c.startswith("_")]), table
+
+    @staticmethod
+    def _files_rows(scan: Scan, blobs: Blobs | Path, table: str) -> pl.LazyFrame:
+        frame = ScanFiles(blobs, scan.id).lazy("results" if table == "products" else "errors", scan.results_version)
+        return frame if frame is not None else results.empty_table(table).lazy()
 
     @staticmethod
     def _page(scan: Scan, blobs: Blobs | Path, table: str, frame: pl.DataFrame, chosen: list[filters.Filter],
@@ -194,10 +205,10 @@ class ScanService:
         return count, filters.take(frame, kept.slice(start, per_page))
 
     def results(self, scan: Scan, blobs: Blobs | Path, query: ResultsQuery, table_param: str | None = None,
-                reader: Reader | None = None) -> dict[str, Any]:
+                reader: Reader | None = None, lazy: bool = False) -> dict[str, Any]:
         """A page of results: the reference's product objects with the official client's fields
         beside them (`client_product`; catalog fields from `reader`'s catalog), or error rows."""
-        count, rows, table = self.select(scan, blobs, query, table_param, hidden=True)
+        count, rows, table = self.select(scan, blobs, query, table_param, hidden=True, lazy=lazy)
         options = orjson.loads(scan.options)
         if table == "products":
             data = self._public_products(scan, options, rows, reader)

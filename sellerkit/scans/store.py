@@ -142,9 +142,15 @@ class ScanFiles:
 
     def read(self, table: str, version: int) -> pl.DataFrame | None:
         keys = self.part_keys(table, version)
-        if not keys:
-            return None
-        frame = self._scan(keys).collect()
+        return self._with_ids(self._scan(keys)).collect() if keys else None
+
+    def lazy(self, table: str, version: int) -> pl.LazyFrame | None:
+        """`read` as a plan: a query over it reads only the columns it needs."""
+        keys = self.part_keys(table, version)
+        return self._with_ids(self._scan(keys)) if keys else None
+
+    @staticmethod
+    def _with_ids(frame: pl.LazyFrame) -> pl.LazyFrame:
         return frame.with_row_index("id", offset=1).with_columns(pl.col("id").cast(pl.Int64))
 
     def export_key(self, export_id: int, fmt: str) -> str:

@@ -568,3 +568,27 @@ class TestResultCache:
         cache.get(files, "results", 2, final=True)
         assert cache.get(files, "results", 1, final=True).height == 1
         assert [key[2] for key in cache._frames] == [2]
+
+
+class TestLazyPage:
+    """A page read from the files (`lazy`, what the CLI asks for): the same rows as a page from
+    the results cache, and nothing left in the cache."""
+
+    QUERIES = [ResultsQuery(sort="-profit", per_page=7), ResultsQuery(sort="roi", per_page=5, page=3),
+               ResultsQuery(filter=[{"name": "roi", "operator": ">", "value": 0.1}], sort="-asin", per_page=9),
+               ResultsQuery(table_type="errors", per_page=4, page=2)]
+
+    @pytest.mark.parametrize("query", QUERIES, ids=["profit", "roi-page-3", "filtered", "errors"])
+    def test_a_page_read_lazily_equals_the_cached_one(self, db, tmp_path, scanned, query):
+        from sellerkit.scans.store import results_cache
+
+        account, scan_id, _, _ = scanned
+        with db.session() as session:
+            scan = scans.get(session, account, scan_id)
+        files = ScanFiles(tmp_path, scan_id)
+        results_cache.forget(files)
+        lazy = scans.results(scan, tmp_path, query, lazy=True)
+        assert not [k for k in results_cache._frames if k[0] == files.ident]  # read from the files, not kept
+        cached = scans.results(scan, tmp_path, query)
+        assert lazy["count"] == cached["count"] > 0
+        assert lazy["data"] == cached["data"] and len(lazy["data"]) > 0

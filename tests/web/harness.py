@@ -1,10 +1,11 @@
 """The dashboard under test: a real `sellerkit serve` on a temporary data dir, users made with
 `sellerkit users create`, and helpers to sign in, watch for requests to other hosts and write
-the README's screenshots (docs/screenshots/, 1280x800)."""
+screenshots (1280x800; `make screenshots` refreshes the README's, in docs/screenshots/)."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,9 @@ import httpx
 
 from tests.served import cli
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# A run's screenshots go to .screenshots/ (look at them there); `make screenshots` writes the
+# committed ones (docs/screenshots, which the README shows), so a test run leaves the checkout clean.
+SCREENSHOTS = Path(os.environ.get("SELLERKIT_SCREENSHOTS") or Path(__file__).resolve().parents[2] / ".screenshots")
 VIEWPORT = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "correct horse battery"
@@ -80,7 +83,7 @@ def watch_other_hosts(page, base: str) -> list[str]:
 
 
 def screenshot(page, name: str, viewport: dict = VIEWPORT) -> Path:
-    """docs/screenshots/<name>.png of the page at 1280x800 (the README shows two of them), or at
+    """<SCREENSHOTS>/<name>.png of the page at 1280x800 (the README shows two of them), or at
     another `viewport` (PHONE)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size(viewport)
