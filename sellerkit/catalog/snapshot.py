@@ -88,6 +88,7 @@ class CatalogFrame:
     graph: pl.DataFrame  # (key, row): the identifier graph, as `KEY_SCHEMA` says (`key_rows`)
     rank_models: dict[str, sales.RankModel] = field(default_factory=dict)  # `fit_rank_models`
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # what scans work out once per snapshot
+    category_slugs: dict = field(default_factory=dict, compare=False, repr=False)  # schedule id -> {name: slug}
 
     def reach(self, codes: pl.Series) -> pl.DataFrame:
         """(at, row): each code's position in `codes` and a product row it reaches, every pair

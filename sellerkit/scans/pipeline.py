@@ -59,15 +59,19 @@ class ScanContext:
 
     @cached_property
     def category_slugs(self) -> dict[str, str]:
-        """Catalog category names -> fee-schedule slugs, worked out once per run (names the
-        schedule lacks are left out: fee_frame then reports the unknown category by name)."""
+        """Catalog category names -> fee-schedule slugs, worked out once per snapshot and schedule
+        (names the schedule lacks are left out: fee_frame then reports the unknown category by
+        name). Finding a large catalog's categories takes a run ~10 ms: a 100k-row file's 2%."""
         assert self.schedule is not None
-        slugs = {}
-        for name in self.catalog.products.get_column("category").unique().drop_nulls().to_list():
-            try:
-                slugs[name] = self.schedule.category(name).slug
-            except FeeError:
-                pass
+        slugs = self.catalog.category_slugs.get(self.schedule.id)
+        if slugs is None:
+            slugs = {}
+            for name in self.catalog.products.get_column("category").unique().drop_nulls().to_list():
+                try:
+                    slugs[name] = self.schedule.category(name).slug
+                except FeeError:
+                    pass
+            self.catalog.category_slugs[self.schedule.id] = slugs
         return slugs
 
     @cached_property
