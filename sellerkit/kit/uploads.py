@@ -17,6 +17,7 @@ from sellerkit.errors import PayloadTooLarge
 from sellerkit.kit.blobs import work_file
 
 COPY_BLOCK = 4 << 20
+UPLOAD_BLOCK = 1 << 20  # an upload's bytes held in memory before they are written (Starlette spools 1 MB)
 
 
 def copy_limited(source: BinaryIO, path: Path, limit: int) -> Path:
@@ -47,15 +48,16 @@ def read_then_delete(path: Path, block: int = 1 << 20) -> Iterator[bytes]:
 
 
 class WorkUpload(UploadFile):
-    """A file part of a form written straight to a work file on this machine's disk, several MB
-    at a time from the event loop to a worker thread, and refused (413) past `limit` bytes as it
-    arrives. Starlette spools a file part to a temporary file through a thread hop per network
-    read (64 KB), which the route then copied to its work file: twice the disk writes and about
-    0.2 s more for a 90 MB file."""
+    """A file part of a form written straight to a work file on this machine's disk, a block at
+    a time from the event loop to a worker thread (which also creates the file), and refused
+    (413) past `limit` bytes as it arrives. Starlette spools a file part to a temporary file
+    through a thread hop per network read (64 KB), which the route then copied to its work file:
+    twice the disk writes and about 0.2 s more for a 90 MB file."""
 
-    def __init__(self, path: Path, limit: int, filename: str | None, headers: Headers) -> None:
-        super().__init__(file=open(path, "w+b"), size=0, filename=filename, headers=headers)  # noqa: SIM115
-        self.path, self.limit = path, limit
+    def __init__(self, settings: Any, limit: int, filename: str | None, headers: Headers) -> None:
+        super().__init__(file=None, size=0, filename=filename, headers=headers)  # type: ignore[arg-type]
+        self.settings, self.limit = settings, limit
+        self.path: Path | None = None
         self._pending: list[bytes] = []
         self._pending_bytes = 0
         self._kept = False
@@ -70,15 +72,20 @@ class WorkUpload(UploadFile):
             raise PayloadTooLarge(f"file: larger than the upload limit of {self.limit // 1_000_000} MB")
         self._pending.append(data)
         self._pending_bytes += len(data)
-        if self._pending_bytes >= COPY_BLOCK:
+        if self._pending_bytes >= UPLOAD_BLOCK:
             await self._flush()
 
     async def _flush(self) -> None:
-        if self._pending:
-            block = b"".join(self._pending)
-            self._pending.clear()
-            self._pending_bytes = 0
-            await run_in_threadpool(self.file.write, block)
+        block = b"".join(self._pending)
+        self._pending.clear()
+        self._pending_bytes = 0
+        await run_in_threadpool(self._write, block)
+
+    def _write(self, block: bytes) -> None:
+        if self.file is None:
+            self.path = work_file(self.settings, ".upload")
+            self.file = open(self.path, "w+b")  # noqa: SIM115 - closed by `close`
+        self.file.write(block)
 
     async def seek(self, offset: int) -> None:  # the parser's "part complete"
         await self._flush()
@@ -86,6 +93,7 @@ class WorkUpload(UploadFile):
 
     def keep(self) -> Path:
         """The work file, now the caller's (it removes or stores it)."""
+        assert self.path is not None, "the form's parser completes every file part"
         self._kept = True
         return self.path
 
@@ -93,8 +101,9 @@ class WorkUpload(UploadFile):
         await run_in_threadpool(self._discard)
 
     def _discard(self) -> None:
-        self.file.close()
-        if not self._kept:
+        if self.file is not None:
+            self.file.close()
+        if self.path is not None and not self._kept:
             self.path.unlink(missing_ok=True)
 
 
@@ -111,7 +120,7 @@ class _WorkFileParser(MultiPartParser):
         part = self._current_part
         if part.file is not None:  # a file part: starlette's spooled file replaced before any data
             self._files_to_close_on_error.pop().close()
-            upload = WorkUpload(work_file(self.settings, ".upload"), self.limit, part.file.filename, part.file.headers)
+            upload = WorkUpload(self.settings, self.limit, part.file.filename, part.file.headers)
             self.uploads.append(upload)
             part.file = upload
 
@@ -125,7 +134,7 @@ async def read_upload_form(request: Request, settings: Any) -> None:
         return
     parser = _WorkFileParser(request.headers, request.stream(), settings, settings.upload_limit_mb * 1_000_000)
     try:
-        request._form = await parser.parse()
+        request._form = await parser.parse()  # Starlette's cache of the form, which FastAPI reads
     except MultiPartException as exc:
         await _discard(parser.uploads)
         raise HTTPException(status_code=400, detail=exc.message) from None

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from sellerkit.errors import PayloadTooLarge
-from sellerkit.kit.uploads import COPY_BLOCK, copy_limited, read_then_delete
+from sellerkit.kit.uploads import COPY_BLOCK, UPLOAD_BLOCK, copy_limited, read_then_delete
 
 
 class TestCopyLimited:
@@ -63,8 +63,8 @@ class TestWorkUpload:
         return {"Authorization": f"Bearer {new_key().key}"}
 
     def test_the_file_becomes_the_source_byte_for_byte(self, client, key, settings):
-        data = b"UPC,Cost\n" + b"".join(b"%012d,%d.50\n" % (i, i % 90) for i in range(600_000))  # > 2 blocks
-        assert len(data) > 2 * COPY_BLOCK
+        data = b"UPC,Cost\n" + b"".join(b"%012d,%d.50\n" % (i, i % 90) for i in range(600_000))  # several blocks
+        assert len(data) > 2 * UPLOAD_BLOCK
         r = self._post(client, key, data)
         assert r.status_code == 201, r.text
         assert r.json()["lines"] == 600_000  # counted at upload
