@@ -138,6 +138,22 @@ class TestScanFilesInTheStore:
         assert versions == {"v3", "v4"}  # the shown one and the one it replaced (readers may still read it)
 
 
+class TestWholeRead:
+    @pytest.mark.parametrize("where", ["disk", "s3"])
+    def test_a_whole_read_has_every_column_in_one_chunk_and_the_same_rows(self, request, tmp_path, where):
+        """What the results cache keeps: read a few columns at a time on disk, once on S3."""
+        blobs = tmp_path if where == "disk" else blobs_for(request.getfixturevalue("s3_settings"))
+        files = ScanFiles(blobs, 11)
+        wide = {f"c{i}": [i * 10 + r for r in range(3)] for i in range(20)} | {"title": ["a", "b", None]}
+        for index in range(4):
+            files.write_part(1, index, pl.DataFrame(wide).with_columns(pl.col("c0") + index * 3),
+                             pl.DataFrame({"line": [index]}))
+        plain, whole = files.read("results", 1), files.read("results", 1, whole=True)
+        assert whole.equals(plain) and whole.height == 12 and whole.width == 22
+        assert max(whole.n_chunks("all")) == 1 < max(plain.n_chunks("all"))
+        assert whole.get_column("id").to_list() == list(range(1, 13))
+
+
 class TestParts:
     def test_parts_done_are_counted_from_one_listing_and_an_unmarked_part_is_not_done(self, tmp_path):
         files = ScanFiles(tmp_path, 7)
