@@ -104,7 +104,7 @@ class TreeMemory:
             todo += [p for p, parent in parents.items() if parent == pid]
         return tree
 
-    def _rss(self) -> int:
+    def rss(self) -> int:
         total = 0
         for pid in self.tree():
             try:
@@ -117,7 +117,7 @@ class TreeMemory:
 
     def _run(self) -> None:
         while not self._stop.wait(0.1):
-            self.peak = max(self.peak, self._rss())
+            self.peak = max(self.peak, self.rss())
 
 
 def _scan(base: str, key: str, path: Path, pid: int) -> tuple[float, dict, int]:
@@ -186,7 +186,7 @@ def run(products: int = PRODUCTS) -> None:
                f"{'PASS' if peak < 2**30 else 'FAIL'} < 1 GiB (issue 20)")
         anchor = _anchor(products, csv, elapsed)
         _cost_per_row(base, key, pid, products, peak, anchor)
-        _pages(base, key, scan["id"], scan["products"])
+        _pages(base, key, scan["id"], scan["products"], pid)
         _csv_export(base, key, scan["id"], scan["products"])
         xlsx = supplier_xlsx(csv)
         elapsed, scan, _ = _scan(base, key, xlsx, pid)
@@ -255,7 +255,7 @@ def _cost_per_row(base: str, key: str, pid: int, products: int, peak_1m: int, an
            f"{'PASS' if peak <= 1.10 * peak_1m else 'FAIL'} <= 1.10x the 1M-row peak (streamed)")
 
 
-def _pages(base: str, key: str, scan_id: int, rows: int) -> None:
+def _pages(base: str, key: str, scan_id: int, rows: int, pid: int) -> None:
     if not have_wrk():
         report("results page (2 filters, sort, 100 rows)", "SKIPPED: wrk not installed", "", "apt-get install wrk")
         return
@@ -270,9 +270,15 @@ def _pages(base: str, key: str, scan_id: int, rows: int) -> None:
         f"wrk.body = {json.dumps(body)}\n"
         f"wrk.path = '/api/v3/scans/{scan_id}'\n"
     )
-    with httpx.Client(base_url=base, timeout=600) as http:  # the first page loads the scan's rows
+    with TreeMemory(pid) as memory, httpx.Client(base_url=base, timeout=600) as http:
+        before = memory.rss()
+        t0 = time.perf_counter()  # the first page loads the scan's rows into the results cache
         http.post(f"/api/v3/scans/{scan_id}", content=body, headers={
             "Authorization": f"Bearer {key}", "Content-Type": "application/json"}).raise_for_status()
+        first = time.perf_counter() - t0
+    report("results page, the first after the scan (rows into the cache)",
+           f"{first:.2f} s, peak {memory.peak / 2**30:.2f} GiB RSS ({before / 2**30:.2f} GiB before)",
+           f"{rows:,}-row scan, server process tree", "for information")
     wrk(base, script, connections=1, seconds=3)  # warm-up
     for connections in (1, 4):
         res = wrk(base, script, connections=connections, seconds=15)
