@@ -1,7 +1,8 @@
 """Hostile clients against the real server (`sellerkit serve` on Granian): large chunked bodies
 are cut off at the route's limit and their connections closed, an upload without a key is refused
-without its body being read, trickled bodies get a 408, and thousands of idle and trickling
-connections neither take the server down nor stay open past their timeouts."""
+without its body being read, trickled bodies get a 408, an upload cut off halfway leaves no file,
+and thousands of idle and trickling connections neither take the server down nor stay open past
+their timeouts."""
 
 from __future__ import annotations
 
@@ -167,3 +168,39 @@ class TestServedConnections:
         s.sendall(client.data_to_send())
         time.sleep(3.5)  # past the keep-alive timeout (2 s): HTTP/2 has no header timeout between requests
         assert not alive(s)
+
+
+@pytest.mark.slow
+class TestServedUploads:
+    """An upload is written to a work file as it arrives: one that stops halfway, by a stall or
+    a dropped connection, leaves nothing behind on the server's disk."""
+
+    HEAD = ("POST /api/v3/scans HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {key}\r\n"
+            "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 50000000\r\n\r\n"
+            "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"s.csv\"\r\n"
+            "Content-Type: text/csv\r\n\r\nUPC,Cost\r\n")
+
+    @staticmethod
+    def _work_files(data_dir) -> list[str]:
+        folder = data_dir / "work"
+        return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+    def test_a_stalled_or_dropped_upload_leaves_no_work_file(self, tmp_path):
+        env = env_for(tmp_path, **TIMEOUTS)
+        key = new_key(env, "uploader")["key"]
+        rows = b"036000291452,1.50\r\n" * 200_000  # 3.8 MB: several blocks written before the cut
+        with serve(env) as base:
+            port = int(base.rsplit(":", 1)[1])
+            stalled = connect(port)
+            stalled.sendall(self.HEAD.format(key=key).encode() + rows)
+            reply = reply_of(stalled)  # nothing more is sent: the idle timeout (1 s) cuts it off
+            assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+            dropped = connect(port)
+            dropped.sendall(self.HEAD.format(key=key).encode() + rows)
+            time.sleep(0.5)
+            dropped.close()
+            deadline = time.monotonic() + 10
+            while self._work_files(tmp_path) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert self._work_files(tmp_path) == []
+            assert all(ms < 5_000 for ms in health_ms(port, 2))
