@@ -167,8 +167,8 @@ class ScanService:
         frame = self._files_rows(scan, blobs, table) if lazy else self.rows(scan, blobs, table)
         columns = frame.collect_schema().names()
         page, per_page = query.page_and_size()
-        if not paged:  # every row: of a frame in memory
-            page, per_page = 1, max(frame.collect().height if lazy else frame.height, 1)
+        if not paged:
+            page, per_page = 1, max(frame.select(pl.len()).collect().item() if lazy else frame.height, 1)
         try:
             items, items_key = query.filter_items()
             sort, sort_key = query.sort_spec()
