@@ -89,6 +89,12 @@ class CatalogFrame:
     rank_models: dict[str, sales.RankModel] = field(default_factory=dict)  # `fit_rank_models`
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # what scans work out once per snapshot
     category_slugs: dict = field(default_factory=dict, compare=False, repr=False)  # schedule id -> {name: slug}
+    narrowed: dict = field(default_factory=dict, compare=False, repr=False)  # column -> its type as built
+
+    def widened(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`frame`'s product columns in the types they were built with (`narrowed_products`)."""
+        names = [c for c in self.narrowed if c in frame.columns]
+        return frame.with_columns(pl.col(c).cast(self.narrowed[c]) for c in names) if names else frame
 
     def reach(self, codes: pl.Series) -> pl.DataFrame:
         """(at, row): each code's position in `codes` and a product row it reaches, every pair
@@ -238,8 +244,9 @@ class Snapshots:
         if [c for c in _COLUMNS if c in columns or not c.startswith(OPTIONAL)] != columns:
             return None  # written by an earlier version: rebuilt with today's fields
         fitted = {c: sales.RankModel(**m) for c, m in orjson.loads(models.read_bytes()).items()}
-        return CatalogFrame(marketplace, revision, _whole_columns(products, columns), _whole_columns(keys, list(KEY_SCHEMA)),
-                            fitted)
+        frame, narrowed = narrowed_products(_whole_columns(products, columns))
+        return CatalogFrame(marketplace, revision, frame, _whole_columns(keys, list(KEY_SCHEMA)), fitted,
+                            narrowed=narrowed)
 
     @staticmethod
     def _build(db: Database, data_dir: Path, marketplace: str, revision: int) -> None:
@@ -280,6 +287,23 @@ class Snapshots:
         for old in [*folder.glob(f"{marketplace}-*.arrow"), *folder.glob(f"{marketplace}-*.models.json")]:
             if not old.name.startswith(f"{marketplace}-{revision}."):  # earlier revisions
                 old.unlink(missing_ok=True)
+
+
+NARROW_TEXTS = ("brand", "category", "color", "size_name")  # few distinct values: held as categories
+
+
+def narrowed_products(products: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.DataType]]:
+    """The products with their whole numbers as 32-bit where every value fits, and their few-valued
+    texts as categories; the columns so held, with their types as built. About 60 MB less for a
+    million-product catalog, which a scan's chunks in flight use instead (matching and pricing
+    widen the rows they take)."""
+    ints = [c for c, t in products.schema.items() if t == pl.Int64]
+    fits = products.select(pl.col(ints).abs().max().lt(2**31).fill_null(True)).row(0, named=True) if ints else {}
+    small = [c for c in ints if fits[c]]
+    texts = [c for c in NARROW_TEXTS if products.schema.get(c) == pl.String]
+    narrowed = products.with_columns(*(pl.col(c).cast(pl.Int32) for c in small),
+                                     *(pl.col(c).cast(pl.Categorical) for c in texts))
+    return narrowed, {c: products.schema[c] for c in small + texts}
 
 
 def _whole_columns(path: Path, columns: list[str]) -> pl.DataFrame:

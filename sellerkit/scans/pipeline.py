@@ -243,7 +243,8 @@ def match(good: pl.DataFrame, catalog: CatalogFrame, unknown: pl.DataFrame | Non
     else:
         pairs = pairs.sort("_row", maintain_order=True)
     matched = pl.concat([good.drop("_row", "asin", strict=False).select(pl.all().gather(pairs.get_column("_row"))),
-                         products.select(pl.all().gather(pairs.get_column("_product")))], how="horizontal")
+                         catalog.widened(products.select(pl.all().gather(pairs.get_column("_product"))))],
+                        how="horizontal")
     unmatched = good.filter(~pl.col("_row").is_in(pairs.get_column("_row").implode()))
     reason = pl.concat_str(pl.lit(f"identifier: no product in the {catalog.marketplace} catalog for "),
                            pl.when(pl.col("_kind") == "asin").then(pl.lit("ASIN ")).otherwise(pl.lit("code ")),
@@ -326,7 +327,8 @@ def product_figures(products: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
         ctx.category_slugs  # once, before the threads read it
 
     def priced(start: int) -> pl.DataFrame:
-        return _narrowed(with_figures(products.slice(start, FIGURES_SLICE), ctx).select(pl.all().exclude(products.columns)))
+        rows = ctx.catalog.widened(products.slice(start, FIGURES_SLICE))
+        return _narrowed(with_figures(rows, ctx).select(pl.all().exclude(products.columns)))
 
     with ThreadPoolExecutor(FIGURES_THREADS, thread_name_prefix="scan-figures") as pool:  # slices side by side
         slices = list(pool.map(priced, range(0, max(products.height, 1), FIGURES_SLICE)))
