@@ -90,7 +90,7 @@ def idle() -> None:
 
 
 _SNAPSHOT_PROBE = """
-import json, os, sys
+import json, os, sys, time
 from pathlib import Path
 from bench.memory import smaps
 from sellerkit.catalog.snapshot import snapshots
@@ -99,9 +99,11 @@ folder = Path(sys.argv[1])
 db = Database(f"sqlite:///{folder / 'sellerkit.db'}")
 before = smaps(os.getpid())
 frame = snapshots.current(db, folder, "US")
+loaded = smaps(os.getpid())
+time.sleep(2)  # what the allocator freed while loading goes back to the system (decay 0.5-1 s)
 after = smaps(os.getpid())
 print(json.dumps({"anon": after["Pss_Anon"] - before["Pss_Anon"], "rss": after["Rss"] - before["Rss"],
-                  "products": frame.products.height}))
+                  "at_once": loaded["Pss_Anon"] - before["Pss_Anon"], "products": frame.products.height}))
 """
 
 
@@ -132,7 +134,8 @@ def snapshot(products: int) -> None:
     out = json.loads(subprocess.run([PY, "-c", _SNAPSHOT_PROBE, str(folder)], env={**os.environ},
                                     check=True, capture_output=True, text=True, cwd=DATA.parents[1]).stdout)
     report("catalog snapshot private memory (US, loaded)", f"{out['anon'] / 2**20:.0f} MiB (RSS +{out['rss'] / 2**20:.0f} MiB)",
-           f"{out['products']:,} US products of {products:,}", f"{'PASS' if out['anon'] < SNAPSHOT_GOAL else 'FAIL'} < 1 GiB")
+           f"{out['products']:,} US products of {products:,}; 2 s after loading ({out['at_once'] / 2**20:.0f} MiB "
+           "at once)", f"{'PASS' if max(out['anon'], out['at_once']) < SNAPSHOT_GOAL else 'FAIL'} < 1 GiB")
 
 
 def run(products: int = PRODUCTS) -> None:

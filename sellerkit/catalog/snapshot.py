@@ -244,9 +244,9 @@ class Snapshots:
         if [c for c in _COLUMNS if c in columns or not c.startswith(OPTIONAL)] != columns:
             return None  # written by an earlier version: rebuilt with today's fields
         fitted = {c: sales.RankModel(**m) for c, m in orjson.loads(models.read_bytes()).items()}
-        frame, narrowed = narrowed_products(_whole_columns(products, columns))
+        frame = _whole_columns(products, columns, narrow=True)
         return CatalogFrame(marketplace, revision, frame, _whole_columns(keys, list(KEY_SCHEMA)), fitted,
-                            narrowed=narrowed)
+                            narrowed=_types_narrowed(pl.read_ipc_schema(products), frame.schema))
 
     @staticmethod
     def _build(db: Database, data_dir: Path, marketplace: str, revision: int) -> None:
@@ -297,22 +297,33 @@ def narrowed_products(products: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, p
     texts as categories; the columns so held, with their types as built. About 60 MB less for a
     million-product catalog, which a scan's chunks in flight use instead (matching and pricing
     widen the rows they take)."""
-    ints = [c for c, t in products.schema.items() if t == pl.Int64]
-    fits = products.select(pl.col(ints).abs().max().lt(2**31).fill_null(True)).row(0, named=True) if ints else {}
-    small = [c for c in ints if fits[c]]
-    texts = [c for c in NARROW_TEXTS if products.schema.get(c) == pl.String]
-    narrowed = products.with_columns(*(pl.col(c).cast(pl.Int32) for c in small),
-                                     *(pl.col(c).cast(pl.Categorical) for c in texts))
-    return narrowed, {c: products.schema[c] for c in small + texts}
+    narrowed = pl.DataFrame([_narrowed(column) for column in products.get_columns()])
+    return narrowed, _types_narrowed(products.schema, narrowed.schema)
 
 
-def _whole_columns(path: Path, columns: list[str]) -> pl.DataFrame:
+def _narrowed(column: pl.Series) -> pl.Series:
+    if column.dtype == pl.Int64 and (column.null_count() == len(column) or column.abs().max() < 2**31):
+        return column.cast(pl.Int32)
+    if column.dtype == pl.String and column.name in NARROW_TEXTS:
+        return column.cast(pl.Categorical)
+    return column
+
+
+def _types_narrowed(built: pl.Schema, held: pl.Schema) -> dict[str, pl.DataType]:
+    return {c: t for c, t in built.items() if held[c] != t}
+
+
+def _whole_columns(path: Path, columns: list[str], narrow: bool = False) -> pl.DataFrame:
     """An Arrow file's columns each in one chunk, as built: a scan gathers rows from them, ten
     times quicker than from the file's record batches. Read a column at a time on each of two
-    threads, so that only two columns are ever held twice (the file's batches and their copy)."""
+    threads, so that only two columns are ever held twice (the file's batches and their copy);
+    `narrow`: each column then narrowed as `narrowed_products` says."""
+    def read(column: str) -> pl.DataFrame:
+        whole = pl.read_ipc(path, columns=[column]).rechunk()
+        return whole.select(_narrowed(whole.to_series())) if narrow else whole
+
     with ThreadPoolExecutor(2, thread_name_prefix="snapshot-load") as pool:
-        return pl.concat(list(pool.map(lambda c: pl.read_ipc(path, columns=[c]).rechunk(), columns)),
-                         how="horizontal")
+        return pl.concat(list(pool.map(read, columns)), how="horizontal")
 
 
 def _current(products: Path, keys: Path, models: Path) -> bool:
