@@ -379,6 +379,15 @@ def _dead_owner() -> process.Owner:
 
 @pytest.mark.skipif(process.host() is None, reason="needs /proc (Linux) to tell whether a process runs")
 class TestChunkSize:
+    @pytest.mark.parametrize("lines, size", [(100_000, 25_000), (45_000, 22_500), (80_000, 40_000),
+                                             (1_000_000, 38_462), (10_000, 40_000), (0, 40_000)])
+    def test_a_file_is_cut_into_chunks_the_two_threads_share_evenly(self, lines, size):
+        from sellerkit.scans.runner import SCAN_THREADS, balanced_chunk_rows
+
+        assert balanced_chunk_rows(lines, 40_000) == size
+        chunks = -(-lines // size)
+        assert size <= 40_000 and (chunks % SCAN_THREADS == 0 or chunks <= 1)
+
     def test_a_run_resumed_after_the_chunk_size_changed_cuts_the_file_as_it_started(self, db, tmp_path, new_key):
         import_records(db, catalog(50))
         account = new_key().account_id
