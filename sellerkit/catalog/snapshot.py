@@ -92,7 +92,7 @@ class CatalogFrame:
     narrowed: dict = field(default_factory=dict, compare=False, repr=False)  # column -> its type as built
 
     def widened(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """`frame`'s product columns in the types they were built with (`narrowed_products`)."""
+        """`frame`'s product columns in the types they were built with (`load_products`)."""
         names = [c for c in self.narrowed if c in frame.columns]
         return frame.with_columns(pl.col(c).cast(self.narrowed[c]) for c in names) if names else frame
 
@@ -244,9 +244,9 @@ class Snapshots:
         if [c for c in _COLUMNS if c in columns or not c.startswith(OPTIONAL)] != columns:
             return None  # written by an earlier version: rebuilt with today's fields
         fitted = {c: sales.RankModel(**m) for c, m in orjson.loads(models.read_bytes()).items()}
-        frame = _whole_columns(products, columns, narrow=True)
+        frame, narrowed = load_products(products, columns)
         return CatalogFrame(marketplace, revision, frame, _whole_columns(keys, list(KEY_SCHEMA)), fitted,
-                            narrowed=_types_narrowed(pl.read_ipc_schema(products), frame.schema))
+                            narrowed=narrowed)
 
     @staticmethod
     def _build(db: Database, data_dir: Path, marketplace: str, revision: int) -> None:
@@ -292,13 +292,13 @@ class Snapshots:
 NARROW_TEXTS = ("brand", "category", "color", "size_name")  # few distinct values: held as categories
 
 
-def narrowed_products(products: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.DataType]]:
-    """The products with their whole numbers as 32-bit where every value fits, and their few-valued
-    texts as categories; the columns so held, with their types as built. About 60 MB less for a
-    million-product catalog, which a scan's chunks in flight use instead (matching and pricing
-    widen the rows they take)."""
-    narrowed = pl.DataFrame([_narrowed(column) for column in products.get_columns()])
-    return narrowed, _types_narrowed(products.schema, narrowed.schema)
+def load_products(path: Path, columns: list[str]) -> tuple[pl.DataFrame, dict[str, pl.DataType]]:
+    """A snapshot's products, each column in one chunk and narrowed as it is read: whole numbers
+    as 32-bit where every value fits, few-valued texts as categories; and the columns so held, with
+    their types as built. About 60 MB less for a million-product catalog, which a scan's chunks in
+    flight use instead (matching and pricing widen the rows they take: `CatalogFrame.widened`)."""
+    frame = _whole_columns(path, columns, narrow=True)
+    return frame, _types_narrowed(pl.read_ipc_schema(path), frame.schema)
 
 
 def _narrowed(column: pl.Series) -> pl.Series:
@@ -317,7 +317,7 @@ def _whole_columns(path: Path, columns: list[str], narrow: bool = False) -> pl.D
     """An Arrow file's columns each in one chunk, as built: a scan gathers rows from them, ten
     times quicker than from the file's record batches. Read a column at a time on each of two
     threads, so that only two columns are ever held twice (the file's batches and their copy);
-    `narrow`: each column then narrowed as `narrowed_products` says."""
+    `narrow`: each column then narrowed as `load_products` says."""
     def read(column: str) -> pl.DataFrame:
         whole = pl.read_ipc(path, columns=[column]).rechunk()
         return whole.select(_narrowed(whole.to_series())) if narrow else whole

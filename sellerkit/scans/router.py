@@ -17,7 +17,7 @@ from sellerkit.domain.filters import MAX_PAGE
 from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
 from sellerkit.kit.blobs import Blobs, blobs_for, work_file
 from sellerkit.kit.http import JSON, FileReply, PathId, database, takes_upload, validation_errors_message
-from sellerkit.kit.uploads import WorkUpload, copy_limited, read_then_delete
+from sellerkit.kit.uploads import WorkUpload, read_then_delete
 from sellerkit.scans.schemas import (DOWNLOAD_REPLIES, EXPORT_FILE_REPLIES, SHEETS_ERRORS, BrandBlocklist,
                                      ExportJob, ResultsPage, ResultsQuery, ScanDeleted, ScanList, ScanView,
                                      SheetLink, UploadRequest, download_replies)
@@ -69,18 +69,11 @@ def _upload_request(attributes: str | None, marketplace: str | None, options: st
                                                 moved={"mapping": "options.mapping"} if client_form else None)) from None
 
 
-async def _save_upload(request: Request, upload: UploadFile) -> Path:
-    """The upload on this machine's disk, within the limit (written there as it arrived, else
-    copied in one worker-thread call); once checked it goes to the blob store."""
-    if isinstance(upload, WorkUpload):
-        return upload.keep()
-    settings = _settings(request)
-    path = await run_in_threadpool(work_file, settings, ".upload")
-    try:
-        return await run_in_threadpool(copy_limited, upload.file, path, settings.upload_limit_mb * 1_000_000)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+def _kept_upload(upload: UploadFile) -> Path:
+    """The upload, already on this machine's disk within the limit (`KeyFirstRoute` read the form,
+    writing the file as it arrived: `kit.uploads.WorkUpload`); once checked it goes to the blob store."""
+    assert isinstance(upload, WorkUpload), "an upload route reads its form through KeyFirstRoute"
+    return upload.keep()
 
 
 def _blobs(request: Request) -> Blobs:
@@ -108,7 +101,7 @@ async def upload_scan(
                                         description="JSON options with the mapping inside (client form)")] = None,
 ):
     spec = _upload_request(attributes, marketplace, options)
-    path = await _save_upload(request, file)
+    path = _kept_upload(file)
     settings = _settings(request)
 
     def create() -> dict:  # reads, counts and transcodes the file: off the event loop
