@@ -27,12 +27,18 @@ TOKEN = "Atzr|test-seller-0123456789abcdef"
 
 
 @pytest.fixture
-def amazon():
+def sp_api_examples():
+    """The fake's replies are built from the SP-API model examples in ../shared: without them the
+    test skips, saying where they were looked for."""
     try:
         fakes.examples()
         spapi_listings.example("putListingsItem.200.example.json")
     except Exception as exc:  # noqa: BLE001
         pytest.skip(f"{fakes.MISSING}: {exc}")
+
+
+@pytest.fixture
+def amazon(sp_api_examples):
     with fakes.FakeSpApi(products=40, seed=5, rate_scale=SCALE) as fake:
         yield fake
 
@@ -132,7 +138,7 @@ class TestSubmittingToAmazon:
         assert not live.sent("putListingsItem")
         assert "Amazon has no condition for item_condition 'salvage'" in live.product("X1")["list_status_error_detail"]
 
-    def test_429s_and_5xx_are_retried_and_every_listing_is_answered(self, db, tmp_path, new_key):
+    def test_429s_and_5xx_are_retried_and_every_listing_is_answered(self, db, tmp_path, new_key, sp_api_examples):
         with fakes.FakeSpApi(products=40, seed=5, rate_scale=SCALE, fault_rate=0.3) as amazon:
             settings = live_settings(tmp_path, amazon)
             with make_client(db, settings) as client:
@@ -141,7 +147,7 @@ class TestSubmittingToAmazon:
             assert amazon.throttled + amazon.failed > 0
             assert "12 of 12 listings answered (12 live" in manifest["status_message"]
 
-    def test_puts_keep_to_the_operations_budget(self, db, tmp_path, new_key):
+    def test_puts_keep_to_the_operations_budget(self, db, tmp_path, new_key, sp_api_examples):
         """No 429 from pacing: 30 puts at 5/s burst 10 (x SCALE) take at least the least time."""
         with fakes.FakeSpApi(products=40, seed=5, rate_scale=SCALE) as amazon:
             settings = live_settings(tmp_path, amazon)
@@ -351,7 +357,7 @@ class TestFakeListingsItems:
         return http.put(f"/listings/2021-08-01/items/{amazon.seller_id}/{sku}",
                         params={"marketplaceIds": "ATVPDKIKX0DER"}, json=body)
 
-    def test_puts_past_the_burst_are_throttled(self):
+    def test_puts_past_the_burst_are_throttled(self, sp_api_examples):
         """The documented burst of 10, at a rate slowed down so the refill cannot hide it."""
         assert spapi_listings.LISTINGS_LIMITS["putListingsItem"] == (5.0, 10)
         with fakes.FakeSpApi(products=5, seed=5, limits={"putListingsItem": (0.01, 10)}) as amazon, \
