@@ -725,12 +725,22 @@ def clean_scratch(data_dir: Path, older_than: timedelta = timedelta(hours=6)) ->
     for name in SCRATCH:
         for path in (Path(data_dir) / name).rglob("*"):
             try:
-                if path.is_file() and path.stat().st_mtime < cutoff:
+                if path.is_file() and _last_touched(path) < cutoff:
                     path.unlink()
                     removed += 1
             except OSError:  # gone meanwhile, or not ours to delete
                 continue
     return removed
+
+
+def _last_touched(path: Path) -> float:
+    """A file's mtime; a file in a dot-folder (a writer's private scratch, as `scans.xlsx` gives
+    XlsxWriter) counts as touched when its folder last was: XlsxWriter back-dates each part it
+    zips to 1980 just before zipping and removing it, and a sweep in between deleted it."""
+    touched = path.stat().st_mtime
+    if path.parent.name.startswith("."):
+        touched = max(touched, path.parent.stat().st_mtime)
+    return touched
 
 
 def as_blobs(where: Blobs | Path | str) -> Blobs:

@@ -402,3 +402,16 @@ class TestFiles:
         os.utime(kept, (day_ago, day_ago))
         assert blobs_module.clean_scratch(tmp_path) == 2
         assert fresh.exists() and kept.exists() and not old.exists() and not cached.exists()
+
+    def test_a_live_writers_back_dated_part_is_kept_and_a_dead_ones_is_cleaned(self, tmp_path):
+        """XlsxWriter back-dates each part to 1980 just before it zips and removes it; a sweep in
+        between made the export fail (FileCreateError). Its private folder says it is alive."""
+        live, dead = tmp_path / "work" / ".xlsx-live", tmp_path / "work" / ".xlsx-dead"
+        for folder in (live, dead):
+            folder.mkdir(parents=True)
+            (folder / "part").write_text("<xml/>")
+            os.utime(folder / "part", (315_532_800, 315_532_800))  # 1980, as XlsxWriter sets it
+        day_ago = time.time() - 86_400
+        os.utime(dead, (day_ago, day_ago))
+        assert blobs_module.clean_scratch(tmp_path) == 1
+        assert (live / "part").exists() and not (dead / "part").exists()
