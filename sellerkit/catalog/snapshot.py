@@ -24,7 +24,7 @@ import orjson
 import polars as pl
 
 from sellerkit.catalog import repository as repo
-from sellerkit.domain import sales
+from sellerkit.domain import results, sales
 from sellerkit.kit.db import Database
 
 log = logging.getLogger("sellerkit.catalog")
@@ -191,6 +191,11 @@ def _columns() -> list[str]:
 
 
 _COLUMNS = _columns()
+# The product fields a scan result shows exactly as the snapshot holds them. A scan that refers
+# to its snapshot stores each result's product row (`_product`) instead, and its readers take these
+# columns from the snapshot's file kept with the results (`ScanFiles`). The ASIN stays in each row
+# (pages, filters and exports key on it); the pack quantity is the row's own (a multipack override).
+REFERABLE = tuple(c for c in _COLUMNS if c in results.ALL_PRODUCT_FIELDS and c not in ("asin", "amazon_pack_quantity"))
 # Column groups of live data a snapshot leaves out while no product has any (scans join fewer columns)
 OPTIONAL = ("_amazon_fees", "_restrictions")
 
@@ -229,7 +234,7 @@ class Snapshots:
             revisions = repo.revisions(reader)
         built = []
         for mp, revision in sorted(revisions.items()):
-            if not _current(*_paths(data_dir, mp, revision)):
+            if not _current(*files(data_dir, mp, revision)):
                 with self._lock:
                     self._build(db, data_dir, mp, revision)
                 built.append(mp)
@@ -237,23 +242,14 @@ class Snapshots:
 
     @staticmethod
     def _load(data_dir: Path, marketplace: str, revision: int) -> CatalogFrame | None:
-        products, keys, models = _paths(data_dir, marketplace, revision)
-        if not _current(products, keys, models):
-            return None
-        columns = list(pl.read_ipc_schema(products))
-        if [c for c in _COLUMNS if c in columns or not c.startswith(OPTIONAL)] != columns:
-            return None  # written by an earlier version: rebuilt with today's fields
-        fitted = {c: sales.RankModel(**m) for c, m in orjson.loads(models.read_bytes()).items()}
-        frame, narrowed = load_products(products, columns)
-        return CatalogFrame(marketplace, revision, frame, _whole_columns(keys, list(KEY_SCHEMA)), fitted,
-                            narrowed=narrowed)
+        return load_frame(marketplace, revision, *files(data_dir, marketplace, revision))
 
     @staticmethod
     def _build(db: Database, data_dir: Path, marketplace: str, revision: int) -> None:
         log.info("building the %s catalog snapshot (revision %d)", marketplace, revision)
         folder = data_dir / "catalog"
         folder.mkdir(parents=True, exist_ok=True)
-        products_path, keys_path, models_path = _paths(data_dir, marketplace, revision)
+        products_path, keys_path, models_path = files(data_dir, marketplace, revision)
         # decoded a chunk at a time into part files, then joined into one file by the streaming
         # engine: the build holds one chunk, never the whole catalog (nor it twice, as a concat does)
         with tempfile.TemporaryDirectory(dir=folder, prefix=f".{marketplace}-build-") as scratch:
@@ -287,6 +283,20 @@ class Snapshots:
         for old in [*folder.glob(f"{marketplace}-*.arrow"), *folder.glob(f"{marketplace}-*.models.json")]:
             if not old.name.startswith(f"{marketplace}-{revision}."):  # earlier revisions
                 old.unlink(missing_ok=True)
+
+
+def load_frame(marketplace: str, revision: int, products: Path, keys: Path, models: Path) -> CatalogFrame | None:
+    """A snapshot from its files (the data dir's, or the copy a scan keeps); None when they are
+    missing or were written by an earlier version."""
+    if not _current(products, keys, models):
+        return None
+    columns = list(pl.read_ipc_schema(products))
+    if [c for c in _COLUMNS if c in columns or not c.startswith(OPTIONAL)] != columns:
+        return None  # written by an earlier version: rebuilt with today's fields
+    fitted = {c: sales.RankModel(**m) for c, m in orjson.loads(models.read_bytes()).items()}
+    frame, narrowed = load_products(products, columns)
+    return CatalogFrame(marketplace, revision, frame, _whole_columns(keys, list(KEY_SCHEMA)), fitted,
+                        narrowed=narrowed)
 
 
 NARROW_TEXTS = ("brand", "category", "color", "size_name")  # few distinct values: held as categories
@@ -332,7 +342,8 @@ def _current(products: Path, keys: Path, models: Path) -> bool:
     return products.exists() and models.exists() and keys.exists() and pl.read_ipc_schema(keys) == dict(KEY_SCHEMA)
 
 
-def _paths(data_dir: Path, marketplace: str, revision: int) -> tuple[Path, Path, Path]:
+def files(data_dir: Path, marketplace: str, revision: int) -> tuple[Path, Path, Path]:
+    """A snapshot's files: its products, its identifier graph, its rank models (written last)."""
     folder = data_dir / "catalog"
     stem = folder / f"{marketplace}-{revision}"
     return Path(f"{stem}.products.arrow"), Path(f"{stem}.keys.arrow"), Path(f"{stem}.models.json")

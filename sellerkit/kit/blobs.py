@@ -196,6 +196,22 @@ class LocalBlobs:
                 pass
         return _put_file(self, key, path, move)
 
+    def put_link(self, key: str, path: Path) -> bool:
+        """The file at `path` as the key, without a copy: a hard link, so the file must never
+        change in place (files replaced whole, as snapshots are). False where a link cannot be made
+        (another file system): the caller then does without."""
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.link.part")  # `list` skips it, as a write in progress
+        try:
+            temp.unlink(missing_ok=True)
+            os.link(path, temp)
+            os.replace(temp, target)
+        except OSError:
+            temp.unlink(missing_ok=True)
+            return False
+        return True
+
     def put_written(self, key: str, write: Callable[[Path], object]) -> int:
         """The file `write(path)` makes, as the key: written beside it by a writer that wants a
         path (polars writes one itself, a Python file object through Python), then committed

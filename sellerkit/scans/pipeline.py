@@ -15,7 +15,7 @@ from datetime import date
 
 import polars as pl
 
-from sellerkit.catalog.snapshot import CatalogFrame
+from sellerkit.catalog.snapshot import REFERABLE, CatalogFrame
 from sellerkit.domain import identifiers as ids
 from sellerkit.domain import results, sales
 from sellerkit.domain.eligibility import eligibility_exprs
@@ -56,6 +56,7 @@ class ScanContext:
     unknown: pl.DataFrame | None = None  # (key, reason): codes live data says no product has
     live: bool = False  # live data was asked, or the catalog holds some: results carry its columns
     rows: int | None = None  # the rows the run has still to scan, where known (see `priced_once`)
+    referenced: bool = False  # results refer to the catalog's rows (`_product`), kept with them, for its columns
 
     @cached_property
     def category_slugs(self) -> dict[str, str]:
@@ -213,11 +214,15 @@ def read_inputs(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl
 
 
 def match(good: pl.DataFrame, catalog: CatalogFrame, unknown: pl.DataFrame | None = None,
-          products: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+          products: pl.DataFrame | None = None, referenced: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Rows joined to every ASIN their identifier reaches, in file order, with the columns of
     `products` (the catalog's, row for row, by default); and the rows that reach none, with
     why: the provider's own answer where live data asked (`unknown`: key, reason), else that
-    the catalog has no such product."""
+    the catalog has no such product. `referenced`: each row keeps its product's row (`_product`),
+    and priced `products` give only what the row's own figures need (`finish`), not the columns
+    results take from the catalog."""
+    if referenced and products is not None:
+        products = products.drop([c for c in REFERABLE if c not in _FINISH_READS])
     products = catalog.products if products is None else products
     good = good.with_row_index("_row")
 
@@ -243,8 +248,8 @@ def match(good: pl.DataFrame, catalog: CatalogFrame, unknown: pl.DataFrame | Non
     else:
         pairs = pairs.sort("_row", maintain_order=True)
     matched = pl.concat([good.drop("_row", "asin", strict=False).select(pl.all().gather(pairs.get_column("_row"))),
-                         catalog.widened(products.select(pl.all().gather(pairs.get_column("_product"))))],
-                        how="horizontal")
+                         catalog.widened(products.select(pl.all().gather(pairs.get_column("_product"))))]
+                        + ([pairs.select("_product")] if referenced else []), how="horizontal")
     unmatched = good.filter(~pl.col("_row").is_in(pairs.get_column("_row").implode()))
     reason = pl.concat_str(pl.lit(f"identifier: no product in the {catalog.marketplace} catalog for "),
                            pl.when(pl.col("_kind") == "asin").then(pl.lit("ASIN ")).otherwise(pl.lit("code ")),
@@ -284,6 +289,8 @@ def compute(matched: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:
     return finish(with_figures(matched, ctx), ctx)
 
 
+# The catalog's columns `finish` reads besides the product's figures.
+_FINISH_READS = ("new_fba_offers_count", "new_fbm_offers_count")
 # Figures kept as 32-bit numbers per product where they fit (cents: far below 2**31).
 _NARROW = ("amazon_fees.referral_fee", "amazon_fees.fba_fees", "amazon_fees.per_item_fee",
            "amazon_fees.variable_closing_fee", "amazon_fees.inbound_placement_fee", "amazon_fees.total",
@@ -513,7 +520,7 @@ def process(chunk: pl.DataFrame, ctx: ScanContext) -> tuple[pl.DataFrame, pl.Dat
     results once per ASIN it matched."""
     good, bad = read_inputs(chunk, ctx)
     once = ctx.priced_once
-    matched, unmatched = match(good, ctx.catalog, ctx.unknown, ctx.products if once else None)
+    matched, unmatched = match(good, ctx.catalog, ctx.unknown, ctx.products if once else None, ctx.referenced)
     out = empty_results(ctx) if not matched.height else finish(matched, ctx) if once else compute(matched, ctx)
     errors = pl.concat([bad, unmatched]).cast(ERROR_SCHEMA).sort("line")
     return out, errors
@@ -531,8 +538,9 @@ def result_schema(ctx: ScanContext) -> dict[str, pl.DataType]:
     the hidden ones."""
     schema = {c: results.dtype(k) for c, k in results.ALL_PRODUCT_FIELDS.items()
               if c != "id" and (ctx.historical is not None or not c.startswith("historical."))
-              and (ctx.live or c not in results.LIVE_FIELDS)}
-    return schema | {c: _HIDDEN_TYPES.get(c, pl.Int64) for c in HIDDEN}
+              and (ctx.live or c not in results.LIVE_FIELDS) and not (ctx.referenced and c in REFERABLE)}
+    return schema | {c: _HIDDEN_TYPES.get(c, pl.Int64) for c in HIDDEN} \
+        | ({"_product": pl.UInt32} if ctx.referenced else {})
 
 
 def reprice(stored: pl.DataFrame, ctx: ScanContext) -> pl.DataFrame:

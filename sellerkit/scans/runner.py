@@ -27,7 +27,8 @@ import polars as pl
 from sellerkit.catalog.providers.budget import budgets_for
 from sellerkit.catalog.providers.registry import providers_for, serving
 from sellerkit.catalog.providers.service import LiveData
-from sellerkit.catalog.snapshot import OPTIONAL, snapshots
+from sellerkit.catalog import snapshot
+from sellerkit.catalog.snapshot import OPTIONAL, CatalogFrame, snapshots
 from sellerkit.config import Settings
 from sellerkit.domain import filters, results, sales
 from sellerkit.domain.fees import FeeError, FeeOptions, schedule_for
@@ -44,6 +45,14 @@ from sellerkit.scans.store import ScanFiles, results_cache
 
 log = logging.getLogger("sellerkit.scans")
 SCAN_THREADS = 2  # chunks in flight: each computed and written by its own thread
+REFERENCE_SHARE = 10  # a scan with a tenth as many rows as the catalog has products refers to it
+
+
+def refers_to_catalog(lines: int, products: int) -> bool:
+    """Whether a scan's results refer to the catalog snapshot (kept with them) rather than carry
+    its columns: about 40% of a large scan's work is copying and writing those. A small scan
+    carries them, so that it does not keep a snapshot of the whole catalog alive for its few rows."""
+    return products > 0 and lines * REFERENCE_SHARE >= products
 
 
 def balanced_chunk_rows(lines: int, most: int, threads: int = SCAN_THREADS) -> int:
@@ -157,13 +166,19 @@ class Runner:
                               rows=scan.lines + skip if scan.lines else None)  # counted at upload
         lines = max(source.rows() - skip, 0)
         done, products, errors, size = store.progress(target)
+        kept = store.catalog_of(target)  # the snapshot this version's results refer to
+        # a version begun on a kept snapshot ends on it, without live data (which changes the catalog)
+        providers = [] if kept else self._providers(scan)
+        ctx = None if providers else self._context(scan, options, mapping, self._kept_catalog(store, target, kept))
         if size is None:  # else the size an earlier run of this version recorded: cut as it did
             size = self.settings.scan_chunk_rows
             if scan.file_format != "xlsx":  # a CSV's rows are counted; a workbook's only declared
                 size = balanced_chunk_rows(lines, size)
+            if ctx is not None and refers_to_catalog(lines, ctx.catalog.products.height) and store.refer_to_catalog(
+                    target, snapshot.files(self.settings.data_dir, scan.marketplace, ctx.catalog.revision)):
+                kept = (scan.marketplace, ctx.catalog.revision)
             store.keep_chunk_rows(target, size)
         chunks = max(1, -(-lines // size))
-        providers = self._providers(scan)
         enrichment = live.Enrichment(providers)
         self._checkpoint(scan.id, lines=lines, processed=min(done * size, lines), enrichment=enrichment.json(),
                          **self._counts(scan, products, errors))
@@ -173,9 +188,8 @@ class Runner:
                     ctx = self._enrich(scan, options, mapping, source, skip, done, size, providers, enrichment, loop)
                 finally:
                     loop.run(live.close(providers))
-        else:
-            ctx = self._context(scan, options, mapping)
-        ctx = replace(ctx, rows=max(lines - done * size, 0))
+        assert ctx is not None
+        ctx = replace(ctx, rows=max(lines - done * size, 0), referenced=kept is not None)
         if done:  # a resumed run writes the columns its first parts have
             written = store.schema("results", target)
             ctx = replace(ctx, live=written is not None and results.LIVE_FIELDS[0] in written)
@@ -324,8 +338,19 @@ class Runner:
 
     # ---- context ---------------------------------------------------------------------------------
 
-    def _context(self, scan: Scan, options: Options, mapping: Mapping) -> pipeline.ScanContext:
-        catalog = snapshots.current(self.db, self.settings.data_dir, scan.marketplace)
+    def _kept_catalog(self, store: ScanFiles, version: int, kept: tuple[str, int] | None) -> CatalogFrame | None:
+        """The snapshot a version's results refer to, when the catalog has changed since its
+        first part (else None: the current one is that snapshot)."""
+        if kept is None or snapshots.current(self.db, self.settings.data_dir, kept[0]).revision == kept[1]:
+            return None
+        log.info("scan %s resumes on the catalog it began with (revision %d)", store.scan_id, kept[1])
+        frame = snapshot.load_frame(*kept, *store.catalog_files(version, self.settings.data_dir))
+        assert frame is not None, f"scan {store.scan_id}: its kept catalog snapshot is unreadable"
+        return frame
+
+    def _context(self, scan: Scan, options: Options, mapping: Mapping,
+                 catalog: CatalogFrame | None = None) -> pipeline.ScanContext:
+        catalog = catalog or snapshots.current(self.db, self.settings.data_dir, scan.marketplace)
         today = datetime.now(UTC).date()
         try:
             schedule, no_schedule = schedule_for(scan.marketplace, today), None

@@ -8,6 +8,12 @@ and ends with exactly one copy of every row; one LIST gives the parts done and t
 Result row ids are row numbers over the parts in order. Each version of results has its own
 prefix (`v1`, `v2` ...): a rerun writes a new one beside the one readers see (see `Scan`).
 Polars reads the parts straight from the store (its own object_store client on S3).
+
+A version's results may refer to the catalog instead of carrying its columns: then
+`v<version>/catalog/` holds the snapshot they were matched against (hard links to its files:
+no copy, and it outlives the catalog's newer revisions), each result row its product's row
+there (`_product`), and every read here joins the catalog's columns back, so readers see the
+same rows either way (see `refer_to_catalog`).
 """
 
 from __future__ import annotations
@@ -16,11 +22,14 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from sellerkit.catalog.snapshot import REFERABLE
+from sellerkit.domain import results as fields
 from sellerkit.kit.blobs import Blobs, LocalBlobs, as_blobs, blobs_for
 
 CACHE_BYTES = 1536 * 2**20  # result frames kept in memory (a 1M-row scan takes about 1 GB)
@@ -29,6 +38,8 @@ DERIVED_PER_FRAME = 64  # a frame's derived values (totals of a filter) kept wit
 _MARKER = re.compile(r"^(\d{5,})\.done-(\d+)-(\d+)$")
 _PART = re.compile(r"^(\d{5,})\.(results|errors)\.arrow$")
 _CHUNK_ROWS = re.compile(r"^chunk-rows-(\d+)$")
+_CATALOG = re.compile(r"^([A-Za-z]+)-(-?\d+)\.models\.json$")  # a kept snapshot's last file: it is whole
+GATHER_THREADS = 2  # catalog columns taken for result rows at once (`_catalog_columns`)
 
 
 class ScanFiles:
@@ -80,6 +91,35 @@ class ScanFiles:
                                    lambda path, frame=frame: frame.write_ipc(path, compression="lz4"))
         self.blobs.put(f"{self.prefix}/v{version}/{index:05d}.done-{results.height}-{errors.height}", b"")
 
+    def _catalog_prefix(self, version: int) -> str:
+        return f"{self.prefix}/v{version}/catalog"
+
+    def refer_to_catalog(self, version: int, snapshot: tuple[Path, Path, Path]) -> bool:
+        """Keep a snapshot's files (products, identifier graph, rank models) with a version's
+        results, before its first part, so that its rows can refer to the snapshot's rows. Only
+        where that costs no copy (a hard link on the store's own disk): False otherwise, and the
+        rows carry the catalog's columns as they always could."""
+        if not isinstance(self.blobs, LocalBlobs):
+            return False
+        return all(self.blobs.put_link(f"{self._catalog_prefix(version)}/{path.name}", path)
+                   for path in snapshot)  # the rank models last: their presence says the copy is whole
+
+    def catalog_of(self, version: int) -> tuple[str, int] | None:
+        """(marketplace, revision) of the snapshot a version's results refer to, if they do."""
+        return self._listing(version)[3]
+
+    def catalog_files(self, version: int, work_dir: Path) -> tuple[Path, Path, Path]:
+        """The kept snapshot's files on this machine (a run resuming on a catalog changed since)."""
+        found = self.catalog_of(version)
+        assert found is not None
+        stem = f"{self._catalog_prefix(version)}/{found[0]}-{found[1]}"
+        return tuple(self.blobs.local_copy(f"{stem}.{name}", self._cache(work_dir))  # type: ignore[return-value]
+                     for name in ("products.arrow", "keys.arrow", "models.json"))
+
+    def _catalog_key(self, version: int) -> str | None:
+        found = self.catalog_of(version)
+        return f"{self._catalog_prefix(version)}/{found[0]}-{found[1]}.products.arrow" if found else None
+
     def keep_chunk_rows(self, version: int, rows: int) -> None:
         """The rows per part of a version, written before its first part: a run that resumes
         it cuts the file the same way, whatever `SELLERKIT_SCAN_CHUNK_ROWS` says by then."""
@@ -88,21 +128,26 @@ class ScanFiles:
     def chunk_rows(self, version: int) -> int | None:
         return self._listing(version)[2]
 
-    def _listing(self, version: int) -> tuple[dict[int, tuple[int, int]], dict[int, set[str]], int | None]:
+    def _listing(self, version: int) -> tuple[dict[int, tuple[int, int]], dict[int, set[str]], int | None,
+                                              tuple[str, int] | None]:
         """(index -> (results, errors) of the parts marked done, index -> tables on the store,
-        the version's rows per part when recorded), from one LIST."""
+        the version's rows per part when recorded, the catalog its results refer to), from one LIST."""
         done: dict[int, tuple[int, int]] = {}
         tables: dict[int, set[str]] = {}
         chunk_rows = None
+        catalog = None
         for info in self.blobs.list(f"{self.prefix}/v{version}"):
-            name = info.key.rsplit("/", 1)[-1]
-            if marker := _MARKER.match(name):
+            folder, name = info.key.rsplit("/", 1)
+            if folder.endswith("/catalog"):
+                if kept := _CATALOG.match(name):
+                    catalog = (kept[1], int(kept[2]))
+            elif marker := _MARKER.match(name):
                 done[int(marker[1])] = (int(marker[2]), int(marker[3]))
             elif part := _PART.match(name):
                 tables.setdefault(int(part[1]), set()).add(part[2])
             elif rows := _CHUNK_ROWS.match(name):
                 chunk_rows = int(rows[1])
-        return done, tables, chunk_rows
+        return done, tables, chunk_rows, catalog
 
     def part_counts(self, version: int) -> tuple[int, int, int]:
         """(parts, result rows, error rows) of the parts done, in order from the first."""
@@ -110,7 +155,7 @@ class ScanFiles:
 
     def progress(self, version: int) -> tuple[int, int, int, int | None]:
         """`part_counts` and the version's rows per part (None before a run recorded them)."""
-        done, tables, chunk_rows = self._listing(version)
+        done, tables, chunk_rows, _ = self._listing(version)
         parts = results = errors = 0
         while True:
             counts = done.get(parts)
@@ -135,7 +180,14 @@ class ScanFiles:
         return [self._part(table, version, index) for index in range(self.part_counts(version)[0])]
 
     def read_part(self, key: str) -> pl.DataFrame:
-        return self._scan([key]).collect()
+        """One part's rows, the catalog's columns joined back where they refer to it."""
+        frame = self._scan([key]).collect()
+        if "_product" not in frame.columns:
+            return frame
+        version = int(key.rsplit("/", 2)[-2][1:])
+        catalog = self._catalog_key(version)
+        assert catalog is not None, f"{key} refers to a catalog its version does not keep"
+        return self._joined(frame.get_columns(), catalog)
 
     def schema(self, table: str, version: int) -> pl.Schema | None:
         keys = self.part_keys(table, version)
@@ -148,8 +200,9 @@ class ScanFiles:
         if not keys:
             return None
         frame = self._with_ids(self._scan(keys))
+        catalog = self._catalog_key(version) if table == "results" else None
         if not whole:
-            return frame.collect()
+            return self._joined(frame.collect().get_columns(), catalog) if catalog else frame.collect()
         if isinstance(self.blobs, LocalBlobs):
             # a few columns at a time, each joined into one chunk before the next are read: a
             # 1M-row scan's peak ~0.75 GiB lower than all of them read, then joined (the parts
@@ -160,19 +213,53 @@ class ScanFiles:
                 group = frame.select(names[start:start + READ_COLUMNS]).collect()
                 columns += [column.rechunk() for column in group.get_columns()]
                 del group
-            return pl.DataFrame(columns)
+            return self._joined(columns, catalog) if catalog else pl.DataFrame(columns)
         # on an object store each read is a download: read once, then join a column at a time,
         # each part's copy of it let go before the next
         parts = frame.collect().get_columns()
         columns = []
         while parts:
             columns.append(parts.pop(0).rechunk())
-        return pl.DataFrame(columns)
+        return self._joined(columns, catalog) if catalog else pl.DataFrame(columns)
+
+    def _joined(self, columns: list[pl.Series], catalog: str) -> pl.DataFrame:
+        """Result columns that refer to the catalog (`_product`) with the catalog's columns they
+        lack, in the order rows that carry them have."""
+        own = {column.name: column for column in columns}
+        rows = own.pop("_product")
+        own.update((column.name, column) for column in self._catalog_columns(catalog, rows))
+        return pl.DataFrame([own[name] for name in _result_order(own)])
+
+    def _catalog_columns(self, catalog: str, rows: pl.Series) -> list[pl.Series]:
+        """The catalog's columns that results show, taken for each row's product: a column at
+        a time, each in one chunk first (a gather from one chunk is ten times quicker), two at once."""
+        source, options = self.blobs.polars_source(catalog)
+        file = pl.scan_ipc(source, storage_options=options)
+        names = [c for c in REFERABLE if c in file.collect_schema()]
+
+        def taken(name: str) -> pl.Series:
+            column = file.select(name).collect().to_series().rechunk()
+            return column.gather(rows).cast(fields.dtype(fields.ALL_PRODUCT_FIELDS[name]))
+
+        with ThreadPoolExecutor(GATHER_THREADS, thread_name_prefix="scan-catalog") as pool:
+            return list(pool.map(taken, names))
 
     def lazy(self, table: str, version: int) -> pl.LazyFrame | None:
         """`read` as a plan: a query over it reads only the columns it needs."""
         keys = self.part_keys(table, version)
-        return self._with_ids(self._scan(keys)) if keys else None
+        if not keys:
+            return None
+        frame = self._with_ids(self._scan(keys))
+        catalog = self._catalog_key(version) if table == "results" else None
+        if catalog is None:
+            return frame
+        source, options = self.blobs.polars_source(catalog)
+        products = pl.scan_ipc(source, storage_options=options)
+        names = [c for c in REFERABLE if c in products.collect_schema()]
+        products = products.select(pl.col(c).cast(fields.dtype(fields.ALL_PRODUCT_FIELDS[c])) for c in names) \
+            .with_row_index("_product")
+        joined = frame.join(products, on="_product", how="left", maintain_order="left")
+        return joined.select(_result_order([c for c in frame.collect_schema().names() if c != "_product"] + names))
 
     @staticmethod
     def _with_ids(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -194,6 +281,11 @@ class ScanFiles:
     def delete(self) -> int:
         """Every object the scan owns (source, results, exports); how many there were."""
         return self.blobs.delete_prefix(self.prefix)
+
+
+def _result_order(names) -> list[str]:
+    """Result columns in the order a scan writes them: the fields', then the hidden ones."""
+    return [c for c in fields.ALL_PRODUCT_FIELDS if c in names] + [c for c in names if c not in fields.ALL_PRODUCT_FIELDS]
 
 
 class ResultCache:
