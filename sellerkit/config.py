@@ -211,7 +211,7 @@ class Settings(BaseSettings):
     )
     results_cache_mb: int = Field(1536, description="Memory for finished scans' results kept ready for pages.")
     scan_chunk_rows: int = Field(
-        40_000, description="Rows a scan processes between progress saves (a chunk's working memory grows with it; "
+        50_000, description="Rows a scan processes between progress saves (a chunk's working memory grows with it; "
         "a scan resumed after a change keeps the size it started with).", gt=0)
     scan_max_rows: int = Field(
         2_000_000,

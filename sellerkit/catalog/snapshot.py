@@ -90,6 +90,16 @@ class CatalogFrame:
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # what scans work out once per snapshot
     category_slugs: dict = field(default_factory=dict, compare=False, repr=False)  # schedule id -> {name: slug}
     narrowed: dict = field(default_factory=dict, compare=False, repr=False)  # column -> its type as built
+    path: Path | None = None  # the products file: `DEFERRED` columns are read from it when first needed
+
+    @cached_property
+    def deferred(self) -> pl.DataFrame:
+        """The `DEFERRED` columns `products` lacks, read when a scan first needs them (one whose
+        rows carry the catalog's columns); a frame of no columns when `products` has them all."""
+        missing = [c for c in DEFERRED if c not in self.products.columns]
+        if not missing or self.path is None:
+            return pl.DataFrame()
+        return _whole_columns(self.path, [c for c in pl.read_ipc_schema(self.path) if c in missing])
 
     def widened(self, frame: pl.DataFrame) -> pl.DataFrame:
         """`frame`'s product columns in the types they were built with (`load_products`)."""
@@ -191,6 +201,9 @@ def _columns() -> list[str]:
 
 
 _COLUMNS = _columns()
+# The snapshot's bulkiest columns (three fifths of its memory), which no pricing reads: a snapshot
+# is loaded without them, and they are read when a scan whose rows carry them first needs them.
+DEFERRED = ("amazon_title", "images", *(f"identifiers.{f}" for f in FAMILIES))
 # The product fields a scan result shows exactly as the snapshot holds them. A scan that refers
 # to its snapshot stores each result's product row (`_product`) instead, and its readers take these
 # columns from the snapshot's file kept with the results (`ScanFiles`). The ASIN stays in each row
@@ -294,9 +307,9 @@ def load_frame(marketplace: str, revision: int, products: Path, keys: Path, mode
     if [c for c in _COLUMNS if c in columns or not c.startswith(OPTIONAL)] != columns:
         return None  # written by an earlier version: rebuilt with today's fields
     fitted = {c: sales.RankModel(**m) for c, m in orjson.loads(models.read_bytes()).items()}
-    frame, narrowed = load_products(products, columns)
+    frame, narrowed = load_products(products, [c for c in columns if c not in DEFERRED])
     return CatalogFrame(marketplace, revision, frame, _whole_columns(keys, list(KEY_SCHEMA)), fitted,
-                        narrowed=narrowed)
+                        narrowed=narrowed, path=products)
 
 
 NARROW_TEXTS = ("brand", "category", "color", "size_name")  # few distinct values: held as categories
@@ -320,7 +333,7 @@ def _narrowed(column: pl.Series) -> pl.Series:
 
 
 def _types_narrowed(built: pl.Schema, held: pl.Schema) -> dict[str, pl.DataType]:
-    return {c: t for c, t in built.items() if held[c] != t}
+    return {c: t for c, t in built.items() if c in held and held[c] != t}
 
 
 def _whole_columns(path: Path, columns: list[str], narrow: bool = False) -> pl.DataFrame:

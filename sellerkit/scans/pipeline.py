@@ -100,6 +100,8 @@ class ScanContext:
             self.category_slugs
         if self.priced_once:
             self.products
+        if not self.referenced:  # rows carry the catalog's columns: all of them
+            self.catalog.deferred
         self.catalog.prepare()
         return self
 
@@ -222,7 +224,7 @@ def match(good: pl.DataFrame, catalog: CatalogFrame, unknown: pl.DataFrame | Non
     and priced `products` give only what the row's own figures need (`finish`), not the columns
     results take from the catalog."""
     if referenced and products is not None:
-        products = products.drop([c for c in REFERABLE if c not in _FINISH_READS])
+        products = products.drop([c for c in REFERABLE if c not in _FINISH_READS], strict=False)
     products = catalog.products if products is None else products
     good = good.with_row_index("_row")
 
@@ -249,7 +251,9 @@ def match(good: pl.DataFrame, catalog: CatalogFrame, unknown: pl.DataFrame | Non
         pairs = pairs.sort("_row", maintain_order=True)
     matched = pl.concat([good.drop("_row", "asin", strict=False).select(pl.all().gather(pairs.get_column("_row"))),
                          catalog.widened(products.select(pl.all().gather(pairs.get_column("_product"))))]
-                        + ([pairs.select("_product")] if referenced else []), how="horizontal")
+                        + ([pairs.select("_product")] if referenced else
+                           [catalog.deferred.select(pl.all().gather(pairs.get_column("_product")))]
+                           if catalog.deferred.width else []), how="horizontal")
     unmatched = good.filter(~pl.col("_row").is_in(pairs.get_column("_row").implode()))
     reason = pl.concat_str(pl.lit(f"identifier: no product in the {catalog.marketplace} catalog for "),
                            pl.when(pl.col("_kind") == "asin").then(pl.lit("ASIN ")).otherwise(pl.lit("code ")),

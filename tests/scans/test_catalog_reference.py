@@ -163,3 +163,19 @@ class TestKeptSnapshot:
         for path in built:
             path.write_bytes(b"x")
         assert not files.refer_to_catalog(1, built) and files.catalog_of(1) is None
+
+
+class TestDeferredColumns:
+    def test_a_snapshot_reads_its_bulkiest_columns_only_for_scans_whose_rows_carry_them(self, db, tmp_path,
+                                                                                       new_key, monkeypatch):
+        from sellerkit.catalog.snapshot import DEFERRED
+
+        import_records(db, catalog(50))
+        account = new_key().account_id
+        snapshots.forget()
+        _scan(db, tmp_path, account)
+        frame = snapshots.current(db, tmp_path, "US")
+        assert not set(DEFERRED) & set(frame.products.columns) and "deferred" not in frame.__dict__
+        carried = _scan(db, tmp_path, account, carried=True, monkeypatch=monkeypatch)
+        assert snapshots.current(db, tmp_path, "US") is frame and frame.deferred.columns == list(DEFERRED)
+        assert _rows(db, tmp_path, account, carried).get_column("amazon_title").str.starts_with("Product").all()
