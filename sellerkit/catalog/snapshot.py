@@ -91,6 +91,48 @@ class CatalogFrame:
     category_slugs: dict = field(default_factory=dict, compare=False, repr=False)  # schedule id -> {name: slug}
     narrowed: dict = field(default_factory=dict, compare=False, repr=False)  # column -> its type as built
     path: Path | None = None  # the products file: `DEFERRED` columns are read from it when first needed
+    keeps: bool = False  # columns derived from the products may be kept beside its files (`keep`)
+
+    def _kept(self, name: str) -> Path | None:
+        if not self.keeps or self.path is None:
+            return None
+        return self.path.with_name(self.path.name.replace(".products.arrow", f".{name}.arrow"))
+
+    def kept(self, name: str) -> pl.DataFrame | None:
+        """Columns kept beside the snapshot's files under this name (`keep`), if any."""
+        path = self._kept(name)
+        if path is None or not path.exists():
+            return None
+        try:
+            frame = _whole_columns(path, list(pl.read_ipc_schema(path)))
+        except (OSError, pl.exceptions.PolarsError):  # removed meanwhile, or torn: worked out again
+            return None
+        return frame if frame.height == self.products.height else None
+
+    def has_kept(self, name: str) -> bool:
+        path = self._kept(name)
+        return path is not None and path.exists()
+
+    def keep(self, name: str, frame: pl.DataFrame, most: int) -> None:
+        """Keep columns derived from the products (a row each) beside the snapshot's files, for
+        other processes and later starts; at most `most` such files a snapshot, the newest. They
+        go with the snapshot's revision (`_build` removes earlier revisions' files)."""
+        path = self._kept(name)
+        if path is None:
+            return
+        temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+        try:
+            frame.write_ipc(temp, compression="uncompressed")
+            os.replace(temp, path)
+        except OSError as exc:  # a read-only or full disk: the figures are simply worked out again
+            log.warning("could not keep %s beside the catalog snapshot: %s", path.name, exc)
+            temp.unlink(missing_ok=True)
+            return
+        stem = self.path.name.replace(".products.arrow", "")  # type: ignore[union-attr]
+        others = sorted((p for p in path.parent.glob(f"{stem}.*.arrow") if p not in (path, self.path)
+                         and not p.name.endswith(".keys.arrow")), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in others[most - 1:]:
+            old.unlink(missing_ok=True)
 
     @cached_property
     def deferred(self) -> pl.DataFrame:
@@ -255,7 +297,7 @@ class Snapshots:
 
     @staticmethod
     def _load(data_dir: Path, marketplace: str, revision: int) -> CatalogFrame | None:
-        return load_frame(marketplace, revision, *files(data_dir, marketplace, revision))
+        return load_frame(marketplace, revision, *files(data_dir, marketplace, revision), keeps=True)
 
     @staticmethod
     def _build(db: Database, data_dir: Path, marketplace: str, revision: int) -> None:
@@ -298,9 +340,11 @@ class Snapshots:
                 old.unlink(missing_ok=True)
 
 
-def load_frame(marketplace: str, revision: int, products: Path, keys: Path, models: Path) -> CatalogFrame | None:
-    """A snapshot from its files (the data dir's, or the copy a scan keeps); None when they are
-    missing or were written by an earlier version."""
+def load_frame(marketplace: str, revision: int, products: Path, keys: Path, models: Path,
+               keeps: bool = False) -> CatalogFrame | None:
+    """A snapshot from its files (the data dir's, whose processes share what is kept beside them:
+    `keeps`; or the copy a scan keeps); None when they are missing or were written by an earlier
+    version."""
     if not _current(products, keys, models):
         return None
     columns = list(pl.read_ipc_schema(products))
@@ -309,7 +353,7 @@ def load_frame(marketplace: str, revision: int, products: Path, keys: Path, mode
     fitted = {c: sales.RankModel(**m) for c, m in orjson.loads(models.read_bytes()).items()}
     frame, narrowed = load_products(products, [c for c in columns if c not in DEFERRED])
     return CatalogFrame(marketplace, revision, frame, _whole_columns(keys, list(KEY_SCHEMA)), fitted,
-                        narrowed=narrowed, path=products)
+                        narrowed=narrowed, path=products, keeps=keeps)
 
 
 NARROW_TEXTS = ("brand", "category", "color", "size_name")  # few distinct values: held as categories

@@ -179,7 +179,8 @@ settings = get_settings()
 db = Database(settings.resolved_database_url)
 report = load_demo_if_empty(db, int(sys.argv[1]), int(sys.argv[2]))
 if report:
-    snapshots.refresh(db, settings.data_dir)
+    from sellerkit.scans.runner import price_ahead
+    price_ahead(db, settings, snapshots.refresh(db, settings.data_dir))
 print(json.dumps(report.inserted if report else None))
 """
 

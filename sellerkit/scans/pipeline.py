@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cache, cached_property
+import hashlib
+from pathlib import Path
 from datetime import date
 
 import polars as pl
@@ -82,13 +84,27 @@ class ScanContext:
                 self.live, tuple(sorted((c, m.intercept, m.slope) for c, m in self.rank_models.items())))
 
     @cached_property
+    def figures_name(self) -> str:
+        """What the products' figures are kept beside the snapshot as: the way of pricing and
+        the code that prices (figures worked out by an earlier release are never read)."""
+        schedule = self.schedule.id if self.schedule is not None else None
+        key = repr((self.pricing[0], schedule, *self.pricing[2:5], sorted(self.blocked_brands), *self.pricing[6:]))
+        return "figures-" + hashlib.sha256(f"{_pricing_code()}|{key}".encode()).hexdigest()[:20]
+
+    @cached_property
     def products(self) -> pl.DataFrame:
         """The catalog's products with their figures (`with_figures`), worked out once for all
-        scans on this snapshot that price the same way, and kept while it is current."""
+        scans on this snapshot that price the same way, and kept while it is current: in memory,
+        and beside the snapshot's files (any process, and later starts, read them: pricing a
+        million products takes a second of CPU)."""
         memo = self.catalog.memo
         products = memo.get(self.pricing)
         if products is None:
-            products = self.catalog.products.hstack(product_figures(self.catalog.products, self))
+            figures = self.catalog.kept(self.figures_name)
+            if figures is None:
+                figures = product_figures(self.catalog.products, self)
+                self.catalog.keep(self.figures_name, figures, FIGURES_KEPT)
+            products = self.catalog.products.hstack(figures)
             while len(memo) >= FIGURES_KEPT:  # the oldest way of pricing goes first
                 memo.pop(next(iter(memo)))
             memo[self.pricing] = products
@@ -110,7 +126,19 @@ class ScanContext:
         """Whether chunks gather their products' figures (`products`) rather than work them out
         row by row: when they are at hand, or the run has enough rows to repay pricing the whole
         catalog (about what pricing half as many rows costs)."""
-        return self.pricing in self.catalog.memo or self.rows is None or 2 * self.rows >= self.catalog.products.height
+        return self.pricing in self.catalog.memo or self.rows is None or 2 * self.rows >= self.catalog.products.height \
+            or self.catalog.has_kept(self.figures_name)
+
+
+@cache
+def _pricing_code() -> str:
+    """A digest of the code and fee tables figures come from (this module and the domain's),
+    once a process."""
+    domain = Path(__file__).resolve().parents[1] / "domain"
+    digest = hashlib.sha256()
+    for path in sorted([Path(__file__).resolve(), *domain.rglob("*.py"), *domain.rglob("*.json")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 FIGURES_SLICE = 100_000

@@ -146,7 +146,8 @@ class TestKeptSnapshot:
         with db.session(write=True) as session:
             scans.delete(session, scans.get(session, account, scan_id), tmp_path)
         assert not (tmp_path / "scans" / str(scan_id)).exists()
-        assert len(list((tmp_path / "catalog").glob(f"US-{revision}.*"))) == 3
+        assert all((tmp_path / "catalog" / f"US-{revision}.{name}").is_file()
+                   for name in ("products.arrow", "keys.arrow", "models.json"))
         assert snapshots.current(db, tmp_path, "US").revision == revision
 
     def test_a_small_scan_carries_the_catalog_columns(self, db, tmp_path, new_key):
@@ -179,3 +180,51 @@ class TestDeferredColumns:
         carried = _scan(db, tmp_path, account, carried=True, monkeypatch=monkeypatch)
         assert snapshots.current(db, tmp_path, "US") is frame and frame.deferred.columns == list(DEFERRED)
         assert _rows(db, tmp_path, account, carried).get_column("amazon_title").str.starts_with("Product").all()
+
+
+class TestKeptFigures:
+    """The products' figures, kept beside the snapshot's files by the way they were priced."""
+
+    def test_a_scan_after_pricing_ahead_reads_the_figures_and_prices_nothing(self, db, tmp_path, new_key,
+                                                                            monkeypatch):
+        from sellerkit.scans import pipeline
+        from sellerkit.scans.runner import price_ahead
+
+        import_records(db, catalog(50))
+        account = new_key().account_id
+        snapshots.forget()
+        snapshots.current(db, tmp_path, "US")
+        price_ahead(db, _settings(tmp_path), ["US"])
+        assert len(list((tmp_path / "catalog").glob("US-*.figures-*.arrow"))) == 1
+        expected = _rows(db, tmp_path, account, _scan(db, tmp_path, account))
+        snapshots.forget()  # another process: the snapshot loaded again, its figures read, not worked out
+
+        def priced(*args):
+            raise AssertionError("priced again")
+
+        monkeypatch.setattr(pipeline, "product_figures", priced)
+        scan_id = _scan(db, tmp_path, account)
+        _same(_rows(db, tmp_path, account, scan_id), expected)
+
+    def test_each_way_of_pricing_is_kept_apart_and_only_the_newest_two(self, db, tmp_path, new_key):
+        from sellerkit.scans.pipeline import FIGURES_KEPT
+
+        import_records(db, catalog(50))
+        account = new_key().account_id
+        for brand in ("a", "b", "c"):  # blocked brands change the figures
+            with db.session(write=True) as session:
+                from sellerkit.scans.service import scans
+
+                scans.set_blocked_brands(session, account, [brand])
+            _scan(db, tmp_path, account)
+        assert len(list((tmp_path / "catalog").glob("US-*.figures-*.arrow"))) == FIGURES_KEPT
+
+    def test_figures_that_do_not_fit_the_snapshot_are_worked_out_again(self, db, tmp_path, new_key):
+        import_records(db, catalog(50))
+        account = new_key().account_id
+        first = _rows(db, tmp_path, account, _scan(db, tmp_path, account))
+        (kept,) = (tmp_path / "catalog").glob("US-*.figures-*.arrow")
+        pl.read_ipc(kept).head(3).write_ipc(kept)  # torn, or another snapshot's
+        snapshots.forget()
+        _same(_rows(db, tmp_path, account, _scan(db, tmp_path, account)), first)
+        assert pl.read_ipc_schema(kept) and pl.read_ipc(kept).height == 50

@@ -107,7 +107,7 @@ class TestFiguresOncePerProduct:
         path = tmp_path / "few.csv"
         path.write_text("".join(f"{asin},{2 + i % 5}.25,{1 + i % 2}\n" for i, asin in enumerate(list(records)[:40])))
         chunk = next(files.Source(path, "csv", files.Limits(max_rows=100, max_xml_bytes=1 << 20)).chunks(100))
-        fresh = replace(ctx.catalog, memo={})  # a snapshot no run has priced yet
+        fresh = replace(ctx.catalog, memo={}, keeps=False)  # a snapshot no run has priced yet (none kept beside it)
         small = replace(ctx, catalog=fresh, rows=40)
         assert not small.priced_once
         out, errors = pipeline.process(chunk, small)
