@@ -125,9 +125,10 @@ class ScanContext:
     def priced_once(self) -> bool:
         """Whether chunks gather their products' figures (`products`) rather than work them out
         row by row: when they are at hand, or the run has enough rows to repay pricing the whole
-        catalog (about what pricing half as many rows costs)."""
-        return self.pricing in self.catalog.memo or self.rows is None or 2 * self.rows >= self.catalog.products.height \
-            or self.catalog.has_kept(self.figures_name)
+        catalog (about what pricing half as many rows costs), or reading them (`KEPT_SHARE`)."""
+        height = self.catalog.products.height
+        return self.pricing in self.catalog.memo or self.rows is None or 2 * self.rows >= height \
+            or (KEPT_SHARE * self.rows >= height and self.catalog.has_kept(self.figures_name))
 
 
 @cache
@@ -144,6 +145,10 @@ def _pricing_code() -> str:
 FIGURES_SLICE = 100_000
 FIGURES_THREADS = 2  # slices priced at once (polars releases the GIL: a slice's Python part overlaps)
 FIGURES_KEPT = 2  # ways of pricing a snapshot's products are kept (each ~150 bytes a product)
+# A run with a twentieth as many rows as the catalog has products reads figures kept beside the
+# snapshot (reading them costs about that share of pricing them); a smaller one prices its own
+# rows and holds no figures for the whole catalog.
+KEPT_SHARE = 20
 
 
 def _col(ctx: ScanContext, name: str) -> pl.Expr:
