@@ -35,7 +35,7 @@ key: $(RUN_STAMP)
 
 # The suite on every core and one more (pytest-xdist; a file's tests stay on one worker, so its module fixtures
 # are built once): many tests wait on servers and subprocesses, and a third worker on 2 cores fills those waits
-# (a fresh clone's `.ci/run` on a quiet 2-core machine, 2026-12-07: 8 min 27 s in all, tests 487 s; 890 s of
+# (a fresh clone's `.ci/run` on a quiet 2-core machine, 2026-12-07: 9 min 47 s in all, tests 564 s for 4,146 tests; 890 s of
 # tests with 2 workers before the suite's own speed-ups).
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 test: $(TEST_STAMP)
