@@ -946,10 +946,8 @@ _TABLES: dict[tuple[tuple[int, ...], int], object] = {}
 def _weighted_table(pl, weights: tuple[int, ...], modulus: int) -> pl.Series:
     """Σ weights[k] * digit_k mod modulus for every 4-digit group 0..9999 (cached)."""
     table = _TABLES.get((weights, modulus))
-    if table is None:
-        values = [
-            sum(w * (v // 10**k % 10) for k, w in enumerate(weights)) % modulus
-            for v in range(10_000)
-        ]
-        table = _TABLES[(weights, modulus)] = pl.Series(values, dtype=pl.UInt8)
+    if table is None:  # as columns: 40,000 Python sums held a first scan's chunk ~10 ms a table
+        group = pl.int_range(10_000, eager=True)
+        digits = [w * (group // 10**k % 10) for k, w in enumerate(weights)]
+        table = _TABLES[(weights, modulus)] = (sum(digits[1:], digits[0]) % modulus).cast(pl.UInt8)
     return table  # type: ignore[return-value]

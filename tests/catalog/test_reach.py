@@ -60,3 +60,11 @@ def test_reach_on_an_empty_catalog_and_no_codes():
     catalog = _catalog(["B000000001"], [(5, 0)])
     assert catalog.reach(pl.Series([], dtype=pl.Int64)).height == 0
     assert list(catalog.reach(pl.Series([5, 5, None, 4], dtype=pl.Int64)).iter_rows()) == [(0, 0), (1, 0)]
+
+
+@pytest.mark.parametrize("keys", [[1, 1, 2, 3, 3, 3, 7], [5], [], [1, 2, 3], [4, 4, 4]])
+def test_run_ends_are_where_each_sorted_key_s_run_stops(keys):
+    from sellerkit.catalog.snapshot import _run_ends
+
+    column = pl.Series(keys, dtype=pl.Int64)
+    assert _run_ends(column).to_list() == column.search_sorted(column, side="right").to_list()

@@ -1017,3 +1017,16 @@ class TestLostLeadingZeros:
             except InvalidIdentifier as exc:
                 expected.append((None, None, exc.reason, None, None))
         assert frame.rows() == expected
+
+
+class TestWeightedTables:
+    @pytest.mark.parametrize("weights, modulus", [((1, 3, 1, 3), 10), ((3, 1, 3, 1), 10), ((2, 3, 4, 5), 11),
+                                                  ((9, 10), 11), ((7,), 10)])
+    def test_each_group_of_four_digits_holds_its_weighted_sum(self, weights, modulus):
+        import polars as pl
+
+        from sellerkit.domain.identifiers import _weighted_table
+
+        expected = [sum(w * (v // 10**k % 10) for k, w in enumerate(weights)) % modulus for v in range(10_000)]
+        table = _weighted_table(pl, weights, modulus)
+        assert table.dtype == pl.UInt8 and table.to_list() == expected
