@@ -514,14 +514,11 @@ def _print_import(total, as_json: bool) -> None:
 def catalog_snapshot():
     """Bring the columnar catalog snapshots scans join against up to date (the server also does
     it every minute; a scan does it itself if it finds one stale)."""
-    from sellerkit.catalog.snapshot import snapshots
-    from sellerkit.scans.runner import price_ahead
+    from sellerkit.scans.runner import refresh_snapshots
 
     db = _db()
-    with err.status("building catalog snapshots..."):
-        built = snapshots.refresh(db, get_settings().data_dir)
-    with err.status("pricing them for scans..."):
-        price_ahead(db, get_settings(), built)
+    with err.status("building catalog snapshots and pricing them for scans..."):
+        built = refresh_snapshots(db, get_settings())
     err.print(f"rebuilt: {', '.join(built)}" if built else "snapshots are up to date")
 
 

@@ -171,7 +171,6 @@ def load_demo_if_empty(db: Database | None, products: int, seed: int) -> ImportR
 
 _LOAD_DEMO = """
 import json, sys
-from sellerkit.catalog.snapshot import snapshots
 from sellerkit.catalog.tasks import load_demo_if_empty
 from sellerkit.config import get_settings
 from sellerkit.kit.db import Database
@@ -179,8 +178,8 @@ settings = get_settings()
 db = Database(settings.resolved_database_url)
 report = load_demo_if_empty(db, int(sys.argv[1]), int(sys.argv[2]))
 if report:
-    from sellerkit.scans.runner import price_ahead
-    price_ahead(db, settings, snapshots.refresh(db, settings.data_dir))
+    from sellerkit.scans.runner import refresh_snapshots
+    refresh_snapshots(db, settings)
 print(json.dumps(report.inserted if report else None))
 """
 

@@ -88,7 +88,9 @@ class ScanContext:
         """What the products' figures are kept beside the snapshot as: the way of pricing and
         the code that prices (figures worked out by an earlier release are never read)."""
         schedule = self.schedule.id if self.schedule is not None else None
-        key = repr((self.pricing[0], schedule, *self.pricing[2:5], sorted(self.blocked_brands), *self.pricing[6:]))
+        models = self.pricing[-1]
+        key = repr((self.marketplace, schedule, self.no_schedule, self.when, self.fee_options,
+                    sorted(self.blocked_brands), self.live, models))
         return "figures-" + hashlib.sha256(f"{_pricing_code()}|{key}".encode()).hexdigest()[:20]
 
     @cached_property
@@ -282,11 +284,14 @@ def match(good: pl.DataFrame, catalog: CatalogFrame, unknown: pl.DataFrame | Non
                                    .alias("_asin")).sort("_row", "_asin").drop("_asin")
     else:
         pairs = pairs.sort("_row", maintain_order=True)
-    matched = pl.concat([good.drop("_row", "asin", strict=False).select(pl.all().gather(pairs.get_column("_row"))),
-                         catalog.widened(products.select(pl.all().gather(pairs.get_column("_product"))))]
-                        + ([pairs.select("_product")] if referenced else
-                           [catalog.deferred.select(pl.all().gather(pairs.get_column("_product")))]
-                           if catalog.deferred.width else []), how="horizontal")
+    rows = pairs.get_column("_product")
+    parts = [good.drop("_row", "asin", strict=False).select(pl.all().gather(pairs.get_column("_row"))),
+             catalog.widened(products.select(pl.all().gather(rows)))]
+    if referenced:
+        parts.append(pairs.select("_product"))
+    elif catalog.deferred.width:  # the catalog's columns the loaded snapshot leaves out
+        parts.append(catalog.deferred.select(pl.all().gather(rows)))
+    matched = pl.concat(parts, how="horizontal")
     unmatched = good.filter(~pl.col("_row").is_in(pairs.get_column("_row").implode()))
     reason = pl.concat_str(pl.lit(f"identifier: no product in the {catalog.marketplace} catalog for "),
                            pl.when(pl.col("_kind") == "asin").then(pl.lit("ASIN ")).otherwise(pl.lit("code ")),

@@ -66,6 +66,14 @@ def balanced_chunk_rows(lines: int, most: int, threads: int = SCAN_THREADS) -> i
     return size if size >= most // 4 else most
 
 
+def refresh_snapshots(db: Database, settings: Settings) -> list[str]:
+    """Bring the catalog snapshots up to date, and price those rebuilt (`price_ahead`); returns
+    the marketplaces rebuilt."""
+    built = snapshots.refresh(db, settings.data_dir)
+    price_ahead(db, settings, built)
+    return built
+
+
 def price_ahead(db: Database, settings: Settings, marketplaces: list[str]) -> None:
     """Price the catalog snapshots just built as a scan with default options prices them today
     (`ScanContext.products`), for scans on any process to find the figures kept beside them: the
@@ -183,7 +191,7 @@ class Runner:
         kept = store.catalog_of(target)  # the snapshot this version's results refer to
         # a version begun on a kept snapshot ends on it, without live data (which changes the catalog)
         providers = [] if kept else self._providers(scan)
-        ctx = None if providers else self._context(scan, options, mapping, self._kept_catalog(store, target, kept))
+        ctx = None if providers else self._context(scan, options, mapping, self._catalog(scan, store, target, kept))
         if size is None:  # else the size an earlier run of this version recorded: cut as it did
             size = self.settings.scan_chunk_rows
             if scan.file_format != "xlsx":  # a CSV's rows are counted; a workbook's only declared
@@ -352,11 +360,12 @@ class Runner:
 
     # ---- context ---------------------------------------------------------------------------------
 
-    def _kept_catalog(self, store: ScanFiles, version: int, kept: tuple[str, int] | None) -> CatalogFrame | None:
-        """The snapshot a version's results refer to, when the catalog has changed since its
-        first part (else None: the current one is that snapshot)."""
-        if kept is None or snapshots.current(self.db, self.settings.data_dir, kept[0]).revision == kept[1]:
-            return None
+    def _catalog(self, scan: Scan, store: ScanFiles, version: int, kept: tuple[str, int] | None) -> CatalogFrame:
+        """The snapshot a run works on: the current one, or the one kept with the version's
+        results when the catalog has changed since its first part."""
+        current = snapshots.current(self.db, self.settings.data_dir, scan.marketplace)
+        if kept is None or current.revision == kept[1]:
+            return current
         log.info("scan %s resumes on the catalog it began with (revision %d)", store.scan_id, kept[1])
         frame = snapshot.load_frame(*kept, *store.catalog_files(version, self.settings.data_dir))
         assert frame is not None, f"scan {store.scan_id}: its kept catalog snapshot is unreadable"

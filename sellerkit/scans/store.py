@@ -110,15 +110,13 @@ class ScanFiles:
 
     def catalog_files(self, version: int, work_dir: Path) -> tuple[Path, Path, Path]:
         """The kept snapshot's files on this machine (a run resuming on a catalog changed since)."""
-        found = self.catalog_of(version)
-        assert found is not None
-        stem = f"{self._catalog_prefix(version)}/{found[0]}-{found[1]}"
+        stem = self._catalog_stem(version, self.catalog_of(version))
+        assert stem is not None
         return tuple(self.blobs.local_copy(f"{stem}.{name}", self._cache(work_dir))  # type: ignore[return-value]
                      for name in ("products.arrow", "keys.arrow", "models.json"))
 
-    def _catalog_key(self, version: int) -> str | None:
-        found = self.catalog_of(version)
-        return f"{self._catalog_prefix(version)}/{found[0]}-{found[1]}.products.arrow" if found else None
+    def _catalog_stem(self, version: int, kept: tuple[str, int] | None) -> str | None:
+        return f"{self._catalog_prefix(version)}/{kept[0]}-{kept[1]}" if kept else None
 
     def keep_chunk_rows(self, version: int, rows: int) -> None:
         """The rows per part of a version, written before its first part: a run that resumes
@@ -155,7 +153,10 @@ class ScanFiles:
 
     def progress(self, version: int) -> tuple[int, int, int, int | None]:
         """`part_counts` and the version's rows per part (None before a run recorded them)."""
-        done, tables, chunk_rows, _ = self._listing(version)
+        return self._progress(version, self._listing(version))
+
+    def _progress(self, version: int, listing: tuple) -> tuple[int, int, int, int | None]:
+        done, tables, chunk_rows, _ = listing
         parts = results = errors = 0
         while True:
             counts = done.get(parts)
@@ -177,7 +178,15 @@ class ScanFiles:
 
     def part_keys(self, table: str, version: int) -> list[str]:
         """The parts of one table of results written so far, in order."""
-        return [self._part(table, version, index) for index in range(self.part_counts(version)[0])]
+        return self._parts(table, version)[0]
+
+    def _parts(self, table: str, version: int) -> tuple[list[str], str | None]:
+        """`part_keys`, and the products file of the catalog the results refer to (None: they
+        carry its columns, or the table is the errors), from one LIST."""
+        listing = self._listing(version)
+        keys = [self._part(table, version, index) for index in range(self._progress(version, listing)[0])]
+        stem = self._catalog_stem(version, listing[3]) if table == "results" else None
+        return keys, f"{stem}.products.arrow" if stem else None
 
     def read_part(self, key: str) -> pl.DataFrame:
         """One part's rows, the catalog's columns joined back where they refer to it."""
@@ -185,9 +194,9 @@ class ScanFiles:
         if "_product" not in frame.columns:
             return frame
         version = int(key.rsplit("/", 2)[-2][1:])
-        catalog = self._catalog_key(version)
-        assert catalog is not None, f"{key} refers to a catalog its version does not keep"
-        return self._joined(frame.get_columns(), catalog)
+        stem = self._catalog_stem(version, self.catalog_of(version))
+        assert stem is not None, f"{key} refers to a catalog its version does not keep"
+        return self._joined(frame.get_columns(), f"{stem}.products.arrow")
 
     def schema(self, table: str, version: int) -> pl.Schema | None:
         keys = self.part_keys(table, version)
@@ -196,11 +205,10 @@ class ScanFiles:
     def read(self, table: str, version: int, whole: bool = False) -> pl.DataFrame | None:
         """Every row of one table, with its id; `whole`: each column in one chunk (what the
         results cache keeps: a page's rows are then a cheap gather)."""
-        keys = self.part_keys(table, version)
+        keys, catalog = self._parts(table, version)
         if not keys:
             return None
         frame = self._with_ids(self._scan(keys))
-        catalog = self._catalog_key(version) if table == "results" else None
         if not whole:
             return self._joined(frame.collect().get_columns(), catalog) if catalog else frame.collect()
         if isinstance(self.blobs, LocalBlobs):
@@ -233,33 +241,33 @@ class ScanFiles:
     def _catalog_columns(self, catalog: str, rows: pl.Series) -> list[pl.Series]:
         """The catalog's columns that results show, taken for each row's product: a column at
         a time, each in one chunk first (a gather from one chunk is ten times quicker), two at once."""
+        products = self._shown(catalog)
+
+        def taken(name: str) -> pl.Series:
+            return products.select(name).collect().to_series().rechunk().gather(rows)
+
+        with ThreadPoolExecutor(GATHER_THREADS, thread_name_prefix="scan-catalog") as pool:
+            return list(pool.map(taken, products.collect_schema().names()))
+
+    def _shown(self, catalog: str) -> pl.LazyFrame:
+        """The catalog file's columns results show (`REFERABLE`), in the results' types."""
         source, options = self.blobs.polars_source(catalog)
         file = pl.scan_ipc(source, storage_options=options)
         names = [c for c in REFERABLE if c in file.collect_schema()]
-
-        def taken(name: str) -> pl.Series:
-            column = file.select(name).collect().to_series().rechunk()
-            return column.gather(rows).cast(fields.dtype(fields.ALL_PRODUCT_FIELDS[name]))
-
-        with ThreadPoolExecutor(GATHER_THREADS, thread_name_prefix="scan-catalog") as pool:
-            return list(pool.map(taken, names))
+        return file.select(pl.col(c).cast(fields.dtype(fields.ALL_PRODUCT_FIELDS[c])) for c in names)
 
     def lazy(self, table: str, version: int) -> pl.LazyFrame | None:
         """`read` as a plan: a query over it reads only the columns it needs."""
-        keys = self.part_keys(table, version)
+        keys, catalog = self._parts(table, version)
         if not keys:
             return None
         frame = self._with_ids(self._scan(keys))
-        catalog = self._catalog_key(version) if table == "results" else None
         if catalog is None:
             return frame
-        source, options = self.blobs.polars_source(catalog)
-        products = pl.scan_ipc(source, storage_options=options)
-        names = [c for c in REFERABLE if c in products.collect_schema()]
-        products = products.select(pl.col(c).cast(fields.dtype(fields.ALL_PRODUCT_FIELDS[c])) for c in names) \
-            .with_row_index("_product")
-        joined = frame.join(products, on="_product", how="left", maintain_order="left")
-        return joined.select(_result_order([c for c in frame.collect_schema().names() if c != "_product"] + names))
+        products = self._shown(catalog)
+        joined = frame.join(products.with_row_index("_product"), on="_product", how="left", maintain_order="left")
+        return joined.select(_result_order([c for c in frame.collect_schema().names() if c != "_product"]
+                                           + products.collect_schema().names()))
 
     @staticmethod
     def _with_ids(frame: pl.LazyFrame) -> pl.LazyFrame:

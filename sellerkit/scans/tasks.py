@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import orjson
 from huey import crontab
 
-from sellerkit.catalog.snapshot import snapshots
 from sellerkit.config import Settings
 from sellerkit.errors import SellerkitError
 from sellerkit.kit import process
@@ -21,7 +20,7 @@ from sellerkit.kit.db import Database, utcnow
 from sellerkit.scans import repository as repo
 from sellerkit.scans.exports import ExportCancelled
 from sellerkit.scans.models import Scan, ScanExport
-from sellerkit.scans.runner import Runner, Stop, price_ahead
+from sellerkit.scans.runner import Runner, Stop, refresh_snapshots
 from sellerkit.scans.schemas import ResultsQuery
 from sellerkit.scans.service import scans
 from sellerkit.scans.store import ScanFiles
@@ -166,7 +165,6 @@ def register(queue: Queue) -> None:
     @queue.periodic(SWEEP, crontab(minute="*"))
     def sweep_scans() -> None:
         sweep(queue)
-        built = snapshots.refresh(queue.db, queue.settings.data_dir)  # so the next scan finds one ready,
-        price_ahead(queue.db, queue.settings, built)  # and priced
+        refresh_snapshots(queue.db, queue.settings)  # so the next scan finds one ready, and priced
         clean_scratch(queue.settings.data_dir)
         scans.drop_stale_staged(blobs_for(queue.settings))  # dropped on the dashboard, never scanned
