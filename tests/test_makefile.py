@@ -30,3 +30,14 @@ class TestMakefile:
     def test_key_uses_the_venvs_sellerkit(self, tmp_path):
         plan = planned("key", tmp_path / "venv")
         assert f"{tmp_path / 'venv'}/bin/sellerkit keys create --name 'me' --plan 'pro'" in plan
+
+
+def test_recipes_write_bytecode_caches(tmp_path):
+    """A machine that sets PYTHONDONTWRITEBYTECODE would have every process compile every module
+    again (seconds per server, worker and CLI call); make's recipes run without it."""
+    import os
+
+    out = subprocess.run(["make", "--no-print-directory", "-C", str(CHECKOUT), "--eval",
+                          "_shows_env: ; @echo \"[$$PYTHONDONTWRITEBYTECODE]\"", "_shows_env"],
+                         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "[]"
