@@ -510,7 +510,11 @@ def take(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
     column, about 3 ms a column for a million rows, so such columns are sliced row by row. And
     no `frame.drop()` or `frame[rows]`: on columns chunked differently they rechunk every column
     (150-250 ms for a million rows), where a `select` of gathers does not. A frame in one chunk
-    a column (as the results cache keeps it) is gathered whole, in half the time of the select."""
+    a column (as the results cache keeps it) is gathered whole, in half the time of the select.
+    Rows that follow each other in order (every row of an unsorted download, a first page of
+    rows in file order) are a slice: nothing copied (a 1M-row download gathered ~1 GB, 0.8-2 s)."""
+    if rows.len() and rows.is_sorted() and rows[-1] - rows[0] + 1 == rows.len():  # positions are distinct
+        return frame.slice(rows[0], rows.len())
     if max(frame.n_chunks("all"), default=1) == 1:
         return frame[rows]
     chunked = [c.name for c in frame.get_columns() if c.dtype == pl.List and c.n_chunks() > 1]

@@ -17,7 +17,7 @@ from sellerkit.domain.filters import MAX_PAGE
 from sellerkit.domain.marketplaces import MARKETPLACE_CHARS
 from sellerkit.kit.blobs import Blobs, blobs_for, work_file
 from sellerkit.kit.http import JSON, FileReply, PathId, database, takes_upload, validation_errors_message
-from sellerkit.kit.uploads import WorkUpload, read_then_delete
+from sellerkit.kit.uploads import WorkUpload, read_then_delete, sent_as_written
 from sellerkit.scans.schemas import (DOWNLOAD_REPLIES, EXPORT_FILE_REPLIES, SHEETS_ERRORS, BrandBlocklist,
                                      ExportJob, ResultsPage, ResultsQuery, ScanDeleted, ScanList, ScanView,
                                      SheetLink, UploadRequest, download_replies)
@@ -199,15 +199,18 @@ async def _download(request: Request, scan_id: PathId, who, fmt: str, body: Resu
             view = scans.export_view(job)
         request.app.state.queue.enqueue(EXPORT, job.id)
         return JSON(view, status_code=202)
+    disposition = {"Content-Disposition": f'attachment; filename="scan-{scan.id}-{table}.{fmt}"'}
+    if fmt == "csv":  # sent while polars writes it
+        return StreamingResponse(sent_as_written(lambda out: scans.write_export(scan, frame, table, fmt, out)),
+                                 media_type=MEDIA[fmt], headers=disposition)
     path = await run_in_threadpool(work_file, _settings(request), f".{fmt}")
     try:
         await run_in_threadpool(scans.write_export, scan, frame, table, fmt, path)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    filename = f"scan-{scan.id}-{table}.{fmt}"
-    return StreamingResponse(read_then_delete(path), media_type=MEDIA[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Content-Length": str(path.stat().st_size)})
+    return StreamingResponse(read_then_delete(path), media_type=MEDIA[fmt],
+                             headers=disposition | {"Content-Length": str(path.stat().st_size)})
 
 
 @router.post("/scans/{scan_id}/download", summary="Download results as CSV, XLSX or JSON (filter/sort/page body)",

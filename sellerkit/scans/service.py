@@ -285,8 +285,9 @@ class ScanService:
         _, rows, table = self.select(scan, blobs, query, table_param, paged=paged)
         return rows, table
 
-    def write_export(self, scan: Scan, frame: pl.DataFrame, table: str, fmt: str, path: Path,
+    def write_export(self, scan: Scan, frame: pl.DataFrame, table: str, fmt: str, path: exports.Target,
                      progress=None, should_stop=None) -> int:
+        """The rows as a file of `fmt` at `path` (a CSV also to a file object)."""
         custom = _custom_names(scan, table)
         if fmt == "csv":
             return exports.write_csv(frame, path, custom_names=custom, progress=progress, should_stop=should_stop)

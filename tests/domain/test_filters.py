@@ -6,6 +6,7 @@ import math
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -557,6 +558,14 @@ class TestSelectPage:
 
     def test_first_row(self):
         assert [first_row(p, 50) for p in (0, 1, 2, 3)] == [0, 0, 50, 100]
+
+    @pytest.mark.parametrize("rows", [[0, 1, 2, 3, 4, 5], [2, 3, 4], [5], [0, 2, 3], [3, 2, 1], [1, 0], []])
+    def test_take_gives_the_rows_in_the_order_asked(self, rows):
+        """A run of rows in order is sliced, not gathered (a whole download costs no copy)."""
+        chunked = pl.concat([SORTABLE.head(3), SORTABLE.tail(3)], rechunk=False)
+        for source in (SORTABLE, chunked):
+            positions = pl.Series(rows, dtype=pl.UInt32)
+            assert_frame_equal(filters.take(source, positions), source.select(pl.all().gather(positions)))
 
     def test_page_has_every_column_in_order(self):
         count, rows = select_page(SORTABLE, [], parse_sort("-profit"), 0, 2)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import threading
 
+import polars as pl
 import pytest
 
 from sellerkit.errors import PayloadTooLarge
-from sellerkit.kit.uploads import COPY_BLOCK, UPLOAD_BLOCK, copy_limited, read_then_delete
+from sellerkit.kit.uploads import COPY_BLOCK, SENT_AHEAD, SENT_BLOCK, UPLOAD_BLOCK, copy_limited, read_then_delete, sent_as_written
 
 
 class TestCopyLimited:
@@ -93,3 +96,50 @@ class TestWorkUpload:
                         content=body)
         assert r.status_code == 400, r.text
         assert self._work(settings) == []
+
+
+class TestSentAsWritten:
+    @staticmethod
+    def drain(stream, most=None):
+        async def run():
+            got = []
+            async for block in stream:
+                got.append(block)
+                if most is not None and len(got) == most:
+                    break
+            await stream.aclose()
+            return got
+        return asyncio.run(run())
+
+    def test_sends_what_polars_writes_in_order_and_whole(self):
+        frame = pl.DataFrame({"n": range(300_000), "s": ["some text"] * 300_000})
+        blocks = self.drain(sent_as_written(lambda out: frame.lazy().sink_csv(out)))
+        assert len(blocks) > 1 and all(len(b) >= SENT_BLOCK for b in blocks[:-1])
+        assert b"".join(blocks) == frame.write_csv().encode()
+
+    def test_a_failure_after_the_first_bytes_ends_the_response_with_it(self):
+        def write(out):
+            out.write(b"x" * SENT_BLOCK)
+            raise OSError("disk gone")
+
+        async def run():
+            got = []
+            with pytest.raises(OSError, match="disk gone"):
+                async for block in sent_as_written(write):
+                    got.append(block)
+            return got
+        assert asyncio.run(run()) == [b"x" * SENT_BLOCK]
+
+    def test_a_reader_that_leaves_stops_the_writer(self):
+        stopped = threading.Event()
+
+        def write(out):
+            try:
+                while True:  # far more than is ever read
+                    out.write(b"y" * SENT_BLOCK)
+            except BrokenPipeError:
+                stopped.set()
+                raise
+
+        assert len(self.drain(sent_as_written(write), most=2)) == 2
+        assert stopped.wait(5), f"the writer went on past {SENT_AHEAD} blocks ahead"
