@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 from sellerkit.errors import PayloadTooLarge
-from sellerkit.kit.uploads import COPY_BLOCK, SENT_AHEAD, SENT_BLOCK, UPLOAD_BLOCK, copy_limited, read_then_delete, sent_as_written
+from sellerkit.kit.uploads import (COPY_BLOCK, SENT_AHEAD, SENT_BLOCK, UPLOAD_BLOCK, copy_limited, read_then_delete,
+                                   sent_as_written)
 
 
 class TestCopyLimited:
