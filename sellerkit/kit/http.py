@@ -36,7 +36,10 @@ class JSON(JSONResponse):
     returns one is not validated against that model (no cost on the hot routes)."""
 
     def render(self, content) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        try:
+            return orjson.dumps(content)
+        except TypeError:  # keys that are not text (numbers, dates): orjson's mode for them takes twice as long
+            return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
 class FileReply(Response):

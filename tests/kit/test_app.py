@@ -51,3 +51,27 @@ class TestSecretsStayOut:
         issued = new_key()
         r = client.get("/account", headers={"X-Api-Key": issued.key})
         assert issued.key not in r.text and r.json()["keys"][0]["key_hint"] == "…" + issued.key[-4:]
+
+
+class TestServerProcessTuning:
+    def test_a_started_app_collects_cycles_every_10000_young_objects(self, db, settings):
+        import gc
+
+        from sellerkit.app import YOUNG_OBJECTS_PER_COLLECTION
+        from tests.conftest import make_client
+
+        before = gc.get_threshold()
+        try:
+            gc.set_threshold(700, *before[1:])
+            with make_client(db, settings):  # the lifespan runs as a server worker's does
+                assert gc.get_threshold() == (YOUNG_OBJECTS_PER_COLLECTION, *before[1:])
+        finally:
+            gc.set_threshold(*before)
+
+    def test_replies_with_keys_that_are_not_text_still_render(self):
+        from datetime import date
+
+        from sellerkit.kit.http import JSON
+
+        assert JSON({"a": 1}).body == b'{"a":1}'
+        assert JSON({1: "x", date(2026, 12, 7): [True]}).body == b'{"1":"x","2026-12-07":[true]}'
