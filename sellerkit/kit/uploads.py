@@ -92,6 +92,10 @@ class _Pipe:
 
     def abandon(self) -> None:
         self._abandoned.set()
+        try:  # a `get` left waiting on an empty pipe by the response that stopped returns
+            self._blocks.put_nowait(_End(None))
+        except queue.Full:  # nothing is waiting on a full one
+            pass
 
     def _put(self, item: bytes | _End) -> None:
         while not self._abandoned.is_set():

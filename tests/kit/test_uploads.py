@@ -144,3 +144,14 @@ class TestSentAsWritten:
 
         assert len(self.drain(sent_as_written(write), most=2)) == 2
         assert stopped.wait(5), f"the writer went on past {SENT_AHEAD} blocks ahead"
+
+    def test_a_read_left_waiting_returns_once_the_response_stops(self):
+        """A response cancelled while its thread waited for the next block frees that thread."""
+        from sellerkit.kit.uploads import _Pipe
+
+        pipe = _Pipe()
+        waiting = threading.Thread(target=pipe.get)
+        waiting.start()
+        pipe.abandon()
+        waiting.join(5)
+        assert not waiting.is_alive()
