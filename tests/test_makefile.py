@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -35,8 +36,6 @@ class TestMakefile:
 def test_recipes_write_bytecode_caches(tmp_path):
     """A machine that sets PYTHONDONTWRITEBYTECODE would have every process compile every module
     again (seconds per server, worker and CLI call); make's recipes run without it."""
-    import os
-
     out = subprocess.run(["make", "--no-print-directory", "-C", str(CHECKOUT), "--eval",
                           "_shows_env: ; @echo \"[$$PYTHONDONTWRITEBYTECODE]\"", "_shows_env"],
                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, check=True, capture_output=True, text=True)

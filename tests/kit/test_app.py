@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+from datetime import date
+
+from sellerkit.app import YOUNG_OBJECTS_PER_COLLECTION
+from sellerkit.kit.http import JSON
+from tests.conftest import make_client
+
 
 class TestApp:
     def test_unknown_route_is_json_404(self, client):
@@ -55,11 +62,6 @@ class TestSecretsStayOut:
 
 class TestServerProcessTuning:
     def test_a_started_app_collects_cycles_every_10000_young_objects(self, db, settings):
-        import gc
-
-        from sellerkit.app import YOUNG_OBJECTS_PER_COLLECTION
-        from tests.conftest import make_client
-
         before = gc.get_threshold()
         try:
             gc.set_threshold(700, *before[1:])
@@ -69,9 +71,5 @@ class TestServerProcessTuning:
             gc.set_threshold(*before)
 
     def test_replies_with_keys_that_are_not_text_still_render(self):
-        from datetime import date
-
-        from sellerkit.kit.http import JSON
-
         assert JSON({"a": 1}).body == b'{"a":1}'
         assert JSON({1: "x", date(2026, 12, 7): [True]}).body == b'{"1":"x","2026-12-07":[true]}'
