@@ -75,7 +75,7 @@ class TestProcesses:
         proc = subprocess.Popen([sys.executable, "-m", "sellerkit.cli", "serve", "--port", str(port)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
-            deadline = time.time() + 30
+            deadline = time.time() + 120  # a first start loads the demo catalog: >30 s on a slow, busy 2-core machine
             while time.time() < deadline:
                 try:
                     if httpx.get(f"http://127.0.0.1:{port}/health", timeout=0.5).status_code == 200:
