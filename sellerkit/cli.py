@@ -763,7 +763,7 @@ def lookup(
     try:
         query = lookups.query(asin, upc, ean, domain)
         with db.reader() as reader:
-            codes, items = lookups.found(reader, query)
+            codes, items = lookups.found(reader, query, get_settings().data_dir)
     except SellerkitError as exc:
         _fail(exc.message, 2)
         return

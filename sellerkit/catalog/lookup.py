@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import orjson
 
@@ -17,6 +18,7 @@ from sellerkit.accounts.quotas import Quotas
 from sellerkit.accounts.service import Principal
 from sellerkit.catalog import repository as repo
 from sellerkit.catalog.cache import RevisionCache
+from sellerkit.catalog.prepared_items import item_files
 from sellerkit.catalog.providers.budget import budgets_for
 from sellerkit.catalog.providers.registry import is_shared, providers_for, serving
 from sellerkit.catalog.providers.service import LiveData
@@ -86,22 +88,26 @@ class LookupService:
                 if not is_shared(provider):
                     await provider.aclose()
 
-    def items(self, reader: Reader, query: LookupQuery, as_json: bool = False) -> list[dict] | list[bytes]:
+    def items(self, reader: Reader, query: LookupQuery, as_json: bool = False,
+              data_dir: Path | None = None) -> list[dict] | list[bytes]:
         """Items of the codes found (none for codes the catalog does not have); a UPC or EAN
         that several ASINs carry gives each of them, in ASIN order. `as_json`: each item as its
-        JSON text, as the route sends it (prepared once per catalog revision)."""
+        JSON text, as the route sends it (prepared once per catalog revision). `data_dir`: where
+        the items files the sweep prepares are (`prepared_items`), if this process may read them."""
         if as_json and query.family == "asin":  # the route's case: one item per ASIN, no codes to report
-            items = _ITEMS.get_many(reader, query.marketplace.code, query.codes, self._builder(reader, query))
+            items = self._items(reader, query, query.codes, data_dir)
             return [one for one in map(items.__getitem__, query.codes) if one is not None]
-        return self.prepared(reader, query)[1] if as_json else self.found(reader, query)[1]
+        return self.prepared(reader, query, data_dir)[1] if as_json else self.found(reader, query, data_dir)[1]
 
-    def found(self, reader: Reader, query: LookupQuery) -> tuple[list[str], list[dict]]:
+    def found(self, reader: Reader, query: LookupQuery,
+              data_dir: Path | None = None) -> tuple[list[str], list[dict]]:
         """The codes asked for that the catalog has (as normalised in the query), and the items:
         a code may give several items, so the two counts differ."""
-        codes, prepared = self.prepared(reader, query)
+        codes, prepared = self.prepared(reader, query, data_dir)
         return codes, [orjson.loads(one) for one in prepared]
 
-    def prepared(self, reader: Reader, query: LookupQuery) -> tuple[list[str], list[bytes]]:
+    def prepared(self, reader: Reader, query: LookupQuery,
+                 data_dir: Path | None = None) -> tuple[list[str], list[bytes]]:
         """`found`, each item as its JSON text: what the route sends, with nothing decoded or
         built again while the marketplace's catalog is unchanged (`catalog.cache`)."""
         mp = query.marketplace.code
@@ -111,10 +117,19 @@ class LookupService:
             by_code = _ASINS_BY_KEY.get_many(reader, mp, query.codes, lambda keys: _asins_by_key(reader, mp, keys))
         asins = list(dict.fromkeys(a for code in query.codes for a in by_code.get(code) or ()))
 
-        items = _ITEMS.get_many(reader, mp, asins, self._builder(reader, query))
+        items = self._items(reader, query, asins, data_dir)
         codes = [code for code in query.codes if any(items.get(a) is not None for a in by_code.get(code) or ())]
         return codes, [items[a] for a in asins if items[a] is not None]
 
+    def _items(self, reader: Reader, query: LookupQuery, asins: list[str],
+               data_dir: Path | None) -> dict[str, bytes | None]:
+        """Each ASIN's item JSON (None: not in the catalog): from the revision's items file when
+        there is one, else built from the catalog and held (`catalog.cache`)."""
+        mp = query.marketplace.code
+        ready = item_files.current(reader, data_dir, mp) if data_dir is not None else None
+        if ready is not None:
+            return ready.get_many(asins)
+        return _ITEMS.get_many(reader, mp, asins, self._builder(reader, query))
 
     @staticmethod
     def _builder(reader: Reader, query: LookupQuery):

@@ -44,7 +44,7 @@ async def products_lookup(
     query = lookups.query(asin, upc, ean, domain)
     charge = request.app.state.quotas.charge(who, query.cost)  # a refused request costs nothing, asks nothing
     await lookups.refresh(request.app.state.db, request.app.state.settings, who.account_id, query)
-    items = lookups.items(reader, query, as_json=True)
+    items = lookups.items(reader, query, as_json=True, data_dir=request.app.state.settings.data_dir)
     return JSON({
         "items": [orjson.Fragment(one) for one in items],  # each item's JSON, prepared once
         "dailyTokensLeft": charge.daily_left,

@@ -29,6 +29,7 @@ from sellerkit.catalog.providers.budget import budgets_for
 from sellerkit.catalog.providers.registry import providers_for, serving
 from sellerkit.catalog.providers.service import LiveData
 from sellerkit.catalog import snapshot
+from sellerkit.catalog.prepared_items import item_files
 from sellerkit.catalog.snapshot import OPTIONAL, CatalogFrame, snapshots
 from sellerkit.config import Settings
 from sellerkit.domain import filters, results, sales
@@ -67,10 +68,12 @@ def balanced_chunk_rows(lines: int, most: int, threads: int = SCAN_THREADS) -> i
 
 
 def refresh_snapshots(db: Database, settings: Settings) -> list[str]:
-    """Bring the catalog snapshots up to date, and price those rebuilt (`price_ahead`); returns
-    the marketplaces rebuilt."""
+    """Bring the catalog snapshots up to date, and price those rebuilt (`price_ahead`); then the
+    look-up's items files (`prepared_items`), which no scan waits for. Returns the marketplaces
+    whose snapshot was rebuilt."""
     built = snapshots.refresh(db, settings.data_dir)
     price_ahead(db, settings, built)
+    item_files.refresh(db, settings.data_dir)
     return built
 
 

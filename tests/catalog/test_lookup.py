@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from sellerkit.app import create_app
+from sellerkit.catalog.prepared_items import item_files
 from tests.catalog.factories import UPC, product
 from tests.conftest import import_records
 
@@ -45,8 +46,10 @@ def freeze(client) -> Clock:
     return clock
 
 
-@pytest.fixture
-def catalog(db):
+@pytest.fixture(params=["from the catalog", "from prepared items files"])
+def catalog(request, db, settings):
+    """The catalog; each test runs twice: items built from the catalog's records, and read from
+    the items files the sweep prepares (`prepared_items`), which must answer the same."""
     import_records(db, [
         DART,
         product("B000000001", identifiers={"upc": [UPC]}),
@@ -54,6 +57,8 @@ def catalog(db):
         product("B000000009", marketplace="DE", identifiers={"ean": ["4006381333931"]}, buybox_price=2279),
         product("B00000000J", marketplace="JP", identifiers={"ean": ["4901234567894"]}, buybox_price=1980),
     ])
+    if request.param == "from prepared items files":
+        assert item_files.refresh(db, settings.data_dir) == ["DE", "JP", "US"]
 
 
 @pytest.fixture

@@ -77,7 +77,7 @@ async def lookup(request: Request, user: CurrentUser, kind: Kind, codes: Codes, 
         charge = request.app.state.quotas.charge(who, query.cost)  # refused: nothing spent, nothing asked
         db, settings = request.app.state.db, request.app.state.settings
         await lookups.refresh(db, settings, user.account_id, query)
-        items = await read(request, lambda r: lookups.items(r, query))
+        items = await read(request, lambda r: lookups.items(r, query, data_dir=settings.data_dir))
     except SellerkitError as exc:
         return render(request, "lookup.html", _context(request, user, form, tokens=before, error=exc.message),
                       status_code=exc.status_code)
