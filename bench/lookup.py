@@ -136,11 +136,17 @@ def bench_lookup(data_dir: Path, products: int, workers: int = 2, connections: i
             continue
         share = rps / health
         ok = share >= HEALTH_SHARE and errors == 0
+        if redis:  # issue 20's goals are the default server's (limits in the process)
+            share_verdict = f"for information: each request also waits on Redis, /health does not; non-2xx {errors}"
+            p99_verdict = "for information"
+        else:
+            share_verdict = f"{'PASS' if ok else 'FAIL'} >= {HEALTH_SHARE:.0%} of /health, non-2xx {errors}"
+            p99_verdict = f"{'PASS' if p99 < P99_MS else 'FAIL'} < {P99_MS:g} ms"
         report(f"{name}{suffix}: share of /health", f"{share:.0%} ({value})",
                f"{products:,}-product catalog" + (f", {items} items a reply" if "lookup" in name else ""),
-               f"{'PASS' if ok else 'FAIL'} >= {HEALTH_SHARE:.0%} of /health, non-2xx {errors}")
+               share_verdict)
         report(f"{name}{suffix}: p99 at {connections} connections", f"{p99:.1f} ms (worst of {rounds})", "",
-               f"{'PASS' if p99 < P99_MS else 'FAIL'} < {P99_MS:g} ms")
+               p99_verdict)
 
 
 def _request(secret: str, app):
