@@ -199,11 +199,18 @@ async def _download(request: Request, scan_id: PathId, who, fmt: str, body: Resu
             view = scans.export_view(job)
         request.app.state.queue.enqueue(EXPORT, job.id)
         return JSON(view, status_code=202)
+    return await file_reply(_settings(request), scan, frame, table, fmt)
+
+
+async def file_reply(settings, scan, frame, table: str, fmt: str) -> StreamingResponse:
+    """Rows of a scan as a file download (the API's and the dashboard's): a CSV sent while polars
+    writes it; XLSX and JSON written to a work file first (their writers want a seekable file or
+    the whole length), then sent and deleted."""
     disposition = {"Content-Disposition": f'attachment; filename="scan-{scan.id}-{table}.{fmt}"'}
-    if fmt == "csv":  # sent while polars writes it
+    if fmt == "csv":
         return StreamingResponse(sent_as_written(lambda out: scans.write_export(scan, frame, table, fmt, out)),
                                  media_type=MEDIA[fmt], headers=disposition)
-    path = await run_in_threadpool(work_file, _settings(request), f".{fmt}")
+    path = await run_in_threadpool(work_file, settings, f".{fmt}")
     try:
         await run_in_threadpool(scans.write_export, scan, frame, table, fmt, path)
     except BaseException:

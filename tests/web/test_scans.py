@@ -3,6 +3,8 @@ results, open a product, download a CSV; presets, tenancy."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
 
@@ -238,6 +240,16 @@ class TestBackgroundDownload:
             url = _scan_with_api(c)
             r = c.post(f"{url}/download", data={"type": "xlsx", "query": "", "csrf_token": csrf_of(c.get(url).text)})
         assert r.status_code == 200 and r.content[:2] == b"PK"
+
+    def test_a_csv_download_is_sent_as_it_is_written(self, catalog):
+        with catalog.client("owner@acme.test") as c:
+            url = _scan_with_api(c)
+            r = c.post(f"{url}/download", data={"type": "csv", "query": "", "csrf_token": csrf_of(c.get(url).text)})
+        assert r.status_code == 200 and "content-length" not in r.headers  # chunked: no work file first
+        assert r.headers["content-disposition"].endswith('-products.csv"')
+        rows = list(csv.reader(io.StringIO(r.text)))
+        assert rows[0][:2] == ["id", "asin"] and len(rows) > 1
+        assert not list((catalog.data_dir / "work").rglob("*.csv"))
 
     def test_another_accounts_export_is_404(self, catalog, large_scan):
         with catalog.client("owner@acme.test") as c:

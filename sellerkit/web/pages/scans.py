@@ -20,9 +20,10 @@ from sellerkit.domain.mapping import FIELDS as MAPPING_FIELDS
 from sellerkit.errors import Invalid, SellerkitError
 from sellerkit.kit.blobs import blobs_for, work_file
 from sellerkit.kit.http import PathId, database, validation_errors_message
-from sellerkit.kit.uploads import copy_limited, read_then_delete
+from sellerkit.kit.uploads import copy_limited
 from sellerkit.scans import files
 from sellerkit.scans.schemas import Options, ResultsQuery, UploadRequest
+from sellerkit.scans.router import file_reply
 from sellerkit.scans.service import MEDIA, scans
 from sellerkit.scans.tasks import EXPORT, RUN
 from sellerkit.web.page import CurrentUser, page_router, redirect, render, service
@@ -217,15 +218,7 @@ async def download(request: Request, user: CurrentUser, scan_id: PathId,
         request.app.state.queue.enqueue(EXPORT, export_id)
         return redirect(request, f"/scans/{scan_id}?{query}{'&' if query else ''}export={export_id}",
                         f"Preparing the {type.upper()} of {rows:,} rows; its link appears here when it is ready.")
-    path = await run_in_threadpool(work_file, settings, f".{type}")
-    try:
-        await run_in_threadpool(scans.write_export, scan, frame, table, type, path)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return StreamingResponse(read_then_delete(path), media_type=MEDIA[type], headers={
-        "Content-Disposition": f'attachment; filename="scan-{scan.id}-{table}.{type}"',
-        "Content-Length": str(path.stat().st_size)})
+    return await file_reply(settings, scan, frame, table, type)
 
 
 @router.get("/scans/exports/{export_id}")
