@@ -15,6 +15,7 @@ are never taken for another's (tests make many; a server restored from a backup 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
@@ -29,14 +30,16 @@ class _Held(Generic[V]):
     """One marketplace's entries for one catalog revision, in two parts, each oldest first:
     `recent` holds what was derived and not asked for since, `repeated` what was asked for
     again while held. A key asked for once (a client going through a catalog) therefore only
-    ever displaces other such keys, never the ones asked for again and again."""
+    ever displaces other such keys, never the ones asked for again and again. OrderedDicts: a
+    dict emptied from the front keeps the holes there until it grows, and finding its oldest
+    entry walked them all (about 6 us an entry dropped at 20,000 entries)."""
 
     __slots__ = ("revision", "recent", "repeated")
 
     def __init__(self, revision: int) -> None:
         self.revision = revision
-        self.recent: dict[str, V] = {}
-        self.repeated: dict[str, V] = {}
+        self.recent: OrderedDict[str, V] = OrderedDict()
+        self.repeated: OrderedDict[str, V] = OrderedDict()
 
 
 class RevisionCache(Generic[V]):
@@ -94,7 +97,7 @@ class RevisionCache(Generic[V]):
                 for key in missing:
                     found[key] = recent[key] = derived.get(key)
                     while len(recent) + len(repeated) > self.capacity:
-                        (recent or repeated).pop(next(iter(recent or repeated)), None)
+                        (recent or repeated).popitem(last=False)
         return found
 
     def _promote(self, held: _Held[V], key: str) -> None:
@@ -106,8 +109,8 @@ class RevisionCache(Generic[V]):
             return
         held.repeated[key] = value
         if len(held.repeated) > self.repeated_capacity:
-            oldest = next(iter(held.repeated))
-            held.recent[oldest] = held.repeated.pop(oldest)
+            oldest, kept = held.repeated.popitem(last=False)
+            held.recent[oldest] = kept
 
     def clear(self) -> None:
         with self._lock:
