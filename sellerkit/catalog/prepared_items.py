@@ -162,13 +162,17 @@ class ItemFiles:
             path = file_for(data_dir, mp, revision)
             if not revision or path.exists():
                 continue
-            folder.mkdir(parents=True, exist_ok=True)
             started = time.perf_counter()
-            with db.reader() as reader:
-                count = write(path, _items(reader, mp))
-                if repo.revision(reader, mp) != revision:
-                    path.unlink(missing_ok=True)
-                    continue
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                with db.reader() as reader:
+                    count = write(path, _items(reader, mp))
+                    if repo.revision(reader, mp) != revision:
+                        path.unlink(missing_ok=True)
+                        continue
+            except OSError as exc:  # a full or read-only disk: look-ups read the catalog meanwhile
+                log.warning("could not prepare the %s look-up items: %s", mp, exc)
+                continue
             log.info("prepared %d %s look-up items (revision %d) in %.1f s", count, mp, revision,
                      time.perf_counter() - started)
             written.append(mp)

@@ -129,6 +129,15 @@ class TestRefresh:
         with db.reader() as reader:
             assert item_files.current(reader, tmp_path, "US").get("B000000123") is not None
 
+    def test_a_disk_that_takes_no_file_is_logged_and_the_catalog_answers(self, db, tmp_path, caplog):
+        import_records(db, PRODUCTS)
+        (tmp_path / "catalog").write_text("a file where the folder should be")
+        assert item_files.refresh(db, tmp_path) == []
+        assert "could not prepare the US look-up items" in caplog.text
+        with db.reader() as reader:
+            [one] = lookups.items(reader, _query(asin="B000000001"), as_json=True, data_dir=tmp_path)
+        assert orjson.loads(one)["bsr"] == 5
+
     def test_a_missing_file_is_looked_for_again_after_a_while(self, db, tmp_path, monkeypatch):
         import_records(db, PRODUCTS)
         clock = [1000.0]
