@@ -3,6 +3,9 @@ found by ASIN, and never used for a revision they were not built from."""
 
 from __future__ import annotations
 
+import os
+import time
+
 import orjson
 import pytest
 
@@ -128,6 +131,18 @@ class TestRefresh:
         assert item_files.refresh(db, tmp_path) == ["US"]
         with db.reader() as reader:
             assert item_files.current(reader, tmp_path, "US").get("B000000123") is not None
+
+    def test_what_a_killed_build_left_is_removed_by_the_next(self, db, tmp_path):
+        import_records(db, PRODUCTS)
+        folder = tmp_path / "catalog"
+        folder.mkdir()
+        abandoned, building = folder / ".US-1.items.bin.999.part", folder / ".US-2.items.bin.998.part"
+        abandoned.write_bytes(b"x")
+        building.write_bytes(b"x")
+        old = time.time() - prepared_items.ABANDONED_SECONDS - 1
+        os.utime(abandoned, (old, old))
+        item_files.refresh(db, tmp_path)
+        assert not abandoned.exists() and building.exists()
 
     def test_a_disk_that_takes_no_file_is_logged_and_the_catalog_answers(self, db, tmp_path, caplog):
         import_records(db, PRODUCTS)
