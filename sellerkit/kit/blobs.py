@@ -750,9 +750,9 @@ def clean_scratch(data_dir: Path, older_than: timedelta = timedelta(hours=6)) ->
 
 
 def _last_touched(path: Path) -> float:
-    """A file's mtime; a file in a dot-folder (a writer's private scratch, as `scans.xlsx` gives
-    XlsxWriter) counts as touched when its folder last was: XlsxWriter back-dates each part it
-    zips to 1980 just before zipping and removing it, and a sweep in between deleted it."""
+    """A file's mtime; a file in a dot-folder (a writer's private scratch) counts as touched when
+    its folder last was: a writer may back-date what it writes there (XlsxWriter dated each part
+    it zipped 1980 just before zipping and removing it), and a sweep in between would delete it."""
     touched = path.stat().st_mtime
     if path.parent.name.startswith("."):
         touched = max(touched, path.parent.stat().st_mtime)

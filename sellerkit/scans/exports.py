@@ -78,16 +78,17 @@ def write_xlsx(
     """The frame as an Excel workbook with the CSV's columns; rows written.
 
     Numbers are numbers, text is always a string (never a formula), text past Excel's 32,767
-    characters is cut with a note, rows past a sheet's 1,048,575 go on to "Results (2)". About
-    5 us a cell (XlsxWriter), hence a background job with progress and cancel."""
-    from sellerkit.scans import xlsx  # XlsxWriter: imported by the export job that needs it
+    characters is cut with a note, rows past a sheet's 1,048,575 go on to "Results (2)". The
+    sheets' XML is built by polars a chunk at a time (`scans.xlsx`); a background job above
+    `service.XLSX_NOW_ROWS` rows, with progress and cancel."""
+    from sellerkit.scans import xlsx
 
     columns = tabular.tabular_columns(frame, custom_names, max_chars=tabular.EXCEL_MAX_CHARS)
     schema = frame.head(0).select(columns).schema
     tick = _ticker(frame.height, progress, should_stop)
-    with xlsx.workbook(Path(path), sheet_name, schema, rows_per_sheet) as book:
+    with xlsx.workbook(Path(path), sheet_name, schema, frame.height, rows_per_sheet) as book:
         for done, chunk in _chunks(frame, chunk_rows, tick):
-            book.extend(chunk.select(columns).iter_rows())
+            book.extend(chunk.select(columns))
             tick(done)
     return frame.height
 

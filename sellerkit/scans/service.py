@@ -38,7 +38,7 @@ STAGED = ".staged"  # suffix of an upload kept between its preview and its scan
 PREVIEW_ROWS = 10  # rows the upload page shows to pick the mapping on
 PRICE_STEPS_BP = (8000, 9000, 10000, 11000, 12000)  # a product's profit at these shares of its sale price
 ORDER_WINDOW = 1_000  # rows of a query's order kept with a finished scan's frame (10 pages of 100)
-XLSX_NOW_ROWS = 20_000  # larger XLSX downloads are prepared as a job (XlsxWriter: ~5 us a cell)
+XLSX_NOW_ROWS = 20_000  # larger XLSX downloads are prepared as a job (about 1 s at 20,000 rows of 94 columns)
 MEDIA = {"csv": "text/csv", "json": "application/json",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
@@ -198,6 +200,46 @@ class TestWriteXlsx:
         reader = fastexcel.read_excel(path)
         assert reader.sheet_names == ["Scan_ spring_clearance", "Scan_ spring_clearance (2)"]
         assert [self.read(path, name)["id"].to_list() for name in reader.sheet_names] == [[1, 2], [3]]
+
+    def test_text_xml_cannot_hold_comes_back_as_it_was(self, tmp_path: Path):
+        texts = ["a\x01b\x1fc", "_x0041_ stays text", "<b>&amp;</b> \"'", "  leading and trailing  ",
+                 "tab\there\nnew line", "é ✓ 日本"]
+        write_xlsx(pl.DataFrame({"amazon_title": texts}), tmp_path / "scan.xlsx")
+        assert self.read(tmp_path / "scan.xlsx")["amazon_title"].to_list() == texts
+
+    def test_headers_and_sheet_names_xml_cannot_hold_still_make_a_workbook(self, tmp_path: Path):
+        frame = pl.DataFrame({"id": [1]})
+        write_xlsx(frame, tmp_path / "scan.xlsx", custom_names=[], sheet_name="Spring\x07 <list>")
+        write_xlsx(pl.DataFrame({"a\x01b <&> _x0041_": [1]}), tmp_path / "odd.xlsx")
+        assert fastexcel.read_excel(tmp_path / "scan.xlsx").sheet_names == ["Spring <list>"]
+        assert self.read(tmp_path / "odd.xlsx").columns == ["a\x01b <&> _x0041_"]
+
+    def test_empty_text_and_numbers_that_are_not_finite_are_empty_cells(self, tmp_path: Path):
+        frame = pl.DataFrame({"id": [1, 2], "amazon_title": ["", "x"], "score": [float("inf"), 1.5]})
+        write_xlsx(frame, tmp_path / "scan.xlsx")
+        assert self.read(tmp_path / "scan.xlsx").to_dicts() == [{"id": 1, "amazon_title": None, "score": None},
+                                                              {"id": 2, "amazon_title": "x", "score": 1.5}]
+
+    @pytest.mark.parametrize(("rows", "sheets"), [(0, 1), (1, 1), (2, 1), (3, 2), (4, 2), (5, 3)])
+    def test_sheets_hold_their_rows_exactly(self, tmp_path: Path, rows: int, sheets: int):
+        write_xlsx(pl.DataFrame({"id": list(range(rows))}), tmp_path / "scan.xlsx", rows_per_sheet=2, chunk_rows=3)
+        reader = fastexcel.read_excel(tmp_path / "scan.xlsx")
+        assert len(reader.sheet_names) == sheets
+        ids = [v for name in reader.sheet_names for v in self.read(tmp_path / "scan.xlsx", name)["id"].to_list()]
+        assert ids == list(range(rows))
+
+    def test_libreoffice_reads_the_cells(self, tmp_path: Path):
+        soffice = shutil.which("soffice")
+        if soffice is None:
+            pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc-nogui)")
+        write_xlsx(results(), tmp_path / "scan.xlsx", custom_names=["Colour"])
+        subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless",
+                        "--convert-to", "csv", "--outdir", str(tmp_path), str(tmp_path / "scan.xlsx")],
+                       check=True, capture_output=True, timeout=120)
+        back = pl.read_csv(tmp_path / "scan.csv", infer_schema=False)
+        assert back.columns == self.read(tmp_path / "scan.xlsx").columns
+        assert back["financials.profit"].to_list() == ["-150", "0", "731"]
+        assert back["amazon_title"].to_list() == ["'+1 Dog Treats", "Towels @home", "'-20% Lamp"]
 
     def test_refuses_more_columns_than_excel_holds(self, tmp_path: Path):
         wide = pl.DataFrame({f"c{i}": [1] for i in range(16_385)})
