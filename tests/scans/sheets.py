@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from sellerkit.scans.xlsx import column_letters
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _TYPES = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
           'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships'
@@ -23,18 +25,9 @@ _BOOK_RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http:
               'Target="worksheets/sheet1.xml"/></Relationships>')
 
 
-def _col(i: int) -> str:
-    letters = ""
-    i += 1
-    while i:
-        i, rem = divmod(i - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def row_xml(line: int, cells: Sequence[str | None]) -> str:
     """One row of inline strings (None: no cell)."""
-    body = "".join(f'<c r="{_col(i)}{line}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
+    body = "".join(f'<c r="{column_letters(i)}{line}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
                    for i, v in enumerate(cells) if v is not None)
     return f'<row r="{line}">{body}</row>'
 
