@@ -86,7 +86,8 @@ def write_xlsx(
     columns = tabular.tabular_columns(frame, custom_names, max_chars=tabular.EXCEL_MAX_CHARS)
     schema = frame.head(0).select(columns).schema
     tick = _ticker(frame.height, progress, should_stop)
-    with xlsx.workbook(Path(path), sheet_name, schema, frame.height, rows_per_sheet) as book:
+    with xlsx.workbook(Path(path), sheet_name, schema, frame.height, rows_per_sheet,
+                       data_bytes=frame.estimated_size()) as book:
         for done, chunk in _chunks(frame, chunk_rows, tick):
             book.extend(chunk.select(columns))
             tick(done)

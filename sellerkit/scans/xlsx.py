@@ -27,6 +27,8 @@ from sellerkit.domain import tabular
 from sellerkit.errors import Invalid
 
 COMPRESSION = 1  # deflate level: 6 took twice as long (5.4 s against 2.7 s for 50,000 rows) for files 22% smaller
+XML_BYTES_A_CELL = 64  # a cell's XML around its value, with room (`<c r="AB123456" t="inlineStr">...`)
+ZIP64_FROM = 2**31  # a sheet estimated at half of ZIP's 4 GiB limit or more is written as ZIP64
 ROWS_AT_ONCE = 2_000  # rows made into XML at a time: about 15 MB of it for a scan's 94 columns
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -116,8 +118,8 @@ def _cell(name: str, dtype: pl.DataType, letters: str, row: pl.Expr) -> pl.Expr:
 class Sheets:
     """The workbook's sheets as one long table, written into `book` as rows come."""
 
-    def __init__(self, book: zipfile.ZipFile, schema: pl.Schema, rows_per_sheet: int):
-        self.book, self.schema = book, schema
+    def __init__(self, book: zipfile.ZipFile, schema: pl.Schema, rows_per_sheet: int, zip64: bool = False):
+        self.book, self.schema, self.zip64 = book, schema, zip64
         self.rows_per_sheet = rows_per_sheet
         row = pl.col("_row").cast(pl.String)
         cells = [_cell(name, dtype, column_letters(i), row) for i, (name, dtype) in enumerate(schema.items())]
@@ -129,7 +131,7 @@ class Sheets:
     def new_sheet(self) -> None:
         self._end_sheet()
         self.sheets += 1
-        self._out = self.book.open(f"xl/worksheets/sheet{self.sheets}.xml", "w", force_zip64=True)
+        self._out = self.book.open(f"xl/worksheets/sheet{self.sheets}.xml", "w", force_zip64=self.zip64)
         widths = "".join(f'<col min="{i}" max="{i}" width="{min(max(len(header) + 2, 10), 50) + 0.7109375}" '
                          f'customWidth="1"/>' for i, header in enumerate(self.schema, start=1))
         header = "".join(f'<c r="{column_letters(i)}1" s="1" t="inlineStr"><is><t xml:space="preserve">'
@@ -169,9 +171,11 @@ class Sheets:
 
 @contextlib.contextmanager
 def workbook(path: Path, sheet_name: str, schema: pl.Schema, rows: int,
-             rows_per_sheet: int = tabular.EXCEL_MAX_ROWS - 1) -> Iterator[Sheets]:
-    """A workbook at `path` of `rows` rows to come, complete when the block ends and removed if
-    it raises."""
+             rows_per_sheet: int = tabular.EXCEL_MAX_ROWS - 1, data_bytes: int = 0) -> Iterator[Sheets]:
+    """A workbook at `path` of `rows` rows to come (`data_bytes` of values), complete when the
+    block ends and removed if it raises. A sheet whose XML may pass 4 GiB is a ZIP64 entry; the
+    others are plain ones, as XlsxWriter wrote (readers that take ZIP64 only where it is needed
+    exist)."""
     if len(schema) > tabular.EXCEL_MAX_COLUMNS:
         raise Invalid(f"Excel holds at most {tabular.EXCEL_MAX_COLUMNS:,} columns; "
                       f"this export has {len(schema):,}")
@@ -181,7 +185,8 @@ def workbook(path: Path, sheet_name: str, schema: pl.Schema, rows: int,
     try:
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESSION) as book:
             _package(book, names)
-            sheets = Sheets(book, schema, rows_per_sheet)
+            zip64 = 2 * data_bytes + min(rows, rows_per_sheet) * (len(schema) + 1) * XML_BYTES_A_CELL > ZIP64_FROM
+            sheets = Sheets(book, schema, rows_per_sheet, zip64)
             try:
                 yield sheets
                 while sheets.sheets < count:  # fewer rows came than announced: the sheets named stay whole

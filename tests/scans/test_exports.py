@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import struct
 import subprocess
 import tempfile
 import zipfile
@@ -16,6 +17,7 @@ import pytest
 
 from sellerkit.domain.results import ERROR_FIELDS, product_object
 from sellerkit.errors import Invalid
+from sellerkit.scans import xlsx
 from sellerkit.scans.exports import (
     ExportCancelled,
     product_objects,
@@ -227,6 +229,22 @@ class TestWriteXlsx:
         assert len(reader.sheet_names) == sheets
         ids = [v for name in reader.sheet_names for v in self.read(tmp_path / "scan.xlsx", name)["id"].to_list()]
         assert ids == list(range(rows))
+
+    def test_a_sheet_is_a_zip64_entry_only_when_it_may_need_to_be(self, tmp_path: Path, monkeypatch):
+        write_xlsx(results(), tmp_path / "small.xlsx")
+        monkeypatch.setattr(xlsx, "ZIP64_FROM", 1)
+        write_xlsx(results(), tmp_path / "large.xlsx")
+        for name, zip64 in (("small.xlsx", False), ("large.xlsx", True)):
+            with zipfile.ZipFile(tmp_path / name) as z:
+                at = z.getinfo("xl/worksheets/sheet1.xml").header_offset
+            with open(tmp_path / name, "rb") as fh:  # the entry's local header, where a forced ZIP64 shows
+                fh.seek(at)
+                head = fh.read(30)
+                name_length, extra_length = struct.unpack("<HH", head[26:30])
+                fh.seek(name_length, 1)
+                extra = fh.read(extra_length)
+            assert (extra[:2] == b"\x01\x00") is zip64  # the header id of ZIP64's extra field
+            assert self.read(tmp_path / name)["id"].to_list() == [1, 2, 3]
 
     def test_libreoffice_reads_the_cells(self, tmp_path: Path):
         soffice = shutil.which("soffice")
