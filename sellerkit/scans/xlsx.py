@@ -174,8 +174,7 @@ def workbook(path: Path, sheet_name: str, schema: pl.Schema, rows: int,
              rows_per_sheet: int = tabular.EXCEL_MAX_ROWS - 1, data_bytes: int = 0) -> Iterator[Sheets]:
     """A workbook at `path` of `rows` rows to come (`data_bytes` of values), complete when the
     block ends and removed if it raises. A sheet whose XML may pass 4 GiB is a ZIP64 entry; the
-    others are plain ones, as XlsxWriter wrote (readers that take ZIP64 only where it is needed
-    exist)."""
+    others are plain ones, as XlsxWriter wrote them."""
     if len(schema) > tabular.EXCEL_MAX_COLUMNS:
         raise Invalid(f"Excel holds at most {tabular.EXCEL_MAX_COLUMNS:,} columns; "
                       f"this export has {len(schema):,}")
