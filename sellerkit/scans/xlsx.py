@@ -18,6 +18,7 @@ import contextlib
 import re
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
@@ -126,6 +127,9 @@ class Sheets:
         self._rows = pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'), *cells, pl.lit("</row>")])
         self.sheets = 0
         self._out = None
+        # zlib compresses a chunk's XML on this thread while polars builds the next (both let go of the GIL)
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="xlsx-write")
+        self._writing: Future | None = None
         self.new_sheet()
 
     def new_sheet(self) -> None:
@@ -146,6 +150,7 @@ class Sheets:
         self.row = 1
 
     def _end_sheet(self) -> None:
+        self._written()
         if self._out is not None:
             self._out.write(b'</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" '
                             b'header="0.3" footer="0.3"/></worksheet>')
@@ -162,11 +167,21 @@ class Sheets:
             first = self.row + 1
             xml = _excel_text(part).with_columns(pl.int_range(first, first + part.height, dtype=pl.Int64).alias("_row")) \
                 .select(self._rows.str.join("")).item()
-            self._out.write(xml.encode())
+            self._written()
+            self._writing = self._writer.submit(self._out.write, xml.encode())
             self.row += part.height
 
+    def _written(self) -> None:
+        """Wait for the rows handed to the writer (raising what writing them raised)."""
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            writing.result()
+
     def close(self) -> None:
-        self._end_sheet()
+        try:
+            self._end_sheet()
+        finally:
+            self._writer.shutdown()
 
 
 @contextlib.contextmanager
