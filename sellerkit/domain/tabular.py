@@ -114,8 +114,9 @@ def _text(text: pl.Expr, max_chars: int | None) -> pl.Expr:
 
 def excel_sheet_name(name: str, suffix: str = "") -> str:
     """A name Excel accepts for a sheet: at most 31 characters (suffix included), none of
-    `[]:*?/\\`, no apostrophe at either end, not blank, not the reserved `History`."""
-    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in name).strip().strip("'").strip()
+    `[]:*?/\\` nor a control character, no apostrophe at either end, not blank, not the reserved
+    `History`."""
+    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in name if ch >= " ").strip().strip("'").strip()
     cleaned = cleaned or "Sheet"
     if cleaned.lower() == "history":
         cleaned = "History_"

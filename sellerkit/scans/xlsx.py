@@ -194,7 +194,6 @@ def workbook(path: Path, sheet_name: str, schema: pl.Schema, rows: int,
         raise Invalid(f"Excel holds at most {tabular.EXCEL_MAX_COLUMNS:,} columns; "
                       f"this export has {len(schema):,}")
     count = max(1, -(-rows // rows_per_sheet))
-    sheet_name = re.sub(_FORBIDDEN, "", sheet_name)  # Excel takes none in a sheet's name
     names = [tabular.excel_sheet_name(sheet_name, "" if n == 1 else f" ({n})") for n in range(1, count + 1)]
     try:
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESSION) as book:

@@ -68,6 +68,7 @@ class TestExcelSheetName:
         ("   ", "Sheet"),
         ("History", "History_"),
         ("x" * 40, "x" * 31),
+        ("Spring\x07\ttab", "Springtab"),
     ])
     def test_is_a_name_excel_accepts(self, name, expected):
         assert excel_sheet_name(name) == expected
