@@ -5,7 +5,7 @@ runner died."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import orjson
@@ -54,12 +54,13 @@ def make_location(db: Database, settings: Settings, zipcode_id: int) -> str:
     return status
 
 
-def dispatch(queue: Queue) -> list[int]:
+def dispatch(queue: Queue, now: datetime | None = None) -> list[int]:
     """Start every due collection (each claimed once, so two dispatchers never both start one),
-    highest priority first; resume runs nobody is running. The run ids started."""
+    highest priority first; resume runs nobody is running. The run ids started. `now` is the
+    clock's time unless a test fixes it."""
     release_dead_leases(queue.db, {"tracking runs": Run})
     started: list[tuple[int, int]] = []
-    now = utcnow()
+    now = now or utcnow()
     with queue.db.session() as session:
         due = [(c.id, c.account_id, c.next_run_at, c.schedule, c.schedule_time, c.priority)
                for c in repo.due_collections(session, now)]

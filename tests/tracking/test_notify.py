@@ -151,12 +151,15 @@ class TestScheduledDispatch:
         assert got["schedule_status"] == "Scheduled" and got["next_run_at"] is not None
         with db.session(write=True) as s:  # its time has come
             repo.update_collection(s, c["id"], next_run_at=utcnow() - timedelta(seconds=1))
+        dispatched = datetime.now(UTC)
         app.app.state.queue.tasks[DISPATCH]()  # what the consumer's scheduler enqueues every minute
         done = finished(api, c["id"])
         assert done["trigger"] == "schedule" and done["status"] == "Completed" and done["ok"] == 2
         after = api.post("schedules/get/", {"collection_id": c["id"]})
-        assert datetime.fromisoformat(after["next_run_at"]) > datetime.now(UTC)
-        app.app.state.queue.tasks[DISPATCH]()  # not due any more: no second run
+        following = datetime.fromisoformat(after["next_run_at"])
+        assert dispatched < following < dispatched + timedelta(minutes=6) and following.timestamp() % 300 == 0
+        # not due any more: no second run (at a fixed time, as the clock may pass `following` by now)
+        assert dispatch(app.app.state.queue, now=following - timedelta(seconds=1)) == []
         time.sleep(0.5)
         assert len(api.post("schedules/collections/results/download/", {"collection_id": c["id"]})) == 1
 
