@@ -30,6 +30,7 @@ from pathlib import Path
 import orjson
 
 from sellerkit.catalog import repository as repo
+from sellerkit.catalog.snapshot import drop_abandoned
 from sellerkit.domain.lookup import item
 from sellerkit.domain.marketplaces import marketplace as marketplace_of
 from sellerkit.kit.db import Database, Reader
@@ -39,7 +40,6 @@ MAGIC = b"SKITEMS1"
 _FOOTER = struct.Struct("<8sQQ")  # magic, n, where the offsets start
 CHUNK = 25_000  # records read at a time
 RECHECK_SECONDS = 1.0  # how often a process looks again for a file it did not find
-ABANDONED_SECONDS = 600  # a part of a file no build has written to for this long is removed
 
 
 def asin_key(asin: str) -> int:
@@ -158,7 +158,7 @@ class ItemFiles:
             path = file_for(data_dir, mp, revision)
             if not revision or path.exists():
                 continue
-            _drop_abandoned(folder, mp)
+            drop_abandoned(data_dir, mp)
             started = time.perf_counter()
             try:
                 folder.mkdir(parents=True, exist_ok=True)
@@ -179,17 +179,6 @@ class ItemFiles:
                 if old != path:
                     old.unlink(missing_ok=True)
         return written
-
-
-def _drop_abandoned(folder: Path, marketplace: str) -> None:
-    """Remove what a build that stopped (a killed process) left: a build being written is
-    written to all the time, so a part untouched for ABANDONED_SECONDS is nobody's."""
-    for part in folder.glob(f".{marketplace}-*.items.bin.*.part"):
-        try:
-            if time.time() - part.stat().st_mtime > ABANDONED_SECONDS:
-                part.unlink()
-        except OSError:  # gone meanwhile
-            pass
 
 
 def _items(reader: Reader, marketplace: str) -> Iterable[tuple[str, bytes]]:

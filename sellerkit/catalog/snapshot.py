@@ -13,8 +13,10 @@ import dataclasses
 import io
 import logging
 import os
+import shutil
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,6 +32,7 @@ from sellerkit.kit.db import Database
 log = logging.getLogger("sellerkit.catalog")
 CHUNK = 25_000  # records decoded at a time (bounded memory)
 KEY_CHUNK = 250_000
+ABANDONED_SECONDS = 600  # what no build has written to for this long is a killed build's leftover
 _DIMS = pl.Struct({k: pl.Float64 for k in ("length", "width", "height", "weight")})
 FAMILIES = ("upc", "ean", "isbn", "gtin", "jan")
 
@@ -297,6 +300,7 @@ class Snapshots:
             revisions = repo.revisions(reader)
         built = []
         for mp, revision in sorted(revisions.items()):
+            drop_abandoned(data_dir, mp)
             if not _current(*files(data_dir, mp, revision)):
                 with self._lock:
                     self._build(db, data_dir, mp, revision)
@@ -416,6 +420,25 @@ def files(data_dir: Path, marketplace: str, revision: int) -> tuple[Path, Path, 
     folder = data_dir / "catalog"
     stem = folder / f"{marketplace}-{revision}"
     return Path(f"{stem}.products.arrow"), Path(f"{stem}.keys.arrow"), Path(f"{stem}.models.json")
+
+
+def drop_abandoned(data_dir: Path, marketplace: str) -> None:
+    """Remove what builds that stopped (a killed process) left in the catalog folder: scratch
+    folders of parts, `.tmp` files and `.part` files, of the snapshot and the look-up items
+    alike; a 1M-product build leaves gigabytes. A build writes all the time, so what has not
+    been written to for ABANDONED_SECONDS is nobody's."""
+    folder = data_dir / "catalog"
+    cutoff = time.time() - ABANDONED_SECONDS
+    for path in [*folder.glob(f".{marketplace}-build-*"), *folder.glob(f"{marketplace}-*.tmp"),
+                 *folder.glob(f".{marketplace}-*.part")]:
+        try:
+            if path.is_dir():
+                if max([path.stat().st_mtime, *(e.stat().st_mtime for e in os.scandir(path))]) < cutoff:
+                    shutil.rmtree(path)
+            elif path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:  # gone meanwhile, or not ours to remove
+            continue
 
 
 snapshots = Snapshots()

@@ -13,6 +13,7 @@ from sellerkit.catalog import prepared_items
 from sellerkit.catalog import repository as repo
 from sellerkit.catalog.lookup import lookups
 from sellerkit.catalog.prepared_items import ItemFile, asin_key, file_for, item_files, write
+from sellerkit.catalog.snapshot import ABANDONED_SECONDS, snapshots
 from sellerkit.domain.lookup import item
 from sellerkit.domain.marketplaces import marketplace
 from tests.catalog.factories import UPC, product
@@ -133,16 +134,31 @@ class TestRefresh:
             assert item_files.current(reader, tmp_path, "US").get("B000000123") is not None
 
     def test_what_a_killed_build_left_is_removed_by_the_next(self, db, tmp_path):
+        """Snapshot and items builds alike: a scratch folder of parts, `.tmp` and `.part` files.
+        What a build is still writing stays."""
         import_records(db, PRODUCTS)
         folder = tmp_path / "catalog"
         folder.mkdir()
-        abandoned, building = folder / ".US-1.items.bin.999.part", folder / ".US-2.items.bin.998.part"
-        abandoned.write_bytes(b"x")
-        building.write_bytes(b"x")
-        old = time.time() - prepared_items.ABANDONED_SECONDS - 1
-        os.utime(abandoned, (old, old))
-        item_files.refresh(db, tmp_path)
-        assert not abandoned.exists() and building.exists()
+        scratch, live_scratch = folder / ".US-build-k1ll3d", folder / ".US-build-l1v3"
+        for f in (scratch, live_scratch):
+            f.mkdir()
+            (f / "00000.arrow").write_bytes(b"x" * 1000)
+        abandoned = [scratch, folder / "US-1.products.tmp", folder / ".US-1.items.bin.999.part",
+                     folder / ".US-1.priced.arrow.999.1.part"]
+        building = [live_scratch, folder / "US-2.keys.tmp", folder / ".US-2.items.bin.998.part",
+                    folder / "DE-2.products.tmp"]
+        for path in abandoned[1:] + building[1:]:
+            path.write_bytes(b"x")
+        old = time.time() - ABANDONED_SECONDS - 1
+        for path in [*abandoned, scratch / "00000.arrow", live_scratch]:
+            os.utime(path, (old, old))
+        snapshots.refresh(db, tmp_path)
+        assert [p.exists() for p in abandoned] == [False] * 4
+        assert [p.exists() for p in building] == [True] * 4  # live_scratch: its part is new
+        (folder / ".US-3.items.bin.996.part").write_bytes(b"x")
+        os.utime(folder / ".US-3.items.bin.996.part", (old, old))
+        item_files.refresh(db, tmp_path)  # an items refresh on its own looks too
+        assert not (folder / ".US-3.items.bin.996.part").exists()
 
     def test_a_disk_that_takes_no_file_is_logged_and_the_catalog_answers(self, db, tmp_path, caplog):
         import_records(db, PRODUCTS)
